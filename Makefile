@@ -1,0 +1,33 @@
+# The two front-door commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+export EXIT_TRACKER_DATABASE_URL ?= sqlite:///exit-tracker.db
+
+.PHONY: run test install clean bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Create the SQLite database, load the sample data when it is empty, serve on 127.0.0.1:8000.
+run: $(STAMP)
+	$(BIN)/exit-tracker init-db
+	$(BIN)/exit-tracker load-sample --if-empty
+	$(BIN)/exit-tracker serve --host 127.0.0.1 --port 8000
+
+## Run the whole test suite (PostgreSQL too when EXIT_TRACKER_TEST_PG_URL is set).
+test: $(STAMP)
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) exit-tracker.db exit-tracker.db-wal exit-tracker.db-shm

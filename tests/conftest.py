@@ -1,0 +1,100 @@
+"""Fixtures: a freshly migrated database on SQLite and, when configured, on PostgreSQL.
+
+PostgreSQL tests run when EXIT_TRACKER_TEST_PG_URL points at a server (any database on it
+that we may connect to); each test run creates its own database there and drops it at the
+end. Without the variable they skip; with EXIT_TRACKER_REQUIRE_PG=1 (CI) an unreachable
+server fails the run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+
+from workflow.db import make_engine, transaction
+from workflow.eventlog import Actor
+from workflow.migrate import upgrade
+from workflow.schema import metadata
+
+PG_URL_ENV = "EXIT_TRACKER_TEST_PG_URL"
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    """A migrated SQLite file that each test copies, so no test migrates on its own."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()  # closing the last connection checkpoints the WAL into the file
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def pg_server_url() -> Iterator[str]:
+    """A migrated PostgreSQL database of this run's own, dropped when the run ends."""
+    base = os.environ.get(PG_URL_ENV)
+    if not base:
+        pytest.skip(f"{PG_URL_ENV} is not set")
+    admin = make_engine(base, isolation_level="AUTOCOMMIT")
+    name = f"exit_tracker_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 — any failure to reach the server
+        admin.dispose()
+        message = f"PostgreSQL at {make_url(base).render_as_string(hide_password=True)} is unreachable: {exc}"
+        if os.environ.get("EXIT_TRACKER_REQUIRE_PG"):
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    try:
+        yield url
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = ", ".join(f'"{table.name}"' for table in metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request, tmp_path) -> Iterator[Engine]:
+    """An empty, migrated database: a copied SQLite file, or the run's PostgreSQL database emptied."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
+        yield engine
+        engine.dispose()
+    else:
+        url = request.getfixturevalue("pg_server_url")
+        engine = make_engine(url)
+        _truncate_all(engine)
+        yield engine
+        engine.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    """A session on the test database; the test commits what it wants kept."""
+    with transaction(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def actor() -> Actor:
+    return Actor(account="test-admin")

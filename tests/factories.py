@@ -1,0 +1,76 @@
+"""Small, readable builders of org trees, people and posts for tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from sqlmodel import Session
+
+from workflow.eventlog import Actor
+from workflow.org import service as org
+from workflow.posts import service as posts
+
+ADMIN = Actor(account="test-admin")
+LONG_AGO = dt.date(2014, 1, 1)
+
+
+@dataclasses.dataclass
+class Tree:
+    """One branch of Hunan: 湖南省 › 怀化市 › 溆浦县 › 北斗溪镇 › 两个村, and a city-direct unit."""
+
+    province: str = "430000000000"
+    city: str = "431200000000"
+    city_unit: str = "431200900001"
+    county: str = "431224000000"
+    township: str = "431224100000"
+    village: str = "431224100201"
+    other_village: str = "431224100202"
+    other_township: str = "431224200000"
+
+
+def build_tree(session: Session, *, registered_on: dt.date = LONG_AGO, actor: Actor = ADMIN) -> Tree:
+    """The units of `Tree`, the villages and county on the poverty registry from `registered_on`."""
+    tree = Tree()
+    org.add_org_unit(session, actor=actor, code=tree.province, name="湖南省", level="province")
+    org.add_org_unit(session, actor=actor, code=tree.city, name="怀化市", level="city", parent_code=tree.province)
+    org.add_org_unit(session, actor=actor, code=tree.city_unit, name="怀化市财政局", level="city_unit", parent_code=tree.city)
+    org.add_org_unit(session, actor=actor, code=tree.county, name="溆浦县", level="county", parent_code=tree.city)
+    org.add_org_unit(session, actor=actor, code=tree.township, name="北斗溪镇", level="township", parent_code=tree.county)
+    org.add_org_unit(session, actor=actor, code=tree.other_township, name="龙潭镇", level="township", parent_code=tree.county)
+    org.add_org_unit(session, actor=actor, code=tree.village, name="坪溪村", level="village", parent_code=tree.township, rural_population=1200)
+    org.add_org_unit(session, actor=actor, code=tree.other_village, name="金中村", level="village", parent_code=tree.township, rural_population=900)
+    for code in (tree.village, tree.other_village):
+        org.register_poor_unit(session, actor=actor, kind="poor_village", code=code, registered_on=registered_on)
+    org.register_poor_unit(session, actor=actor, kind="poor_county", code=tree.county, registered_on=registered_on)
+    org.register_poor_unit(session, actor=actor, kind="concentrated_township", code=tree.township, registered_on=registered_on)
+    return tree
+
+
+def person_in_post(
+    session: Session,
+    *,
+    name: str,
+    role: str,
+    unit: str,
+    start: dt.date = LONG_AGO,
+    end: dt.date | None = None,
+    actor: Actor = ADMIN,
+) -> str:
+    """A new person holding `role` at `unit` from `start`; their person id."""
+    person = org.add_person(session, actor=actor, name=name)
+    posts.assign_post(session, actor=actor, person_id=person.id, role=role, unit_code=unit, start_date=start, end_date=end)
+    return person.id
+
+
+def household(session: Session, tree: Tree, number: str, *, members: int = 4, village: str | None = None, registered_on: dt.date = LONG_AGO) -> str:
+    org.register_household(
+        session,
+        actor=ADMIN,
+        household_id=number,
+        village_code=village or tree.village,
+        head_name=f"户主{number[-3:]}",
+        members=members,
+        registered_on=registered_on,
+    )
+    return number

@@ -1,0 +1,343 @@
+"""Commands that add org units, people and households, their projectors, and tree queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session
+
+from rules.schema import Level
+from workflow.errors import Conflict, DomainError, not_found
+from workflow.eventlog import Actor, Event, append, projects
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
+from workflow.types import new_id
+
+# Which level a unit of each level hangs under.
+PARENT_LEVEL: dict[Level, Level | None] = {
+    Level.province: None,
+    Level.city: Level.province,
+    Level.city_unit: Level.city,
+    Level.county: Level.city,
+    Level.township: Level.county,
+    Level.village: Level.township,
+}
+
+LEVEL_ZH = {
+    Level.province: "省",
+    Level.city: "市",
+    Level.city_unit: "市直单位",
+    Level.county: "县",
+    Level.township: "乡镇",
+    Level.village: "村",
+}
+
+# Registry kinds, and the level of unit each applies to (households are not units).
+REGISTRY_KINDS: dict[str, Level | None] = {
+    "poor_household": None,
+    "poor_village": Level.village,
+    "poor_county": Level.county,
+    "concentrated_township": Level.township,
+}
+
+
+# ---- queries ----------------------------------------------------------------------
+
+
+def get_unit(session: Session, code: str, *, field: str = "unit") -> OrgUnit:
+    """The org unit `code`; NotFound otherwise."""
+    unit = session.get(OrgUnit, code)
+    if unit is None:
+        raise not_found("org_unit", code, field=field, zh_kind="组织单位")
+    return unit
+
+
+def get_person(session: Session, person_id: str, *, field: str = "person") -> Person:
+    person = session.get(Person, person_id)
+    if person is None:
+        raise not_found("person", person_id, field=field, zh_kind="人员")
+    return person
+
+
+def get_household(session: Session, household_id: str, *, field: str = "household") -> Household:
+    household = session.get(Household, household_id)
+    if household is None:
+        raise not_found("household", household_id, field=field, zh_kind="贫困户")
+    return household
+
+
+def path_codes(unit: OrgUnit) -> list[str]:
+    """The codes from the root down to `unit` itself."""
+    return unit.path.split("/")
+
+
+def ancestor_at(session: Session, unit: OrgUnit, level: Level | str) -> OrgUnit | None:
+    """The unit at `level` on the way from the root to `unit` (`unit` itself included), or None."""
+    for code in path_codes(unit):
+        candidate = session.get(OrgUnit, code)
+        if candidate is not None and candidate.level == level:
+            return candidate
+    return None
+
+
+def subtree_filter(unit: OrgUnit):
+    """A WHERE clause selecting `unit` and every unit below it."""
+    return or_(OrgUnit.code == unit.code, OrgUnit.path.startswith(unit.path + "/"))
+
+
+def is_within(unit: OrgUnit, scope: OrgUnit) -> bool:
+    """Whether `unit` is `scope` or lies below it."""
+    return unit.code == scope.code or unit.path.startswith(scope.path + "/")
+
+
+def registry_spells(session: Session, kind: str, subject_id: str) -> list[RegistrySpell]:
+    query = select(RegistrySpell).where(RegistrySpell.kind == kind, RegistrySpell.subject_id == subject_id)
+    return list(session.execute(query.order_by(RegistrySpell.registered_on)).scalars())
+
+
+def open_spell(session: Session, kind: str, subject_id: str) -> RegistrySpell | None:
+    """The spell of `subject_id` on registry `kind` that has not ended, if any."""
+    for spell in registry_spells(session, kind, subject_id):
+        if spell.exited_on is None:
+            return spell
+    return None
+
+
+def was_registered_during(session: Session, kind: str, subject_id: str, first: dt.date, last: dt.date) -> bool:
+    """Whether the subject was on registry `kind` on any day from `first` to `last` inclusive."""
+    return any(
+        spell.registered_on <= last and (spell.exited_on is None or spell.exited_on >= first)
+        for spell in registry_spells(session, kind, subject_id)
+    )
+
+
+# ---- commands ---------------------------------------------------------------------
+
+
+def add_org_unit(
+    session: Session,
+    *,
+    actor: Actor,
+    code: str,
+    name: str,
+    level: Level | str,
+    parent_code: str | None = None,
+    name_en: str | None = None,
+    rural_population: int | None = None,
+) -> OrgUnit:
+    """Add a unit to the tree under `parent_code`, refusing a wrong level or a reused code."""
+    try:
+        level = Level(level)
+    except ValueError:
+        raise DomainError(
+            "invalid_level",
+            f"unknown level '{level}'; valid: {', '.join(l.value for l in Level)}",
+            f"未知层级 '{level}';可用:{', '.join(l.value for l in Level)}",
+            field="level",
+        ) from None
+    if not code or not code.replace("-", "").isalnum():
+        raise DomainError("invalid_code", f"unit code '{code}' must be letters and digits", f"单位代码 '{code}' 只能由字母和数字组成", field="code")
+    if not name.strip():
+        raise DomainError("invalid_name", "a unit needs a name", "单位名称不能为空", field="name")
+    if session.get(OrgUnit, code) is not None:
+        raise Conflict("duplicate_code", f"unit code '{code}' is already in use", f"单位代码 '{code}' 已被使用", field="code")
+    expected = PARENT_LEVEL[level]
+    if expected is None and parent_code is not None:
+        raise DomainError("invalid_parent", "a province has no parent unit", "省级单位没有上级单位", field="parent_code")
+    if expected is not None:
+        if parent_code is None:
+            raise DomainError(
+                "invalid_parent",
+                f"a {level.value} needs a parent {expected.value}",
+                f"{LEVEL_ZH[level]}必须有上级{LEVEL_ZH[expected]}",
+                field="parent_code",
+            )
+        parent = get_unit(session, parent_code, field="parent_code")
+        if parent.level != expected:
+            raise DomainError(
+                "invalid_parent",
+                f"a {level.value} hangs under a {expected.value}, but '{parent_code}' is a {parent.level}",
+                f"{LEVEL_ZH[level]}的上级应为{LEVEL_ZH[expected]},而 '{parent_code}' 是{LEVEL_ZH[Level(parent.level)]}",
+                field="parent_code",
+            )
+    if rural_population is not None and rural_population < 0:
+        raise DomainError("invalid_population", "rural population cannot be negative", "农村人口不能为负数", field="rural_population")
+    append(
+        session,
+        type="org_unit.added",
+        entity_type="org_unit",
+        entity_id=code,
+        payload={
+            "code": code,
+            "name": name.strip(),
+            "name_en": name_en,
+            "level": level.value,
+            "parent_code": parent_code,
+            "rural_population": rural_population,
+        },
+        actor=actor,
+    )
+    return session.get(OrgUnit, code)
+
+
+@projects("org_unit.added")
+def _unit_added(session: Session, event: Event, data: dict[str, Any]) -> None:
+    parent_path = session.get(OrgUnit, data["parent_code"]).path + "/" if data["parent_code"] else ""
+    session.add(OrgUnit(**data, path=parent_path + data["code"]))
+
+
+def set_rural_population(session: Session, *, actor: Actor, code: str, rural_population: int) -> OrgUnit:
+    """Record a unit's rural population (农村人口), the denominator of poverty incidence."""
+    unit = get_unit(session, code)
+    if rural_population < 0:
+        raise DomainError("invalid_population", "rural population cannot be negative", "农村人口不能为负数", field="rural_population")
+    append(
+        session,
+        type="org_unit.rural_population_set",
+        entity_type="org_unit",
+        entity_id=code,
+        payload={"code": code, "rural_population": rural_population},
+        actor=actor,
+    )
+    return unit
+
+
+@projects("org_unit.rural_population_set")
+def _rural_population_set(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.get(OrgUnit, data["code"]).rural_population = data["rural_population"]
+
+
+def add_person(session: Session, *, actor: Actor, name: str, person_id: str | None = None, gender: str | None = None) -> Person:
+    """Add a person; `person_id` is kept when given (e.g. from a roster), generated otherwise."""
+    if not name.strip():
+        raise DomainError("invalid_name", "a person needs a name", "姓名不能为空", field="name")
+    person_id = person_id or new_id()
+    if session.get(Person, person_id) is not None:
+        raise Conflict("duplicate_id", f"person id '{person_id}' is already in use", f"人员编号 '{person_id}' 已被使用", field="id")
+    if gender not in (None, "male", "female"):
+        raise DomainError("invalid_gender", "gender is 'male', 'female' or absent", "性别应为 male、female 或留空", field="gender")
+    append(
+        session,
+        type="person.added",
+        entity_type="person",
+        entity_id=person_id,
+        payload={"id": person_id, "name": name.strip(), "gender": gender},
+        actor=actor,
+    )
+    return session.get(Person, person_id)
+
+
+@projects("person.added")
+def _person_added(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(Person(**data))
+
+
+def register_poor_unit(session: Session, *, actor: Actor, kind: str, code: str, registered_on: dt.date) -> RegistrySpell:
+    """Put a village, county or township on its poverty registry from `registered_on`."""
+    if kind not in REGISTRY_KINDS or REGISTRY_KINDS[kind] is None:
+        valid = ", ".join(k for k, level in REGISTRY_KINDS.items() if level is not None)
+        raise DomainError("invalid_registry", f"unknown unit registry '{kind}'; valid: {valid}", f"未知登记类别 '{kind}';可用:{valid}", field="kind")
+    unit = get_unit(session, code)
+    if unit.level != REGISTRY_KINDS[kind]:
+        raise DomainError(
+            "invalid_registry",
+            f"registry '{kind}' is for a {REGISTRY_KINDS[kind].value}, but '{code}' is a {unit.level}",
+            f"登记类别 '{kind}' 只适用于{LEVEL_ZH[REGISTRY_KINDS[kind]]},而 '{code}' 是{LEVEL_ZH[Level(unit.level)]}",
+            field="kind",
+        )
+    return _open_spell(session, actor=actor, kind=kind, subject_id=code, registered_on=registered_on)
+
+
+def _open_spell(session: Session, *, actor: Actor, kind: str, subject_id: str, registered_on: dt.date) -> RegistrySpell:
+    if open_spell(session, kind, subject_id) is not None:
+        raise Conflict("already_registered", f"'{subject_id}' is already on the {kind} registry", f"'{subject_id}' 已在登记中", field="subject_id")
+    spell_id = new_id()
+    append(
+        session,
+        type="registry.registered",
+        entity_type="registry_spell",
+        entity_id=spell_id,
+        payload={"id": spell_id, "kind": kind, "subject_id": subject_id, "registered_on": registered_on},
+        actor=actor,
+    )
+    return session.get(RegistrySpell, spell_id)
+
+
+@projects("registry.registered")
+def _registered(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(
+        RegistrySpell(
+            id=data["id"],
+            kind=data["kind"],
+            subject_id=data["subject_id"],
+            registered_on=dt.date.fromisoformat(data["registered_on"]),
+        )
+    )
+
+
+def register_household(
+    session: Session,
+    *,
+    actor: Actor,
+    household_id: str,
+    village_code: str,
+    head_name: str,
+    members: int,
+    registered_on: dt.date,
+) -> Household:
+    """Put a household on the poverty registry (建档立卡) in its village."""
+    village = get_unit(session, village_code, field="village")
+    if village.level != Level.village:
+        raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
+    if not household_id.strip():
+        raise DomainError("invalid_id", "a household needs its registry number", "贫困户需要登记编号", field="id")
+    if session.get(Household, household_id) is not None:
+        raise Conflict("duplicate_id", f"household '{household_id}' is already registered", f"贫困户 '{household_id}' 已登记", field="id")
+    if members < 1:
+        raise DomainError("invalid_members", "a household has at least one member", "家庭人口至少为 1", field="members")
+    if not head_name.strip():
+        raise DomainError("invalid_name", "a household needs the name of its head", "户主姓名不能为空", field="head_name")
+    spell_id = new_id()
+    append(
+        session,
+        type="household.registered",
+        entity_type="household",
+        entity_id=household_id,
+        payload={
+            "id": household_id,
+            "village_code": village_code,
+            "head_name": head_name.strip(),
+            "members": members,
+            "registered_on": registered_on,
+            "spell_id": spell_id,
+        },
+        actor=actor,
+    )
+    return session.get(Household, household_id)
+
+
+@projects("household.registered")
+def _household_registered(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(
+        Household(
+            id=data["id"],
+            village_code=data["village_code"],
+            head_name=data["head_name"],
+            members=data["members"],
+            status="registered",
+        )
+    )
+    _registered(session, event, {"id": data["spell_id"], "kind": "poor_household", "subject_id": data["id"], "registered_on": data["registered_on"]})
+
+
+def close_spell(session: Session, *, kind: str, subject_id: str, exited_on: dt.date) -> None:
+    """Projector helper: end the subject's open spell on `exited_on` (its last day on the registry)."""
+    spell = open_spell(session, kind, subject_id)
+    if spell is not None:
+        spell.exited_on = exited_on
+
+
+def reopen_spell(session: Session, *, spell_id: str, kind: str, subject_id: str, registered_on: dt.date) -> None:
+    """Projector helper: put the subject back on registry `kind` (返贫) in a new spell."""
+    session.add(RegistrySpell(id=spell_id, kind=kind, subject_id=subject_id, registered_on=registered_on))

@@ -1,0 +1,309 @@
+"""Commands that assign and end posts, pair cadres with households and link units to villages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from rules.schema import Level, TargetSet
+from workflow import rulebook
+from workflow.errors import Conflict, DomainError, not_found
+from workflow.eventlog import Actor, Event, append, projects
+from workflow.org.models import OrgUnit, Person
+from workflow.org.service import LEVEL_ZH, ancestor_at, get_household, get_person, get_unit
+from workflow.posts.models import DateSpan, Pairing, Post, UnitLink
+from workflow.types import new_id
+
+
+def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
+    if end_date is not None and end_date < start_date:
+        raise DomainError(
+            "invalid_dates",
+            f"end_date {end_date} is before start_date {start_date}",
+            f"结束日期 {end_date} 早于开始日期 {start_date}",
+            field="end_date",
+        )
+
+
+def _ended(span: DateSpan, data: dict[str, Any]) -> None:
+    span.end_date = dt.date.fromisoformat(data["end_date"])
+
+
+def _span_ending_event(session: Session, *, actor: Actor, span: DateSpan, kind: str, end_date: dt.date) -> None:
+    _check_span(span.start_date, end_date)
+    append(
+        session,
+        type=f"{kind}.ended",
+        entity_type=kind,
+        entity_id=span.id,
+        payload={"id": span.id, "end_date": end_date},
+        actor=actor,
+    )
+
+
+# ---- posts ------------------------------------------------------------------------
+
+
+def holders(session: Session, *, unit_code: str, role: str, on: dt.date) -> list[Post]:
+    """The posts of `role` at `unit_code` held on `on`."""
+    query = select(Post).where(Post.unit_code == unit_code, Post.role == role, Post.start_date <= on)
+    return [post for post in session.execute(query).scalars() if post.held_on(on)]
+
+
+def posts_of(session: Session, person_id: str) -> list[Post]:
+    """Every post `person_id` has held, earliest first."""
+    query = select(Post).where(Post.person_id == person_id).order_by(Post.start_date, Post.id)
+    return list(session.execute(query).scalars())
+
+
+def get_post(session: Session, post_id: str) -> Post:
+    post = session.get(Post, post_id)
+    if post is None:
+        raise not_found("post", post_id, field="post", zh_kind="职务")
+    return post
+
+
+def assign_post(
+    session: Session,
+    *,
+    actor: Actor,
+    person_id: str,
+    role: str,
+    unit_code: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    post_id: str | None = None,
+) -> Post:
+    """Put `person_id` in `role` at `unit_code` from `start_date` (the first day in post)."""
+    person = get_person(session, person_id)
+    unit = get_unit(session, unit_code)
+    definition = rulebook.books().role(role)
+    if definition is None:
+        known = ", ".join(sorted(rulebook.books().role_codes()))
+        raise DomainError("invalid_role", f"unknown role '{role}'; known roles: {known}", f"未知职务 '{role}';可用:{known}", field="role")
+    if unit.level != definition.level:
+        raise DomainError(
+            "role_unit_mismatch",
+            f"{definition.en} is a post at a {definition.level.value}, but '{unit_code}' is a {unit.level}",
+            f"{definition.zh}是{LEVEL_ZH[definition.level]}级职务,而 '{unit_code}' 是{LEVEL_ZH[Level(unit.level)]}",
+            field="unit",
+        )
+    _check_span(start_date, end_date)
+    post_id = post_id or new_id()
+    if session.get(Post, post_id) is not None:
+        raise Conflict("duplicate_id", f"post id '{post_id}' is already in use", f"职务编号 '{post_id}' 已被使用", field="id")
+    for other in session.execute(select(Post).where(Post.unit_code == unit_code, Post.role == role)).scalars():
+        if not other.overlaps(start_date, end_date):
+            continue
+        if other.person_id == person_id:
+            raise Conflict(
+                "duplicate_post",
+                f"{person.name} already holds {definition.en} at {unit.name} from {other.start_date}",
+                f"{person.name} 自 {other.start_date} 起已任{unit.name}{definition.zh}",
+                field="start_date",
+                post=other.id,
+            )
+        if definition.single_holder:
+            holder = session.get(Person, other.person_id)
+            until = other.end_date.isoformat() if other.end_date else "now"
+            raise Conflict(
+                "post_taken",
+                f"{definition.en} at {unit.name} is held by {holder.name} from {other.start_date} to {until}; end that post first",
+                f"{unit.name}{definition.zh}由{holder.name}担任({other.start_date} 至 {other.end_date or '今'}),请先结束其任职",
+                field="start_date",
+                post=other.id,
+            )
+    append(
+        session,
+        type="post.assigned",
+        entity_type="post",
+        entity_id=post_id,
+        payload={
+            "id": post_id,
+            "person_id": person_id,
+            "role": role,
+            "unit_code": unit_code,
+            "start_date": start_date,
+            "end_date": end_date,
+        },
+        actor=actor,
+    )
+    return session.get(Post, post_id)
+
+
+@projects("post.assigned")
+def _post_assigned(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(Post(**_with_dates(data)))
+
+
+def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date) -> Post:
+    """Record `end_date` as the last day in post (a later call supersedes an earlier end)."""
+    post = get_post(session, post_id)
+    _span_ending_event(session, actor=actor, span=post, kind="post", end_date=end_date)
+    return post
+
+
+@projects("post.ended")
+def _post_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
+    _ended(session.get(Post, data["id"]), data)
+
+
+def _with_dates(data: dict[str, Any]) -> dict[str, Any]:
+    converted = dict(data)
+    for key in ("start_date", "end_date"):
+        if converted.get(key) is not None:
+            converted[key] = dt.date.fromisoformat(converted[key])
+    return converted
+
+
+# ---- pairings ---------------------------------------------------------------------
+
+
+def pairings_of(session: Session, cadre_id: str) -> list[Pairing]:
+    query = select(Pairing).where(Pairing.cadre_id == cadre_id).order_by(Pairing.start_date, Pairing.id)
+    return list(session.execute(query).scalars())
+
+
+def _most_concurrent(spans: list[DateSpan], first: dt.date, last: dt.date | None) -> int:
+    """The largest number of `spans` in force on any one day from `first` to `last`."""
+    days = {first} | {s.start_date for s in spans if s.start_date >= first and (last is None or s.start_date <= last)}
+    return max(sum(1 for s in spans if s.held_on(day)) for day in days)
+
+
+def pair(
+    session: Session,
+    *,
+    actor: Actor,
+    cadre_id: str,
+    household_id: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    pairing_id: str | None = None,
+) -> Pairing:
+    """Pair a cadre with a household (结对帮扶), refusing more than the rule book's cap at once."""
+    cadre = get_person(session, cadre_id, field="cadre")
+    household = get_household(session, household_id)
+    _check_span(start_date, end_date)
+    book = rulebook.in_force_or_first(start_date)
+    township = ancestor_at(session, get_unit(session, household.village_code), Level.township)
+    cadre_roles = {role for rule in book.visit_rules if rule.targets is TargetSet.paired for role in rule.roles}
+    if not any(
+        post.role in cadre_roles and post.unit_code == township.code and post.held_on(start_date)
+        for post in session.execute(select(Post).where(Post.person_id == cadre_id)).scalars()
+    ):
+        raise DomainError(
+            "not_a_cadre_here",
+            f"{cadre.name} holds no {', '.join(sorted(cadre_roles))} post at {township.name} on {start_date}",
+            f"{cadre.name} 在 {start_date} 未在{township.name}担任乡镇干部,不能结对",
+            field="cadre",
+        )
+    existing = [p for p in pairings_of(session, cadre_id) if p.overlaps(start_date, end_date)]
+    if any(p.household_id == household_id for p in existing):
+        raise Conflict(
+            "duplicate_pairing",
+            f"{cadre.name} is already paired with household {household_id} in that time",
+            f"{cadre.name} 在该时段已与贫困户 {household_id} 结对",
+            field="household",
+        )
+    if existing and _most_concurrent(existing, start_date, end_date) >= book.pairing_cap:
+        raise Conflict(
+            "pairing_cap_reached",
+            f"{cadre.name} is already paired with {book.pairing_cap} households then; rule book {book.id} allows at most {book.pairing_cap}",
+            f"{cadre.name} 已结对帮扶 {book.pairing_cap} 户,每名干部结对帮扶不超过 {book.pairing_cap} 户",
+            field="cadre",
+            cap=book.pairing_cap,
+        )
+    pairing_id = pairing_id or new_id()
+    append(
+        session,
+        type="pairing.started",
+        entity_type="pairing",
+        entity_id=pairing_id,
+        payload={
+            "id": pairing_id,
+            "cadre_id": cadre_id,
+            "household_id": household_id,
+            "start_date": start_date,
+            "end_date": end_date,
+        },
+        actor=actor,
+    )
+    return session.get(Pairing, pairing_id)
+
+
+@projects("pairing.started")
+def _pairing_started(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(Pairing(**_with_dates(data)))
+
+
+def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt.date) -> Pairing:
+    """Record the last day of a pairing."""
+    pairing = session.get(Pairing, pairing_id)
+    if pairing is None:
+        raise not_found("pairing", pairing_id, field="pairing", zh_kind="结对")
+    _span_ending_event(session, actor=actor, span=pairing, kind="pairing", end_date=end_date)
+    return pairing
+
+
+@projects("pairing.ended")
+def _pairing_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
+    _ended(session.get(Pairing, data["id"]), data)
+
+
+# ---- links of city-direct units to poor villages ---------------------------------
+
+
+def link_unit(
+    session: Session,
+    *,
+    actor: Actor,
+    unit_code: str,
+    village_code: str,
+    start_date: dt.date,
+    end_date: dt.date | None = None,
+    link_id: str | None = None,
+) -> UnitLink:
+    """Link a city-direct unit to a poor village it is responsible for (联系村)."""
+    unit = get_unit(session, unit_code)
+    village = get_unit(session, village_code, field="village")
+    if unit.level != Level.city_unit:
+        raise DomainError("invalid_unit", f"'{unit_code}' is a {unit.level}, not a city-direct unit", f"'{unit_code}' 不是市直单位", field="unit")
+    if village.level != Level.village:
+        raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
+    if not village.path.startswith(unit.path.rsplit("/", 1)[0] + "/"):
+        raise DomainError("outside_city", f"{village.name} is not in the city of {unit.name}", f"{village.name} 不在{unit.name}所属市内", field="village")
+    _check_span(start_date, end_date)
+    query = select(UnitLink).where(UnitLink.unit_code == unit_code, UnitLink.village_code == village_code)
+    if any(link.overlaps(start_date, end_date) for link in session.execute(query).scalars()):
+        raise Conflict("duplicate_link", f"{unit.name} is already linked to {village.name} then", f"{unit.name} 在该时段已联系{village.name}", field="village")
+    link_id = link_id or new_id()
+    append(
+        session,
+        type="unit_link.started",
+        entity_type="unit_link",
+        entity_id=link_id,
+        payload={"id": link_id, "unit_code": unit_code, "village_code": village_code, "start_date": start_date, "end_date": end_date},
+        actor=actor,
+    )
+    return session.get(UnitLink, link_id)
+
+
+@projects("unit_link.started")
+def _link_started(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(UnitLink(**_with_dates(data)))
+
+
+def end_link(session: Session, *, actor: Actor, link_id: str, end_date: dt.date) -> UnitLink:
+    link = session.get(UnitLink, link_id)
+    if link is None:
+        raise not_found("unit_link", link_id, field="link", zh_kind="联系村")
+    _span_ending_event(session, actor=actor, span=link, kind="unit_link", end_date=end_date)
+    return link
+
+
+@projects("unit_link.ended")
+def _link_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
+    _ended(session.get(UnitLink, data["id"]), data)
