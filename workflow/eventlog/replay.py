@@ -55,9 +55,14 @@ def replay_into(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Apply each batch of events, in order, to the projections in `session`; the number applied."""
-    count = 0
+    count, last_type = 0, None
     for events in batches:
         for event in events:
+            if event.type != last_type:
+                # The unit of work orders rows of one table by insertion, but not tables by
+                # foreign key: flush before a different kind of event may insert a child.
+                session.flush()
+                last_type = event.type
             projector_for(event.type)(session, event, json.loads(event.payload))
         count += len(events)
         session.flush()

@@ -1,0 +1,1 @@
+"""The FastAPI app, its routers, authentication, error mapping and the command-line tool."""

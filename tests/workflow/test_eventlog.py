@@ -1,0 +1,128 @@
+import datetime as dt
+import json
+import threading
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlmodel import Session
+
+from workflow.db import transaction
+from workflow.errors import DomainError
+from workflow.eventlog import GENESIS_HASH, Actor, Event, append, chain_hash
+from workflow.eventlog.verify import verify_chain
+from workflow.org import service as org
+from workflow.org.models import Person
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def _events(session: Session) -> list[Event]:
+    return list(session.execute(select(Event).order_by(Event.seq)).scalars())
+
+
+def test_each_event_carries_the_hash_of_the_one_before(session, actor):
+    for name in ("张三", "李四", "王五"):
+        org.add_person(session, actor=actor, name=name)
+    session.commit()
+    events = _events(session)
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[0].prev_hash == GENESIS_HASH
+    for before, after in zip(events, events[1:]):
+        assert after.prev_hash == before.hash
+    assert all(chain_hash(e) == e.hash for e in events)
+    assert verify_chain(session).intact
+
+
+def test_event_records_account_on_behalf_of_and_both_times(session):
+    occurred = dt.datetime(2017, 7, 1, 0, 30, tzinfo=BEIJING)
+    with freeze_time("2017-07-03T02:00:00Z"):
+        event = append(
+            session,
+            type="person.added",
+            entity_type="person",
+            entity_id="p-1",
+            payload={"id": "p-1", "name": "舒建国", "gender": None},
+            actor=Actor(account="clerk-7", on_behalf_of="p-9"),
+            occurred_at=occurred,
+        )
+    session.commit()
+    stored = session.execute(select(Event)).scalar_one()
+    assert stored.account == "clerk-7" and stored.on_behalf_of == "p-9"
+    assert stored.occurred_at == occurred
+    assert stored.recorded_at == dt.datetime(2017, 7, 3, 2, 0, tzinfo=dt.timezone.utc)
+    assert json.loads(stored.payload)["name"] == "舒建国"
+    assert "舒建国" in stored.payload  # stored as UTF-8 text, not \\u escapes
+    assert stored.hash == event.hash == chain_hash(stored)
+
+
+def test_event_that_occurred_in_the_future_is_refused(session, actor):
+    with freeze_time("2018-01-01T00:00:00Z"):
+        with pytest.raises(DomainError) as caught:
+            append(
+                session,
+                type="person.added",
+                entity_type="person",
+                entity_id="p-1",
+                payload={"id": "p-1", "name": "赵六", "gender": None},
+                actor=actor,
+                occurred_at=dt.datetime(2018, 1, 1, 8, 0, 1, tzinfo=BEIJING),
+            )
+    assert caught.value.code == "occurred_in_future"
+    assert caught.value.field == "occurred_at"
+
+
+def test_event_without_an_offset_is_refused(session, actor):
+    with pytest.raises(DomainError) as caught:
+        append(session, type="person.added", entity_type="person", entity_id="p", payload={"id": "p", "name": "x", "gender": None}, actor=actor, occurred_at=dt.datetime(2017, 1, 1))
+    assert caught.value.code == "naive_datetime"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE event SET account = 'someone-else'", "DELETE FROM event"])
+def test_database_refuses_to_edit_or_delete_events(engine, actor, statement):
+    with transaction(engine) as session:
+        org.add_person(session, actor=actor, name="钱七")
+    with pytest.raises(DBAPIError, match="append-only"):
+        with engine.begin() as connection:
+            connection.execute(text(statement))
+    with Session(engine) as session:
+        assert len(_events(session)) == 1
+
+
+def test_a_failed_write_leaves_neither_event_nor_projection(engine, actor):
+    with pytest.raises(DomainError):
+        with transaction(engine) as session:
+            org.add_person(session, actor=actor, name="孙八", person_id="p-8")
+            org.add_person(session, actor=actor, name="孙八", person_id="p-8")
+    with Session(engine) as session:
+        assert _events(session) == []
+        assert session.get(Person, "p-8") is None
+
+
+def test_concurrent_appends_never_fork_or_reorder_the_chain(engine):
+    writers, per_writer = 4, 15
+    failures: list[BaseException] = []
+    start = threading.Barrier(writers)
+
+    def write(worker: int) -> None:
+        try:
+            start.wait()
+            for n in range(per_writer):
+                with transaction(engine) as session:
+                    org.add_person(session, actor=Actor(account=f"writer-{worker}"), name=f"并发{worker}-{n}", person_id=f"w{worker}-{n}")
+        except BaseException as exc:  # noqa: BLE001 — reported below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    with Session(engine) as session:
+        report = verify_chain(session)
+        assert report.intact, report.first_break
+        assert report.events == writers * per_writer
+        assert [e.seq for e in _events(session)] == list(range(1, writers * per_writer + 1))
+        assert len(session.execute(select(Person)).all()) == writers * per_writer
