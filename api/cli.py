@@ -6,6 +6,7 @@ from pathlib import Path
 
 import typer
 
+from api.cli_audit import audit_app, replay
 from rules import RuleBookError, load_rule_book
 from workflow.db import database_url, make_engine
 
@@ -17,6 +18,8 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Work with rule-book files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+app.add_typer(audit_app, name="audit")
+app.command("replay")(replay)
 
 
 @app.command("init-db")

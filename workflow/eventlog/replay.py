@@ -13,6 +13,14 @@ from workflow.eventlog.models import Event
 from workflow.eventlog.projectors import projector_for
 
 
+class ReplayError(RuntimeError):
+    """The log could not be replayed: an event no projector accepts, or rows that clash."""
+
+    def __init__(self, seq: int, cause: Exception):
+        self.seq = seq
+        super().__init__(f"replay failed at or before event {seq}: {type(cause).__name__}: {str(cause).splitlines()[0]}")
+
+
 def projection_tables() -> list[Table]:
     """Every table except the log itself, parents before children."""
     from workflow import schema  # noqa: F401  (registers every table)
@@ -46,6 +54,10 @@ def log_batches(
             return
         yield events
         last = events[-1].seq
+        # The consumer is done with this batch: let go of it so a long log streams in bounded memory.
+        for event in events:
+            if event in session:
+                session.expunge(event)
 
 
 def replay_into(
@@ -54,21 +66,28 @@ def replay_into(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Apply each batch of events, in order, to the projections in `session`; the number applied."""
-    count, last_type = 0, None
+    """Apply each batch of events, in order, to the projections in `session`; the number applied.
+
+    Raises ReplayError naming the event (or the last event flushed) that could not be applied.
+    """
+    count, last_type, last_seq = 0, None, 0
     for events in batches:
         for event in events:
-            if event.type != last_type:
-                # The unit of work orders rows of one table by insertion, but not tables by
-                # foreign key: flush before a different kind of event may insert a child.
-                session.flush()
-                last_type = event.type
-            projector_for(event.type)(session, event, json.loads(event.payload))
+            try:
+                if event.type != last_type:
+                    # The unit of work orders rows of one table by insertion, but not tables by
+                    # foreign key: flush before a different kind of event may insert a child.
+                    session.flush()
+                    last_type = event.type
+                projector_for(event.type)(session, event, json.loads(event.payload))
+            except Exception as exc:
+                raise ReplayError(event.seq, exc) from exc
+            last_seq = event.seq
         count += len(events)
-        session.flush()
-        for event in events:
-            if event in session:
-                session.expunge(event)
+        try:
+            session.flush()
+        except Exception as exc:
+            raise ReplayError(last_seq, exc) from exc
         if progress:
             progress(count)
     return count

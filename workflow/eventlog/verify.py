@@ -45,5 +45,4 @@ def verify_chain(session: Session) -> ChainReport:
             if recomputed != event.hash:
                 return ChainReport(count, event.seq, previous, ChainBreak(event.seq, "the event's contents do not match its hash"))
             previous, expected_seq = event.hash, expected_seq + 1
-        session.expunge_all()
     return ChainReport(count, expected_seq - 1, previous, None)

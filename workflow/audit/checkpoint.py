@@ -1,0 +1,111 @@
+"""Signed checkpoints: an Ed25519 statement of (seq, head hash, time) that later proves the log only grew.
+
+The private key stays outside the database (a file the operator keeps), so whoever can
+rewrite the database cannot also forge a checkpoint.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy import select
+from sqlmodel import Session
+
+from workflow import clock
+from workflow.eventlog.log import canonical_json, format_moment, head
+from workflow.eventlog.models import Event
+from workflow.eventlog.verify import verify_chain
+
+CHECKPOINT_FORMAT = "exit-tracker-checkpoint/1"
+
+
+def generate_key(path: Path) -> Path:
+    """Write a new private key to `path` (owner-only) and its public key beside it; the public key's path."""
+    if path.exists():
+        raise FileExistsError(f"{path} exists; refusing to overwrite a signing key")
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(pem)
+    public_path = path.with_name(path.name + ".pub")
+    public_path.write_bytes(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    return public_path
+
+
+def _private_key(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} is not an Ed25519 private key")
+    return key
+
+
+def load_public_key(path: Path) -> Ed25519PublicKey:
+    key = serialization.load_pem_public_key(path.read_bytes())
+    if not isinstance(key, Ed25519PublicKey):
+        raise ValueError(f"{path} is not an Ed25519 public key")
+    return key
+
+
+def _statement(seq: int, head_hash: str, made_at: str) -> bytes:
+    return canonical_json({"format": CHECKPOINT_FORMAT, "seq": seq, "head_hash": head_hash, "made_at": made_at}).encode("utf-8")
+
+
+def make_checkpoint(session: Session, key_path: Path) -> dict[str, Any]:
+    """A signed statement of the log's current head, to be stored outside the database."""
+    seq, head_hash = head(session)
+    made_at = format_moment(clock.now())
+    key = _private_key(key_path)
+    public = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "seq": seq,
+        "head_hash": head_hash,
+        "made_at": made_at,
+        "public_key": base64.b64encode(public).decode(),
+        "signature": base64.b64encode(key.sign(_statement(seq, head_hash, made_at))).decode(),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckpointCheck:
+    ok: bool
+    problem: str | None
+    seq: int
+    grown_by: int | None
+
+
+def verify_checkpoint(session: Session, checkpoint: dict[str, Any], public_key: Ed25519PublicKey | None = None) -> CheckpointCheck:
+    """Whether `checkpoint` is genuine and the log since then has only grown (nothing before it changed)."""
+    try:
+        seq, head_hash, made_at = int(checkpoint["seq"]), str(checkpoint["head_hash"]), str(checkpoint["made_at"])
+        signature = base64.b64decode(checkpoint["signature"])
+        key = public_key or Ed25519PublicKey.from_public_bytes(base64.b64decode(checkpoint["public_key"]))
+    except (KeyError, ValueError, TypeError) as exc:
+        return CheckpointCheck(False, f"malformed checkpoint: {exc}", -1, None)
+    try:
+        key.verify(signature, _statement(seq, head_hash, made_at))
+    except InvalidSignature:
+        return CheckpointCheck(False, "the checkpoint's signature does not verify: it was altered or signed by another key", seq, None)
+    if seq > 0:
+        stored = session.execute(select(Event.hash).where(Event.seq == seq)).scalar()
+        if stored is None:
+            return CheckpointCheck(False, f"event {seq}, the checkpoint's head, is no longer in the log", seq, None)
+        if stored != head_hash:
+            return CheckpointCheck(False, f"event {seq} no longer has the hash the checkpoint signed", seq, None)
+    chain = verify_chain(session)
+    if not chain.intact:
+        return CheckpointCheck(False, f"the chain breaks at event {chain.first_break.seq}: {chain.first_break.problem}", seq, None)
+    return CheckpointCheck(True, None, seq, chain.head_seq - seq)
+
+
+def read_checkpoint(path: Path) -> dict[str, Any]:
+    return json.loads(path.read_text(encoding="utf-8"))

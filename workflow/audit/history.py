@@ -1,0 +1,60 @@
+"""The log read back: every change to a record, and any record's state as of a past moment."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from workflow.audit.scratch import replay_log, scratch_engine
+from workflow.eventlog.models import Event
+
+T = TypeVar("T")
+
+
+@dataclasses.dataclass(frozen=True)
+class EventFilter:
+    entity_type: str | None = None
+    entity_id: str | None = None
+    account: str | None = None
+    on_behalf_of: str | None = None
+    type: str | None = None
+    recorded_from: dt.datetime | None = None
+    recorded_to: dt.datetime | None = None
+
+
+def events(session: Session, where: EventFilter, *, after_seq: int = 0, limit: int = 100) -> list[Event]:
+    """Events matching `where`, in log order, after `after_seq` (the cursor), at most `limit`."""
+    query = select(Event).where(Event.seq > after_seq)
+    for column in ("entity_type", "entity_id", "account", "on_behalf_of", "type"):
+        value = getattr(where, column)
+        if value is not None:
+            query = query.where(getattr(Event, column) == value)
+    if where.recorded_from is not None:
+        query = query.where(Event.recorded_at >= where.recorded_from)
+    if where.recorded_to is not None:
+        query = query.where(Event.recorded_at <= where.recorded_to)
+    return list(session.execute(query.order_by(Event.seq).limit(limit)).scalars())
+
+
+def history(session: Session, entity_type: str, entity_id: str) -> list[Event]:
+    """Every event about one record, oldest first."""
+    query = select(Event).where(Event.entity_type == entity_type, Event.entity_id == entity_id).order_by(Event.seq)
+    return list(session.execute(query).scalars())
+
+
+def as_of(session: Session, moment: dt.datetime, read: Callable[[Session], T]) -> T:
+    """`read` run against the state the records showed at `moment`, rebuilt from the log.
+
+    Only events recorded by `moment` are replayed, so a back-filled record does not
+    appear in a state read as of a time before it was entered.
+    """
+    with scratch_engine() as scratch:
+        with Session(scratch) as target:
+            replay_log(session, target, until_recorded=moment)
+            target.flush()
+            return read(target)
