@@ -1,0 +1,581 @@
+"""Commands on exit cases, and the projectors of their events.
+
+Each command locks the case row (queuing concurrent commands on one case on PostgreSQL;
+SQLite writers already queue at BEGIN IMMEDIATE), gathers the facts, and lets the level's
+machine (machines.py) judge them and record the transition as an event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Callable
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from rules.schema import ExitLevel, Level, RuleBook
+from workflow import clock, rulebook
+from workflow.errors import Conflict, DomainError, not_found
+from workflow.eventlog import Actor, Event, append, canonical_json, projects
+from workflow.exits import machines
+from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
+from workflow.exits.models import ExitCase, Objection, Signature
+from workflow.org.models import Household, OrgUnit, RegistrySpell
+from workflow.org.service import ancestor_at, close_spell, get_person, get_unit, open_spell, reopen_spell, subtree_filter
+from workflow.posts import service as posts
+from workflow.types import new_id
+
+REGISTRY_KIND = {ExitLevel.household: "poor_household", ExitLevel.village: "poor_village", ExitLevel.county: "poor_county"}
+LEVEL_ZH = {ExitLevel.household: "贫困户", ExitLevel.village: "贫困村", ExitLevel.county: "贫困县"}
+OUTCOMES = ("upheld", "dismissed")
+
+
+# ---- queries ----------------------------------------------------------------------
+
+
+def get_case(session: Session, case_id: str) -> ExitCase:
+    case = session.get(ExitCase, case_id)
+    if case is None:
+        raise not_found("exit_case", case_id, field="case", zh_kind="退出案件")
+    return case
+
+
+def cases_of(session: Session, *, level: ExitLevel | str, subject_id: str) -> list[ExitCase]:
+    """Every exit case of a subject, earliest first: a relapsed household has several."""
+    query = select(ExitCase).where(ExitCase.level == _level(level).value, ExitCase.subject_id == subject_id)
+    return list(session.execute(query.order_by(ExitCase.opened_at, ExitCase.id)).scalars())
+
+
+def open_case_of(session: Session, *, level: ExitLevel | str, subject_id: str) -> ExitCase | None:
+    """The subject's case that has neither exited nor relapsed, if any."""
+    return next((c for c in cases_of(session, level=level, subject_id=subject_id) if c.status not in machines.CLOSED), None)
+
+
+def signatures_of(session: Session, case_id: str) -> list[Signature]:
+    """Every signature and rejection on a case, every attempt, in the order recorded."""
+    return list(session.execute(select(Signature).where(Signature.case_id == case_id).order_by(Signature.event_seq)).scalars())
+
+
+def objections_of(session: Session, case_id: str) -> list[Objection]:
+    query = select(Objection).where(Objection.case_id == case_id).order_by(Objection.lodged_at, Objection.id)
+    return list(session.execute(query).scalars())
+
+
+def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal) -> IncidenceProposal:
+    """A village's poverty incidence, or a county's over its villages: the registered poor
+    population of households now on the registry over the villages' rural population."""
+    villages = list(session.execute(select(OrgUnit).where(subtree_filter(unit), OrgUnit.level == Level.village)).scalars())
+    unknown = [v.name for v in villages if not v.rural_population]
+    if unknown or not villages:
+        names = ", ".join(unknown) or unit.name
+        raise DomainError(
+            "rural_population_unknown",
+            f"poverty incidence needs the rural population of {names}; record it first",
+            f"计算贫困发生率需要{names}的农村人口,请先录入",
+            field="rural_population",
+        )
+    on_registry = (
+        select(func.coalesce(func.sum(Household.members), 0))
+        .join(OrgUnit, OrgUnit.code == Household.village_code)
+        .join(RegistrySpell, (RegistrySpell.subject_id == Household.id) & (RegistrySpell.kind == "poor_household"))
+        .where(subtree_filter(unit), RegistrySpell.exited_on.is_(None))
+    )
+    return IncidenceProposal(
+        poor_population=int(session.execute(on_registry).scalar_one()),
+        rural_population=sum(v.rural_population for v in villages),
+        threshold=threshold,
+    )
+
+
+# ---- commands ---------------------------------------------------------------------
+
+
+def open_case(
+    session: Session,
+    *,
+    actor: Actor,
+    level: ExitLevel | str,
+    subject_id: str,
+    occurred_at: dt.datetime | None = None,
+    case_id: str | None = None,
+) -> ExitCase:
+    """Open the exit case of a household, village or county that is on its poverty registry."""
+    level = _level(level)
+    moment, book = _moment_and_book(occurred_at)
+    unit_code = _lock_subject(session, level, subject_id)
+    if open_spell(session, REGISTRY_KIND[level], subject_id) is None:
+        raise DomainError(
+            "not_on_registry",
+            f"{level.value} '{subject_id}' is not on the poverty registry; only a registered {level.value} can exit",
+            f"{LEVEL_ZH[level]} '{subject_id}' 不在建档立卡登记中,不能办理退出",
+            field="subject",
+        )
+    history = cases_of(session, level=level, subject_id=subject_id)
+    existing = next((c for c in history if c.status not in machines.CLOSED), None)
+    if existing is not None:
+        raise Conflict(
+            "case_already_open",
+            f"{level.value} '{subject_id}' already has an open exit case ({existing.id}, {existing.status})",
+            f"{LEVEL_ZH[level]} '{subject_id}' 已有未办结的退出案件 {existing.id}",
+            field="subject",
+            case=existing.id,
+        )
+    if history and moment < history[-1].status_since:
+        # Cases follow one another: a household's new case starts after its relapse.
+        closed = machines.local_time(history[-1].status_since, book)
+        raise DomainError(
+            "step_out_of_order",
+            f"the previous case of '{subject_id}' closed at {closed}; a new case cannot open before that",
+            f"'{subject_id}' 的上一退出案件于 {closed} 办结,新案件不能早于该时间",
+            field="occurred_at",
+        )
+    case_id = case_id or new_id()
+    if session.get(ExitCase, case_id) is not None:
+        raise Conflict("duplicate_id", f"exit case id '{case_id}' is already in use", f"退出案件编号 '{case_id}' 已被使用", field="id")
+    append(
+        session,
+        type="exit_case.opened",
+        entity_type="exit_case",
+        entity_id=case_id,
+        payload={"case_id": case_id, "level": level.value, "subject_id": subject_id, "unit_code": unit_code},
+        actor=actor,
+        occurred_at=moment,
+    )
+    return session.get(ExitCase, case_id)
+
+
+def propose(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    assessment: Assessment | None = None,
+    occurred_at: dt.datetime | None = None,
+) -> ExitCase:
+    """Propose the exit after democratic appraisal (民主评议), with the evidence its level needs:
+    a household's assessment, or a village's or county's poverty incidence, computed here."""
+    case = _locked_case(session, case_id)
+    moment, book = _moment_and_book(occurred_at)
+    if case.level == ExitLevel.household:
+        if assessment is None:
+            raise DomainError("assessment_required", "a household's exit is proposed with its assessment", "贫困户退出须附评估结果", field="assessment")
+        year = clock.local_date(moment, book.zone).year
+        try:
+            line = book.poverty_line_for(year)
+        except KeyError as exc:
+            raise DomainError("no_poverty_line", str(exc), f"规则 {book.id} 未规定 {year} 年的贫困线", field="occurred_at") from None
+        proposal = HouseholdProposal(assessment=assessment, year=year, poverty_line=line)
+        evidence = {"assessment": dataclasses.asdict(assessment), "year": year, "poverty_line": line}
+    else:
+        if assessment is not None:
+            raise DomainError(
+                "assessment_not_applicable",
+                f"a {case.level}'s exit is proposed on its poverty incidence, computed from the registry, not on a household assessment",
+                f"{LEVEL_ZH[ExitLevel(case.level)]}退出以贫困发生率为准(由登记数据计算),不附贫困户评估",
+                field="assessment",
+            )
+        proposal = poverty_incidence(session, get_unit(session, case.unit_code), book.exit_incidence_below)
+        evidence = {
+            "poor_population": proposal.poor_population,
+            "rural_population": proposal.rural_population,
+            "threshold": proposal.threshold,
+        }
+    record = _recorder(session, actor, case, "exit_case.proposed", moment, {"evidence": evidence})
+    machines.run(case, "propose", moment=moment, book=book, record=record, proposal=proposal)
+    return case
+
+
+def post_notice(session: Session, *, actor: Actor, case_id: str, occurred_at: dt.datetime | None = None) -> ExitCase:
+    """Post the public notice (公示) of a proposed exit. Counted like a legal period, it starts
+    the day after posting and runs `notice_days` whole days, ending at midnight local time."""
+    case = _locked_case(session, case_id)
+    moment, book = _moment_and_book(occurred_at)
+    posted_on = clock.local_date(moment, book.zone)
+    ends = clock.end_of_day(posted_on + dt.timedelta(days=book.notice_days), book.zone)
+    record = _recorder(session, actor, case, "exit_case.notice_posted", moment, {"notice_ends_at": ends})
+    machines.run(case, "post_notice", moment=moment, book=book, record=record)
+    return case
+
+
+def lodge_objection(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    lodged_by: str,
+    grounds: str,
+    occurred_at: dt.datetime | None = None,
+    objection_id: str | None = None,
+) -> Objection:
+    """Record an objection (异议) to a case in public notice; signing waits until it is resolved."""
+    case = _locked_case(session, case_id)
+    moment, book = _moment_and_book(occurred_at)
+    _require_text(lodged_by, "lodged_by", "who lodged the objection", "异议人")
+    _require_text(grounds, "grounds", "the grounds of the objection", "异议理由")
+    objection_id = objection_id or new_id()
+    if session.get(Objection, objection_id) is not None:
+        raise Conflict("duplicate_id", f"objection id '{objection_id}' is already in use", f"异议编号 '{objection_id}' 已被使用", field="id")
+    payload = {"objection_id": objection_id, "lodged_by": lodged_by.strip(), "grounds": grounds.strip()}
+    record = _recorder(session, actor, case, "exit_case.objection_lodged", moment, payload)
+    machines.run(case, "lodge_objection", moment=moment, book=book, record=record)
+    return session.get(Objection, objection_id)
+
+
+def resolve_objection(
+    session: Session,
+    *,
+    actor: Actor,
+    objection_id: str,
+    outcome: str,
+    resolution: str,
+    occurred_at: dt.datetime | None = None,
+) -> Objection:
+    """Record the finding on an objection: upheld sends the case back to registered, dismissed lets it go on."""
+    objection = session.get(Objection, objection_id)
+    if objection is None:
+        raise not_found("objection", objection_id, field="objection", zh_kind="异议")
+    case = _locked_case(session, objection.case_id)
+    session.refresh(objection)  # as it stands now that the case is ours
+    moment, book = _moment_and_book(occurred_at)
+    if outcome not in OUTCOMES:
+        raise DomainError("invalid_outcome", f"outcome is 'upheld' or 'dismissed', not '{outcome}'", "处理结果应为 upheld(成立)或 dismissed(不成立)", field="outcome")
+    _require_text(resolution, "resolution", "the finding on the objection", "核实处理意见", code="reason_required")
+    if objection.outcome is not None:
+        raise Conflict(
+            "objection_closed",
+            f"objection {objection_id} was already closed as {objection.outcome}",
+            f"异议 {objection_id} 已处理({objection.outcome})",
+            field="objection",
+        )
+    if moment < objection.lodged_at:
+        raise DomainError("step_out_of_order", "an objection cannot be resolved before it was lodged", "异议的处理时间不能早于提出时间", field="occurred_at")
+    payload = {"objection_id": objection_id, "outcome": outcome, "resolution": resolution.strip()}
+    record = _recorder(session, actor, case, "exit_case.objection_resolved", moment, payload)
+    machines.run(case, "resolve_objection", moment=moment, book=book, record=record, outcome=outcome)
+    return objection
+
+
+def sign(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    role: str,
+    signer_id: str,
+    occurred_at: dt.datetime | None = None,
+    document_ref: str | None = None,
+    signature_id: str | None = None,
+) -> Signature:
+    """Record `signer_id`'s signature as `role` at the step the case waits at, given at
+    `occurred_at`; staff recording it for the signer set `actor.on_behalf_of` to the signer."""
+    return _decide(session, "sign", actor=actor, case_id=case_id, role=role, signer_id=signer_id,
+                   occurred_at=occurred_at, document_ref=document_ref, signature_id=signature_id)
+
+
+def reject(
+    session: Session,
+    *,
+    actor: Actor,
+    case_id: str,
+    role: str,
+    signer_id: str,
+    reason: str,
+    occurred_at: dt.datetime | None = None,
+    document_ref: str | None = None,
+    signature_id: str | None = None,
+) -> Signature:
+    """Record a required signer's refusal to sign: the case goes back to registered, the reason kept."""
+    _require_text(reason, "reason", "the reason for rejecting", "否决理由", code="reason_required")
+    return _decide(session, "reject", actor=actor, case_id=case_id, role=role, signer_id=signer_id,
+                   occurred_at=occurred_at, document_ref=document_ref, signature_id=signature_id, reason=reason.strip())
+
+
+def relapse(
+    session: Session,
+    *,
+    actor: Actor,
+    household_id: str,
+    reason: str,
+    occurred_at: dt.datetime | None = None,
+    spell_id: str | None = None,
+) -> ExitCase:
+    """Record that an exited household returned to poverty (返贫): it is on the registry again
+    in a new spell, its exited case is kept as relapsed, and a new case can be opened."""
+    _lock_subject(session, ExitLevel.household, household_id)
+    moment, book = _moment_and_book(occurred_at)
+    _require_text(reason, "reason", "the reason for the relapse", "返贫原因", code="reason_required")
+    cases = cases_of(session, level=ExitLevel.household, subject_id=household_id)
+    if not cases:
+        raise DomainError("not_exited", f"household '{household_id}' has never exited", f"贫困户 '{household_id}' 未曾退出", field="household")
+    case = _locked_case(session, cases[-1].id)
+    payload = {
+        "household_id": household_id,
+        "spell_id": spell_id or new_id(),
+        "registered_on": clock.local_date(moment, book.zone),
+        "reason": reason.strip(),
+    }
+    record = _recorder(session, actor, case, "exit_case.relapsed", moment, payload)
+    machines.run(case, "relapse", moment=moment, book=book, record=record)
+    return case
+
+
+# ---- helpers ----------------------------------------------------------------------
+
+
+def _decide(session: Session, event: str, *, actor: Actor, case_id: str, role: str, signer_id: str,
+            occurred_at, document_ref, signature_id, reason: str | None = None) -> Signature:
+    """A signature or a rejection: the same facts, checked by the machine, recorded as one row."""
+    case = _locked_case(session, case_id)
+    moment, book = _moment_and_book(occurred_at)
+    if actor.on_behalf_of is not None and actor.on_behalf_of != signer_id:
+        raise DomainError(
+            "on_behalf_of_mismatch",
+            f"the record is made on behalf of '{actor.on_behalf_of}' but the signer is '{signer_id}'; staff record a signature on behalf of its signer",
+            f"代录对象 '{actor.on_behalf_of}' 与签字人 '{signer_id}' 不一致;代录须以签字人名义",
+            field="signer",
+        )
+    signature_id = signature_id or new_id()
+    if session.get(Signature, signature_id) is not None:
+        raise Conflict("duplicate_id", f"signature id '{signature_id}' is already in use", f"签字编号 '{signature_id}' 已被使用", field="id")
+    signing = _signing(session, case, role=role, signer_id=signer_id, moment=moment, book=book)
+    payload = {
+        "signature_id": signature_id,
+        # A case with no step ahead is refused by the machine before anything is recorded.
+        "step": signing.step.id if signing.step else None,
+        "role": role,
+        "unit_code": signing.unit_code,
+        "signer_id": signer_id,
+        "document_ref": document_ref,
+    }
+    if reason is not None:
+        payload["reason"] = reason
+    record = _recorder(session, actor, case, f"exit_case.{'signed' if event == 'sign' else 'rejected'}", moment, payload)
+    machines.run(case, event, moment=moment, book=book, record=record, signing=signing)
+    return session.get(Signature, signature_id)
+
+
+def _signing(session: Session, case: ExitCase, *, role: str, signer_id: str, moment: dt.datetime, book: RuleBook) -> Signing:
+    """The facts a signature or rejection by `signer_id` as `role` at `moment` is checked against."""
+    signer = get_person(session, signer_id, field="signer")
+    steps = machines.procedure(book, case.level)
+    step = machines.step_ahead(steps, case.status)
+    role_step = next((s for s in steps if role in s.roles), None)
+    unit = ancestor_at(session, get_unit(session, case.unit_code), role_step.unit_level) if role_step else None
+    holders = {}
+    if unit is not None:
+        for post in posts.holders(session, unit_code=unit.code, role=role, on=clock.local_date(moment, book.zone)):
+            holders[post.person_id] = get_person(session, post.person_id).name
+    signed = {
+        s.role: s.signer_id
+        for s in signatures_of(session, case.id)
+        if s.attempt == case.attempt and step is not None and s.step == step.id and s.decision == "signed"
+    }
+    return Signing(
+        role=role,
+        signer_id=signer.id,
+        signer_name=signer.name,
+        moment=moment,
+        book=book,
+        steps=steps,
+        step=step,
+        unit_code=unit.code if unit else None,
+        unit_name=unit.name if unit else "?",
+        holders=holders,
+        signed=signed,
+        open_objections=tuple(o.lodged_by for o in objections_of(session, case.id) if o.outcome is None),
+    )
+
+
+def _recorder(session: Session, actor: Actor, case: ExitCase, type: str, moment: dt.datetime, payload: dict[str, Any]) -> Callable[[str], None]:
+    """The `record` a machine calls once its rules pass: append the event, naming the status it leads to."""
+
+    def record(status_after: str) -> None:
+        append(
+            session,
+            type=type,
+            entity_type="exit_case",
+            entity_id=case.id,
+            payload={"case_id": case.id, **payload, "status_after": status_after},
+            actor=actor,
+            occurred_at=moment,
+        )
+
+    return record
+
+
+def _locked_case(session: Session, case_id: str) -> ExitCase:
+    """The case as committed now, its row locked until the transaction ends: on PostgreSQL,
+    a second command on the case waits here and then sees what the first one recorded."""
+    query = select(ExitCase).where(ExitCase.id == case_id).with_for_update().execution_options(populate_existing=True)
+    case = session.execute(query).scalar_one_or_none()
+    if case is None:
+        raise not_found("exit_case", case_id, field="case", zh_kind="退出案件")
+    return case
+
+
+def _lock_subject(session: Session, level: ExitLevel, subject_id: str) -> str:
+    """Lock the case's subject (so two cases cannot open on it at once); the unit the case sits at."""
+    if level is ExitLevel.household:
+        household = session.execute(select(Household).where(Household.id == subject_id).with_for_update()).scalar_one_or_none()
+        if household is None:
+            raise not_found("household", subject_id, field="subject", zh_kind="贫困户")
+        return household.village_code
+    unit = session.execute(select(OrgUnit).where(OrgUnit.code == subject_id).with_for_update()).scalar_one_or_none()
+    if unit is None:
+        raise not_found("org_unit", subject_id, field="subject", zh_kind="组织单位")
+    if unit.level != level.value:
+        raise DomainError("invalid_subject", f"'{subject_id}' is a {unit.level}, not a {level.value}", f"'{subject_id}' 不是{LEVEL_ZH[level]}", field="subject")
+    return unit.code
+
+
+def _level(level: ExitLevel | str) -> ExitLevel:
+    try:
+        return ExitLevel(level)
+    except ValueError:
+        raise DomainError("invalid_exit_level", f"unknown exit level '{level}'; valid: household, village, county", f"未知退出层级 '{level}';可用:household、village、county", field="level") from None
+
+
+def _moment_and_book(occurred_at: dt.datetime | None) -> tuple[dt.datetime, RuleBook]:
+    """When the act happened (now if not given) and the rule book in force on its local date.
+
+    The moment is checked here as append would check it, so that a bad one is reported as
+    such rather than as, say, a post its signer did not hold.
+    """
+    now = clock.now()
+    if occurred_at is None:
+        moment = now
+    else:
+        try:
+            moment = clock.require_aware(occurred_at)
+        except ValueError as exc:
+            raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
+        if moment > now:
+            raise DomainError(
+                "occurred_in_future",
+                f"occurred_at {moment.isoformat()} is in the future (server time {now.isoformat()})",
+                f"发生时间 {moment.isoformat()} 晚于服务器当前时间 {now.isoformat()}",
+                field="occurred_at",
+            )
+    return moment, rulebook.in_force(rulebook.local_date_of(moment))
+
+
+def _require_text(value: str | None, field: str, what_en: str, what_zh: str, *, code: str = "missing_field") -> None:
+    if value is None or not value.strip():
+        raise DomainError(code, f"{what_en} is required", f"须填写{what_zh}", field=field)
+
+
+# ---- projectors -------------------------------------------------------------------
+
+
+@projects("exit_case.opened")
+def _opened(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(
+        ExitCase(
+            id=data["case_id"],
+            level=data["level"],
+            subject_id=data["subject_id"],
+            unit_code=data["unit_code"],
+            status="registered",
+            attempt=1,
+            opened_at=event.occurred_at,
+            status_since=event.occurred_at,
+        )
+    )
+
+
+@projects("exit_case.proposed")
+def _proposed(session: Session, event: Event, data: dict[str, Any]) -> None:
+    _move(session, data, since=event.occurred_at).proposal = canonical_json(data["evidence"])
+
+
+@projects("exit_case.notice_posted")
+def _notice_posted(session: Session, event: Event, data: dict[str, Any]) -> None:
+    _move(session, data, since=event.occurred_at).notice_ends_at = dt.datetime.fromisoformat(data["notice_ends_at"])
+
+
+@projects("exit_case.objection_lodged")
+def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> None:
+    case = _move(session, data, since=event.occurred_at)
+    session.add(
+        Objection(
+            id=data["objection_id"],
+            case_id=case.id,
+            attempt=case.attempt,
+            lodged_by=data["lodged_by"],
+            grounds=data["grounds"],
+            lodged_at=event.occurred_at,
+            account=event.account,
+        )
+    )
+
+
+@projects("exit_case.objection_resolved")
+def _objection_resolved(session: Session, event: Event, data: dict[str, Any]) -> None:
+    objection = session.get(Objection, data["objection_id"])
+    objection.outcome, objection.resolution, objection.resolved_at = data["outcome"], data["resolution"], event.occurred_at
+    _move(session, data, since=event.occurred_at, reason=data["resolution"])
+
+
+@projects("exit_case.signed")
+@projects("exit_case.rejected")
+def _decided(session: Session, event: Event, data: dict[str, Any]) -> None:
+    case = session.get(ExitCase, data["case_id"])
+    signature = Signature(
+        id=data["signature_id"],
+        case_id=case.id,
+        attempt=case.attempt,
+        step=data["step"],
+        role=data["role"],
+        unit_code=data["unit_code"],
+        signer_id=data["signer_id"],
+        decision="signed" if event.type == "exit_case.signed" else "rejected",
+        reason=data.get("reason"),
+        document_ref=data["document_ref"],
+        account=event.account,
+        on_behalf_of=event.on_behalf_of,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+        event_seq=event.seq,
+    )
+    session.add(signature)
+    since = event.occurred_at
+    if signature.decision == "signed":
+        # A step completes with its latest signature, which need not be the last one recorded.
+        step = [s for s in signatures_of(session, case.id) if s.attempt == case.attempt and s.step == signature.step]
+        since = max(s.occurred_at for s in step)
+    _move(session, data, since=since, reason=data.get("reason"))
+
+
+@projects("exit_case.relapsed")
+def _relapsed(session: Session, event: Event, data: dict[str, Any]) -> None:
+    _move(session, data, since=event.occurred_at, reason=data["reason"])
+    registered_on = dt.date.fromisoformat(data["registered_on"])
+    reopen_spell(session, spell_id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on)
+
+
+def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> ExitCase:
+    """Projector helper: put the case in the event's `status_after`, entered at `since`.
+
+    A return to registered starts the next attempt and makes open objections moot; an exit
+    closes the subject's registry spell on the local date of the exit; a household shows
+    the status of its case.
+    """
+    case = session.get(ExitCase, data["case_id"])
+    after = data["status_after"]
+    if after != case.status:
+        if after == "registered":
+            case.attempt += 1
+            for objection in objections_of(session, case.id):
+                if objection.outcome is None:
+                    objection.outcome, objection.resolved_at = "moot", since
+        if after in ("registered", "relapsed"):
+            case.reason = reason
+        if after == "exited":
+            case.exited_at = since
+            close_spell(session, kind=REGISTRY_KIND[ExitLevel(case.level)], subject_id=case.subject_id, exited_on=rulebook.local_date_of(since))
+        case.status, case.status_since = after, since
+    if case.level == ExitLevel.household:
+        session.get(Household, case.subject_id).status = "registered" if after == "relapsed" else after
+    return case
