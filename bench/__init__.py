@@ -1,0 +1,1 @@
+"""Benchmarks, outside the test suite: run them by hand (see docs/PERFORMANCE.md)."""

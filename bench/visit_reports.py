@@ -1,0 +1,246 @@
+"""Benchmark: the city-wide V7 overdue report and one township's report, beside two references.
+
+For each engine, in one run, on the Huaihua-scale data set (generated first if the database
+is empty), as of 15 December of the data's year:
+
+  product     workflow.obligations.reports.overdue_report for the city, rule V7, overdue rows
+              and the totals per township and county
+  projection  the same answer from hand-written SQL over the product's own `obligation` table
+  raw         the same answer aggregated from the raw `visit` table (one GROUP BY over the
+              year's visits, joined to pairings and posts; statuses derived from its rows)
+
+The three answers are checked to be equal before any figure is printed. Each figure is the
+median of --repeat runs after one warm-up run.
+
+    python -m bench.visit_reports --sqlite /tmp/huaihua.db --pg postgresql://postgres@127.0.0.1:5432/huaihua
+"""
+
+from __future__ import annotations
+
+import argparse
+import calendar
+import datetime as dt
+import statistics
+import sys
+import time
+from collections import Counter
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+
+from workflow import rulebook
+from workflow.db import make_engine, read_only, transaction
+from workflow.migrate import upgrade
+from workflow.obligations import reports
+
+CITY = "431200000000"
+
+
+def _timed(function, repeat: int):
+    function()  # warm-up: caches, plans
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+# ---- the product ------------------------------------------------------------------
+
+
+def product(engine: Engine, unit: str, as_of: dt.date, **options):
+    with transaction(read_only(engine)) as session:
+        return reports.overdue_report(session, unit_code=unit, as_of=as_of, **options)
+
+
+def _product_answer(report) -> tuple[set, dict]:
+    rows = {(row.post_id, row.target_id) for row in report.rows}
+    totals = {t.unit_code: (t.counts.instances, t.counts.overdue, t.counts.due, t.counts.met) for t in report.townships}
+    return rows, totals
+
+
+# ---- hand-written SQL over the product's projection ---------------------------------
+
+
+def _constants(as_of: dt.date, city_path: str) -> dict:
+    year, month, day = as_of.year, as_of.month, as_of.day
+    assert month > 1 and day < calendar.monthrange(year, month)[1], "the references assume a day inside February–December"
+    low = year * 12
+    return dict(
+        year=year, next_year=year + 1, low=low, high=low + month - 1, latest_month=low + month - 2, current_month=low + month - 1,
+        upto=f"{as_of:%Y-%m}-{calendar.monthrange(year, month)[1]:02d}", first=f"{year}-01-01",
+        closed=(1 << (month - 1)) - 1, current=1 << (month - 1), latest=1 << (month - 2),
+        day_shift=5 * (month - 1), day=day, lower=city_path + "/", upper=city_path + "0",
+    )
+
+
+# This year's month mask and first days, from the two years copied into each row.
+MONTHS = "(CASE WHEN mask_year = {year} THEN month_mask WHEN mask_year = {next_year} THEN prev_month_mask ELSE 0 END)"
+FIRST_DAYS = "(CASE WHEN mask_year = {year} THEN first_days WHEN mask_year = {next_year} THEN prev_first_days ELSE 0 END)"
+OWES = "first_month <= {m} AND (last_month IS NULL OR last_month >= {m})"
+IN_SCOPE = """kind = 'paired' AND role = 'township_cadre' AND unit_path >= '{lower}' AND unit_path < '{upper}'
+  AND start_date <= '{upto}' AND (end_date IS NULL OR end_date >= '{first}')"""
+
+PROJECTION_ROWS = """
+SELECT post_id, person_id, target_id, township_code, county_code,
+       CASE WHEN hi >= lo THEN ((CAST(1 AS BIGINT) << CAST(hi - lo + 1 AS INTEGER)) - 1) << CAST(lo - {low} AS INTEGER) ELSE 0 END AS owed,
+       (MONTHS & {closed}) | CASE WHEN (FIRST_DAYS >> {day_shift}) & 31 BETWEEN 1 AND {day} THEN {current} ELSE 0 END AS met,
+       month_mask, first_days, last_days, prev_month_mask, prev_first_days, prev_last_days
+FROM (SELECT o.*, CASE WHEN first_month > {low} THEN first_month ELSE {low} END AS lo,
+             CASE WHEN last_month IS NULL OR last_month > {high} THEN {high} ELSE last_month END AS hi
+      FROM obligation o
+      WHERE IN_SCOPE AND OWES_LATEST AND (MONTHS & {latest}) = 0) o
+"""
+
+PROJECTION_TOTALS = """
+SELECT township_code,
+       CASE WHEN OWES_LATEST AND (MONTHS & {latest}) = 0 THEN 'overdue'
+            WHEN NOT (OWES_CURRENT) THEN 'not_owed'
+            WHEN (FIRST_DAYS >> {day_shift}) & 31 BETWEEN 1 AND {day} THEN 'met' ELSE 'due' END AS status,
+       COUNT(*)
+FROM obligation
+WHERE IN_SCOPE
+  AND (CASE WHEN first_month > {low} THEN first_month ELSE {low} END) <= (CASE WHEN last_month IS NULL OR last_month > {high} THEN {high} ELSE last_month END)
+GROUP BY township_code, status
+"""
+
+
+def _sql(template: str, constants: dict) -> str:
+    for name, part in (("MONTHS", MONTHS), ("FIRST_DAYS", FIRST_DAYS), ("IN_SCOPE", IN_SCOPE)):
+        template = template.replace(name, part)
+    template = template.replace("OWES_LATEST", OWES.replace("{m}", "{latest_month}")).replace("OWES_CURRENT", OWES.replace("{m}", "{current_month}"))
+    return template.format(**constants)
+
+
+def projection_sql(engine: Engine, constants: dict):
+    """Overdue rows (with their masks) and status counts per township, by hand, from `obligation`."""
+    with read_only(engine).connect() as connection:
+        rows = {(row.post_id, row.target_id) for row in connection.execute(text(_sql(PROJECTION_ROWS, constants)))}
+        totals = {}
+        for township, status, count in connection.execute(text(_sql(PROJECTION_TOTALS, constants))):
+            counts = totals.setdefault(township, {"overdue": 0, "due": 0, "met": 0, "not_owed": 0})
+            counts[status] += count
+    return rows, {t: (sum(c.values()), c["overdue"], c["due"], c["met"]) for t, c in totals.items()}
+
+
+# ---- hand-written aggregation over the raw visits ------------------------------------
+
+
+RAW = """
+WITH visited AS (
+  SELECT visitor_id, target_id, {month_bits} AS met
+  FROM visit
+  WHERE target_level = 'household' AND voided_at IS NULL AND occurred_on >= '{first}' AND occurred_on <= '{as_of}'
+  GROUP BY visitor_id, target_id
+)
+SELECT p.id, q.household_id, p.unit_code, {owed} AS owed, COALESCE(visited.met, 0) AS met
+FROM pairing q
+JOIN household h ON h.id = q.household_id
+JOIN org_unit v ON v.code = h.village_code
+JOIN post p ON p.person_id = q.cadre_id AND p.unit_code = v.parent_code AND p.role = 'township_cadre'
+JOIN org_unit t ON t.code = p.unit_code
+LEFT JOIN visited ON visited.visitor_id = p.person_id AND visited.target_id = q.household_id
+WHERE t.path >= '{lower}' AND t.path < '{upper}'
+"""
+
+
+def raw_sql(engine: Engine, constants: dict, as_of: dt.date):
+    year = as_of.year
+    owed_terms = []
+    for month in range(1, as_of.month + 1):
+        first, last = f"{year}-{month:02d}-01", f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
+        owed_terms.append(
+            f"CASE WHEN p.start_date <= '{first}' AND (p.end_date IS NULL OR p.end_date >= '{last}') "
+            f"AND q.start_date <= '{first}' AND (q.end_date IS NULL OR q.end_date >= '{last}') THEN {1 << (month - 1)} ELSE 0 END"
+        )
+    if engine.dialect.name == "postgresql":
+        month_bits = "bit_or(CAST(1 AS BIGINT) << CAST(EXTRACT(MONTH FROM occurred_on) AS INTEGER) - 1)"
+    else:
+        month_bits = "SUM(DISTINCT 1 << (CAST(strftime('%m', occurred_on) AS INTEGER) - 1))"
+    sql = RAW.format(month_bits=month_bits, owed=" + ".join(owed_terms), as_of=as_of.isoformat(), **constants)
+    latest, current = constants["latest"], constants["current"]
+    rows, totals = set(), {}
+    with read_only(engine).connect() as connection:
+        for post, household, township, owed, met in connection.execute(text(sql)):
+            if not owed:
+                continue
+            overdue = bool(owed & latest) and not met & latest
+            due = not overdue and bool(owed & current) and not met & current
+            met_now = not overdue and bool(owed & current) and bool(met & current)
+            counts = totals.setdefault(township, [0, 0, 0, 0])
+            counts[0] += 1
+            counts[1] += overdue
+            counts[2] += due
+            counts[3] += met_now
+            if overdue:
+                rows.add((post, household))
+    return rows, {township: tuple(counts) for township, counts in totals.items()}
+
+
+# ---- one engine -------------------------------------------------------------------
+
+
+def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: float) -> list[tuple[str, float | None, str]]:
+    engine = make_engine(url)
+    upgrade(engine)
+    with engine.connect() as connection:
+        empty = connection.execute(text("SELECT COUNT(*) FROM event")).scalar() == 0
+    if empty:
+        from sample_data.generate import generate
+
+        started = time.perf_counter()
+        counts = generate(engine, scale=generate_scale, year=year, progress=lambda m: print(f"  [{name}] {m}", file=sys.stderr, flush=True))
+        print(f"  [{name}] generated {counts} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    with engine.connect() as connection:
+        visits = connection.execute(text("SELECT COUNT(*) FROM visit")).scalar()
+        pairings = connection.execute(text("SELECT COUNT(*) FROM pairing")).scalar()
+        city_path = connection.execute(text("SELECT path FROM org_unit WHERE code = :c"), {"c": CITY}).scalar()
+        township = connection.execute(text("SELECT MIN(code) FROM org_unit WHERE level = 'township'")).scalar()
+    as_of = dt.date(year, 12, 15)
+    constants = _constants(as_of, city_path)
+    figures = []
+
+    seconds, report = _timed(lambda: product(engine, CITY, as_of, rules=["V7"], statuses=["overdue"]), repeat)
+    answer = _product_answer(report)
+    figures.append(("product: city-wide V7 overdue report", seconds, f"{len(report.rows):,} overdue rows of {report.total.instances:,}"))
+    seconds_sql, by_sql = _timed(lambda: projection_sql(engine, constants), repeat)
+    figures.append(("(a) hand-written SQL over the projection", seconds_sql, f"product ÷ (a) = {seconds / seconds_sql:.2f}"))
+    seconds_raw, by_raw = _timed(lambda: raw_sql(engine, constants, as_of), 1)
+    figures.append(("(b) raw aggregation over the visits table", seconds_raw, f"(b) ÷ product = {seconds_raw / seconds:.1f}"))
+    for label, other in (("projection SQL", by_sql), ("raw aggregation", by_raw)):
+        if other != answer:
+            missing, extra = answer[0] - other[0], other[0] - answer[0]
+            raise SystemExit(f"[{name}] the {label} disagrees with the product: {len(missing)} rows missing, {len(extra)} extra, totals equal: {other[1] == answer[1]}")
+
+    seconds_town, town = _timed(lambda: product(engine, township, as_of), repeat)
+    figures.append((f"product: township {township}, every rule and row", seconds_town, f"{len(town.rows):,} rows"))
+    seconds_town7, town7 = _timed(lambda: product(engine, township, as_of, rules=["V7"]), repeat)
+    figures.append((f"product: township {township}, V7, every row", seconds_town7, f"{len(town7.rows):,} rows"))
+    seconds_all, every = _timed(lambda: product(engine, CITY, as_of, rules=["V7"]), 1)
+    figures.append(("product: city-wide V7, every row", seconds_all, f"{len(every.rows):,} rows; {dict(Counter(r.status for r in every.rows))}"))
+    print(f"\n{name}: {visits:,} visits, {pairings:,} pairings; as of {as_of}; median of {repeat} runs (raw and 'every row': one run)")
+    for label, seconds_, note in figures:
+        print(f"  {label:<48} {seconds_ * 1000:>9.1f} ms   {note}")
+    engine.dispose()
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sqlite", help="SQLite database file (generated when empty)")
+    parser.add_argument("--pg", help="PostgreSQL URL of a database (generated when empty)")
+    parser.add_argument("--year", type=int, default=rulebook.today().year - 1, help="the data's year (default: last year)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--scale", type=float, default=1.0, help="scale of a generated data set (default 1: Huaihua)")
+    args = parser.parse_args(argv)
+    if not (args.sqlite or args.pg):
+        parser.error("give --sqlite FILE and/or --pg URL")
+    if args.sqlite:
+        run_engine("SQLite", f"sqlite:///{args.sqlite}", year=args.year, repeat=args.repeat, generate_scale=args.scale)
+    if args.pg:
+        run_engine("PostgreSQL", args.pg, year=args.year, repeat=args.repeat, generate_scale=args.scale)
+
+
+if __name__ == "__main__":
+    main()

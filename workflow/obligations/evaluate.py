@@ -1,0 +1,187 @@
+"""Obligation instances (post, person, rule, target) and their period statuses, as of a date.
+
+For a frequency rule a closed period with no qualifying visit is *missed*; the instance is
+*overdue* when the latest closed period was owed and missed; the current period is *due* until
+a qualifying visit lands, then *met*. For a coverage rule the current campaign year is
+*pending* for a target until it is visited, and *overdue* once the year has ended unvisited.
+
+A period is owed only if the post (and, for paired and linked targets, the pairing or link)
+covers it whole, and, for targets chosen by jurisdiction, if the target was poor at any time
+in the part of the period up to `as_of`. Statuses are computed on bit masks, period i of the
+window being bit i, exactly as `fast` computes them in SQL.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from workflow.obligations.periods import CalendarPeriod, Window
+from workflow.obligations.visitdays import VisitDays
+
+OVERDUE = "overdue"
+DUE = "due"
+PENDING = "pending"
+MET = "met"
+MISSED = "missed"  # the current period, closed today without a visit (the row is then overdue)
+NOT_OWED = "not_owed"  # the current period is not owed (e.g. a tenure that began on its 2nd day)
+
+Span = tuple[dt.date, dt.date | None]  # first day, last day (None: open), both inclusive
+
+
+@dataclasses.dataclass(frozen=True)
+class PostRef:
+    """The post an obligation follows, and where it sits in the tree."""
+
+    post_id: str
+    person_id: str
+    role: str
+    unit_code: str
+    township_code: str | None
+    county_code: str | None
+
+
+@dataclasses.dataclass(slots=True)
+class ObligationRow:
+    """One obligation instance as of a date: a row of the overdue report."""
+
+    rule_id: str
+    post_id: str
+    person_id: str
+    role: str
+    unit_code: str
+    township_code: str | None
+    county_code: str | None
+    target_level: str | None  # None for "any poor village" rules (V2, V5)
+    target_id: str | None
+    source_id: str | None  # the pairing or unit link, for paired and linked targets
+    status: str  # overdue, or else the current period's status
+    current_period: str
+    current_status: str  # met, due, pending, missed or not_owed
+    missed_periods: tuple[str, ...]  # owed closed periods of the window with no qualifying visit
+    periods_owed: int  # owed closed periods of the window
+    periods_met: int
+    last_visit_on: dt.date | None  # latest qualifying visit day in the window, up to as_of
+    days_overdue: int | None  # days from the end of the missed latest closed period to as_of
+    person_name: str | None = None  # filled in by the report
+    target_name: str | None = None
+
+
+def covers(span: Span, period: CalendarPeriod) -> bool:
+    """Whether `span` includes every day of `period`."""
+    start, end = span
+    return start <= period.first and (end is None or end >= period.last)
+
+
+def intersect(*spans: Span) -> Span | None:
+    """The days every span includes, or None."""
+    start = max(span[0] for span in spans)
+    ends = [span[1] for span in spans if span[1] is not None]
+    end = min(ends) if ends else None
+    return None if end is not None and end < start else (start, end)
+
+
+def row_from_bits(
+    window: Window,
+    post: PostRef,
+    *,
+    owed: int,
+    met: int,
+    last_visit_on: dt.date | None,
+    target_level: str | None = None,
+    target_id: str | None = None,
+    source_id: str | None = None,
+) -> ObligationRow:
+    """The report row of an instance whose owed and met periods are the bits of `owed`, `met`."""
+    closed, current = window.closed_bits, window.current_bit
+    missed = owed & closed & ~met
+    overdue = bool(missed & window.latest_closed_bit)
+    if not owed & current:
+        current_status = NOT_OWED
+    elif met & current:
+        current_status = MET
+    elif closed & current:
+        current_status = MISSED
+    else:
+        current_status = PENDING if window.rule.is_coverage else DUE
+    return ObligationRow(
+        rule_id=window.rule.id,
+        post_id=post.post_id,
+        person_id=post.person_id,
+        role=post.role,
+        unit_code=post.unit_code,
+        township_code=post.township_code,
+        county_code=post.county_code,
+        target_level=target_level,
+        target_id=target_id,
+        source_id=source_id,
+        status=OVERDUE if overdue else current_status,
+        current_period=window.current.label,
+        current_status=current_status,
+        missed_periods=window.labels(missed),
+        periods_owed=(owed & closed).bit_count(),
+        periods_met=(owed & closed & met).bit_count(),
+        last_visit_on=last_visit_on,
+        days_overdue=(window.as_of - window.latest_closed.last).days if overdue else None,
+    )
+
+
+PeriodTest = Callable[[CalendarPeriod], bool]
+
+
+def _latest(window: Window, members: Sequence[tuple[VisitDays, PeriodTest]]) -> dt.date | None:
+    # Periods run back to back, so the latest period with a visit holds the latest visit.
+    for period, seen in zip(reversed(window.periods), reversed(window.seen_parts)):
+        days = [d.last_in(*seen) for d, counts in members if counts(period)]
+        days = [day for day in days if day is not None]
+        if days:
+            return max(days)
+    return None
+
+
+def evaluate_each(
+    window: Window,
+    post: PostRef,
+    span: Span,
+    *,
+    target_level: str,
+    target_id: str,
+    days: VisitDays,
+    counts: PeriodTest,
+    source_id: str | None = None,
+) -> ObligationRow | None:
+    """The row of one target of a post, or None if it owes nothing in the window.
+
+    `span` is when the obligation runs (the post, cut to the pairing or link); `counts`
+    says whether the target counts in a period (poor then, for jurisdiction targets).
+    """
+    owed = met = 0
+    for i, (period, seen) in enumerate(zip(window.periods, window.seen_parts)):
+        if counts(period) and covers(span, period):
+            owed |= 1 << i
+            if days.visited(*seen):
+                met |= 1 << i
+    if not owed:
+        return None
+    return row_from_bits(
+        window, post, owed=owed, met=met, last_visit_on=_latest(window, [(days, counts)]),
+        target_level=target_level, target_id=target_id, source_id=source_id,
+    )
+
+
+def evaluate_any(window: Window, post: PostRef, span: Span, members: Sequence[tuple[VisitDays, PeriodTest]]) -> ObligationRow | None:
+    """The row of a post owing one visit per period to any of `members` (days, counts-in-period).
+
+    A period in which no member counts (no poor village in the jurisdiction) owes nothing.
+    """
+    owed = met = 0
+    for i, (period, seen) in enumerate(zip(window.periods, window.seen_parts)):
+        counting = [days for days, counts in members if counts(period)]
+        if counting and covers(span, period):
+            owed |= 1 << i
+            if any(days.visited(*seen) for days in counting):
+                met |= 1 << i
+    if not owed:
+        return None
+    return row_from_bits(window, post, owed=owed, met=met, last_visit_on=_latest(window, members))

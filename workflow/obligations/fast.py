@@ -1,0 +1,397 @@
+"""The SQL evaluation of rules owed per target (V1, V3, V4, V6, V7) over whole months.
+
+Paired and linked rules (V7, V3) read the `Obligation` table alone while the report's years
+are still in its copied masks (this year and last), and join `VisitMask` by year otherwise.
+Jurisdiction rules (V1, V4, V6) join each post to the townships, villages or households below
+it, their registry spells and `VisitMask`. Either way the owed and met periods become bit
+masks over the window's periods and the status is decided in SQL, so filtering by status,
+the totals and the scorecard never leave the database. Each returned row is then built by
+the same Python function (`evaluate.row_from_bits`) the general evaluation uses.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+
+from sqlalchemy import BigInteger, Integer, String, and_, case, cast, exists, func, literal, literal_column, not_, null, or_, select
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from rules.schema import Level, Period, TargetCount, TargetSet
+from workflow import rulebook
+from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, PENDING, ObligationRow, PostRef, row_from_bits
+from workflow.obligations.models import Obligation
+from workflow.obligations.periods import Window, month_end, month_number
+from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, in_subtree
+from workflow.obligations.visitdays import MaskDays, Undecidable, VisitDays
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
+from workflow.posts.models import Post
+from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask
+from workflow.visits.models import VisitMask
+
+_o = Obligation.__table__
+_mask = VisitMask.__table__
+# Levels whose posts' township and county the SQL can name from the post's unit and its parent.
+_POST_LEVELS = {Level.province, Level.city, Level.city_unit, Level.county, Level.township}
+
+
+def applies(selection: Selection) -> bool:
+    """Whether the selection's rule can be evaluated here (the caller handles `known_at`)."""
+    rule = selection.rule
+    if rule.count is not TargetCount.each or not selection.window.whole_months:
+        return False
+    if rule.targets in (TargetSet.paired, TargetSet.linked):
+        return True
+    return all(rulebook.books().role(role).level in _POST_LEVELS for role in selection.roles)
+
+
+# ---- SQL building blocks ------------------------------------------------------------
+
+
+def n(value: int) -> ColumnElement:
+    """An integer constant written into the SQL as a BIGINT, so shifts never overflow."""
+    return literal_column(f"CAST({int(value)} AS BIGINT)", BigInteger)
+
+
+def shl(value: ColumnElement, places: ColumnElement | int) -> ColumnElement:
+    """`value` << `places`; PostgreSQL shifts a BIGINT by an INTEGER count only."""
+    return value.bitwise_lshift(_count(places))
+
+
+def shr(value: ColumnElement, places: ColumnElement | int) -> ColumnElement:
+    return value.bitwise_rshift(_count(places))
+
+
+def _count(places: ColumnElement | int) -> ColumnElement:
+    return literal_column(str(int(places)), Integer) if isinstance(places, int) else cast(places, Integer)
+
+
+def popcount(expression: ColumnElement, bits: int) -> ColumnElement:
+    """The number of set bits among the low `bits` bits (no engine-neutral built-in exists)."""
+    return sum((shr(expression, i).bitwise_and(n(1)) for i in range(bits)), n(0))
+
+
+def _bits(tests: Iterable[ColumnElement]) -> ColumnElement:
+    """A mask with bit i set where the i-th test holds."""
+    return sum((case((test, n(1 << i)), else_=n(0)) for i, test in enumerate(tests)), n(0))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Masks:
+    """SQL for the masks of the as_of year and the year before, and the FROM clause they need."""
+
+    source: object
+    this_year: tuple[ColumnElement, ColumnElement, ColumnElement]  # month_mask, first_days, last_days
+    year_before: tuple[ColumnElement, ColumnElement, ColumnElement] | None
+
+
+def _needs_year_before(window: Window) -> bool:
+    return month_number(window.first) < window.as_of.year * 12
+
+
+def _joined_masks(source, window: Window, person, level, target) -> _Masks:
+    """`source` left-joined to the person's `VisitMask` rows for the target, this year and last."""
+    year = window.as_of.year
+
+    def join(alias, mask_year):
+        return and_(alias.c.person_id == person, alias.c.target_level == level, alias.c.target_id == target, alias.c.year == mask_year)
+
+    this, before = _mask.alias("this_year"), _mask.alias("year_before")
+    source = source.outerjoin(this, join(this, year))
+    if _needs_year_before(window):
+        source = source.outerjoin(before, join(before, year - 1))
+    columns = lambda alias: tuple(func.coalesce(alias.c[name], n(0)) for name in ("month_mask", "first_days", "last_days"))  # noqa: E731
+    return _Masks(source, columns(this), columns(before) if _needs_year_before(window) else None)
+
+
+def _copied_masks(window: Window) -> _Masks | None:
+    """The masks copied into `Obligation` rows, when they hold the years the window needs."""
+    year, this_year_now = window.as_of.year, rulebook.today().year
+    # No visit lies in the future, so no row's newest mask year passes this year: the copies
+    # hold `year` while year + 1 >= this year, and the year before while year >= this year.
+    if year < this_year_now - 1 or (_needs_year_before(window) and year < this_year_now):
+        return None
+    pairs = ((_o.c.month_mask, _o.c.prev_month_mask), (_o.c.first_days, _o.c.prev_first_days), (_o.c.last_days, _o.c.prev_last_days))
+
+    def pick(for_year):
+        return tuple(case((_o.c.mask_year == for_year, newest), (_o.c.mask_year == for_year + 1, before), else_=n(0)) for newest, before in pairs)
+
+    return _Masks(_o, pick(year), pick(year - 1) if _needs_year_before(window) else None)
+
+
+def _met_months(window: Window, masks: _Masks) -> ColumnElement:
+    """Months with a visit up to as_of, as bits from the window's first month; as_of's month up to its day."""
+    as_of, year, low = window.as_of, window.as_of.year, month_number(window.first)
+    month_mask, first_days, _ = masks.this_year
+    met = shl(month_mask, year * 12 - low)
+    if masks.year_before is not None:
+        met = met.bitwise_or(shr(masks.year_before[0], low - (year - 1) * 12))
+    at = month_number(as_of) - low
+    if as_of == month_end(as_of):
+        return met.bitwise_and(n((1 << (at + 1)) - 1))
+    return met.bitwise_and(n((1 << at) - 1)).bitwise_or(case((_visited_in_as_of_month(window, first_days), n(1 << at)), else_=n(0)))
+
+
+def _visited_in_as_of_month(window: Window, first_days: ColumnElement) -> ColumnElement:
+    """Whether the first visit of as_of's month fell on or before as_of."""
+    first_day = shr(first_days, DAY_BITS * (window.as_of.month - 1)).bitwise_and(n(DAY_FIELD))
+    return first_day.between(1, window.as_of.day)
+
+
+def _met_in(window: Window, masks: _Masks, period) -> ColumnElement:
+    """Whether a visit fell in the part of `period` up to as_of (cheaper than building every month's bit)."""
+    as_of, year = window.as_of, window.as_of.year
+    upto = min(month_number(period.last), month_number(as_of))
+    whole = [m for m in period.months if m < upto or (m == upto and (as_of == month_end(as_of) or upto < month_number(as_of)))]
+    tests = []
+    for mask, mask_year in ((masks.this_year[0], year), (masks.year_before[0] if masks.year_before is not None else None, year - 1)):
+        bits = sum(1 << (m - mask_year * 12) for m in whole if mask_year * 12 <= m < mask_year * 12 + 12)
+        if bits and mask is not None:
+            tests.append(mask.bitwise_and(n(bits)) != n(0))
+    if upto == month_number(as_of) and as_of != month_end(as_of) and month_number(as_of) in period.months:
+        tests.append(_visited_in_as_of_month(window, masks.this_year[1]))
+    return or_(*tests) if tests else literal(False)
+
+
+def _period_months(window: Window) -> list[int]:
+    low = month_number(window.first)
+    return [sum(1 << (m - low) for m in period.months) for period in window.periods]
+
+
+def _mask_columns(masks: _Masks) -> list[ColumnElement]:
+    return [
+        *(column.label(name) for column, name in zip(masks.this_year, ("m0", "f0", "l0"))),
+        *(column.label(name) for column, name in zip(masks.year_before or (n(0),) * 3, ("m1", "f1", "l1"))),
+    ]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Rows:
+    """One kind of rule's instances as SQL: what to select from, and per-period tests.
+
+    `owed(i)` and `met(i)` decide a status cheaply for the few periods a status looks at;
+    `owed_bits` and `met_bits` spell out every period, for the rows a report returns.
+    """
+
+    source: object
+    where: list[ColumnElement]
+    keys: list[ColumnElement]
+    owes_any: ColumnElement
+    owed: object  # Callable[[int], ColumnElement]
+    met: object
+    owed_bits: ColumnElement
+    met_bits: ColumnElement
+    counts: ColumnElement
+    masks: _Masks
+
+
+def _relationship_rows(selection: Selection) -> _Rows:
+    """Paired or linked rows: owed where post and relationship cover a period, met by the masks."""
+    window, rule = selection.window, selection.rule
+    low, high = month_number(window.first), month_number(window.current.last)
+    masks = _copied_masks(window) or _joined_masks(_o, window, _o.c.person_id, _o.c.target_level, _o.c.target_id)
+    first = case((_o.c.first_month > low, _o.c.first_month), else_=n(low))
+    last = case((or_(_o.c.last_month.is_(None), _o.c.last_month > high), n(high)), else_=_o.c.last_month)
+    owed_months = case((last >= first, shl(shl(n(1), last - first + 1) - 1, first - low)), else_=n(0))
+    met_months = _met_months(window, masks)
+    if rule.period is Period.month:
+        owed_bits, met_bits = owed_months, met_months
+    else:  # a period is owed when all its months are, met when any of its months is
+        owed_bits = _bits(owed_months.bitwise_and(n(bits)) == n(bits) for bits in _period_months(window))
+        met_bits = _bits(met_months.bitwise_and(n(bits)) != n(0) for bits in _period_months(window))
+
+    def owed(i):
+        period = window.periods[i]
+        return and_(_o.c.first_month <= month_number(period.first), or_(_o.c.last_month.is_(None), _o.c.last_month >= month_number(period.last)))
+
+    where = [
+        _o.c.kind == rule.targets.value,
+        _o.c.role.in_(sorted(selection.roles)),
+        in_subtree(_o.c.unit_path, selection.scope),
+        _o.c.start_date <= window.current.last,
+        or_(_o.c.end_date.is_(None), _o.c.end_date >= window.first),
+    ]
+    if selection.person_id is not None:
+        where.append(_o.c.person_id == selection.person_id)
+    keys = [_o.c.post_id, _o.c.person_id, _o.c.role, _o.c.unit_code, _o.c.township_code, _o.c.county_code, _o.c.target_level, _o.c.target_id, _o.c.source_id]
+    # Some whole month owed is enough for a monthly rule; a longer period needs all of its months.
+    owes_any = last >= first if rule.period is Period.month else or_(*(owed(i) for i in range(len(window.periods))))
+    return _Rows(
+        masks.source, where, keys, owes_any=owes_any, owed=owed, met=lambda i: _met_in(window, masks, window.periods[i]),
+        owed_bits=owed_bits, met_bits=met_bits, counts=n((1 << len(window.periods)) - 1), masks=masks,
+    )
+
+
+def _jurisdiction_rows(selection: Selection) -> _Rows:
+    """Each post × each target below its unit: owed where the post covers a period and the target was poor in it."""
+    window, rule = selection.window, selection.rule
+    level = rule.target_level.value
+    post, unit = Post.__table__, OrgUnit.__table__.alias("post_unit")
+
+    def below(path):  # the post's unit itself, or under it
+        return or_(path == unit.c.path, and_(path > unit.c.path.concat("/"), path < unit.c.path.concat("0")))
+
+    source = post.join(unit, unit.c.code == post.c.unit_code)
+    if level == "household":
+        village = OrgUnit.__table__.alias("village")
+        source = source.join(village, and_(village.c.level == "village", below(village.c.path))).join(Household.__table__, Household.__table__.c.village_code == village.c.code)
+        target = Household.__table__.c.id
+    else:
+        place = OrgUnit.__table__.alias("target")
+        source = source.join(place, and_(place.c.level == level, below(place.c.path)))
+        target = place.c.code
+    masks = _joined_masks(source, window, post.c.person_id, literal(level), target)
+    spell = RegistrySpell.__table__
+
+    def poor(i):
+        first, seen_last = window.seen_parts[i]
+        return exists().where(spell.c.kind == REGISTRY_OF_LEVEL[level], spell.c.subject_id == target, spell.c.registered_on <= seen_last,
+                              or_(spell.c.exited_on.is_(None), spell.c.exited_on >= first))
+
+    def owed(i):
+        period = window.periods[i]
+        return and_(post.c.start_date <= period.first, or_(post.c.end_date.is_(None), post.c.end_date >= period.last), poor(i))
+
+    periods = range(len(window.periods))
+    met_months = _met_months(window, masks)
+    where = [post.c.role.in_(sorted(selection.roles)), in_subtree(unit.c.path, selection.scope), post.c.start_date <= window.current.last,
+             or_(post.c.end_date.is_(None), post.c.end_date >= window.first)]
+    if selection.person_id is not None:
+        where.append(post.c.person_id == selection.person_id)
+    township = case((unit.c.level == "township", post.c.unit_code), else_=cast(null(), String))
+    county = case((unit.c.level == "county", post.c.unit_code), (unit.c.level == "township", unit.c.parent_code), else_=cast(null(), String))
+    keys = [post.c.id.label("post_id"), post.c.person_id, post.c.role, post.c.unit_code, township.label("township_code"), county.label("county_code"),
+            literal(level).label("target_level"), target.label("target_id"), cast(null(), String).label("source_id")]
+    return _Rows(
+        masks.source, where, keys, owes_any=or_(*(owed(i) for i in periods)), owed=owed, met=lambda i: _met_in(window, masks, window.periods[i]),
+        owed_bits=_bits(owed(i) for i in periods), met_bits=_bits(met_months.bitwise_and(n(bits)) != n(0) for bits in _period_months(window)),
+        counts=_bits(poor(i) for i in periods), masks=masks,
+    )
+
+
+def _overdue_and_open_status(selection: Selection, rows: _Rows) -> tuple[ColumnElement | None, str]:
+    window, rule = selection.window, selection.rule
+    overdue = None
+    if window.latest_closed is not None:
+        latest = window.periods.index(window.latest_closed)
+        overdue = and_(rows.owed(latest), not_(rows.met(latest)))
+    return overdue, MISSED if window.is_closed(window.current) else (PENDING if rule.is_coverage else DUE)
+
+
+def _status(selection: Selection, rows: _Rows) -> ColumnElement:
+    """The status, deciding as `evaluate.row_from_bits` does: overdue first, then the current period."""
+    current = len(selection.window.periods) - 1
+    overdue, open_status = _overdue_and_open_status(selection, rows)
+    whens = [(overdue, OVERDUE)] if overdue is not None else []
+    whens += [(not_(rows.owed(current)), NOT_OWED), (rows.met(current), MET)]
+    return case(*whens, else_=open_status)
+
+
+def _status_tests(selection: Selection, rows: _Rows) -> dict[str, ColumnElement]:
+    """For each status, a test for it standing alone (the CASE above relies on the order of its tests)."""
+    current = len(selection.window.periods) - 1
+    overdue, open_status = _overdue_and_open_status(selection, rows)
+    not_overdue = not_(overdue) if overdue is not None else literal(True)
+    owed_now, met_now = rows.owed(current), rows.met(current)
+    return {
+        OVERDUE: overdue if overdue is not None else literal(False),
+        NOT_OWED: and_(not_overdue, not_(owed_now)),
+        MET: and_(not_overdue, owed_now, met_now),
+        open_status: and_(not_overdue, owed_now, not_(met_now)),
+    }
+
+
+def _status_filter(selection: Selection, rows: _Rows, statuses: Iterable[str]) -> ColumnElement:
+    """A WHERE clause keeping rows with one of `statuses`: just the tests asked for, not the whole CASE."""
+    tests = _status_tests(selection, rows)
+    return or_(*(tests[status] for status in sorted(statuses) if status in tests), literal(False))
+
+
+def _rows_of(selection: Selection) -> _Rows:
+    return _relationship_rows(selection) if selection.rule.targets in (TargetSet.paired, TargetSet.linked) else _jurisdiction_rows(selection)
+
+
+# ---- what reports ask -------------------------------------------------------------
+
+
+def _last_visit(window: Window, days: VisitDays, counts: int):
+    # The latest visit in a period in which the target counted; periods run back to back.
+    for i in reversed(range(len(window.periods))):
+        if counts >> i & 1:
+            day = days.last_in(*window.seen_parts[i])
+            if day is not None:
+                return day
+    return None
+
+
+def rows(session: Session, selection: Selection, statuses: Iterable[str] | None = None) -> list[ObligationRow]:
+    """The report rows of the selection, only those with one of `statuses` when given, with names."""
+    of = _rows_of(selection)
+    status = _status(selection, of)
+    level = selection.rule.target_level.value
+    person = Person.__table__
+    if level == "household":
+        named = Household.__table__.alias("named")
+        named_key, name = named.c.id, named.c.head_name
+    else:
+        named = OrgUnit.__table__.alias("named")
+        named_key, name = named.c.code, named.c.name
+    # Joined after the filters: only the returned rows look their names up.
+    source = of.source.outerjoin(person, person.c.id == of.keys[1]).outerjoin(named, named_key == of.keys[7])
+    query = select(*of.keys, of.owed_bits, of.met_bits, of.counts, status, *_mask_columns(of.masks), person.c.name, name).select_from(source).where(*of.where, of.owes_any)
+    if statuses is not None:
+        query = query.where(_status_filter(selection, of, statuses))
+    window = selection.window
+    year, as_of, first, every_period = window.as_of.year, window.as_of, window.first, (1 << len(window.periods)) - 1
+    result, unsure = [], []
+    for post_id, person_id, role, unit, township, county, target_level, target_id, source_id, owed, met, counts, sql_status, m0, f0, l0, m1, f1, l1, person_name, target_name in session.execute(query):
+        masks = {}
+        if m0:
+            masks[year] = YearMask(m0, f0, l0)
+        if m1:
+            masks[year - 1] = YearMask(m1, f1, l1)
+        try:
+            if not masks:
+                last_visit = None
+            elif counts == every_period:  # the target counted throughout: one look back from as_of
+                last_visit = MaskDays(masks).last_in(first, as_of)
+            else:
+                last_visit = _last_visit(window, MaskDays(masks), counts)
+        except Undecidable:
+            last_visit = None
+            unsure.append((len(result), counts))
+        post = PostRef(post_id, person_id, role, unit, township, county)
+        row = row_from_bits(window, post, owed=owed, met=met, last_visit_on=last_visit, target_level=target_level, target_id=target_id, source_id=source_id)
+        assert row.status == sql_status, (row, sql_status)  # the SQL and the Python readings agree
+        row.person_name, row.target_name = person_name, target_name
+        result.append(row)
+    if unsure:
+        # Several visits in as_of's month on both sides of as_of: the latest one up to it comes from the visits.
+        exact = DaySource(session, persons={result[i].person_id for i, _ in unsure}, level=level, window=window)
+        for i, counts in unsure:
+            result[i].last_visit_on = _last_visit(window, exact.days(result[i].person_id, result[i].target_id), counts)
+    return result
+
+
+def totals(session: Session, selection: Selection) -> list[tuple[str, str, int]]:
+    """(post's unit, status, instances) for the selection; the caller places units in townships and counties."""
+    of = _rows_of(selection)
+    status = _status(selection, of).label("status")
+    unit = of.keys[3]
+    query = select(unit, status, func.count()).select_from(of.source).where(*of.where, of.owes_any).group_by(unit, status)
+    return [(unit_code, status_, int(count)) for unit_code, status_, count in session.execute(query)]
+
+
+def person_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
+    """(person, closed periods owed, closed periods met) summed over the selection's rows."""
+    of = _rows_of(selection)
+    closed, width = selection.window.closed_bits, len(selection.window.periods)
+    evaluated = select(of.keys[1].label("person_id"), of.owed_bits.label("owed"), of.met_bits.label("met")).select_from(of.source).where(*of.where, of.owes_any).subquery()
+    owed_closed = evaluated.c.owed.bitwise_and(n(closed))
+    query = select(
+        evaluated.c.person_id,
+        func.sum(popcount(owed_closed, width)),
+        func.sum(popcount(owed_closed.bitwise_and(evaluated.c.met), width)),
+    ).group_by(evaluated.c.person_id)
+    return [(person, int(owed), int(met)) for person, owed, met in session.execute(query)]

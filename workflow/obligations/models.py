@@ -1,0 +1,53 @@
+"""Obligation rows of the relationship rules (paired households, linked villages), kept for speed."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import BigInteger, Column, Date, Index, Integer, String
+from sqlmodel import Field, SQLModel
+
+
+class Obligation(SQLModel, table=True):
+    """A post's standing duty towards one paired household or one linked village.
+
+    One row per post and pairing (结对) or unit link (联系村) whose spans overlap, for every
+    post of the person at or above the target, whatever the role: which rules apply is decided
+    when a report reads it, with the rule book in force then. `start_date`..`end_date` is
+    where post and relationship both run; `first_month`..`last_month` (month numbers, see
+    `periods.month_number`) are the whole months inside it.
+
+    The visit columns copy the newest year of the person's `VisitMask` for the target
+    (`mask_year`) and the year before it (`prev_*`), so the city-wide report reads one table.
+    Rows are kept in step with posts, pairings, links and visit masks by `instances`.
+    """
+
+    __tablename__ = "obligation"
+    __table_args__ = (
+        Index("ix_obligation_scope", "kind", "unit_path"),
+        Index("ix_obligation_target", "person_id", "target_level", "target_id"),
+        Index("ix_obligation_source", "source_id"),
+    )
+
+    post_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    source_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    person_id: str = Field(sa_column=Column(String(64), nullable=False))
+    role: str = Field(sa_column=Column(String(64), nullable=False))
+    unit_code: str = Field(sa_column=Column(String(32), nullable=False))
+    unit_path: str = Field(sa_column=Column(String(512), nullable=False))
+    township_code: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    county_code: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    target_level: str = Field(sa_column=Column(String(16), nullable=False))
+    target_id: str = Field(sa_column=Column(String(64), nullable=False))
+    start_date: dt.date = Field(sa_column=Column(Date, nullable=False))
+    end_date: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    first_month: int = Field(sa_column=Column(Integer, nullable=False))
+    last_month: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    mask_year: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    month_mask: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    first_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    last_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    prev_month_mask: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    prev_first_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    prev_last_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

@@ -1,0 +1,319 @@
+"""The overdue-visit report and the officials' scorecard for an org-unit subtree.
+
+Both are evaluated as of a date (`as_of`, a date in the rule book's zone read as the end of
+that day; today by default) with the rule book in force on it, and optionally as known at
+a past moment (`known_at`): visits recorded later, and voids recorded later, are ignored.
+An obligation belongs to the subtree when its post's unit does. Each rule is evaluated over
+its window (`periods.window`): the current campaign year up to the period containing `as_of`,
+and the latest closed period when that lies in the year before.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from rules.schema import VisitRule
+from workflow import clock, rulebook
+from workflow.errors import DomainError
+from workflow.obligations import fast, general
+from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow
+from workflow.obligations.instances import chunks, places
+from workflow.obligations.periods import window
+from workflow.obligations.sources import Selection
+from workflow.org.models import Household, OrgUnit, Person
+from workflow.org.service import get_unit
+
+ROW_STATUSES = (OVERDUE, DUE, PENDING, MET, NOT_OWED)  # a row's status (MISSED only ever as current_status)
+
+
+@dataclasses.dataclass
+class StatusCounts:
+    """How many obligation instances have each status."""
+
+    instances: int = 0
+    overdue: int = 0
+    due: int = 0
+    pending: int = 0
+    met: int = 0
+    not_owed: int = 0
+
+    def add(self, other: StatusCounts) -> None:
+        for field in dataclasses.fields(self):
+            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitTotals:
+    unit_code: str
+    unit_name: str
+    counts: StatusCounts
+
+
+@dataclasses.dataclass(frozen=True)
+class OverdueReport:
+    """Obligation instances of a subtree as of a date, with totals per township and county.
+
+    Totals count every instance the rule and role filters keep, whatever `statuses` keeps
+    in `rows`. Instances of posts above township level count in the county's totals (county
+    posts) or only in `total` (city and city-direct posts).
+    """
+
+    unit_code: str
+    as_of: dt.date
+    known_at: dt.datetime | None
+    rule_book: str
+    rules: tuple[str, ...]
+    rows: list[ObligationRow]
+    townships: list[UnitTotals]
+    counties: list[UnitTotals]
+    total: StatusCounts
+
+
+@dataclasses.dataclass(frozen=True)
+class Score:
+    """One official's record over the report window: closed periods owed, met and missed."""
+
+    rank: int
+    person_id: str
+    person_name: str
+    periods_owed: int
+    periods_met: int
+    periods_missed: int
+    on_time_rate: float | None  # met ÷ owed; None when nothing was owed yet
+
+
+@dataclasses.dataclass(frozen=True)
+class Scorecard:
+    unit_code: str
+    as_of: dt.date
+    known_at: dt.datetime | None
+    rule_book: str
+    rules: tuple[str, ...]
+    scores: list[Score]
+
+
+# ---- arguments --------------------------------------------------------------------
+
+
+def _as_of(as_of: dt.date | None) -> dt.date:
+    today = rulebook.today()
+    if as_of is None:
+        return today
+    if as_of > today:
+        raise DomainError(
+            "as_of_in_future",
+            f"as_of {as_of.isoformat()} is after today ({today.isoformat()}): nothing is known about it yet",
+            f"as_of {as_of.isoformat()} 晚于今天({today.isoformat()})",
+            field="as_of",
+        )
+    return as_of
+
+
+def _known_at(known_at: dt.datetime | None) -> dt.datetime | None:
+    if known_at is None:
+        return None
+    try:
+        known_at = clock.require_aware(known_at, "known_at")
+    except ValueError as exc:
+        raise DomainError("naive_datetime", str(exc), "known_at 必须带时区偏移", field="known_at") from None
+    if known_at > clock.now():
+        raise DomainError("known_at_in_future", f"known_at {known_at.isoformat()} is in the future", f"known_at {known_at.isoformat()} 晚于当前时间", field="known_at")
+    return known_at
+
+
+def _rules(as_of: dt.date, rule_ids: Iterable[str] | None, roles: Iterable[str] | None) -> list[tuple[VisitRule, frozenset[str]]]:
+    """The rules of the book in force to evaluate, each with the roles to evaluate it for."""
+    book = rulebook.in_force(as_of)
+    known = [rule.id for rule in book.visit_rules]
+    if rule_ids is not None:
+        unknown = sorted(set(rule_ids) - set(known))
+        if unknown:
+            raise DomainError(
+                "unknown_rule",
+                f"rule book {book.id} has no visit rule {', '.join(unknown)}; it has {', '.join(known)}",
+                f"规则 {book.id} 中没有走访规则 {', '.join(unknown)};可用:{', '.join(known)}",
+                field="rules",
+            )
+    if roles is not None:
+        unknown = sorted(set(roles) - set(book.roles))
+        if unknown:
+            raise DomainError(
+                "unknown_role",
+                f"rule book {book.id} has no role {', '.join(unknown)}",
+                f"规则 {book.id} 中没有职务 {', '.join(unknown)}",
+                field="roles",
+            )
+    chosen = []
+    for rule in book.visit_rules:
+        if rule_ids is not None and rule.id not in rule_ids:
+            continue
+        wanted = frozenset(rule.roles) & (frozenset(roles) if roles is not None else frozenset(rule.roles))
+        if wanted:
+            chosen.append((rule, wanted))
+    return chosen
+
+
+def _statuses(statuses: Iterable[str] | None) -> frozenset[str] | None:
+    if statuses is None:
+        return None
+    statuses = frozenset(statuses)
+    unknown = sorted(statuses - set(ROW_STATUSES))
+    if unknown:
+        raise DomainError("unknown_status", f"unknown status {', '.join(unknown)}; valid: {', '.join(ROW_STATUSES)}", f"未知状态 {', '.join(unknown)};可用:{', '.join(ROW_STATUSES)}", field="statuses")
+    return statuses
+
+
+# ---- the report -------------------------------------------------------------------
+
+
+def _counts(rows: Iterable[ObligationRow]) -> dict[tuple[str | None, str | None], StatusCounts]:
+    groups: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
+    for row in rows:
+        counts = groups[(row.township_code, row.county_code)]
+        counts.instances += 1
+        setattr(counts, row.status, getattr(counts, row.status) + 1)
+    return groups
+
+
+def _rule_part(session: Session, selection: Selection, known_at, statuses):
+    """(rows kept by `statuses`, counts per (township, county)) of one rule."""
+    if known_at is None and fast.applies(selection):
+        rows = fast.rows(session, selection, statuses)
+        if statuses is None:
+            return rows, _counts(rows)
+        found = fast.totals(session, selection)
+        where = places(session.connection(), {unit for unit, _, _ in found})
+        counts: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
+        for unit, status, number in found:
+            group = counts[(where[unit].township_code, where[unit].county_code)]
+            group.instances += number
+            setattr(group, status, getattr(group, status) + number)
+        return rows, counts
+    rows = general.evaluate_rule(session, selection, known_at=known_at)
+    counts = _counts(rows)
+    return [row for row in rows if statuses is None or row.status in statuses], counts
+
+
+def overdue_report(
+    session: Session,
+    *,
+    unit_code: str,
+    as_of: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    rules: Iterable[str] | None = None,
+    roles: Iterable[str] | None = None,
+    statuses: Iterable[str] | None = None,
+    person_id: str | None = None,
+) -> OverdueReport:
+    """Every obligation instance of the posts in `unit_code`'s subtree as of `as_of`, with totals.
+
+    `rules` (ids such as "V7") and `roles` (role codes) narrow what is evaluated and totalled;
+    `statuses` (overdue, due, pending, met, not_owed) narrows the rows only; `person_id` keeps
+    one official's posts. Rows are ordered by county, township, unit, rule, official, target.
+    """
+    scope = get_unit(session, unit_code, field="unit_code")
+    as_of, known_at, statuses = _as_of(as_of), _known_at(known_at), _statuses(statuses)
+    chosen = _rules(as_of, rules, roles)
+    rows: list[ObligationRow] = []
+    groups: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
+    for rule, rule_roles in chosen:
+        selection = Selection(window=window(as_of, rule), scope=scope, roles=rule_roles, person_id=person_id)
+        part_rows, part_counts = _rule_part(session, selection, known_at, statuses)
+        rows += part_rows
+        for key, counts in part_counts.items():
+            groups[key].add(counts)
+    rows = _named(session, rows)
+    rows.sort(key=lambda r: (r.county_code or "", r.township_code or "", r.unit_code, r.rule_id, r.person_name or "", r.person_id, r.target_id or "", r.post_id))
+    townships, counties, total = _totals(session, groups)
+    return OverdueReport(
+        unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id,
+        rules=tuple(rule.id for rule, _ in chosen), rows=rows, townships=townships, counties=counties, total=total,
+    )
+
+
+def _totals(session: Session, groups) -> tuple[list[UnitTotals], list[UnitTotals], StatusCounts]:
+    townships: dict[str, StatusCounts] = defaultdict(StatusCounts)
+    counties: dict[str, StatusCounts] = defaultdict(StatusCounts)
+    total = StatusCounts()
+    for (township, county), counts in groups.items():
+        total.add(counts)
+        if township is not None:
+            townships[township].add(counts)
+        if county is not None:
+            counties[county].add(counts)
+    names = _unit_names(session, set(townships) | set(counties))
+    as_list = lambda found: [UnitTotals(code, names.get(code, code), found[code]) for code in sorted(found)]  # noqa: E731
+    return as_list(townships), as_list(counties), total
+
+
+def _unit_names(session: Session, codes: set[str]) -> dict[str, str]:
+    names = {}
+    for part in chunks(codes):
+        names.update(session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(part))).all())
+    return names
+
+
+def _named(session: Session, rows: list[ObligationRow]) -> list[ObligationRow]:
+    """The rows, with the names of their officials and targets filled in where still missing."""
+    unnamed = [row for row in rows if row.person_name is None]
+    people, households = {}, {}
+    for part in chunks({row.person_id for row in unnamed}):
+        people.update(session.execute(select(Person.id, Person.name).where(Person.id.in_(part))).all())
+    for part in chunks({row.target_id for row in unnamed if row.target_level == "household"}):
+        households.update(session.execute(select(Household.id, Household.head_name).where(Household.id.in_(part))).all())
+    units = _unit_names(session, {row.target_id for row in unnamed if row.target_level in ("village", "township")})
+    for row in unnamed:
+        row.person_name = people.get(row.person_id)
+        row.target_name = (households if row.target_level == "household" else units).get(row.target_id)
+    return rows
+
+
+# ---- the scorecard ----------------------------------------------------------------
+
+
+def scorecard(
+    session: Session,
+    *,
+    unit_code: str,
+    as_of: dt.date | None = None,
+    known_at: dt.datetime | None = None,
+    rules: Iterable[str] | None = None,
+    roles: Iterable[str] | None = None,
+) -> Scorecard:
+    """Each official of the subtree with closed periods owed, met and missed, best on-time rate first.
+
+    A period counts once per obligation instance (a cadre with five paired households owes
+    five visits a month). Officials who owed nothing yet come last, by name.
+    """
+    scope = get_unit(session, unit_code, field="unit_code")
+    as_of, known_at = _as_of(as_of), _known_at(known_at)
+    chosen = _rules(as_of, rules, roles)
+    owed: dict[str, int] = defaultdict(int)
+    met: dict[str, int] = defaultdict(int)
+    for rule, rule_roles in chosen:
+        selection = Selection(window=window(as_of, rule), scope=scope, roles=rule_roles)
+        if known_at is None and fast.applies(selection):
+            found = fast.person_scores(session, selection)
+        else:
+            found = [(row.person_id, row.periods_owed, row.periods_met) for row in general.evaluate_rule(session, selection, known_at=known_at)]
+        for person, person_owed, person_met in found:
+            owed[person] += person_owed
+            met[person] += person_met
+    names = {}
+    for part in chunks(set(owed)):
+        names.update(session.execute(select(Person.id, Person.name).where(Person.id.in_(part))).all())
+    ranked = sorted(owed, key=lambda p: (owed[p] == 0, -(met[p] / owed[p]) if owed[p] else 0, -owed[p], names.get(p, ""), p))
+    scores, rank = [], 0
+    for position, person in enumerate(ranked, start=1):
+        rate = met[person] / owed[person] if owed[person] else None
+        previous = scores[-1] if scores else None
+        # Competition ranking: officials with the same rate share a rank.
+        rank = previous.rank if previous is not None and previous.on_time_rate == rate else position
+        scores.append(Score(rank, person, names.get(person, person), owed[person], met[person], owed[person] - met[person], rate))
+    return Scorecard(unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id, rules=tuple(rule.id for rule, _ in chosen), scores=scores)

@@ -1,0 +1,196 @@
+"""What an evaluation reads: posts, obligation rows, poor targets and the days visits fell on."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+from collections import defaultdict
+from collections.abc import Iterable
+
+from sqlalchemy import and_, or_, select
+from sqlmodel import Session
+
+from rules.schema import VisitRule
+from workflow.eventlog import Event
+from workflow.obligations.evaluate import PostRef, Span
+from workflow.obligations.instances import chunks, places
+from workflow.obligations.models import Obligation
+from workflow.obligations.periods import Window
+from workflow.obligations.visitdays import NO_DAYS, DaySet, MaskDays, VisitDays
+from workflow.org.models import Household, OrgUnit, RegistrySpell
+from workflow.posts.models import Post
+from workflow.visits.masks import YearMask, counted_targets
+from workflow.visits.models import Visit, VisitMask
+
+# The registry that makes a target of each level "poor" (SPEC §3).
+REGISTRY_OF_LEVEL = {"township": "concentrated_township", "village": "poor_village", "household": "poor_household"}
+
+
+def in_subtree(path_column, unit: OrgUnit):
+    """Rows whose path is `unit`'s or below it, as a range an index on the path can serve."""
+    # Every such path lies in [path, path + "0"), "0" being the character after "/"; the
+    # second test drops siblings such as path + "-2" that the range also holds.
+    return and_(path_column >= unit.path, path_column < unit.path + "0", or_(path_column == unit.path, path_column >= unit.path + "/"))
+
+
+@dataclasses.dataclass(frozen=True)
+class Selection:
+    """Which instances a report asks for: the rule's window, the subtree, roles, optionally one person."""
+
+    window: Window
+    scope: OrgUnit
+    roles: frozenset[str]
+    person_id: str | None = None
+
+    @property
+    def rule(self) -> VisitRule:
+        return self.window.rule
+
+
+def _overlaps_window(start_column, end_column, window: Window):
+    return and_(start_column <= window.current.last, or_(end_column.is_(None), end_column >= window.first))
+
+
+def rule_posts(session: Session, selection: Selection, *, any_time: bool = False) -> list[tuple[PostRef, Span]]:
+    """The posts in the subtree holding one of the roles at some time in the window (at any time: `any_time`)."""
+    query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(selection.roles), in_subtree(OrgUnit.path, selection.scope))
+    if not any_time:
+        query = query.where(_overlaps_window(Post.start_date, Post.end_date, selection.window))
+    if selection.person_id is not None:
+        query = query.where(Post.person_id == selection.person_id)
+    posts = list(session.execute(query).scalars())
+    where = places(session.connection(), {post.unit_code for post in posts})
+    return [
+        (PostRef(post.id, post.person_id, post.role, post.unit_code, where[post.unit_code].township_code, where[post.unit_code].county_code), (post.start_date, post.end_date))
+        for post in posts
+    ]
+
+
+def relationship_obligations(session: Session, selection: Selection, *, any_time: bool = False) -> list:
+    """The obligation rows (plain rows) of a paired or linked rule in the subtree, running in the window (at any time: `any_time`)."""
+    table = Obligation.__table__
+    query = select(table).where(table.c.kind == selection.rule.targets.value, table.c.role.in_(selection.roles), in_subtree(table.c.unit_path, selection.scope))
+    if not any_time:
+        query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, selection.window))
+    if selection.person_id is not None:
+        query = query.where(table.c.person_id == selection.person_id)
+    return list(session.execute(query))
+
+
+# The events that start and end each kind of span (workflow.posts.service writes them).
+SPAN_EVENTS = {"post": ("post.assigned", "post.ended"), "pairing": ("pairing.started", "pairing.ended"), "unit_link": ("unit_link.started", "unit_link.ended")}
+
+
+def spans_as_known(session: Session, entity_type: str, ids: Iterable[str], known_at: dt.datetime) -> dict[str, Span]:
+    """The first and last day of each post, pairing or unit link as the log told them at `known_at`.
+
+    A span recorded later is missing; an end recorded later is not applied (the last end
+    recorded by then is, as `end_post` and `end_pairing` supersede earlier ends).
+    """
+    started, ended = SPAN_EVENTS[entity_type]
+    spans: dict[str, Span] = {}
+    for part in chunks(set(ids)):
+        query = (
+            select(Event.type, Event.entity_id, Event.payload)
+            .where(Event.entity_type == entity_type, Event.entity_id.in_(part), Event.recorded_at <= known_at, Event.type.in_([started, ended]))
+            .order_by(Event.seq)
+        )
+        for type, entity_id, payload in session.execute(query):
+            data = json.loads(payload)
+            end = dt.date.fromisoformat(data["end_date"]) if data["end_date"] else None
+            if type == started:
+                spans[entity_id] = (dt.date.fromisoformat(data["start_date"]), end)
+            elif entity_id in spans:
+                spans[entity_id] = (spans[entity_id][0], end)
+    return spans
+
+
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """A township, village or household, with the spans it was on its poverty registry."""
+
+    id: str
+    path: str  # the unit's path; a household's village's path
+    spells: tuple[Span, ...]
+
+    def poor_during(self, first: dt.date, last: dt.date) -> bool:
+        """Registered poor on any day from `first` to `last` (SPEC §3: poor at any time in it)."""
+        return any(start <= last and (end is None or end >= first) for start, end in self.spells)
+
+
+def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window) -> list[Target]:
+    """The targets of `level` in the subtree that were registered poor at some time in the window."""
+    if level == "household":
+        query = select(Household.id, OrgUnit.path).join(OrgUnit, OrgUnit.code == Household.village_code)
+        subject = Household.id
+    else:
+        query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == level)
+        subject = OrgUnit.code
+    query = query.add_columns(RegistrySpell.registered_on, RegistrySpell.exited_on).join(
+        RegistrySpell, and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject)
+    ).where(in_subtree(OrgUnit.path, scope), _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window))
+    paths, spells = {}, defaultdict(list)
+    for code, path, start, end in session.execute(query):
+        paths[code] = path
+        spells[code].append((start, end))
+    return [Target(code, paths[code], tuple(sorted(spells[code]))) for code in sorted(paths)]
+
+
+def targets_by_unit(targets: Iterable[Target], unit_codes: set[str]) -> dict[str, list[Target]]:
+    """The targets under each of `unit_codes` (a post's jurisdiction is its unit's subtree)."""
+    found = defaultdict(list)
+    for target in targets:
+        for code in target.path.split("/"):
+            if code in unit_codes:
+                found[code].append(target)
+    return found
+
+
+# ---- visit days -------------------------------------------------------------------
+
+
+class MaskSource:
+    """Visit days from the `VisitMask` projection: current knowledge only."""
+
+    exact = False
+
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
+        self._masks: dict[tuple[str, str], dict[int, YearMask]] = defaultdict(dict)
+        for part in chunks(persons):
+            query = select(VisitMask).where(VisitMask.person_id.in_(part), VisitMask.target_level == level, VisitMask.year.in_(list(window.years)))
+            for row in session.execute(query).scalars():
+                self._masks[(row.person_id, row.target_id)][row.year] = YearMask(row.month_mask, row.first_days, row.last_days)
+
+    def days(self, person_id: str, target_id: str) -> VisitDays:
+        masks = self._masks.get((person_id, target_id))
+        return MaskDays(masks) if masks else NO_DAYS
+
+
+class DaySource:
+    """Visit days from the visits themselves, optionally as known at a past moment.
+
+    As known at `known_at`: visits recorded after it are left out, and a visit voided after
+    it still counts, because its void was not yet known.
+    """
+
+    exact = True
+
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, known_at: dt.datetime | None = None):
+        days: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+        for part in chunks(persons):
+            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
+                Visit.visitor_id.in_(part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of
+            )
+            if known_at is None:
+                query = query.where(Visit.voided_at.is_(None))
+            else:
+                query = query.where(Visit.recorded_at <= known_at, or_(Visit.voided_at.is_(None), Visit.voided_at > known_at))
+            for visitor, target_level, target_id, village, township, day in session.execute(query):
+                for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
+                    if counted_level == level:
+                        days[(visitor, counted_id)].append(day)
+        self._days = {key: DaySet(found) for key, found in days.items()}
+
+    def days(self, person_id: str, target_id: str) -> VisitDays:
+        return self._days.get((person_id, target_id), NO_DAYS)

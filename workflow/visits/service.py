@@ -1,0 +1,319 @@
+"""Recording and voiding visits, their projectors, and visit queries."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Select, and_, event, or_, select
+from sqlmodel import Session
+
+from rules.schema import Level, TargetLevel
+from workflow import clock, rulebook
+from workflow.errors import Conflict, DomainError, not_found
+from workflow.eventlog import Actor, Event, append, projects
+from workflow.org.models import OrgUnit
+from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
+from workflow.posts.models import Post
+from workflow.types import new_id
+from workflow.visits.masks import YearMask, counted_targets, year_masks
+from workflow.visits.models import Visit, VisitMask
+
+MAX_NOTES = 2000
+TARGET_LEVEL_ZH = {"township": "乡镇", "village": "村", "household": "贫困户"}
+_MASKS_KEY = "exit_tracker.visit_masks"
+
+
+# ---- queries ----------------------------------------------------------------------
+
+
+def get_visit(session: Session, visit_id: str) -> Visit:
+    """The visit `visit_id`; NotFound otherwise."""
+    visit = session.get(Visit, visit_id)
+    if visit is None:
+        raise not_found("visit", visit_id, field="visit_id", zh_kind="走访记录")
+    return visit
+
+
+def visits_query(
+    session: Session,
+    *,
+    unit_code: str | None = None,
+    visitor_id: str | None = None,
+    target_level: str | None = None,
+    target_id: str | None = None,
+    occurred_from: dt.date | None = None,
+    occurred_to: dt.date | None = None,
+    include_voided: bool = False,
+    known_at: dt.datetime | None = None,
+) -> Select:
+    """A query for the visits matching every filter given (dates are local, inclusive).
+
+    `unit_code` keeps visits to that unit or anything below it; `target_level` with
+    `target_id` keeps visits that count for that target (visits below it included).
+    `known_at` shows the list as it stood then: visits recorded later are left out, and a
+    visit voided later is shown as not voided (by leaving voided ones out unless asked).
+    """
+    query = select(Visit)
+    if unit_code is not None:
+        unit = get_unit(session, unit_code, field="unit_code")
+        query = query.where(or_(Visit.unit_path == unit.path, Visit.unit_path.startswith(unit.path + "/")))
+    if visitor_id is not None:
+        query = query.where(Visit.visitor_id == visitor_id)
+    if target_id is not None:
+        query = query.where(_counts_for(target_level or "household", target_id))
+    if occurred_from is not None:
+        query = query.where(Visit.occurred_on >= occurred_from)
+    if occurred_to is not None:
+        query = query.where(Visit.occurred_on <= occurred_to)
+    if known_at is not None:
+        known_at = clock.require_aware(known_at, "known_at")
+        query = query.where(Visit.recorded_at <= known_at)
+        if not include_voided:
+            query = query.where(or_(Visit.voided_at.is_(None), Visit.voided_at > known_at))
+    elif not include_voided:
+        query = query.where(Visit.voided_at.is_(None))
+    return query
+
+
+def list_visits(session: Session, *, limit: int = 100, **filters: Any) -> list[Visit]:
+    """The visits matching `filters` (see `visits_query`), latest first, at most `limit`."""
+    query = visits_query(session, **filters).order_by(Visit.occurred_at.desc(), Visit.id).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def _counts_for(target_level: str, target_id: str):
+    """A WHERE clause keeping the visits that count as a visit to the target."""
+    if target_level == "household":
+        return and_(Visit.target_level == "household", Visit.target_id == target_id)
+    if target_level == "village":
+        return Visit.village_code == target_id
+    return Visit.township_code == target_id
+
+
+# ---- commands ---------------------------------------------------------------------
+
+
+def record_visit(
+    session: Session,
+    *,
+    actor: Actor,
+    visitor_id: str,
+    target_level: TargetLevel | str,
+    target_id: str,
+    occurred_at: dt.datetime,
+    notes: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    visit_id: str | None = None,
+) -> Visit:
+    """Record that `visitor_id` visited a township, village or household at `occurred_at`.
+
+    Refused: a moment without an offset or in the future, an unknown visitor or target, a
+    target of another level than `target_level`, a visitor who held no post on that local
+    date, coordinates out of range or given singly, notes longer than MAX_NOTES.
+    """
+    occurred_at = _checked_moment(occurred_at)
+    visitor = get_person(session, visitor_id, field="visitor_id")
+    place = _resolve_target(session, target_level, target_id)
+    occurred_on = rulebook.local_date_of(occurred_at)
+    _require_post_on(session, visitor_id, visitor.name, occurred_on)
+    _check_coordinates(latitude, longitude)
+    if notes is not None and len(notes) > MAX_NOTES:
+        raise DomainError("notes_too_long", f"notes are limited to {MAX_NOTES} characters", f"备注不能超过 {MAX_NOTES} 字", field="notes")
+    visit_id = visit_id or new_id()
+    if session.get(Visit, visit_id) is not None:
+        raise Conflict("duplicate_id", f"visit id '{visit_id}' is already in use", f"走访编号 '{visit_id}' 已被使用", field="id")
+    append(
+        session,
+        type="visit.recorded",
+        entity_type="visit",
+        entity_id=visit_id,
+        payload={
+            "id": visit_id,
+            "visitor_id": visitor_id,
+            **place,
+            "occurred_on": occurred_on,
+            "notes": notes,
+            "latitude": latitude,
+            "longitude": longitude,
+        },
+        actor=actor,
+        occurred_at=occurred_at,
+    )
+    return session.get(Visit, visit_id)
+
+
+def void_visit(session: Session, *, actor: Actor, visit_id: str, reason: str) -> Visit:
+    """Void a wrongly recorded visit with a reason: it stops counting; the record stays."""
+    visit = get_visit(session, visit_id)
+    if not reason or not reason.strip():
+        raise DomainError("reason_required", "say why the visit is voided", "作废走访记录须说明理由", field="reason")
+    if visit.voided_at is not None:
+        raise Conflict(
+            "visit_already_voided",
+            f"visit '{visit_id}' was already voided at {visit.voided_at.isoformat()}",
+            f"走访记录 '{visit_id}' 已于 {visit.voided_at.isoformat()} 作废",
+            field="visit_id",
+        )
+    append(
+        session,
+        type="visit.voided",
+        entity_type="visit",
+        entity_id=visit_id,
+        payload={"id": visit_id, "reason": reason.strip()},
+        actor=actor,
+    )
+    return visit
+
+
+def _checked_moment(occurred_at: dt.datetime) -> dt.datetime:
+    # append() refuses these too; checking first keeps a future visit from being reported
+    # as "not in post" because no post covers a date that has not come yet.
+    try:
+        occurred_at = clock.require_aware(occurred_at)
+    except ValueError as exc:
+        raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
+    now = clock.now()
+    if occurred_at > now:
+        raise DomainError(
+            "occurred_in_future",
+            f"occurred_at {occurred_at.isoformat()} is in the future (server time {now.isoformat()})",
+            f"发生时间 {occurred_at.isoformat()} 晚于服务器当前时间 {now.isoformat()}",
+            field="occurred_at",
+        )
+    return occurred_at
+
+
+def _resolve_target(session: Session, target_level: TargetLevel | str, target_id: str) -> dict[str, Any]:
+    """The payload fields naming the target and the units above it; errors for a bad target."""
+    try:
+        level = TargetLevel(target_level)
+    except ValueError:
+        valid = ", ".join(level.value for level in TargetLevel)
+        raise DomainError("invalid_target_level", f"unknown target level '{target_level}'; valid: {valid}", f"未知走访对象类别 '{target_level}';可用:{valid}", field="target_level") from None
+    if level is TargetLevel.household:
+        household = get_household(session, target_id, field="target_id")
+        unit = get_unit(session, household.village_code)
+    else:
+        unit = get_unit(session, target_id, field="target_id")
+        if unit.level != level.value:
+            raise DomainError(
+                "target_level_mismatch",
+                f"'{target_id}' is a {unit.level}, not a {level.value}",
+                f"'{target_id}' 是{LEVEL_ZH[Level(unit.level)]},不是{TARGET_LEVEL_ZH[level.value]}",
+                field="target_level",
+            )
+    township_code = unit.code if unit.level == Level.township else unit.parent_code
+    return {
+        "target_level": level.value,
+        "target_id": target_id,
+        "village_code": unit.code if unit.level == Level.village else None,
+        "township_code": township_code,
+        "unit_path": unit.path,
+    }
+
+
+def _require_post_on(session: Session, visitor_id: str, name: str, day: dt.date) -> None:
+    posts = session.execute(select(Post).where(Post.person_id == visitor_id, Post.start_date <= day)).scalars()
+    if not any(post.held_on(day) for post in posts):
+        raise DomainError(
+            "visitor_not_in_post",
+            f"{name} held no post on {day.isoformat()}, so a visit then cannot be recorded for them",
+            f"{name} 在 {day.isoformat()} 未担任任何职务,不能登记该日走访",
+            field="visitor_id",
+            date=day.isoformat(),
+        )
+
+
+def _check_coordinates(latitude: float | None, longitude: float | None) -> None:
+    if (latitude is None) != (longitude is None):
+        raise DomainError("invalid_coordinates", "give both latitude and longitude, or neither", "经纬度须同时填写或同时留空", field="latitude" if latitude is None else "longitude")
+    if latitude is not None and not -90 <= latitude <= 90:
+        raise DomainError("invalid_coordinates", f"latitude {latitude} is outside -90..90", f"纬度 {latitude} 超出 -90 至 90", field="latitude")
+    if longitude is not None and not -180 <= longitude <= 180:
+        raise DomainError("invalid_coordinates", f"longitude {longitude} is outside -180..180", f"经度 {longitude} 超出 -180 至 180", field="longitude")
+
+
+# ---- projectors -------------------------------------------------------------------
+
+
+def visit_row(event: Event, data: dict[str, Any]) -> dict[str, Any]:
+    """The `Visit` columns a visit.recorded event sets (also used by bulk loaders, so both agree)."""
+    return {
+        **{key: data[key] for key in ("id", "visitor_id", "target_level", "target_id", "village_code", "township_code", "unit_path", "notes", "latitude", "longitude")},
+        "occurred_at": event.occurred_at,
+        "occurred_on": dt.date.fromisoformat(data["occurred_on"]),
+        "recorded_at": event.recorded_at,
+        "recorded_by": event.account,
+        "on_behalf_of": event.on_behalf_of,
+        "voided_at": None,
+        "voided_by": None,
+        "void_reason": None,
+    }
+
+
+@projects("visit.recorded")
+def _visit_recorded(session: Session, event: Event, data: dict[str, Any]) -> None:
+    visit = Visit(**visit_row(event, data))
+    session.add(visit)
+    year = visit.occurred_on.year
+    for level, target in counted_targets(visit.target_level, visit.target_id, visit.village_code, visit.township_code):
+        key = (visit.visitor_id, level, target, year)
+        row = _mask_row(session, key)
+        if row is None:
+            mask = YearMask().with_day(visit.occurred_on)
+            row = VisitMask(person_id=visit.visitor_id, target_level=level, target_id=target, year=year, **dataclasses.asdict(mask))
+            session.add(row)
+            session.info[_MASKS_KEY][key] = row
+        else:
+            mask = YearMask(row.month_mask, row.first_days, row.last_days).with_day(visit.occurred_on)
+            row.month_mask, row.first_days, row.last_days = mask.month_mask, mask.first_days, mask.last_days
+
+
+@projects("visit.voided")
+def _visit_voided(session: Session, event: Event, data: dict[str, Any]) -> None:
+    visit = session.get(Visit, data["id"])
+    visit.voided_at = event.recorded_at
+    visit.voided_by = event.account
+    visit.void_reason = data["reason"]
+    year = visit.occurred_on.year
+    for level, target in counted_targets(visit.target_level, visit.target_id, visit.village_code, visit.township_code):
+        remaining = session.execute(
+            select(Visit.occurred_on).where(
+                Visit.visitor_id == visit.visitor_id,
+                Visit.occurred_on >= dt.date(year, 1, 1),
+                Visit.occurred_on <= dt.date(year, 12, 31),
+                Visit.voided_at.is_(None),
+                Visit.id != visit.id,
+                _counts_for(level, target),
+            )
+        ).scalars()
+        mask = year_masks(remaining).get(year)
+        key = (visit.visitor_id, level, target, year)
+        row = _mask_row(session, key)
+        if mask is None:
+            session.delete(row)
+            session.info[_MASKS_KEY].pop(key, None)
+            session.flush()  # a later visit in this batch must find no row, not a deleted one
+        else:
+            row.month_mask, row.first_days, row.last_days = mask.month_mask, mask.first_days, mask.last_days
+
+
+def _mask_row(session: Session, key: tuple[str, str, str, int]) -> VisitMask | None:
+    """The mask row for `key`, including one added earlier in this transaction and not yet flushed.
+
+    Keeping the added rows at hand spares a flush (and a query) per visit: replay applies
+    thousands of events per flush, and each flush also refreshes the obligation rows.
+    """
+    added = session.info.setdefault(_MASKS_KEY, {})
+    if key in added:
+        return added[key]
+    with session.no_autoflush:
+        return session.get(VisitMask, key)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_added_masks(session: Session, _transaction) -> None:
+    session.info.pop(_MASKS_KEY, None)
