@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from sqlalchemy.engine import Engine
 
 from api import errors
-from api.routers import health
+from api.routers import accounts, audit, exit_cases, health, history, households, org_units, pairings, people, posts, reports, unit_links, visits
 from workflow.db import make_engine
 
 API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Records officials' field visits (三走访) and the exit sign-offs (三签字) of Hunan's
+poverty-exit campaign, checked against the rule book in force.
+
+**Authentication.** Every request but `/health` sends `Authorization: Bearer <token>`;
+tokens come from `exit-tracker accounts create`. An account's roles (admin, recorder,
+supervisor, auditor) say what it may do; its scope (an org unit) bounds what it sees:
+records outside the scope answer 404, exactly like records that do not exist.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`) with a stable `code`
+and the offending `field`; `detail` is in Chinese by default, in English with
+`Accept-Language: en`.
+
+**Retries.** Every POST accepts `Idempotency-Key`: a retry with the same key and body
+returns the first response and writes nothing more; the same key with another body is
+refused (409 `idempotency_key_reused`).
+"""
+
+ROUTERS = [health, accounts, org_units, households, people, posts, pairings, unit_links, visits, exit_cases, reports, history, audit]
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -17,9 +40,21 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app = FastAPI(
         title="exit-tracker 三走访三签字",
         summary="Visits and exit sign-offs of the poverty-exit campaign, checked against the rule book.",
+        description=DESCRIPTION,
         version=health.product_version(),
     )
     app.state.engine = engine or make_engine()
     errors.install(app)
-    app.include_router(health.router, prefix=API_PREFIX)
+    for module in ROUTERS:
+        app.include_router(module.router, prefix=API_PREFIX)
+    app.openapi = lambda: _openapi(app)
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, plus the Problem document every error response refers to."""
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = errors.PROBLEM_SCHEMA
+        app.openapi_schema = schema
+    return app.openapi_schema

@@ -18,6 +18,28 @@ app = typer.Typer(
 )
 rules_app = typer.Typer(help="Work with rule-book files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
+accounts_app = typer.Typer(help="Create, list and revoke API accounts and their tokens.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+import_app = typer.Typer(help="Bulk-load records from files, all-or-nothing per file.", no_args_is_help=True)
+app.add_typer(import_app, name="import")
+
+
+def _cli_actor():
+    """The operator at this terminal, as the log records them: who gave whom access."""
+    import getpass
+
+    from workflow.eventlog import Actor
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(account=f"cli:{user}"[:64])
+
+
+def _fail(exc) -> None:
+    typer.echo(f"refused ({exc.code}): {exc.en}" + (f" [{exc.field}]" if exc.field else ""), err=True)
+    raise typer.Exit(1)
 app.add_typer(audit_app, name="audit")
 app.command("replay")(replay)
 
@@ -78,3 +100,101 @@ def rules_check(files: list[Path] = typer.Argument(..., help="Rule-book TOML fil
             continue
         typer.echo(f"{path}: ok — {book.id}, effective {book.effective_from}, {len(book.visit_rules)} visit rules, time zone {book.time_zone}")
     raise typer.Exit(1 if failed else 0)
+
+
+@accounts_app.command("create")
+def accounts_create(
+    name: str = typer.Option(..., "--name", help="Who uses the account, e.g. '北斗溪镇录入员'."),
+    roles: list[str] = typer.Option(..., "--role", help="admin, recorder, supervisor or auditor; repeat for several."),
+    scope: str = typer.Option(..., "--scope", help="Org unit code: the account sees and writes only this subtree."),
+    person: str | None = typer.Option(None, "--person", help="Person id the account signs as (optional)."),
+) -> None:
+    """Create an account and print its bearer token (shown once: only its hash is kept)."""
+    from workflow.accounts import service as accounts
+    from workflow.db import transaction
+    from workflow.errors import DomainError
+
+    engine = make_engine()
+    try:
+        with transaction(engine) as session:
+            account, token = accounts.create_account(session, actor=_cli_actor(), name=name, roles=roles, scope_code=scope, person_id=person)
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"account {account.id} created: {account.name}, roles {account.roles}, scope {account.scope_code}")
+    typer.echo("token (shown once; keep it secret):")
+    typer.echo(token)
+
+
+@accounts_app.command("revoke")
+def accounts_revoke(
+    account_id: str = typer.Argument(..., help="The account id (see `accounts list`)."),
+    reason: str = typer.Option(..., "--reason", help="Why access ends; kept in the audit log."),
+) -> None:
+    """Revoke an account: its tokens stop working at once."""
+    from workflow.accounts import service as accounts
+    from workflow.db import transaction
+    from workflow.errors import DomainError
+
+    engine = make_engine()
+    try:
+        with transaction(engine) as session:
+            accounts.revoke_account(session, actor=_cli_actor(), account_id=account_id, reason=reason)
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"account {account_id} revoked")
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """List every account: id, name, roles, scope, person, created and revoked times."""
+    from workflow.accounts import service as accounts
+    from workflow.db import transaction
+
+    engine = make_engine()
+    with transaction(engine) as session:
+        rows = accounts.list_accounts(session)
+    engine.dispose()
+    if not rows:
+        typer.echo("no accounts; create one with `exit-tracker accounts create`")
+    for a in rows:
+        state = f"revoked {a.revoked_at:%Y-%m-%d %H:%M}Z ({a.revoked_reason})" if a.revoked_at else "active"
+        typer.echo(f"{a.id}  {a.name}  roles={a.roles}  scope={a.scope_code}  person={a.person_id or '-'}  created {a.created_at:%Y-%m-%d %H:%M}Z  {state}")
+
+
+@import_app.command("visits")
+def import_visits(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A .csv file with a header row, or a .jsonl file (one JSON object a line)."),
+) -> None:
+    """Import visits from FILE, all or nothing: every bad line is listed and then nothing is written."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from workflow.db import transaction
+    from workflow.errors import DomainError
+    from workflow.imports import visits as visit_import
+
+    data = file.read_bytes()
+    engine = make_engine()
+    try:
+        text = visit_import.decode(data)
+        lines = visit_import.parse(text, visit_import.kind_of(file.name))
+        total = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
+        with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
+            task = bar.add_task(file.name, total=total)
+            with transaction(engine) as session:
+                outcome = visit_import.import_visits(session, actor=_cli_actor(), lines=lines, progress=lambda line: bar.update(task, completed=line))
+                if outcome.failures:
+                    raise visit_import.refusal(outcome)
+    except visit_import.ImportRefused as exc:
+        for problem in exc.problems:
+            typer.echo(f"line {problem.line}: {problem.code}" + (f" [{problem.field}]" if problem.field else "") + f": {problem.en}", err=True)
+        typer.echo(f"{file}: {exc.en}", err=True)
+        raise typer.Exit(1) from None
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"{file}: {outcome.imported} visits imported")

@@ -1,0 +1,94 @@
+"""/api/v1/households: poor households (贫困户) — read within scope, registered by admins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import Query, Response
+from pydantic import Field
+from sqlalchemy import select
+
+from api.asof import AsOf, at_moment
+from api.auth import CurrentCaller
+from api.deps import ReadSession, WriteSession
+from api.pagination import Cursor, Limit, Page, keyset
+from api.routers.org_units import RegistrySpellView
+from api.routing import WRITE_PROBLEMS, resource_router
+from api.schemas import Body, Id, View
+from workflow.accounts import access, scope
+from workflow.org import service as org
+from workflow.org.models import Household, OrgUnit, RegistrySpell
+
+router = resource_router("households 贫困户")
+
+
+class HouseholdView(View):
+    id: str = Field(examples=["4312241002010001"])
+    village_code: str = Field(examples=["431224100201"])
+    head_name: str = Field(examples=["舒春生"])
+    members: int = Field(examples=[4])
+    status: str = Field(examples=["registered"])
+
+
+class HouseholdDetail(HouseholdView):
+    registry: list[RegistrySpellView]
+
+
+class HouseholdCreate(Body):
+    id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9-]+$", description="Registry number (建档立卡编号).", examples=["4312241002010007"])
+    village_code: str = Field(min_length=1, max_length=32, examples=["431224100201"])
+    head_name: str = Field(min_length=1, max_length=128, examples=["向桂兰"])
+    members: int = Field(ge=1, le=100, examples=[3])
+    registered_on: dt.date = Field(examples=["2014-10-01"])
+
+
+@router.get("/households", response_model=Page[HouseholdView], summary="List households in scope / 贫困户列表")
+def list_households(
+    caller: CurrentCaller,
+    session: ReadSession,
+    unit: Annotated[str | None, Query(max_length=32, description="Only households below this unit (e.g. a township).")] = None,
+    status: Annotated[str | None, Query(max_length=32, examples=["registered"])] = None,
+    cursor: Cursor = None,
+    limit: Limit = 50,
+) -> Page[HouseholdView]:
+    query = scope.households(caller)
+    if unit is not None:
+        within = scope.unit(session, caller, unit)
+        query = query.where(Household.village_code.in_(select(OrgUnit.code).where(org.subtree_filter(within))))
+    if status is not None:
+        query = query.where(Household.status == status)
+    rows, next_cursor = keyset(session, query, Household.id, cursor=cursor, limit=limit)
+    return Page(items=[HouseholdView.model_validate(row) for row in rows], next_cursor=next_cursor)
+
+
+@router.get("/households/{household_id}", response_model=HouseholdDetail, summary="One household / 单个贫困户")
+def get_household(household_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None) -> HouseholdDetail:
+    """The household and its registry spells; with `as_of`, as they stood then."""
+    return at_moment(session, as_of, lambda s: _household_detail(s, caller, household_id))
+
+
+def _household_detail(session, caller, household_id: str) -> HouseholdDetail:
+    household = scope.household(session, caller, household_id)
+    spells = session.execute(
+        select(RegistrySpell).where(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == household.id).order_by(RegistrySpell.registered_on)
+    ).scalars()
+    return HouseholdDetail(**HouseholdView.model_validate(household).model_dump(), registry=[RegistrySpellView.model_validate(s) for s in spells])
+
+
+@router.post("/households", status_code=201, response_model=HouseholdView, responses=WRITE_PROBLEMS, summary="Register a household / 贫困户建档立卡")
+def register_household(body: HouseholdCreate, caller: CurrentCaller, session: WriteSession, response: Response) -> HouseholdView:
+    """Put a household on the poverty registry in a village within scope (admins)."""
+    access.require(caller, access.REGISTRY)
+    scope.unit(session, caller, body.village_code, field="village_code")
+    household = org.register_household(
+        session,
+        actor=caller.actor(),
+        household_id=body.id,
+        village_code=body.village_code,
+        head_name=body.head_name,
+        members=body.members,
+        registered_on=body.registered_on,
+    )
+    response.headers["Location"] = f"/api/v1/households/{household.id}"
+    return HouseholdView.model_validate(household)

@@ -1,0 +1,223 @@
+"""The rows of the four reports as the API shows them, and their columns in files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, Field
+
+from api.exports import Column
+from workflow import rulebook
+from workflow.exits.reports import WaitingCase
+from workflow.incidence.report import IncidenceRow
+from workflow.obligations.evaluate import ObligationRow
+from workflow.obligations.reports import Score, StatusCounts, UnitTotals
+
+
+def role_label(code: str, language: str) -> str:
+    definition = rulebook.books().role(code)
+    return code if definition is None else (definition.en if language == "en" else definition.zh)
+
+
+# ---- overdue visits -------------------------------------------------------------------
+
+
+class ObligationView(BaseModel):
+    rule_id: str = Field(examples=["V7"])
+    post_id: str
+    person_id: str
+    person_name: str | None = Field(None, examples=["舒春生"])
+    role: str = Field(examples=["township_cadre"])
+    unit_code: str = Field(examples=["431224100000"])
+    township_code: str | None = None
+    county_code: str | None = None
+    target_level: str | None = Field(None, examples=["household"])
+    target_id: str | None = Field(None, examples=["4312241002010001"])
+    target_name: str | None = Field(None, examples=["向桂兰"])
+    status: str = Field(description="overdue, or else the current period's status", examples=["overdue"])
+    current_period: str = Field(examples=["2017-09"])
+    current_status: str = Field(examples=["due"])
+    missed_periods: list[str] = Field(examples=[["2017-08"]])
+    periods_owed: int
+    periods_met: int
+    last_visit_on: dt.date | None = None
+    days_overdue: int | None = Field(None, examples=[29])
+
+
+class CountsView(BaseModel):
+    instances: int
+    overdue: int
+    due: int
+    pending: int
+    met: int
+    not_owed: int
+    missed_periods: int
+
+
+class UnitTotalsView(BaseModel):
+    unit_code: str
+    unit_name: str = Field(examples=["北斗溪镇"])
+    counts: CountsView
+
+
+def obligation_view(row: ObligationRow) -> ObligationView:
+    return ObligationView(**{name: getattr(row, name) for name in ObligationView.model_fields})
+
+
+def counts_view(counts: StatusCounts) -> CountsView:
+    return CountsView(**counts.__dict__)
+
+
+def totals_view(totals: UnitTotals) -> UnitTotalsView:
+    return UnitTotalsView(unit_code=totals.unit_code, unit_name=totals.unit_name, counts=counts_view(totals.counts))
+
+
+OVERDUE_COLUMNS = [
+    Column("county_code", "县(市区)", "County"),
+    Column("township_code", "乡镇", "Township"),
+    Column("unit_code", "任职单位", "Unit of the post"),
+    Column("rule_id", "走访规则", "Rule"),
+    Column("role", "职务", "Role", lambda r, lang: role_label(r.role, lang)),
+    Column("person_name", "姓名", "Official"),
+    Column("target_id", "走访对象", "Target"),
+    Column("target_name", "对象名称", "Target name"),
+    Column("status", "状态", "Status"),
+    Column("current_period", "当前周期", "Current period"),
+    Column("current_status", "当前周期状态", "Current period status"),
+    Column("missed_periods", "漏访周期", "Missed periods"),
+    Column("periods_owed", "应访周期数", "Periods owed"),
+    Column("periods_met", "已访周期数", "Periods met"),
+    Column("last_visit_on", "最近走访日期", "Last visit"),
+    Column("days_overdue", "逾期天数", "Days overdue"),
+]
+
+
+# ---- scorecard ---------------------------------------------------------------------------
+
+
+class ScoreView(BaseModel):
+    rank: int
+    person_id: str
+    person_name: str = Field(examples=["舒春生"])
+    periods_owed: int
+    periods_met: int
+    periods_missed: int
+    on_time_rate: float | None = Field(None, description="met ÷ owed; null when nothing was owed yet", examples=[0.75])
+
+
+def score_view(score: Score) -> ScoreView:
+    return ScoreView(**score.__dict__)
+
+
+SCORE_COLUMNS = [
+    Column("rank", "排名", "Rank"),
+    Column("person_name", "姓名", "Official"),
+    Column("periods_owed", "应访周期数", "Periods owed"),
+    Column("periods_met", "按期走访", "Periods met"),
+    Column("periods_missed", "漏访", "Periods missed"),
+    Column("on_time_rate", "按期率", "On-time rate"),
+]
+
+
+# ---- missing signatures -----------------------------------------------------------------
+
+
+class Holder(BaseModel):
+    person_id: str
+    name: str = Field(examples=["舒德明"])
+
+
+class MissingRoleView(BaseModel):
+    role: str = Field(examples=["village_director"])
+    role_zh: str = Field(examples=["村委会主任"])
+    role_en: str
+    unit_code: str
+    unit_name: str = Field(examples=["坪溪村"])
+    holders: list[Holder] = Field(description="Who holds the post now: whom to call. Empty: the post is vacant.")
+
+
+class WaitingCaseView(BaseModel):
+    case_id: str
+    level: str = Field(examples=["household"])
+    subject_id: str = Field(examples=["4312241002010001"])
+    unit_code: str
+    status: str = Field(examples=["in_notice"])
+    step: str
+    step_zh: str = Field(examples=["村党支部书记、村委会主任共同签字"])
+    step_en: str
+    signed: list[str]
+    missing: list[MissingRoleView]
+    waiting_since: dt.datetime
+    waited_days: float = Field(examples=[12.5])
+    blocked_by: str | None = Field(None, description="notice_period_running or objection_open: why nobody can sign yet.")
+
+
+def waiting_view(case: WaitingCase) -> WaitingCaseView:
+    return WaitingCaseView(
+        **{k: getattr(case, k) for k in ("case_id", "level", "subject_id", "unit_code", "status", "step", "step_zh", "step_en", "waiting_since", "blocked_by")},
+        signed=list(case.signed),
+        missing=[MissingRoleView(**{**m.__dict__, "holders": [Holder(**h.__dict__) for h in m.holders]}) for m in case.missing],
+        waited_days=round(case.waited.total_seconds() / 86400, 1),
+    )
+
+
+def missing_text(case: WaitingCase, language: str) -> str:
+    parts = []
+    for m in case.missing:
+        who = "、".join(h.name for h in m.holders) or ("vacant" if language == "en" else "空缺")
+        parts.append(f"{m.role_en if language == 'en' else m.role_zh}({who})")
+    return "; ".join(parts) if language == "en" else ";".join(parts)
+
+
+MISSING_COLUMNS = [
+    Column("case_id", "案件编号", "Case"),
+    Column("level", "层级", "Level"),
+    Column("subject_id", "退出对象", "Subject"),
+    Column("unit_code", "所在单位", "Unit"),
+    Column("status", "状态", "Status"),
+    Column("step", "待签步骤", "Step waiting", lambda c, lang: c.step_en if lang == "en" else c.step_zh),
+    Column("missing", "缺少签字(现任人员)", "Missing signatures (current holders)", missing_text),
+    Column("waiting_since", "等待起始", "Waiting since"),
+    Column("waited", "已等待天数", "Days waited"),
+    Column("blocked_by", "受阻原因", "Blocked by"),
+]
+
+
+# ---- poverty incidence ----------------------------------------------------------------
+
+
+class IncidenceView(BaseModel):
+    unit_code: str = Field(examples=["431224000000"])
+    unit_name: str = Field(examples=["溆浦县"])
+    level: str
+    date: dt.date
+    poor_households: int
+    poor_population: int = Field(examples=[2870])
+    rural_population: int | None = Field(None, examples=[46300])
+    rural_population_complete: bool = Field(description="False when a village's rural population is unknown: no incidence is given then.")
+    incidence: float | None = Field(None, description="Poor ÷ rural population, 4 decimals (0.062 is 6.2 %).", examples=[0.062])
+    threshold: float = Field(description="The rule book's exit threshold on that date.", examples=[0.02])
+    below_threshold: bool | None = None
+
+
+def incidence_view(row: IncidenceRow) -> IncidenceView:
+    data = dict(row.__dict__)
+    data["incidence"] = float(row.incidence) if row.incidence is not None else None
+    data["threshold"] = float(row.threshold)
+    return IncidenceView(**data)
+
+
+INCIDENCE_COLUMNS = [
+    Column("unit_code", "单位代码", "Unit code"),
+    Column("unit_name", "单位", "Unit"),
+    Column("level", "层级", "Level"),
+    Column("date", "日期", "Date"),
+    Column("poor_households", "贫困户数", "Poor households"),
+    Column("poor_population", "贫困人口", "Poor population"),
+    Column("rural_population", "农村人口", "Rural population"),
+    Column("incidence", "贫困发生率", "Poverty incidence"),
+    Column("threshold", "退出标准", "Exit threshold"),
+    Column("below_threshold", "低于退出标准", "Below threshold"),
+]
+
+

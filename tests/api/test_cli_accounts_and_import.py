@@ -1,0 +1,59 @@
+"""The CLI: accounts create | list | revoke, and `import visits FILE` all or nothing."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.factories import build_tree, person_in_post
+from workflow.accounts import service as accounts
+from workflow.db import transaction
+from workflow.visits.models import Visit
+
+
+@pytest.fixture
+def cli(engine, monkeypatch):
+    monkeypatch.setenv("EXIT_TRACKER_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    return CliRunner()
+
+
+def test_an_account_is_created_with_a_token_shown_once_listed_and_revoked(cli, engine):
+    with transaction(engine) as session:
+        tree = build_tree(session)
+    created = cli.invoke(app, ["accounts", "create", "--name", "溆浦县督查", "--role", "supervisor", "--scope", tree.county])
+    assert created.exit_code == 0, created.output
+    token = created.output.strip().splitlines()[-1]
+    with transaction(engine) as session:
+        account = accounts.account_for_token(session, token)
+        assert account.name == "溆浦县督查" and account.scope_code == tree.county
+    listed = cli.invoke(app, ["accounts", "list"])
+    assert account.id in listed.output and "active" in listed.output and token not in listed.output
+    revoked = cli.invoke(app, ["accounts", "revoke", account.id, "--reason", "调离"])
+    assert revoked.exit_code == 0
+    assert "revoked" in cli.invoke(app, ["accounts", "list"]).output
+    refused = cli.invoke(app, ["accounts", "create", "--name", "x", "--role", "auditor", "--role", "recorder", "--scope", tree.county])
+    assert refused.exit_code == 1 and "auditor_cannot_write" in refused.output
+
+
+def test_import_visits_writes_every_line_or_none_and_names_the_bad_lines(cli, engine, tmp_path):
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        cadre = person_in_post(session, name="舒春生", role="township_cadre", unit=tree.township, start=dt.date(2017, 1, 1))
+    good = tmp_path / "visits.csv"
+    good.write_text(f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "visitor_id,target_level,target_id,occurred_at\n"
+        f"{cadre},village,{tree.village},2017-07-04T10:00:00+08:00\n"
+        f"{cadre},village,{tree.village},2016-07-04T10:00:00+08:00\n",
+        encoding="gb18030",
+    )
+    failed = cli.invoke(app, ["import", "visits", str(bad)])
+    assert failed.exit_code == 1
+    assert "line 3: visitor_not_in_post [visitor_id]" in failed.output and "nothing was imported" in failed.output
+    done = cli.invoke(app, ["import", "visits", str(good)])
+    assert done.exit_code == 0 and "1 visits imported" in done.output
+    with transaction(engine) as session:
+        assert session.execute(select(func.count()).select_from(Visit)).scalar_one() == 1

@@ -1,0 +1,91 @@
+"""Report endpoints: scope, pagination, CSV / Excel files with Chinese or English headers, as known at."""
+
+import datetime as dt
+import io
+
+from openpyxl import load_workbook
+
+from tests.api.conftest import bearer
+from tests.factories import ADMIN, build_tree, household, person_in_post
+from workflow import clock
+from workflow.db import transaction
+from workflow.org import service as org
+from workflow.posts import service as posts
+from workflow.visits import service as visits
+
+BEIJING = dt.timezone(dt.timedelta(hours=8))
+
+
+def _setup(engine):
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        cadre = person_in_post(session, name="舒春生", role="township_cadre", unit=tree.township)
+        for n in range(1, 4):
+            household(session, tree, f"43122410020100{n:02d}", members=5)
+            posts.pair(session, actor=ADMIN, cadre_id=cadre, household_id=f"43122410020100{n:02d}", start_date=dt.date(2016, 3, 1))
+        org.register_household(session, actor=ADMIN, household_id="H-late", village_code=tree.other_village, head_name="向秀英", members=9, registered_on=dt.date(2016, 6, 1))
+        visits.record_visit(session, actor=ADMIN, visitor_id=cadre, target_level="village", target_id=tree.village, occurred_at=dt.datetime(2017, 7, 3, 10, tzinfo=BEIJING))
+    return tree, cadre, bearer(engine, roles=["supervisor"], scope=tree.county)
+
+
+def test_incidence_over_time_per_unit(client, engine):
+    tree, cadre, headers = _setup(engine)
+    response = client.get("/api/v1/reports/incidence", headers=headers, params={"unit": tree.township, "from": "2015-01-01", "as_of": "2017-06-30"})
+    assert response.status_code == 200, response.text
+    rows = {(r["unit_code"], r["date"]): r for r in response.json()["items"]}
+    assert set(d for _, d in rows) == {"2015-12-31", "2016-12-31", "2017-06-30"}
+    # 坪溪村: 3 households × 5 of 1,200; 金中村: the 9-member household only from 1 June 2016, of 900.
+    assert rows[(tree.village, "2015-12-31")]["incidence"] == 0.0125
+    assert rows[(tree.other_village, "2015-12-31")]["poor_population"] == 0
+    assert rows[(tree.other_village, "2016-12-31")]["incidence"] == 0.01
+    township = rows[(tree.township, "2017-06-30")]
+    assert (township["poor_population"], township["rural_population"], township["incidence"]) == (24, 2100, 0.0114)
+    assert township["below_threshold"] is True
+
+
+def test_files_have_chinese_headers_by_default_and_english_on_request(client, engine):
+    tree, cadre, headers = _setup(engine)
+    params = {"unit": tree.township, "as_of": "2017-06-30"}
+    zh = client.get("/api/v1/reports/incidence", headers=headers, params={**params, "format": "csv"})
+    assert zh.status_code == 200 and zh.headers["content-type"].startswith("text/csv")
+    assert zh.content.startswith("\ufeff".encode()) and zh.text.lstrip("\ufeff").startswith("单位代码,单位,层级,日期")
+    assert "attachment" in zh.headers["content-disposition"]
+    en = client.get("/api/v1/reports/incidence", headers={**headers, "Accept-Language": "en"}, params={**params, "format": "csv"})
+    assert en.text.lstrip("\ufeff").startswith("Unit code,Unit,Level,Date")
+    xlsx = client.get("/api/v1/reports/overdue-visits", headers=headers, params={"unit": tree.township, "as_of": "2017-09-30", "format": "xlsx", "lang": "en"})
+    assert xlsx.status_code == 200, xlsx.text
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:4] == ("County", "Township", "Unit of the post", "Rule")
+    assert {row[3] for row in rows[1:]} == {"V7"} and len(rows) == 4
+
+
+def test_reports_page_with_a_cursor_and_carry_totals(client, engine):
+    tree, cadre, headers = _setup(engine)
+    params = {"unit": tree.county, "as_of": "2017-09-30", "limit": 2}
+    first = client.get("/api/v1/reports/overdue-visits", headers=headers, params=params).json()
+    assert len(first["items"]) == 2 and first["next_cursor"]
+    assert first["total"]["instances"] >= 3 and first["townships"][0]["unit_name"] == "北斗溪镇"
+    second = client.get("/api/v1/reports/overdue-visits", headers=headers, params={**params, "cursor": first["next_cursor"]}).json()
+    assert {r["post_id"] + (r["target_id"] or "") + r["rule_id"] for r in first["items"]}.isdisjoint({r["post_id"] + (r["target_id"] or "") + r["rule_id"] for r in second["items"]})
+    scorecard = client.get("/api/v1/reports/scorecard", headers=headers, params={"unit": tree.county, "as_of": "2017-09-30", "rule": "V7"}).json()
+    assert [s["person_name"] for s in scorecard["items"]] == ["舒春生"]
+
+
+def test_as_known_at_ignores_what_was_recorded_later(client, engine):
+    tree, cadre, headers = _setup(engine)
+    before = clock.now().isoformat()
+    with transaction(engine) as session:
+        org.register_household(session, actor=ADMIN, household_id="H-backfilled", village_code=tree.village, head_name="瞿翠兰", members=6, registered_on=dt.date(2015, 1, 1))
+    params = {"unit": tree.township, "as_of": "2017-06-30", "level": "village"}
+    now = {r["unit_code"]: r for r in client.get("/api/v1/reports/incidence", headers=headers, params=params).json()["items"]}
+    then = {r["unit_code"]: r for r in client.get("/api/v1/reports/incidence", headers=headers, params={**params, "known_at": before}).json()["items"]}
+    assert now[tree.village]["poor_population"] == then[tree.village]["poor_population"] + 6
+
+
+def test_a_report_for_a_unit_outside_the_scope_is_not_found(client, engine):
+    tree, cadre, headers = _setup(engine)
+    township = bearer(engine, roles=["supervisor"], scope=tree.other_township)
+    for report in ("overdue-visits", "scorecard", "missing-signatures", "incidence"):
+        response = client.get(f"/api/v1/reports/{report}", headers=township, params={"unit": tree.township})
+        assert response.status_code == 404 and response.json()["code"] == "org_unit_not_found", report

@@ -1,0 +1,111 @@
+"""Visits through the API: record, void, list; bulk import all-or-nothing with line numbers."""
+
+import json
+
+from sqlalchemy import func, select
+
+from tests.api.conftest import bearer
+from tests.factories import build_tree, household, person_in_post
+from workflow.db import transaction
+from workflow.visits.models import Visit
+
+
+def _setup(engine):
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        cadre = person_in_post(session, name="舒春生", role="township_cadre", unit=tree.township)
+        household(session, tree, "4312241002010001")
+    return tree, cadre, bearer(engine, roles=["recorder"], scope=tree.township)
+
+
+def _visits(engine) -> int:
+    with transaction(engine) as session:
+        return session.execute(select(func.count()).select_from(Visit)).scalar_one()
+
+
+def test_a_recorded_visit_after_midnight_beijing_counts_for_the_new_month_and_can_be_voided(client, engine):
+    tree, cadre, headers = _setup(engine)
+    body = {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-01T00:30:00+08:00", "notes": "凌晨入户"}
+    created = client.post("/api/v1/visits", headers=headers, json=body)
+    assert created.status_code == 201, created.text
+    visit = created.json()
+    assert visit["occurred_on"] == "2017-07-01" and visit["village_code"] == tree.village
+    assert client.get(created.headers["location"], headers=headers).json()["id"] == visit["id"]
+    voided = client.post(f"/api/v1/visits/{visit['id']}/void", headers=headers, json={"reason": "对象录错"})
+    assert voided.status_code == 200 and voided.json()["void_reason"] == "对象录错"
+    assert client.get("/api/v1/visits", headers=headers).json()["items"] == []
+    listed = client.get("/api/v1/visits", headers=headers, params={"include_voided": "true", "from": "2017-07-01", "to": "2017-07-31"}).json()["items"]
+    assert [v["id"] for v in listed] == [visit["id"]]
+    again = client.post(f"/api/v1/visits/{visit['id']}/void", headers=headers, json={"reason": "再次"})
+    assert again.status_code == 409 and again.json()["code"] == "visit_already_voided"
+
+
+def test_visit_lists_page_by_time_without_skipping_or_repeating(client, engine):
+    tree, cadre, headers = _setup(engine)
+    for day in range(1, 8):
+        body = {"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": f"2017-08-{day:02d}T09:00:00+08:00"}
+        assert client.post("/api/v1/visits", headers=headers, json=body).status_code == 201
+    seen, cursor = [], None
+    while True:
+        page = client.get("/api/v1/visits", headers=headers, params={"limit": 3, **({"cursor": cursor} if cursor else {})}).json()
+        seen += [v["occurred_on"] for v in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [f"2017-08-{day:02d}" for day in range(1, 8)]
+    bad = client.get("/api/v1/visits", headers=headers, params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_cursor" and bad.json()["field"] == "cursor"
+
+
+def test_a_csv_import_records_every_line(client, engine):
+    tree, cadre, headers = _setup(engine)
+    csv = (
+        "visitor_id,target_level,target_id,occurred_at,notes\n"
+        f"{cadre},household,4312241002010001,2017-07-03T10:00:00+08:00,入户走访\n"
+        f"{cadre},village,{tree.village},2017-07-04T10:00:00+08:00,\n"
+    )
+    response = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "text/csv"}, content=csv.encode("utf-8-sig"))
+    assert response.status_code == 201, response.text
+    assert response.json() == {"imported": 2} and _visits(engine) == 2
+
+
+def test_an_import_with_bad_lines_reports_each_with_its_number_and_writes_nothing(client, engine):
+    tree, cadre, headers = _setup(engine)
+    lines = [
+        {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-03T10:00:00+08:00"},
+        {"visitor_id": cadre, "target_level": "household", "target_id": "nobody", "occurred_at": "2017-07-03T10:00:00+08:00"},
+        {"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": "2017-07-03T10:00:00"},
+        {"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": "2017-07-05T10:00:00+08:00", "colour": "red"},
+    ]
+    body = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n\n{broken\n"
+    response = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "application/x-ndjson", "Accept-Language": "en"}, content=body.encode())
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "import_refused"
+    reported = [(p["line"], p["code"], p["field"]) for p in problem["details"]["lines"]]
+    assert reported == [(2, "household_not_found", "target_id"), (3, "naive_datetime", "occurred_at"), (4, "unknown_field", "colour"), (6, "invalid_json", None)]
+    assert all(p["detail"] for p in problem["details"]["lines"])
+    assert _visits(engine) == 0
+
+
+def test_an_import_outside_the_scope_or_by_a_supervisor_is_refused(client, engine):
+    tree, cadre, headers = _setup(engine)
+    csv = f"visitor_id,target_level,target_id,occurred_at\n{cadre},township,{tree.other_township},2017-07-03T10:00:00+08:00\n"
+    outside = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "text/csv"}, content=csv.encode())
+    assert outside.status_code == 422 and outside.json()["details"]["lines"][0]["code"] == "org_unit_not_found"
+    supervisor = bearer(engine, roles=["supervisor"], scope=tree.township)
+    assert client.post("/api/v1/visits/import", headers={**supervisor, "Content-Type": "text/csv"}, content=csv.encode()).status_code == 403
+    wrong_type = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "application/pdf"}, content=b"%PDF")
+    assert wrong_type.status_code == 422 and wrong_type.json()["code"] == "unsupported_file_type"
+    bad_header = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "text/csv"}, content="who,when\n".encode())
+    assert bad_header.status_code == 422 and bad_header.json()["code"] == "invalid_header"
+    assert _visits(engine) == 0
+
+
+def test_a_retried_import_with_the_same_key_imports_once(client, engine):
+    tree, cadre, headers = _setup(engine)
+    csv = f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n".encode()
+    keyed = {**headers, "Content-Type": "text/csv", "Idempotency-Key": "import-2017-07"}
+    assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json() == {"imported": 1}
+    assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json() == {"imported": 1}
+    assert _visits(engine) == 1

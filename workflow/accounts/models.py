@@ -1,0 +1,65 @@
+"""Accounts, their token hashes, and remembered responses of idempotent requests.
+
+`account` is a projection of the `account.*` events, so the audit trail shows who gave
+whom access. The two other tables are deliberately *not* in the log (see NOT_PROJECTIONS):
+a token hash is a credential, and a credential written into an append-only, hash-chained
+log could never be removed from it; a remembered response is a cache of an HTTP answer,
+not a record of anything that happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Column, ForeignKey, Integer, PrimaryKeyConstraint, String, Text
+from sqlmodel import Field, SQLModel
+
+from workflow.types import UTCDateTime
+
+
+class Account(SQLModel, table=True):
+    """An API account: roles, the org unit whose subtree it works in, and maybe its person."""
+
+    __tablename__ = "account"
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    name: str = Field(sa_column=Column(String(128), nullable=False))
+    # Sorted role codes joined by ',' (admin, auditor, recorder, supervisor).
+    roles: str = Field(sa_column=Column(String(128), nullable=False))
+    scope_code: str = Field(sa_column=Column(String(32), ForeignKey("org_unit.code"), nullable=False, index=True))
+    person_id: str | None = Field(default=None, sa_column=Column(String(64), ForeignKey("person.id"), nullable=True, index=True))
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    revoked_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    revoked_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split(",")) if self.roles else frozenset()
+
+
+class AccountToken(SQLModel, table=True):
+    """The SHA-256 of a bearer token: the token itself is shown once and never stored."""
+
+    __tablename__ = "account_token"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    # No foreign key: replay empties and refills `account`, and must not trip over tokens.
+    account_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    issued_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class IdempotentRequest(SQLModel, table=True):
+    """The first successful response to a POST carrying an Idempotency-Key, per account."""
+
+    __tablename__ = "idempotent_request"
+    __table_args__ = (PrimaryKeyConstraint("account_id", "key", name="pk_idempotent_request"),)
+
+    account_id: str = Field(sa_column=Column(String(64), nullable=False))
+    key: str = Field(sa_column=Column(String(255), nullable=False))
+    # SHA-256 over method, path, query and body: a reused key with another request is refused.
+    fingerprint: str = Field(sa_column=Column(String(64), nullable=False))
+    status_code: int = Field(sa_column=Column(Integer, nullable=False))
+    media_type: str = Field(sa_column=Column(String(128), nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    location: str | None = Field(default=None, sa_column=Column(String(512), nullable=True))
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -1,0 +1,161 @@
+"""What an account may see: every kind of record, filtered to the account's org subtree.
+
+The one place that decides visibility, so "nothing leaks" is checked here and nowhere
+else. A record outside the scope is reported exactly as a record that does not exist
+(the same `*_not_found` error), so ids from elsewhere reveal nothing.
+
+Where a record sits in the tree:
+- an org unit, a post: its unit; a household: its village; a pairing: its household;
+- a unit link: its city-direct unit or its village (either end in scope shows it);
+- an exit case: its household's village, or its village or county;
+- a visit: its target (a household's village, a village, a township);
+- a person: the units of their posts (at any time), or — until they are given a post —
+  the account that added them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.sql import Select
+from sqlmodel import Session
+
+from workflow.accounts.access import Caller
+from workflow.errors import not_found
+from workflow.eventlog import Event
+from workflow.exits.models import ExitCase
+from workflow.org.models import Household, OrgUnit, Person
+from workflow.posts.models import Pairing, Post, UnitLink
+from workflow.visits.models import Visit
+
+
+def covers(caller: Caller, unit: OrgUnit | None) -> bool:
+    """Whether `unit` is the caller's scope unit or lies below it."""
+    return unit is not None and (unit.code == caller.scope_code or unit.path.startswith(caller.scope_path + "/"))
+
+
+def unit_clause(caller: Caller, column):
+    """A WHERE clause: the unit code in `column` lies in the caller's subtree."""
+    return column.in_(select(OrgUnit.code).where(_subtree(caller)))
+
+
+def _subtree(caller: Caller):
+    return or_(OrgUnit.code == caller.scope_code, OrgUnit.path.startswith(caller.scope_path + "/"))
+
+
+# ---- one record, by id --------------------------------------------------------------
+
+
+def unit(session: Session, caller: Caller, code: str, *, field: str = "unit") -> OrgUnit:
+    found = session.get(OrgUnit, code)
+    if not covers(caller, found):
+        raise not_found("org_unit", code, field=field, zh_kind="组织单位")
+    return found
+
+
+def household(session: Session, caller: Caller, household_id: str, *, field: str = "household") -> Household:
+    found = session.get(Household, household_id)
+    if found is None or not covers(caller, session.get(OrgUnit, found.village_code)):
+        raise not_found("household", household_id, field=field, zh_kind="贫困户")
+    return found
+
+
+def person(session: Session, caller: Caller, person_id: str, *, field: str = "person") -> Person:
+    found = session.get(Person, person_id)
+    if found is None or session.execute(select(people(caller).where(Person.id == person_id).exists())).scalar() is not True:
+        raise not_found("person", person_id, field=field, zh_kind="人员")
+    return found
+
+
+def post(session: Session, caller: Caller, post_id: str, *, field: str = "post") -> Post:
+    found = session.get(Post, post_id)
+    if found is None or not covers(caller, session.get(OrgUnit, found.unit_code)):
+        raise not_found("post", post_id, field=field, zh_kind="任职")
+    return found
+
+
+def pairing(session: Session, caller: Caller, pairing_id: str, *, field: str = "pairing") -> Pairing:
+    found = session.get(Pairing, pairing_id)
+    if found is None:
+        raise not_found("pairing", pairing_id, field=field, zh_kind="结对")
+    household(session, caller, found.household_id, field=field)
+    return found
+
+
+def link(session: Session, caller: Caller, link_id: str, *, field: str = "link") -> UnitLink:
+    found = session.get(UnitLink, link_id)
+    if found is None or not (covers(caller, session.get(OrgUnit, found.unit_code)) or covers(caller, session.get(OrgUnit, found.village_code))):
+        raise not_found("unit_link", link_id, field=field, zh_kind="联系村")
+    return found
+
+
+# ---- lists: SELECTs already filtered to the scope ---------------------------------
+
+
+def units(caller: Caller) -> Select:
+    return select(OrgUnit).where(_subtree(caller))
+
+
+def households(caller: Caller) -> Select:
+    return select(Household).where(unit_clause(caller, Household.village_code))
+
+
+def people(caller: Caller) -> Select:
+    posted_here = exists().where(Post.person_id == Person.id, unit_clause(caller, Post.unit_code))
+    posted_anywhere = exists().where(Post.person_id == Person.id)
+    added_by_caller = exists().where(
+        Event.entity_type == "person", Event.entity_id == Person.id, Event.type == "person.added", Event.account == caller.account_id
+    )
+    return select(Person).where(or_(posted_here, and_(~posted_anywhere, added_by_caller)))
+
+
+def posts(caller: Caller) -> Select:
+    return select(Post).where(unit_clause(caller, Post.unit_code))
+
+
+def pairings(caller: Caller) -> Select:
+    return select(Pairing).join(Household, Household.id == Pairing.household_id).where(unit_clause(caller, Household.village_code))
+
+
+def links(caller: Caller) -> Select:
+    return select(UnitLink).where(or_(unit_clause(caller, UnitLink.unit_code), unit_clause(caller, UnitLink.village_code)))
+
+
+# ---- exit cases: where their subject sits (the household's village, or the unit) ----
+
+
+def case(session: Session, caller: Caller, case_id: str, *, field: str = "case") -> ExitCase:
+    found = session.get(ExitCase, case_id)
+    if found is None or not covers(caller, session.get(OrgUnit, found.unit_code)):
+        raise not_found("exit_case", case_id, field=field, zh_kind="退出案件")
+    return found
+
+
+def cases(caller: Caller) -> Select:
+    return select(ExitCase).where(unit_clause(caller, ExitCase.unit_code))
+
+
+# ---- visits: where their target sits ------------------------------------------------
+
+
+def _visit_clause(caller: Caller):
+    return or_(Visit.unit_path == caller.scope_path, Visit.unit_path.startswith(caller.scope_path + "/"))
+
+
+def visit(session: Session, caller: Caller, visit_id: str, *, field: str = "visit") -> Visit:
+    found = session.get(Visit, visit_id)
+    if found is None or not (found.unit_path == caller.scope_path or found.unit_path.startswith(caller.scope_path + "/")):
+        raise not_found("visit", visit_id, field=field, zh_kind="走访记录")
+    return found
+
+
+def visits(caller: Caller, query: Select) -> Select:
+    """`query` over visits, narrowed to visits whose target lies in the caller's subtree."""
+    return query.where(_visit_clause(caller))
+
+
+def visit_target(session: Session, caller: Caller, target_level: str, target_id: str, *, field: str = "target_id") -> None:
+    """Refuse (as not found) a visit target outside the caller's scope."""
+    if target_level == "household":
+        household(session, caller, target_id, field=field)
+    else:
+        unit(session, caller, target_id, field=field)

@@ -1,0 +1,1 @@
+"""Bulk loading of records from files: all or nothing per file, every bad line reported."""

@@ -1,0 +1,212 @@
+"""Importing visits from a CSV or JSON-lines file, all or nothing.
+
+Every line goes through the same command as a single visit (visits.service.record_visit),
+in the caller's transaction. A bad line does not stop the import: the remaining lines
+are still checked so that the user gets every problem in one go; then, if any line
+failed, the caller's transaction is rolled back and nothing is written.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from sqlmodel import Session
+
+from workflow.errors import DomainError
+from workflow.eventlog import Actor
+from workflow.visits import service as visits
+
+REQUIRED = ("visitor_id", "target_level", "target_id", "occurred_at")
+OPTIONAL = ("notes", "latitude", "longitude", "id")
+COLUMNS = REQUIRED + OPTIONAL
+
+
+@dataclasses.dataclass(frozen=True)
+class LineProblem:
+    line: int
+    code: str
+    field: str | None
+    en: str
+    zh: str
+
+    def localized(self, language: str) -> dict[str, Any]:
+        return {"line": self.line, "code": self.code, "field": self.field, "detail": self.en if language == "en" else self.zh}
+
+
+@dataclasses.dataclass
+class Outcome:
+    imported: int = 0
+    failures: list[LineProblem] = dataclasses.field(default_factory=list)
+
+
+class ImportRefused(DomainError):
+    """The file had bad lines; nothing was written. `problems` lists each with its line number."""
+
+    def __init__(self, problems: list[LineProblem], total: int):
+        first = problems[0]
+        super().__init__(
+            "import_refused",
+            f"{len(problems)} of {total} lines are invalid, nothing was imported; first: line {first.line}: {first.en}",
+            f"共 {total} 行中有 {len(problems)} 行有误,未导入任何记录;第一处:第 {first.line} 行:{first.zh}",
+            field="file",
+        )
+        self.problems = problems
+
+    def localized_details(self, language: str) -> dict[str, Any]:
+        return {"lines": [p.localized(language) for p in self.problems]}
+
+
+def kind_of(content_type: str) -> str:
+    """'csv' or 'jsonl' from a Content-Type or a file name."""
+    lowered = content_type.lower()
+    if "json" in lowered or lowered.endswith((".jsonl", ".ndjson")):
+        return "jsonl"
+    if "csv" in lowered or lowered.endswith(".csv"):
+        return "csv"
+    raise DomainError(
+        "unsupported_file_type",
+        f"send the file as text/csv or application/x-ndjson (JSON lines), not '{content_type or 'nothing'}'",
+        f"请以 text/csv 或 application/x-ndjson(JSON 行)格式提交文件,而非 '{content_type or '无'}'",
+        field="content-type",
+    )
+
+
+def decode(data: bytes) -> str:
+    """The file's text: UTF-8 (with or without BOM), else GB 18030 as Chinese spreadsheets save."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise DomainError("unreadable_file", "the file is neither UTF-8 nor GB 18030 text", "文件既不是 UTF-8 也不是 GB18030 编码的文本", field="file")
+
+
+def parse(text: str, kind: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
+    """(line number, fields or the problem with the line) for each record line of the file."""
+    if "\x00" in text:
+        raise DomainError("unreadable_file", "the file contains NUL bytes: is it a spreadsheet rather than CSV?", "文件含有空字符,可能不是 CSV 文本", field="file")
+    return _csv_lines(text) if kind == "csv" else _json_lines(text)
+
+
+def _csv_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = next(reader, None)
+    if header is None:
+        raise DomainError("empty_file", "the file is empty", "文件为空", field="file")
+    header = [name.strip() for name in header]
+    missing = [name for name in REQUIRED if name not in header]
+    unknown = [name for name in header if name not in COLUMNS]
+    if missing or unknown:
+        raise DomainError(
+            "invalid_header",
+            f"line 1 (header): missing {', '.join(missing) or 'nothing'}; unknown {', '.join(unknown) or 'nothing'}; columns are {', '.join(COLUMNS)}",
+            f"第 1 行(表头):缺少 {'、'.join(missing) or '无'};未知列 {'、'.join(unknown) or '无'};可用列:{'、'.join(COLUMNS)}",
+            field="header",
+        )
+    for cells in reader:
+        number = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(cells) != len(header):
+            yield number, LineProblem(number, "wrong_column_count", None, f"{len(cells)} cells, the header has {len(header)}", f"该行有 {len(cells)} 列,表头为 {len(header)} 列")
+            continue
+        yield number, {name: (cell.strip() or None) for name, cell in zip(header, cells, strict=True)}
+
+
+def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError as exc:
+            yield number, LineProblem(number, "invalid_json", None, f"not a JSON object: {exc}", f"不是有效的 JSON 对象:{exc}")
+            continue
+        if not isinstance(record, dict):
+            yield number, LineProblem(number, "invalid_json", None, "each line must be one JSON object", "每行须为一个 JSON 对象")
+            continue
+        unknown = sorted(set(record) - set(COLUMNS))
+        if unknown:
+            yield number, LineProblem(number, "unknown_field", unknown[0], f"unknown field(s) {', '.join(unknown)}; fields are {', '.join(COLUMNS)}", f"未知字段 {'、'.join(unknown)};可用字段:{'、'.join(COLUMNS)}")
+            continue
+        yield number, record
+
+
+def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of record_visit from one line's fields; DomainError naming the field."""
+    for name in REQUIRED:
+        if record.get(name) in (None, ""):
+            raise DomainError("missing_field", f"{name} is required", f"缺少必填项 {name}", field=name)
+    for name in ("visitor_id", "target_level", "target_id", "notes", "id"):
+        if record.get(name) is not None and not isinstance(record[name], str):
+            raise DomainError("invalid_value", f"{name} must be text", f"{name} 应为文本", field=name)
+    if len(record["visitor_id"]) > 64 or len(record["target_id"]) > 64 or len(record.get("id") or "") > 64:
+        raise DomainError("invalid_value", "ids are at most 64 characters", "编号不能超过 64 个字符", field="id")
+    try:
+        occurred_at = dt.datetime.fromisoformat(record["occurred_at"]) if isinstance(record["occurred_at"], str) else None
+    except ValueError:
+        occurred_at = None
+    if occurred_at is None:
+        raise DomainError("invalid_datetime", "occurred_at must be a time with its offset, e.g. 2017-07-01T10:00:00+08:00", "occurred_at 应为带时区的时间,如 2017-07-01T10:00:00+08:00", field="occurred_at")
+    if occurred_at.tzinfo is None:
+        raise DomainError("naive_datetime", "occurred_at must carry its UTC offset, e.g. +08:00", "occurred_at 必须带时区偏移,如 +08:00", field="occurred_at")
+    coordinates = {}
+    for name in ("latitude", "longitude"):
+        value = record.get(name)
+        if value is None:
+            coordinates[name] = None
+            continue
+        try:
+            coordinates[name] = float(value)
+        except (TypeError, ValueError):
+            raise DomainError("invalid_coordinates", f"{name} must be a number", f"{name} 应为数字", field=name) from None
+    return {
+        "visitor_id": record["visitor_id"],
+        "target_level": record["target_level"],
+        "target_id": record["target_id"],
+        "occurred_at": occurred_at,
+        "notes": record.get("notes"),
+        "visit_id": record.get("id"),
+        **coordinates,
+    }
+
+
+def import_visits(
+    session: Session,
+    *,
+    actor: Actor,
+    lines: Iterable[tuple[int, dict[str, Any] | LineProblem]],
+    authorize: Callable[[str, str], None] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Outcome:
+    """Record each line's visit; the outcome lists every bad line. The caller must roll back
+    (raise `refusal(outcome)`) when there are failures, so that nothing is written.
+
+    `authorize(target_level, target_id)` raises for a target the importer may not write to.
+    """
+    outcome = Outcome()
+    for number, record in lines:
+        if isinstance(record, LineProblem):
+            outcome.failures.append(record)
+        else:
+            try:
+                arguments = _visit_arguments(record)
+                if authorize is not None:
+                    authorize(arguments["target_level"], arguments["target_id"])
+                visits.record_visit(session, actor=actor, **arguments)
+                outcome.imported += 1
+            except DomainError as exc:
+                outcome.failures.append(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
+        if progress is not None:
+            progress(number)
+    return outcome
+
+
+def refusal(outcome: Outcome) -> ImportRefused:
+    return ImportRefused(outcome.failures, outcome.imported + len(outcome.failures))

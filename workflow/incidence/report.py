@@ -1,0 +1,148 @@
+"""The incidence report: for a unit's subtree, each unit's poverty incidence on a series of dates.
+
+Poor population on a day: the members of households on the poverty registry that day
+(a spell from `registered_on` to `exited_on`, both inclusive). Rural population: the sum
+of the villages' recorded rural populations; a unit with a village whose rural population
+is unknown has no incidence (`rural_population_complete` is false) rather than a wrong one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from rules.schema import Level
+from workflow import rulebook
+from workflow.errors import DomainError
+from workflow.org.models import Household, OrgUnit, RegistrySpell
+from workflow.org.service import get_unit, subtree_filter
+
+MAX_DATES = 120
+STEPS = ("month", "quarter", "year")
+# Units incidence is reported for (city-direct units hold no households).
+REPORTED_LEVELS = (Level.province, Level.city, Level.county, Level.township, Level.village)
+
+
+@dataclasses.dataclass(frozen=True)
+class IncidenceRow:
+    unit_code: str
+    unit_name: str
+    level: str
+    date: dt.date
+    poor_households: int
+    poor_population: int
+    rural_population: int | None
+    rural_population_complete: bool
+    incidence: Decimal | None  # a share, 4 decimal places: 0.0620 is 6.20 %
+    threshold: Decimal
+    below_threshold: bool | None
+
+
+def series(*, as_of: dt.date, start: dt.date | None, every: str) -> list[dt.date]:
+    """The last day of each `every` period from `start`'s to `as_of`'s, `as_of` itself last."""
+    if every not in STEPS:
+        raise DomainError("invalid_step", f"every is one of {', '.join(STEPS)}", f"every 应为 {'、'.join(STEPS)} 之一", field="every")
+    if start is None:
+        return [as_of]
+    if start > as_of:
+        raise DomainError("invalid_dates", f"from {start} is after as_of {as_of}", f"起始日期 {start} 晚于 as_of {as_of}", field="from")
+    dates, day = [], start
+    while day < as_of:
+        end = _period_end(day, every)
+        if end >= as_of:
+            break
+        dates.append(end)
+        day = end + dt.timedelta(days=1)
+        if len(dates) >= MAX_DATES:
+            raise DomainError("too_many_dates", f"at most {MAX_DATES} dates per report; choose a later start or a longer step", f"每次最多 {MAX_DATES} 个日期,请推迟起始日期或加大间隔", field="from")
+    return [*dates, as_of]
+
+
+def _period_end(day: dt.date, every: str) -> dt.date:
+    if every == "year":
+        return dt.date(day.year, 12, 31)
+    months = 1 if every == "month" else 3
+    last_month = day.month if months == 1 else ((day.month - 1) // 3 + 1) * 3
+    following = dt.date(day.year + (last_month == 12), last_month % 12 + 1, 1)
+    return following - dt.timedelta(days=1)
+
+
+def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], level: Level | str | None = None) -> list[IncidenceRow]:
+    """Rows per unit and date: the unit and its direct children, or every unit of `level` below it."""
+    root = get_unit(session, unit_code)
+    units_query = select(OrgUnit).where(subtree_filter(root), OrgUnit.level.in_([lv.value for lv in REPORTED_LEVELS]))
+    if level is not None:
+        units_query = units_query.where(OrgUnit.level == Level(level).value)
+    else:
+        units_query = units_query.where(or_(OrgUnit.code == root.code, OrgUnit.parent_code == root.code))
+    units = list(session.execute(units_query.order_by(OrgUnit.path)).scalars())
+    villages = list(session.execute(select(OrgUnit.code, OrgUnit.path, OrgUnit.rural_population).where(subtree_filter(root), OrgUnit.level == Level.village.value)))
+    # Which reported units each village counts towards (itself and its ancestors among `units`).
+    reported = {unit.code for unit in units}
+    counts_for = {code: [c for c in path.split("/") if c in reported] for code, path, _ in villages}
+
+    rural: dict[str, int] = defaultdict(int)
+    incomplete: set[str] = set()
+    has_villages: set[str] = set()
+    for code, _path, population in villages:
+        for unit in counts_for[code]:
+            has_villages.add(unit)
+            if population is None:
+                incomplete.add(unit)
+            else:
+                rural[unit] += population
+
+    rows = []
+    for day in dates:
+        poor_households: dict[str, int] = defaultdict(int)
+        poor_population: dict[str, int] = defaultdict(int)
+        for village, households, members in _poor_by_village(session, root, day):
+            for unit in counts_for.get(village, ()):
+                poor_households[unit] += households
+                poor_population[unit] += members
+        threshold = rulebook.in_force_or_first(day).exit_incidence_below
+        for unit in units:
+            complete = unit.code in has_villages and unit.code not in incomplete
+            denominator = rural[unit.code] if unit.code in has_villages else None
+            incidence = None
+            if complete and denominator:
+                incidence = (Decimal(poor_population[unit.code]) / Decimal(denominator)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+            rows.append(
+                IncidenceRow(
+                    unit_code=unit.code,
+                    unit_name=unit.name,
+                    level=unit.level,
+                    date=day,
+                    poor_households=poor_households[unit.code],
+                    poor_population=poor_population[unit.code],
+                    rural_population=denominator,
+                    rural_population_complete=complete,
+                    incidence=incidence,
+                    threshold=threshold,
+                    below_threshold=None if incidence is None else incidence < threshold,
+                )
+            )
+    return rows
+
+
+def _poor_by_village(session: Session, root: OrgUnit, day: dt.date):
+    """(village code, households, members) on the poverty registry on `day`, below `root`."""
+    on_registry = and_(
+        RegistrySpell.kind == "poor_household",
+        RegistrySpell.subject_id == Household.id,
+        RegistrySpell.registered_on <= day,
+        or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on >= day),
+    )
+    query = (
+        select(Household.village_code, func.count(Household.id), func.coalesce(func.sum(Household.members), 0))
+        .join(RegistrySpell, on_registry)
+        .join(OrgUnit, OrgUnit.code == Household.village_code)
+        .where(subtree_filter(root))
+        .group_by(Household.village_code)
+    )
+    return session.execute(query).all()
