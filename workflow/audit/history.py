@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from workflow.audit.scratch import replay_log, scratch_engine
@@ -47,6 +47,18 @@ def history(session: Session, entity_type: str, entity_id: str) -> list[Event]:
     return list(session.execute(query).scalars())
 
 
+def known_by(session: Session, moment: dt.datetime) -> int:
+    """The seq of the last event of the log as it stood at `moment`.
+
+    The log up to the first event recorded after `moment`: a prefix, so the state rebuilt
+    from it is one the database really held, even if two servers' clocks disagreed.
+    """
+    later = session.execute(select(func.min(Event.seq)).where(Event.recorded_at > moment)).scalar()
+    if later is not None:
+        return later - 1
+    return session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
+
+
 def as_of(session: Session, moment: dt.datetime, read: Callable[[Session], T]) -> T:
     """`read` run against the state the records showed at `moment`, rebuilt from the log.
 
@@ -55,6 +67,6 @@ def as_of(session: Session, moment: dt.datetime, read: Callable[[Session], T]) -
     """
     with scratch_engine() as scratch:
         with Session(scratch) as target:
-            replay_log(session, target, until_recorded=moment)
+            replay_log(session, target, until_seq=known_by(session, moment))
             target.flush()
             return read(target)
