@@ -71,14 +71,20 @@ def reset_database(engine: Engine) -> None:
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
             connection.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
+            # Tampering tests drop the guard; every test starts with it back in place.
+            connection.execute(text(
+                "CREATE OR REPLACE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
+                "FOR EACH ROW EXECUTE FUNCTION event_is_append_only()"
+            ))
             return
         connection.exec_driver_sql("DROP TRIGGER IF EXISTS event_no_delete")
         for name in reversed(names):
             connection.exec_driver_sql(f'DELETE FROM "{name}"')
-        connection.exec_driver_sql(
-            "CREATE TRIGGER event_no_delete BEFORE DELETE ON event "
-            "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
-        )
+        for action in ("UPDATE", "DELETE"):
+            connection.exec_driver_sql(
+                f"CREATE TRIGGER IF NOT EXISTS event_no_{action.lower()} BEFORE {action} ON event "
+                "BEGIN SELECT RAISE(ABORT, 'the event log is append-only'); END"
+            )
 
 
 @pytest.fixture(params=ENGINES)

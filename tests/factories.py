@@ -74,3 +74,55 @@ def household(session: Session, tree: Tree, number: str, *, members: int = 4, vi
         registered_on=registered_on,
     )
     return number
+
+
+# ---- exit cases -------------------------------------------------------------------
+
+# The posts that sign exits of `Tree`'s village, its households and its county, and the
+# attribute of `Tree` naming the unit each belongs to.
+EXIT_SIGNING_POSTS = {
+    "village_party_secretary": ("村支书李", "village"),
+    "village_director": ("村主任王", "village"),
+    "township_party_secretary": ("镇党委书记赵", "township"),
+    "township_head": ("镇长钱", "township"),
+    "county_party_secretary": ("县委书记孙", "county"),
+    "county_head": ("县长周", "county"),
+    "city_party_secretary": ("市委书记吴", "city"),
+    "mayor": ("市长郑", "city"),
+    "provincial_party_secretary": ("省委书记冯", "province"),
+    "governor": ("省长陈", "province"),
+}
+
+
+def exit_signers(session: Session, tree: Tree, *, start: dt.date = LONG_AGO) -> dict[str, str]:
+    """A different person in each post that signs exits under `tree`, from `start`; role → person id."""
+    return {
+        role: person_in_post(session, name=name, role=role, unit=getattr(tree, unit), start=start)
+        for role, (name, unit) in EXIT_SIGNING_POSTS.items()
+    }
+
+
+def passing_assessment(**changes):
+    """A household assessment meeting every exit criterion in 2017 (line 3335 yuan), with `changes`."""
+    from decimal import Decimal
+
+    from workflow.exits.machines import Assessment
+
+    fields = dict(income_per_capita=Decimal("4200"), food=True, clothing=True, education=True, medical=True, housing=True, acknowledged=True)
+    return Assessment(**(fields | changes))
+
+
+# ---- visits -----------------------------------------------------------------------
+
+def beijing_time(year: int, month: int, day: int, hour: int = 10, minute: int = 0) -> dt.datetime:
+    """A moment on the Beijing clock (UTC+8), as a client would send it."""
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime(year, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def visit(session: Session, visitor_id: str, target_id: str, at: dt.datetime, *, level: str = "household", actor: Actor = ADMIN) -> str:
+    """`visitor_id` visits the household (or the `level` unit) `target_id` at `at`; the visit id."""
+    from workflow.visits import service as visits
+
+    return visits.record_visit(session, actor=actor, visitor_id=visitor_id, target_level=level, target_id=target_id, occurred_at=at).id
