@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import random
 from collections import Counter
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -101,6 +102,7 @@ class _SampleLoader:
                 posts.link_unit(self.session, actor=LOADER, unit_code=unit, village_code=village, start_date=IN_POST_FROM)
                 self.counts["unit links"] += 1
         self.visits()
+        self.exits()
 
     def township(self, county: str, code: str, name: str, villages: list[tuple[str, str, int]]) -> None:
         self.unit(code, name, "township", county)
@@ -189,3 +191,37 @@ class _SampleLoader:
 
     def _households_in(self, township: str) -> list[str]:
         return [h for village, hs in self.households_by_village.items() if village.startswith(township[:9]) for h in hs]
+
+    # -- exit cases ----------------------------------------------------------------
+
+    def exits(self) -> None:
+        """A few exits under way in September 2017, so the missing-signatures report has rows."""
+        from workflow.exits import service as exits
+        from workflow.exits.machines import Assessment
+
+        def at(day: int, hour: int = 10) -> dt.datetime:
+            return dt.datetime(2017, 9, day, hour, tzinfo=BEIJING)
+
+        def signer(role: str, unit: str) -> str:
+            return self.people_by_post[(role, unit)][-1]
+
+        assessment = Assessment(income_per_capita=Decimal("4180"), food=True, clothing=True, education=True, medical=True, housing=True, acknowledged=True)
+        village, township = "431224100201", "431224100000"
+        steps = {
+            # 坪溪村: one household exited, one waiting for the village director's signature.
+            f"{village}0003": [("village_party_secretary", village), ("village_director", village), ("township_party_secretary", township), ("township_head", township)],
+            f"{village}0002": [("village_party_secretary", village)],
+        }
+        for household, signers in steps.items():
+            case = exits.open_case(self.session, actor=LOADER, level="household", subject_id=household, occurred_at=at(1))
+            exits.propose(self.session, actor=LOADER, case_id=case.id, assessment=assessment, occurred_at=at(2))
+            exits.post_notice(self.session, actor=LOADER, case_id=case.id, occurred_at=at(3))
+            for n, (role, unit) in enumerate(signers):
+                exits.sign(self.session, actor=Actor(LOADER.account, on_behalf_of=signer(role, unit)), case_id=case.id, role=role,
+                           signer_id=signer(role, unit), occurred_at=at(12 + n), document_ref=f"北斗溪镇脱贫退出签字表 2017-09-{household[-3:]}")
+            self.counts["exit cases"] += 1
+        # 楠木桥村 (麻阳): the village's own exit, in public notice, then waiting for the county.
+        case = exits.open_case(self.session, actor=LOADER, level="village", subject_id="431226105201", occurred_at=at(5))
+        exits.propose(self.session, actor=LOADER, case_id=case.id, occurred_at=at(6))
+        exits.post_notice(self.session, actor=LOADER, case_id=case.id, occurred_at=at(7))
+        self.counts["exit cases"] += 1

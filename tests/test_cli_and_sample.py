@@ -50,3 +50,17 @@ def test_sample_data_has_huaihua_places_every_role_and_capped_pairings(engine):
         assert per_cadre and max(n for _, n in per_cadre) <= books().latest().pairing_cap
         assert all(len(name) >= 2 for name in session.execute(select(Person.name)).scalars())
         assert verify_chain(session).intact
+
+
+def test_sample_data_has_exits_under_way_and_visits_to_report(engine):
+    from workflow.exits.reports import missing_signatures
+    from workflow.visits.models import Visit
+
+    with transaction(engine) as session:
+        load_sample_data(session)
+    with transaction(engine) as session:
+        waiting = missing_signatures(session, scope_code="431200000000")
+        assert sorted((case.level, case.step) for case in waiting) == [("household", "village"), ("village", "county")]
+        assert session.get(Household, "4312241002010003").status == "exited"
+        july_first = session.execute(select(Visit).where(Visit.notes.like("凌晨到户%"))).scalar_one()
+        assert july_first.occurred_on.isoformat() == "2017-07-01"
