@@ -89,6 +89,29 @@ def _forget_head(session: Session, _transaction) -> None:
     session.info.pop(_HEAD_KEY, None)
 
 
+def checked_occurrence(occurred_at: dt.datetime | None, *, now: dt.datetime | None = None) -> dt.datetime:
+    """When a recorded act happened, in UTC: `now` if not given; refused without an offset or in the future.
+
+    Commands call this before their own checks too, so a bad moment is reported as such
+    rather than as, say, a post nobody held on a date still to come.
+    """
+    now = now or clock.now()
+    if occurred_at is None:
+        return now
+    try:
+        occurred_at = clock.require_aware(occurred_at)
+    except ValueError as exc:
+        raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
+    if occurred_at > now:
+        raise DomainError(
+            "occurred_in_future",
+            f"occurred_at {occurred_at.isoformat()} is in the future (server time {now.isoformat()})",
+            f"发生时间 {occurred_at.isoformat()} 晚于服务器当前时间 {now.isoformat()}",
+            field="occurred_at",
+        )
+    return occurred_at
+
+
 def append(
     session: Session,
     *,
@@ -101,19 +124,7 @@ def append(
 ) -> Event:
     """Append one event to the log and apply it to the projections, in the caller's transaction."""
     recorded_at = clock.now()
-    if occurred_at is None:
-        occurred_at = recorded_at
-    try:
-        occurred_at = clock.require_aware(occurred_at)
-    except ValueError as exc:
-        raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
-    if occurred_at > recorded_at:
-        raise DomainError(
-            "occurred_in_future",
-            f"occurred_at {occurred_at.isoformat()} is in the future (server time {recorded_at.isoformat()})",
-            f"发生时间 {occurred_at.isoformat()} 晚于服务器当前时间 {recorded_at.isoformat()}",
-            field="occurred_at",
-        )
+    occurred_at = checked_occurrence(occurred_at, now=recorded_at)
     projector = projector_for(type)
     seq, prev_hash = _locked_head(session)
     event = Event(

@@ -19,6 +19,7 @@ from rules.schema import ExitLevel, Level, RuleBook
 from workflow import clock, rulebook
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, canonical_json, projects
+from workflow.eventlog.log import checked_occurrence
 from workflow.exits import machines
 from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
@@ -443,21 +444,7 @@ def _moment_and_book(occurred_at: dt.datetime | None) -> tuple[dt.datetime, Rule
     The moment is checked here as append would check it, so that a bad one is reported as
     such rather than as, say, a post its signer did not hold.
     """
-    now = clock.now()
-    if occurred_at is None:
-        moment = now
-    else:
-        try:
-            moment = clock.require_aware(occurred_at)
-        except ValueError as exc:
-            raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
-        if moment > now:
-            raise DomainError(
-                "occurred_in_future",
-                f"occurred_at {moment.isoformat()} is in the future (server time {now.isoformat()})",
-                f"发生时间 {moment.isoformat()} 晚于服务器当前时间 {now.isoformat()}",
-                field="occurred_at",
-            )
+    moment = checked_occurrence(occurred_at)
     return moment, rulebook.in_force(rulebook.local_date_of(moment))
 
 
