@@ -4,8 +4,11 @@ For each engine, in one run, on the Huaihua-scale data set (generated first if t
 is empty), as of 15 December of the data's year:
 
   product     workflow.obligations.reports.overdue_report for the city, rule V7, overdue rows
-              and the totals per township and county
-  projection  the same answer from hand-written SQL over the product's own `obligation` table
+              (with names, missed months, last visit, days overdue) and the totals per
+              township and county (instances by status, missed months)
+  projection  the same answer from hand-written SQL over the product's own `obligation` table:
+              the overdue rows with names and masks, and per township the instances by
+              status and the missed months
   raw         the same answer aggregated from the raw `visit` table (one GROUP BY over the
               year's visits, joined to pairings and posts; statuses derived from its rows)
 
@@ -56,7 +59,7 @@ def product(engine: Engine, unit: str, as_of: dt.date, **options):
 
 def _product_answer(report) -> tuple[set, dict]:
     rows = {(row.post_id, row.target_id) for row in report.rows}
-    totals = {t.unit_code: (t.counts.instances, t.counts.overdue, t.counts.due, t.counts.met) for t in report.townships}
+    totals = {t.unit_code: (t.counts.instances, t.counts.overdue, t.counts.due, t.counts.met, t.counts.missed_periods) for t in report.townships}
     return rows, totals
 
 
@@ -71,7 +74,8 @@ def _constants(as_of: dt.date, city_path: str) -> dict:
         year=year, next_year=year + 1, low=low, high=low + month - 1, latest_month=low + month - 2, current_month=low + month - 1,
         upto=f"{as_of:%Y-%m}-{calendar.monthrange(year, month)[1]:02d}", first=f"{year}-01-01",
         closed=(1 << (month - 1)) - 1, current=1 << (month - 1), latest=1 << (month - 2),
-        day_shift=5 * (month - 1), day=day, lower=city_path + "/", upper=city_path + "0",
+        # The unit and everything below it (its own posts included, as the product counts them).
+        day_shift=5 * (month - 1), day=day, lower=city_path, upper=city_path + "0",
     )
 
 
@@ -83,14 +87,16 @@ IN_SCOPE = """kind = 'paired' AND role = 'township_cadre' AND unit_path >= '{low
   AND start_date <= '{upto}' AND (end_date IS NULL OR end_date >= '{first}')"""
 
 PROJECTION_ROWS = """
-SELECT post_id, person_id, target_id, township_code, county_code,
+SELECT o.post_id, o.person_id, person.name, o.target_id, household.head_name, o.township_code, o.county_code,
        CASE WHEN hi >= lo THEN ((CAST(1 AS BIGINT) << CAST(hi - lo + 1 AS INTEGER)) - 1) << CAST(lo - {low} AS INTEGER) ELSE 0 END AS owed,
        (MONTHS & {closed}) | CASE WHEN (FIRST_DAYS >> {day_shift}) & 31 BETWEEN 1 AND {day} THEN {current} ELSE 0 END AS met,
-       month_mask, first_days, last_days, prev_month_mask, prev_first_days, prev_last_days
+       o.month_mask, o.first_days, o.last_days, o.prev_month_mask, o.prev_first_days, o.prev_last_days
 FROM (SELECT o.*, CASE WHEN first_month > {low} THEN first_month ELSE {low} END AS lo,
              CASE WHEN last_month IS NULL OR last_month > {high} THEN {high} ELSE last_month END AS hi
       FROM obligation o
       WHERE IN_SCOPE AND OWES_LATEST AND (MONTHS & {latest}) = 0) o
+LEFT JOIN person ON person.id = o.person_id
+LEFT JOIN household ON household.id = o.target_id
 """
 
 PROJECTION_TOTALS = """
@@ -98,7 +104,7 @@ SELECT township_code,
        CASE WHEN OWES_LATEST AND (MONTHS & {latest}) = 0 THEN 'overdue'
             WHEN NOT (OWES_CURRENT) THEN 'not_owed'
             WHEN (FIRST_DAYS >> {day_shift}) & 31 BETWEEN 1 AND {day} THEN 'met' ELSE 'due' END AS status,
-       COUNT(*)
+       COUNT(*), SUM(MISSED)
 FROM obligation
 WHERE IN_SCOPE
   AND (CASE WHEN first_month > {low} THEN first_month ELSE {low} END) <= (CASE WHEN last_month IS NULL OR last_month > {high} THEN {high} ELSE last_month END)
@@ -106,7 +112,16 @@ GROUP BY township_code, status
 """
 
 
+def _missed(constants: dict) -> str:
+    """The closed months a row owed and missed, month by month."""
+    return " + ".join(
+        f"CASE WHEN {OWES.replace('{m}', str(constants['low'] + i))} AND (MONTHS & {1 << i}) = 0 THEN 1 ELSE 0 END"
+        for i in range(constants["current_month"] - constants["low"])
+    )
+
+
 def _sql(template: str, constants: dict) -> str:
+    template = template.replace("MISSED", _missed(constants))
     for name, part in (("MONTHS", MONTHS), ("FIRST_DAYS", FIRST_DAYS), ("IN_SCOPE", IN_SCOPE)):
         template = template.replace(name, part)
     template = template.replace("OWES_LATEST", OWES.replace("{m}", "{latest_month}")).replace("OWES_CURRENT", OWES.replace("{m}", "{current_month}"))
@@ -118,10 +133,11 @@ def projection_sql(engine: Engine, constants: dict):
     with read_only(engine).connect() as connection:
         rows = {(row.post_id, row.target_id) for row in connection.execute(text(_sql(PROJECTION_ROWS, constants)))}
         totals = {}
-        for township, status, count in connection.execute(text(_sql(PROJECTION_TOTALS, constants))):
-            counts = totals.setdefault(township, {"overdue": 0, "due": 0, "met": 0, "not_owed": 0})
+        for township, status, count, missed in connection.execute(text(_sql(PROJECTION_TOTALS, constants))):
+            counts = totals.setdefault(township, {"overdue": 0, "due": 0, "met": 0, "not_owed": 0, "missed": 0})
             counts[status] += count
-    return rows, {t: (sum(c.values()), c["overdue"], c["due"], c["met"]) for t, c in totals.items()}
+            counts["missed"] += missed
+    return rows, {t: (c["overdue"] + c["due"] + c["met"] + c["not_owed"], c["overdue"], c["due"], c["met"], c["missed"]) for t, c in totals.items()}
 
 
 # ---- hand-written aggregation over the raw visits ------------------------------------
@@ -159,7 +175,7 @@ def raw_sql(engine: Engine, constants: dict, as_of: dt.date):
     else:
         month_bits = "SUM(DISTINCT 1 << (CAST(strftime('%m', occurred_on) AS INTEGER) - 1))"
     sql = RAW.format(month_bits=month_bits, owed=" + ".join(owed_terms), as_of=as_of.isoformat(), **constants)
-    latest, current = constants["latest"], constants["current"]
+    latest, current, closed = constants["latest"], constants["current"], constants["closed"]
     rows, totals = set(), {}
     with read_only(engine).connect() as connection:
         for post, household, township, owed, met in connection.execute(text(sql)):
@@ -168,11 +184,12 @@ def raw_sql(engine: Engine, constants: dict, as_of: dt.date):
             overdue = bool(owed & latest) and not met & latest
             due = not overdue and bool(owed & current) and not met & current
             met_now = not overdue and bool(owed & current) and bool(met & current)
-            counts = totals.setdefault(township, [0, 0, 0, 0])
+            counts = totals.setdefault(township, [0, 0, 0, 0, 0])
             counts[0] += 1
             counts[1] += overdue
             counts[2] += due
             counts[3] += met_now
+            counts[4] += (owed & closed & ~met).bit_count()
             if overdue:
                 rows.add((post, household))
     return rows, {township: tuple(counts) for township, counts in totals.items()}

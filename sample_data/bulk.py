@@ -131,4 +131,8 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
         # Each void's projector recomputes the masks from the visits left, as in a replay.
         _project(session, voids)
         say(f"{len(voids):,} voids applied; deriving the obligation rows")
+    if engine.dialect.name == "postgresql":
+        # Fresh planner statistics: the tables went from empty to millions of rows in one go.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
     return chain.seq

@@ -41,6 +41,10 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
+        # psycopg prepares a statement run five times, and PostgreSQL may then keep a generic
+        # plan made while a table was small: a bulk import's id lookups turned into table
+        # scans. Plan every statement for its own parameters.
+        kwargs.setdefault("connect_args", {}).setdefault("options", "-c plan_cache_mode=force_custom_plan")
         return create_engine(url, pool_pre_ping=True, **kwargs)
     raise ValueError(f"unsupported database '{backend}': use sqlite:///FILE or postgresql://…")
 

@@ -8,6 +8,7 @@ from workflow.posts import models as _posts_models, service as _posts_service  #
 from workflow.accounts import models as _account_models, service as _account_service  # noqa: F401
 from workflow.exits import models as _exit_models, service as _exit_service  # noqa: F401
 from workflow.visits import models as _visit_models, service as _visit_service  # noqa: F401
+from workflow.visits import batch as _visit_batch  # noqa: F401  (the batch projector replays and imports use)
 from workflow.obligations import models as _obligation_models, instances as _obligation_instances  # noqa: F401
 
 metadata = SQLModel.metadata

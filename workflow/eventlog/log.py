@@ -5,18 +5,20 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
+import itertools
 import json
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 from sqlmodel import Session
 
 from workflow import clock
 from workflow.errors import DomainError
 from workflow.eventlog.models import GENESIS_HASH, Event
-from workflow.eventlog.projectors import projector_for
+from workflow.eventlog.projectors import batch_projector_for, projector_for
 
 # Any constant will do: every appender in every process takes this same lock.
 _PG_CHAIN_LOCK = 0x65786974  # "exit"
@@ -112,6 +114,24 @@ def checked_occurrence(occurred_at: dt.datetime | None, *, now: dt.datetime | No
     return occurred_at
 
 
+def _checked_occurred(occurred_at: dt.datetime | None, recorded_at: dt.datetime) -> dt.datetime:
+    """`occurred_at` (default: `recorded_at`), refused without an offset or in the future."""
+    if occurred_at is None:
+        return recorded_at
+    try:
+        occurred_at = clock.require_aware(occurred_at)
+    except ValueError as exc:
+        raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
+    if occurred_at > recorded_at:
+        raise DomainError(
+            "occurred_in_future",
+            f"occurred_at {occurred_at.isoformat()} is in the future (server time {recorded_at.isoformat()})",
+            f"发生时间 {occurred_at.isoformat()} 晚于服务器当前时间 {recorded_at.isoformat()}",
+            field="occurred_at",
+        )
+    return occurred_at
+
+
 def append(
     session: Session,
     *,
@@ -124,7 +144,7 @@ def append(
 ) -> Event:
     """Append one event to the log and apply it to the projections, in the caller's transaction."""
     recorded_at = clock.now()
-    occurred_at = checked_occurrence(occurred_at, now=recorded_at)
+    occurred_at = _checked_occurred(occurred_at, recorded_at)
     projector = projector_for(type)
     seq, prev_hash = _locked_head(session)
     event = Event(
@@ -145,3 +165,76 @@ def append(
     session.flush()
     session.info[_HEAD_KEY] = (event.seq, event.hash)
     return event
+
+
+@dataclasses.dataclass(frozen=True)
+class NewEvent:
+    """One event for `append_many`: what `append` takes, but the actor."""
+
+    type: str
+    entity_type: str
+    entity_id: str
+    payload: dict[str, Any]
+    occurred_at: dt.datetime | None = None
+
+
+_COLUMNS = [column.name for column in Event.__table__.columns]
+
+
+class _Appended:
+    """An appended event as the projectors and `chain_hash` read it, without an ORM object's cost."""
+
+    __slots__ = _COLUMNS
+
+    def row(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in _COLUMNS}
+
+
+def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -> int:
+    """Append events in order, as `append` would one by one, with one INSERT and one flush per batch.
+
+    The log, the hashes and the projections come out exactly as from `append` called for
+    each event in turn (the same clock reading per event, the same projectors, in order);
+    only the round trips differ. The number appended.
+    """
+    count = 0
+    for batch in _batches(events, 5000):
+        seq, prev_hash = _locked_head(session)
+        session.flush()  # earlier pending changes land before this batch's events
+        appended = []
+        for new in batch:
+            recorded_at = clock.now()
+            event = _Appended()
+            seq += 1
+            event.seq, event.type, event.entity_type, event.entity_id = seq, new.type, new.entity_type, new.entity_id
+            event.payload, event.account, event.on_behalf_of = canonical_json(new.payload), actor.account, actor.on_behalf_of
+            event.occurred_at, event.recorded_at, event.prev_hash = _checked_occurred(new.occurred_at, recorded_at), recorded_at, prev_hash
+            event.hash = prev_hash = chain_hash(event)
+            appended.append(event)
+        session.execute(insert(Event.__table__), [event.row() for event in appended])
+        for type, run in itertools.groupby(appended, key=lambda event: event.type):
+            # As in a replay: the unit of work does not order tables by foreign key.
+            session.flush()
+            run = [(event, json.loads(event.payload)) for event in run]
+            many = batch_projector_for(type)
+            if many is not None:
+                many(session, run)
+            else:
+                projector = projector_for(type)
+                for event, data in run:
+                    projector(session, event, data)
+        session.flush()
+        session.info[_HEAD_KEY] = (seq, prev_hash)
+        count += len(appended)
+    return count
+
+
+def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -11,7 +11,9 @@ from workflow.eventlog.models import Event
 
 Projector = Callable[[Session, Event, dict[str, Any]], None]
 
+BatchProjector = Callable[[Session, list[tuple[Event, dict[str, Any]]]], None]
 _PROJECTORS: dict[str, Projector] = {}
+_BATCH_PROJECTORS: dict[str, BatchProjector] = {}
 
 
 def projects(event_type: str) -> Callable[[Projector], Projector]:
@@ -36,3 +38,24 @@ def projector_for(event_type: str) -> Projector:
 
 def known_event_types() -> set[str]:
     return set(_PROJECTORS)
+
+
+def projects_many(event_type: str) -> Callable[[BatchProjector], BatchProjector]:
+    """Register the decorated function as the batch projector of `event_type`.
+
+    It takes a run of consecutive events of that type, (event, payload) in log order, and
+    must leave the projections as the one-event projector applied to each in turn would.
+    `eventlog.append_many` uses it when registered; everything else uses the projector.
+    """
+
+    def register(function: BatchProjector) -> BatchProjector:
+        if event_type in _BATCH_PROJECTORS and _BATCH_PROJECTORS[event_type] is not function:
+            raise RuntimeError(f"event type '{event_type}' already has a batch projector")
+        _BATCH_PROJECTORS[event_type] = function
+        return function
+
+    return register
+
+
+def batch_projector_for(event_type: str) -> BatchProjector | None:
+    return _BATCH_PROJECTORS.get(event_type)

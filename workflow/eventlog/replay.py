@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator
 
@@ -10,7 +11,7 @@ from sqlalchemy import Table, delete, select
 from sqlmodel import Session, SQLModel
 
 from workflow.eventlog.models import Event
-from workflow.eventlog.projectors import projector_for
+from workflow.eventlog.projectors import batch_projector_for, projector_for
 
 
 class ReplayError(RuntimeError):
@@ -70,19 +71,24 @@ def replay_into(
 
     Raises ReplayError naming the event (or the last event flushed) that could not be applied.
     """
-    count, last_type, last_seq = 0, None, 0
+    count, last_seq = 0, 0
     for events in batches:
-        for event in events:
+        for type, run in itertools.groupby(events, key=lambda event: event.type):
+            run = list(run)
             try:
-                if event.type != last_type:
-                    # The unit of work orders rows of one table by insertion, but not tables by
-                    # foreign key: flush before a different kind of event may insert a child.
-                    session.flush()
-                    last_type = event.type
-                projector_for(event.type)(session, event, json.loads(event.payload))
+                # The unit of work orders rows of one table by insertion, but not tables by
+                # foreign key: flush before a different kind of event may insert a child.
+                session.flush()
             except Exception as exc:
-                raise ReplayError(event.seq, exc) from exc
-            last_seq = event.seq
+                raise ReplayError(last_seq, exc) from exc
+            if not _applied_at_once(session, type, run):
+                projector = projector_for(type)
+                for event in run:
+                    try:
+                        projector(session, event, json.loads(event.payload))
+                    except Exception as exc:
+                        raise ReplayError(event.seq, exc) from exc
+            last_seq = run[-1].seq
         count += len(events)
         try:
             session.flush()
@@ -91,6 +97,24 @@ def replay_into(
         if progress:
             progress(count)
     return count
+
+
+def _applied_at_once(session: Session, type: str, run: list[Event]) -> bool:
+    """Apply a run of events of one type with its batch projector, if it has one and all goes well.
+
+    On any failure the run's changes are undone (a savepoint), so that applying the events
+    one by one can name the event at fault.
+    """
+    many = batch_projector_for(type)
+    if many is None or len(run) < 2:
+        return False
+    try:
+        with session.begin_nested():
+            many(session, [(event, json.loads(event.payload)) for event in run])
+            session.flush()
+    except Exception:
+        return False
+    return True
 
 
 def rebuild_projections(session: Session, *, until_seq: int | None = None, progress=None) -> int:

@@ -1,6 +1,7 @@
 """Importing visits from a CSV or JSON-lines file, all or nothing.
 
-Every line goes through the same command as a single visit (visits.service.record_visit),
+Every line goes through the checks of a single visit (visits.service.record_visit) and
+becomes the event that command would append, appended in batches (eventlog.append_many),
 in the caller's transaction. A bad line does not stop the import: the remaining lines
 are still checked so that the user gets every problem in one go; then, if any line
 failed, the caller's transaction is rolled back and nothing is written.
@@ -13,14 +14,23 @@ import dataclasses
 import datetime as dt
 import io
 import json
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from sqlalchemy import select
 from sqlmodel import Session
 
-from workflow.errors import DomainError
-from workflow.eventlog import Actor
+from workflow import rulebook
+from workflow.errors import Conflict, DomainError
+from workflow.eventlog import Actor, NewEvent, append_many
+from workflow.org.models import Household, OrgUnit, Person
+from workflow.org.service import get_person
+from workflow.posts.models import Post
+from workflow.types import new_id
+from workflow.visits import batch as _batch  # noqa: F401  (registers the batch projector the import uses)
 from workflow.visits import service as visits
+from workflow.visits.models import Visit
 
 REQUIRED = ("visitor_id", "target_level", "target_id", "occurred_at")
 OPTIONAL = ("notes", "latitude", "longitude", "id")
@@ -189,23 +199,102 @@ def import_visits(
     (raise `refusal(outcome)`) when there are failures, so that nothing is written.
 
     `authorize(target_level, target_id)` raises for a target the importer may not write to.
+
+    Lines are checked and appended a chunk at a time (`eventlog.append_many`): the events,
+    hashes and projections are those `visits.record_visit` would write line by line; once a
+    line has failed, the rest are only checked.
     """
     outcome = Outcome()
-    for number, record in lines:
-        if isinstance(record, LineProblem):
-            outcome.failures.append(record)
-        else:
-            try:
-                arguments = _visit_arguments(record)
-                if authorize is not None:
-                    authorize(arguments["target_level"], arguments["target_id"])
-                visits.record_visit(session, actor=actor, **arguments)
-                outcome.imported += 1
-            except DomainError as exc:
-                outcome.failures.append(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
-        if progress is not None:
-            progress(number)
+    seen: set[str] = set()
+    for chunk in _chunks(lines, CHUNK):
+        checker = _Checker(session, [record for _, record in chunk if not isinstance(record, LineProblem)])
+        events = []
+        for number, record in chunk:
+            if isinstance(record, LineProblem):
+                outcome.failures.append(record)
+            else:
+                try:
+                    arguments = _visit_arguments(record)
+                    if authorize is not None:
+                        authorize(arguments["target_level"], arguments["target_id"])
+                    events.append(checker.visit_event(seen=seen, **arguments))
+                    outcome.imported += 1
+                except DomainError as exc:
+                    outcome.failures.append(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
+        if not outcome.failures:
+            append_many(session, events, actor=actor)
+        if progress is not None and chunk:
+            progress(chunk[-1][0])
     return outcome
+
+
+CHUNK = 2000
+
+
+def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    chunk = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _Checker:
+    """The checks of `visits.record_visit` for a chunk of lines, with the rows they read loaded at once.
+
+    Keeping the chunk's people, households, units and posts at hand turns the command's
+    per-line lookups into identity-map hits; the checks themselves are the command's.
+    """
+
+    def __init__(self, session: Session, records: list[dict[str, Any]]):
+        self.session = session
+        visitors = {r.get("visitor_id") for r in records if isinstance(r.get("visitor_id"), str)}
+        targets = {r.get("target_id") for r in records if isinstance(r.get("target_id"), str)}
+        ids = {r.get("id") for r in records if isinstance(r.get("id"), str)}
+        self.posts: dict[str, list[Post]] = defaultdict(list)
+        self.loaded: list[Any] = []  # strong references keep them in the identity map
+        self.taken: set[str] = set()
+        for part in _chunks(visitors, 500):
+            self.loaded += session.execute(select(Person).where(Person.id.in_(part))).scalars().all()
+            for post in session.execute(select(Post).where(Post.person_id.in_(part))).scalars():
+                self.posts[post.person_id].append(post)
+        for part in _chunks(targets, 500):
+            households = session.execute(select(Household).where(Household.id.in_(part))).scalars().all()
+            self.loaded += households
+            codes = set(part) | {h.village_code for h in households}
+            self.loaded += session.execute(select(OrgUnit).where(OrgUnit.code.in_(codes))).scalars().all()
+        for part in _chunks(ids, 500):
+            self.taken.update(session.execute(select(Visit.id).where(Visit.id.in_(part))).scalars())
+
+    def visit_event(self, *, seen: set[str], visitor_id: str, target_level: str, target_id: str, occurred_at: dt.datetime,
+                    notes: str | None, latitude: float | None, longitude: float | None, visit_id: str | None) -> NewEvent:
+        """The visit.recorded event record_visit would append for these arguments; DomainError as it raises."""
+        occurred_at = visits._checked_moment(occurred_at)
+        visitor = get_person(self.session, visitor_id, field="visitor_id")
+        place = visits._resolve_target(self.session, target_level, target_id)
+        occurred_on = rulebook.local_date_of(occurred_at)
+        if not any(post.start_date <= occurred_on and post.held_on(occurred_on) for post in self.posts[visitor_id]):
+            visits._require_post_on(self.session, visitor_id, visitor.name, occurred_on)  # raises, as the command does
+        visits._check_coordinates(latitude, longitude)
+        if notes is not None and len(notes) > visits.MAX_NOTES:
+            raise DomainError("notes_too_long", f"notes are limited to {visits.MAX_NOTES} characters", f"备注不能超过 {visits.MAX_NOTES} 字", field="notes")
+        visit_id = visit_id or new_id()
+        if visit_id in self.taken or visit_id in seen:
+            raise Conflict("duplicate_id", f"visit id '{visit_id}' is already in use", f"走访编号 '{visit_id}' 已被使用", field="id")
+        seen.add(visit_id)
+        payload = {
+            "id": visit_id,
+            "visitor_id": visitor_id,
+            **place,
+            "occurred_on": occurred_on,
+            "notes": notes,
+            "latitude": latitude,
+            "longitude": longitude,
+        }
+        return NewEvent(type="visit.recorded", entity_type="visit", entity_id=visit_id, payload=payload, occurred_at=occurred_at)
 
 
 def refusal(outcome: Outcome) -> ImportRefused:

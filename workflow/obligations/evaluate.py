@@ -82,6 +82,30 @@ def intersect(*spans: Span) -> Span | None:
     return None if end is not None and end < start else (start, end)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Judge:
+    """What `row_from_bits` needs of a window, worked out once per window: reports call it per row."""
+
+    rule_id: str
+    closed: int
+    current: int
+    latest: int
+    open_status: str
+    current_label: str
+    days_overdue: int | None
+
+
+def _judge(window: Window) -> _Judge:
+    known = window.__dict__.get("_judge")  # kept on the (frozen) window it belongs to
+    if known is not None:
+        return known
+    open_status = MISSED if window.is_closed(window.current) else (PENDING if window.rule.is_coverage else DUE)
+    days = (window.as_of - window.latest_closed.last).days if window.latest_closed else None
+    judge = _Judge(window.rule.id, window.closed_bits, window.current_bit, window.latest_closed_bit, open_status, window.current.label, days)
+    window.__dict__["_judge"] = judge
+    return judge
+
+
 def row_from_bits(
     window: Window,
     post: PostRef,
@@ -94,36 +118,21 @@ def row_from_bits(
     source_id: str | None = None,
 ) -> ObligationRow:
     """The report row of an instance whose owed and met periods are the bits of `owed`, `met`."""
-    closed, current = window.closed_bits, window.current_bit
-    missed = owed & closed & ~met
-    overdue = bool(missed & window.latest_closed_bit)
-    if not owed & current:
+    judge = _judge(window)
+    owed_closed = owed & judge.closed
+    missed = owed_closed & ~met
+    overdue = bool(missed & judge.latest)
+    if not owed & judge.current:
         current_status = NOT_OWED
-    elif met & current:
+    elif met & judge.current:
         current_status = MET
-    elif closed & current:
-        current_status = MISSED
     else:
-        current_status = PENDING if window.rule.is_coverage else DUE
+        current_status = judge.open_status
     return ObligationRow(
-        rule_id=window.rule.id,
-        post_id=post.post_id,
-        person_id=post.person_id,
-        role=post.role,
-        unit_code=post.unit_code,
-        township_code=post.township_code,
-        county_code=post.county_code,
-        target_level=target_level,
-        target_id=target_id,
-        source_id=source_id,
-        status=OVERDUE if overdue else current_status,
-        current_period=window.current.label,
-        current_status=current_status,
-        missed_periods=window.labels(missed),
-        periods_owed=(owed & closed).bit_count(),
-        periods_met=(owed & closed & met).bit_count(),
-        last_visit_on=last_visit_on,
-        days_overdue=(window.as_of - window.latest_closed.last).days if overdue else None,
+        judge.rule_id, post.post_id, post.person_id, post.role, post.unit_code, post.township_code, post.county_code,
+        target_level, target_id, source_id,
+        OVERDUE if overdue else current_status, judge.current_label, current_status, window.labels(missed),
+        owed_closed.bit_count(), (owed_closed & met).bit_count(), last_visit_on, judge.days_overdue if overdue else None,
     )
 
 

@@ -2,19 +2,20 @@
 
 Paired and linked rules (V7, V3) read the `Obligation` table alone while the report's years
 are still in its copied masks (this year and last), and join `VisitMask` by year otherwise.
-Jurisdiction rules (V1, V4, V6) join each post to the townships, villages or households below
-it, their registry spells and `VisitMask`. Either way the owed and met periods become bit
-masks over the window's periods and the status is decided in SQL, so filtering by status,
-the totals and the scorecard never leave the database. Each returned row is then built by
-the same Python function (`evaluate.row_from_bits`) the general evaluation uses.
+Jurisdiction rules (V1, V4, V6) pair each post with the units below it (settled in Python
+from the paths), reach the townships, villages or households there, their registry spells
+and `VisitMask`. A status is decided in SQL from cheap tests of the latest closed and the
+current period, so filtering by status, the totals and the scorecard never leave the
+database; each returned row is then built by the same Python function
+(`evaluate.row_from_bits`) the general evaluation uses, from its owed and met bits.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from sqlalchemy import BigInteger, Integer, String, and_, case, cast, exists, func, literal, literal_column, not_, null, or_, select
+from sqlalchemy import BigInteger, Integer, String, and_, case, cast, column, exists, func, literal, literal_column, not_, null, or_, select, values
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -23,7 +24,7 @@ from workflow import rulebook
 from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, PENDING, ObligationRow, PostRef, row_from_bits
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window, month_end, month_number
-from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, in_subtree
+from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, Target, in_subtree, rule_posts, targets_by_unit
 from workflow.obligations.visitdays import MaskDays, Undecidable, VisitDays
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Post
@@ -161,8 +162,8 @@ def _period_months(window: Window) -> list[int]:
 
 def _mask_columns(masks: _Masks) -> list[ColumnElement]:
     return [
-        *(column.label(name) for column, name in zip(masks.this_year, ("m0", "f0", "l0"))),
-        *(column.label(name) for column, name in zip(masks.year_before or (n(0),) * 3, ("m1", "f1", "l1"))),
+        *(expression.label(name) for expression, name in zip(masks.this_year, ("m0", "f0", "l0"))),
+        *(expression.label(name) for expression, name in zip(masks.year_before or (n(0),) * 3, ("m1", "f1", "l1"))),
     ]
 
 
@@ -178,8 +179,8 @@ class _Rows:
     where: list[ColumnElement]
     keys: list[ColumnElement]
     owes_any: ColumnElement
-    owed: object  # Callable[[int], ColumnElement]
-    met: object
+    owed: Callable[[int], ColumnElement]
+    met: Callable[[int], ColumnElement]
     owed_bits: ColumnElement
     met_bits: ColumnElement
     counts: ColumnElement
@@ -223,50 +224,63 @@ def _relationship_rows(selection: Selection) -> _Rows:
     )
 
 
-def _jurisdiction_rows(selection: Selection) -> _Rows:
+def _post_anchors(session: Session, selection: Selection) -> list[tuple[str, str, str]]:
+    """(post, person, unit): each post of the selection with each unit of the target level below
+    it (for household targets, each village below it)."""
+    posts = rule_posts(session, selection)
+    anchor_level = "village" if selection.rule.target_level.value == "household" else selection.rule.target_level.value
+    query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == anchor_level, in_subtree(OrgUnit.path, selection.scope))
+    units = [Target(code, path, ()) for code, path in session.execute(query)]
+    below = targets_by_unit(units, {post.unit_code for post, _ in posts})
+    return [(post.post_id, post.person_id, unit.id) for post, _ in posts for unit in below.get(post.unit_code, [])]
+
+
+def _jurisdiction_rows(session: Session, selection: Selection) -> _Rows | None:
     """Each post × each target below its unit: owed where the post covers a period and the target was poor in it."""
     window, rule = selection.window, selection.rule
     level = rule.target_level.value
-    post, unit = Post.__table__, OrgUnit.__table__.alias("post_unit")
-
-    def below(path):  # the post's unit itself, or under it
-        return or_(path == unit.c.path, and_(path > unit.c.path.concat("/"), path < unit.c.path.concat("0")))
-
-    source = post.join(unit, unit.c.code == post.c.unit_code)
+    # Which units lie below which post is settled first, from the paths: handed the pairs, the
+    # planner walks from each post to its targets instead of guessing what a path range holds.
+    anchors = _post_anchors(session, selection)
+    if not anchors:
+        return None
+    pairs = values(column("post_id", String), column("person_id", String), column("anchor", String), name="anchors").data(anchors).cte("anchors")
+    post, unit, household, spell = Post.__table__, OrgUnit.__table__.alias("post_unit"), Household.__table__, RegistrySpell.__table__
     if level == "household":
-        village = OrgUnit.__table__.alias("village")
-        source = source.join(village, and_(village.c.level == "village", below(village.c.path))).join(Household.__table__, Household.__table__.c.village_code == village.c.code)
-        target = Household.__table__.c.id
+        below, subject = pairs.join(household, household.c.village_code == pairs.c.anchor), household.c.id
     else:
-        place = OrgUnit.__table__.alias("target")
-        source = source.join(place, and_(place.c.level == level, below(place.c.path)))
-        target = place.c.code
-    masks = _joined_masks(source, window, post.c.person_id, literal(level), target)
-    spell = RegistrySpell.__table__
+        below, subject = pairs, pairs.c.anchor
+    # Each target's poor periods from its registry spells, worked out once per row and kept
+    # (MATERIALIZED): inlined, every test of a period would look the spells up again.
+    poor_bits = select(
+        func.coalesce(sum((func.max(case((and_(spell.c.registered_on <= seen_last, or_(spell.c.exited_on.is_(None), spell.c.exited_on >= first)), n(1 << i)), else_=n(0)))
+                           for i, (first, seen_last) in enumerate(window.seen_parts)), n(0)), n(0))
+    ).where(spell.c.kind == REGISTRY_OF_LEVEL[level], spell.c.subject_id == subject).scalar_subquery()
+    targets = select(pairs.c.post_id, pairs.c.person_id, subject.label("target_id"), poor_bits.label("bits")).select_from(below).cte("targets").prefix_with("MATERIALIZED")
+    source = targets.join(post, post.c.id == targets.c.post_id).join(unit, unit.c.code == post.c.unit_code)
+    target = targets.c.target_id
+    # The person and the target from the same row, so each mask is found by its whole key.
+    masks = _joined_masks(source, window, targets.c.person_id, literal(level), target)
 
-    def poor(i):
-        first, seen_last = window.seen_parts[i]
-        return exists().where(spell.c.kind == REGISTRY_OF_LEVEL[level], spell.c.subject_id == target, spell.c.registered_on <= seen_last,
-                              or_(spell.c.exited_on.is_(None), spell.c.exited_on >= first))
+    def covered(i):
+        period = window.periods[i]
+        return and_(post.c.start_date <= period.first, or_(post.c.end_date.is_(None), post.c.end_date >= period.last))
 
     def owed(i):
-        period = window.periods[i]
-        return and_(post.c.start_date <= period.first, or_(post.c.end_date.is_(None), post.c.end_date >= period.last), poor(i))
+        return and_(covered(i), targets.c.bits.bitwise_and(n(1 << i)) != n(0))
 
     periods = range(len(window.periods))
+    owed_bits = _bits(covered(i) for i in periods).bitwise_and(targets.c.bits)
     met_months = _met_months(window, masks)
-    where = [post.c.role.in_(sorted(selection.roles)), in_subtree(unit.c.path, selection.scope), post.c.start_date <= window.current.last,
-             or_(post.c.end_date.is_(None), post.c.end_date >= window.first)]
-    if selection.person_id is not None:
-        where.append(post.c.person_id == selection.person_id)
+    where = []
     township = case((unit.c.level == "township", post.c.unit_code), else_=cast(null(), String))
     county = case((unit.c.level == "county", post.c.unit_code), (unit.c.level == "township", unit.c.parent_code), else_=cast(null(), String))
     keys = [post.c.id.label("post_id"), post.c.person_id, post.c.role, post.c.unit_code, township.label("township_code"), county.label("county_code"),
             literal(level).label("target_level"), target.label("target_id"), cast(null(), String).label("source_id")]
     return _Rows(
-        masks.source, where, keys, owes_any=or_(*(owed(i) for i in periods)), owed=owed, met=lambda i: _met_in(window, masks, window.periods[i]),
-        owed_bits=_bits(owed(i) for i in periods), met_bits=_bits(met_months.bitwise_and(n(bits)) != n(0) for bits in _period_months(window)),
-        counts=_bits(poor(i) for i in periods), masks=masks,
+        masks.source, where, keys, owes_any=owed_bits != n(0), owed=owed, met=lambda i: _met_in(window, masks, window.periods[i]),
+        owed_bits=owed_bits, met_bits=_bits(met_months.bitwise_and(n(bits)) != n(0) for bits in _period_months(window)),
+        counts=targets.c.bits, masks=masks,
     )
 
 
@@ -308,8 +322,9 @@ def _status_filter(selection: Selection, rows: _Rows, statuses: Iterable[str]) -
     return or_(*(tests[status] for status in sorted(statuses) if status in tests), literal(False))
 
 
-def _rows_of(selection: Selection) -> _Rows:
-    return _relationship_rows(selection) if selection.rule.targets in (TargetSet.paired, TargetSet.linked) else _jurisdiction_rows(selection)
+def _rows_of(session: Session, selection: Selection) -> _Rows | None:
+    """The selection's instances as SQL; None when there are none to look at."""
+    return _relationship_rows(selection) if selection.rule.targets in (TargetSet.paired, TargetSet.linked) else _jurisdiction_rows(session, selection)
 
 
 # ---- what reports ask -------------------------------------------------------------
@@ -327,8 +342,9 @@ def _last_visit(window: Window, days: VisitDays, counts: int):
 
 def rows(session: Session, selection: Selection, statuses: Iterable[str] | None = None) -> list[ObligationRow]:
     """The report rows of the selection, only those with one of `statuses` when given, with names."""
-    of = _rows_of(selection)
-    status = _status(selection, of)
+    of = _rows_of(session, selection)
+    if of is None:
+        return []
     level = selection.rule.target_level.value
     person = Person.__table__
     if level == "household":
@@ -339,13 +355,16 @@ def rows(session: Session, selection: Selection, statuses: Iterable[str] | None 
         named_key, name = named.c.code, named.c.name
     # Joined after the filters: only the returned rows look their names up.
     source = of.source.outerjoin(person, person.c.id == of.keys[1]).outerjoin(named, named_key == of.keys[7])
-    query = select(*of.keys, of.owed_bits, of.met_bits, of.counts, status, *_mask_columns(of.masks), person.c.name, name).select_from(source).where(*of.where, of.owes_any)
+    query = select(*of.keys, of.owed_bits, of.met_bits, of.counts, *_mask_columns(of.masks), person.c.name, name).select_from(source).where(*of.where)
     if statuses is not None:
         query = query.where(_status_filter(selection, of, statuses))
+    if statuses is None or NOT_OWED in statuses:
+        # Every other status owes the latest closed or the current period, so owes something.
+        query = query.where(of.owes_any)
     window = selection.window
     year, as_of, first, every_period = window.as_of.year, window.as_of, window.first, (1 << len(window.periods)) - 1
     result, unsure = [], []
-    for post_id, person_id, role, unit, township, county, target_level, target_id, source_id, owed, met, counts, sql_status, m0, f0, l0, m1, f1, l1, person_name, target_name in session.execute(query):
+    for post_id, person_id, role, unit, township, county, target_level, target_id, source_id, owed, met, counts, m0, f0, l0, m1, f1, l1, person_name, target_name in session.execute(query):
         masks = {}
         if m0:
             masks[year] = YearMask(m0, f0, l0)
@@ -363,7 +382,6 @@ def rows(session: Session, selection: Selection, statuses: Iterable[str] | None 
             unsure.append((len(result), counts))
         post = PostRef(post_id, person_id, role, unit, township, county)
         row = row_from_bits(window, post, owed=owed, met=met, last_visit_on=last_visit, target_level=target_level, target_id=target_id, source_id=source_id)
-        assert row.status == sql_status, (row, sql_status)  # the SQL and the Python readings agree
         row.person_name, row.target_name = person_name, target_name
         result.append(row)
     if unsure:
@@ -374,18 +392,28 @@ def rows(session: Session, selection: Selection, statuses: Iterable[str] | None 
     return result
 
 
-def totals(session: Session, selection: Selection) -> list[tuple[str, str, int]]:
-    """(post's unit, status, instances) for the selection; the caller places units in townships and counties."""
-    of = _rows_of(selection)
+def totals(session: Session, selection: Selection) -> list[tuple[str, str, int, int]]:
+    """(post's unit, status, instances, missed periods) for the selection; the caller places units in townships and counties."""
+    of = _rows_of(session, selection)
+    if of is None:
+        return []
     status = _status(selection, of).label("status")
+    window = selection.window
+    # Per closed period, the same cheap tests the status uses, rather than a count of the bits of a mask.
+    missed = sum(
+        (case((and_(of.owed(i), not_(of.met(i))), n(1)), else_=n(0)) for i, period in enumerate(window.periods) if window.is_closed(period)),
+        n(0),
+    )
     unit = of.keys[3]
-    query = select(unit, status, func.count()).select_from(of.source).where(*of.where, of.owes_any).group_by(unit, status)
-    return [(unit_code, status_, int(count)) for unit_code, status_, count in session.execute(query)]
+    query = select(unit, status, func.count(), func.sum(missed)).select_from(of.source).where(*of.where, of.owes_any).group_by(unit, status)
+    return [(unit_code, status_, int(count), int(missed_ or 0)) for unit_code, status_, count, missed_ in session.execute(query)]
 
 
 def person_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
     """(person, closed periods owed, closed periods met) summed over the selection's rows."""
-    of = _rows_of(selection)
+    of = _rows_of(session, selection)
+    if of is None:
+        return []
     closed, width = selection.window.closed_bits, len(selection.window.periods)
     evaluated = select(of.keys[1].label("person_id"), of.owed_bits.label("owed"), of.met_bits.label("met")).select_from(of.source).where(*of.where, of.owes_any).subquery()
     owed_closed = evaluated.c.owed.bitwise_and(n(closed))

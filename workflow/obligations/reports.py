@@ -34,7 +34,7 @@ ROW_STATUSES = (OVERDUE, DUE, PENDING, MET, NOT_OWED)  # a row's status (MISSED 
 
 @dataclasses.dataclass
 class StatusCounts:
-    """How many obligation instances have each status."""
+    """How many obligation instances have each status, and how many periods they missed in all."""
 
     instances: int = 0
     overdue: int = 0
@@ -42,6 +42,7 @@ class StatusCounts:
     pending: int = 0
     met: int = 0
     not_owed: int = 0
+    missed_periods: int = 0
 
     def add(self, other: StatusCounts) -> None:
         for field in dataclasses.fields(self):
@@ -178,6 +179,7 @@ def _counts(rows: Iterable[ObligationRow]) -> dict[tuple[str | None, str | None]
         counts = groups[(row.township_code, row.county_code)]
         counts.instances += 1
         setattr(counts, row.status, getattr(counts, row.status) + 1)
+        counts.missed_periods += len(row.missed_periods)
     return groups
 
 
@@ -188,11 +190,12 @@ def _rule_part(session: Session, selection: Selection, known_at, statuses):
         if statuses is None:
             return rows, _counts(rows)
         found = fast.totals(session, selection)
-        where = places(session.connection(), {unit for unit, _, _ in found})
+        where = places(session.connection(), {unit for unit, _, _, _ in found})
         counts: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
-        for unit, status, number in found:
+        for unit, status, number, missed in found:
             group = counts[(where[unit].township_code, where[unit].county_code)]
             group.instances += number
+            group.missed_periods += missed
             setattr(group, status, getattr(group, status) + number)
         return rows, counts
     rows = general.evaluate_rule(session, selection, known_at=known_at)

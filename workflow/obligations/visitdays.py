@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Protocol
 
-from workflow.visits.masks import YearMask
+from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask
 
 
 class Undecidable(Exception):
@@ -42,11 +42,12 @@ NO_DAYS = DaySet(())
 
 
 def _visited_months(masks: dict[int, YearMask], first: dt.date, last: dt.date):
-    """(year, month, mask, first day, last day) of each month of `first`..`last` with a visit, latest first.
+    """(year, month, first visit day, last visit day, low, high) of each month of `first`..`last`
+    with a visit, latest first; `low`..`high` is the part of the month in the span.
 
-    The day range of a month the span covers only in part is cut to the span; a month it
-    covers to the end runs to "day 31": the masks hold no later day, so comparisons need
-    not know the month's length. Months without a visit are skipped by bit arithmetic.
+    A month the span covers to its end runs to "day 31": the masks hold no later day, so
+    comparisons need not know the month's length. Months without a visit are skipped by bit
+    arithmetic: reports call this for every row they return.
     """
     for year in range(last.year, first.year - 1, -1):
         mask = masks.get(year)
@@ -58,9 +59,10 @@ def _visited_months(masks: dict[int, YearMask], first: dt.date, last: dt.date):
         while months:
             month = months.bit_length()
             months &= ~(1 << (month - 1))
-            low = first.day if (year, month) == (first.year, first.month) else 1
-            high = last.day if (year, month) == (last.year, last.month) else 31
-            yield year, month, mask, low, high
+            shift = DAY_BITS * (month - 1)
+            low = first.day if year == first.year and month == first.month else 1
+            high = last.day if year == last.year and month == last.month else 31
+            yield year, month, (mask.first_days >> shift) & DAY_FIELD, (mask.last_days >> shift) & DAY_FIELD, low, high
 
 
 class MaskDays:
@@ -70,8 +72,7 @@ class MaskDays:
         self._masks = masks
 
     def visited(self, first: dt.date, last: dt.date) -> bool:
-        for year, month, mask, low, high in _visited_months(self._masks, first, last):
-            first_day, last_day = mask.first_day(month), mask.last_day(month)
+        for year, month, first_day, last_day, low, high in _visited_months(self._masks, first, last):
             if low <= first_day <= high or low <= last_day <= high:
                 return True
             if first_day < low and last_day > high:
@@ -79,8 +80,7 @@ class MaskDays:
         return False
 
     def last_in(self, first: dt.date, last: dt.date) -> dt.date | None:
-        for year, month, mask, low, high in _visited_months(self._masks, first, last):
-            first_day, last_day = mask.first_day(month), mask.last_day(month)
+        for year, month, first_day, last_day, low, high in _visited_months(self._masks, first, last):
             if low <= last_day <= high:
                 return dt.date(year, month, last_day)
             if last_day < low or first_day > high:

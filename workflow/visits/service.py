@@ -13,7 +13,6 @@ from rules.schema import Level, TargetLevel
 from workflow import clock, rulebook
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, projects
-from workflow.org.models import OrgUnit
 from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
 from workflow.posts.models import Post
 from workflow.types import new_id

@@ -297,9 +297,11 @@ def test_totals_count_the_rows_per_township_and_county_and_ignore_the_status_fil
     statuses = Counter(row.status for row in report.rows)
     assert (report.total.instances, report.total.overdue, report.total.due, report.total.pending, report.total.met) == (
         len(report.rows), statuses["overdue"], statuses["due"], statuses["pending"], statuses["met"])
-    overdue_only = reports.overdue_report(session, unit_code=world.city, as_of=D(2018, 10, 16), statuses=["overdue"])
-    assert overdue_only.rows == [row for row in report.rows if row.status == "overdue"]
-    assert (overdue_only.total, overdue_only.townships) == (report.total, report.townships)
+    assert report.total.missed_periods == sum(len(row.missed_periods) for row in report.rows)
+    for status in ("overdue", "due", "met", "pending", "not_owed"):
+        only = reports.overdue_report(session, unit_code=world.city, as_of=D(2018, 10, 16), statuses=[status])
+        assert only.rows == [row for row in report.rows if row.status == status], status
+        assert (only.total, only.townships, only.counties) == (report.total, report.townships, report.counties)
 
 
 def test_a_township_report_holds_the_posts_of_that_township_only(session, world):

@@ -1,0 +1,248 @@
+"""One measurement each, run in its own process (so that its peak resident memory is its own).
+
+Each returns figures: (label, product value, reference label, reference value, unit, note).
+For a rate (unit ending in "/s") higher is better; for a time, lower is better.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench import visit_reports
+from bench.dataset import CITY
+from workflow.db import make_engine, read_only, transaction
+from workflow.eventlog import Actor
+
+ACTOR = Actor(account="bench")
+
+
+def _best(function, repeat: int = 3):
+    function()  # warm-up
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return min(times), result
+
+
+# ---- 1. bulk import ----------------------------------------------------------------
+
+
+def bulk_import(url: str, visits_csv: Path, **_) -> list[tuple]:
+    """The year's visits through `exit-tracker import visits`' path, beside a plain insert of the same rows."""
+    from workflow.imports import visits as visit_import
+
+    engine = make_engine(url)
+    data = visits_csv.read_bytes()
+    rows = list(csv.reader(visits_csv.open(encoding="utf-8")))[1:]
+    started = time.perf_counter()
+    with transaction(engine) as session:
+        outcome = visit_import.import_visits(session, actor=ACTOR, lines=visit_import.parse(visit_import.decode(data), "csv"))
+        if outcome.failures:
+            raise SystemExit(f"import refused: {outcome.failures[:3]}")
+    product = time.perf_counter() - started
+    plain = _plain_insert(engine, rows)
+    engine.dispose()
+    n = len(rows)
+    return [("bulk import (event log, chain, projections)", n / product, "plain insert into a bare table", n / plain, "visits/s", f"{n:,} visits; product {product:.1f} s, plain {plain:.2f} s")]
+
+
+def _plain_insert(engine, rows: list[list[str]]) -> float:
+    create = "CREATE TABLE bench_plain_visit (id VARCHAR(64) PRIMARY KEY, visitor_id VARCHAR(64), target_level VARCHAR(16), target_id VARCHAR(64), occurred_at VARCHAR(40))"
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE IF EXISTS bench_plain_visit")
+        connection.exec_driver_sql(create)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        started = time.perf_counter()
+        if engine.dialect.name == "postgresql":
+            with cursor.copy("COPY bench_plain_visit (id, visitor_id, target_level, target_id, occurred_at) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.execute("BEGIN IMMEDIATE")
+            cursor.executemany("INSERT INTO bench_plain_visit VALUES (?, ?, ?, ?, ?)", rows)
+        raw.commit()
+        seconds = time.perf_counter() - started
+    finally:
+        raw.close()
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE bench_plain_visit")
+    return seconds
+
+
+# ---- 3. reports ----------------------------------------------------------------------
+
+
+def reports(url: str, year: int, **_) -> list[tuple]:
+    """City-wide and one township's overdue reports, missing signatures and a scorecard, beside hand-written SQL."""
+    from workflow.exits.reports import WAITING_STATUSES, missing_signatures
+    from workflow.obligations import reports as obligation_reports
+
+    engine = make_engine(url)
+    as_of = dt.date(year, 12, 15)
+    with engine.connect() as connection:
+        city_path = connection.execute(text("SELECT path FROM org_unit WHERE code = :c"), {"c": CITY}).scalar()
+        township, township_path = connection.execute(text("SELECT code, path FROM org_unit WHERE level = 'township' ORDER BY code LIMIT 1")).one()
+    figures = []
+    for label, unit, path in (("city-wide", CITY, city_path), (f"township {township}", township, township_path)):
+        constants = visit_reports._constants(as_of, path) | {"lower": path}  # the unit itself and everything below it
+        seconds, report = _best(lambda: visit_reports.product(engine, unit, as_of, rules=["V7"], statuses=["overdue"]))
+        reference, answer = _best(lambda: visit_reports.projection_sql(engine, constants))
+        agrees = visit_reports._product_answer(report)[0] == answer[0]
+        figures.append((f"{label} V7 overdue report", seconds, "hand-written SQL over `obligation`", reference, "s", f"{len(report.rows):,} overdue rows; answers agree: {agrees}"))
+
+    at = dt.datetime(year, 12, 15, 12, tzinfo=dt.timezone.utc)
+
+    def product_missing():
+        with transaction(read_only(engine)) as session:
+            return missing_signatures(session, scope_code=CITY, at=at)
+
+    statuses = ", ".join(f"'{s}'" for s in WAITING_STATUSES)
+    sql = f"""SELECT c.id, c.status, COUNT(s.case_id) FROM exit_case c JOIN org_unit u ON u.code = c.unit_code
+              LEFT JOIN exit_signature s ON s.case_id = c.id AND s.attempt = c.attempt AND s.decision = 'signed'
+              WHERE c.status IN ({statuses}) AND (u.path = :p OR u.path LIKE :below) GROUP BY c.id, c.status"""
+
+    def sql_missing():
+        with read_only(engine).connect() as connection:
+            return connection.execute(text(sql), {"p": city_path, "below": city_path + "/%"}).all()
+
+    seconds, waiting = _best(product_missing)
+    reference, rows = _best(sql_missing)
+    figures.append(("city-wide missing signatures", seconds, "hand-written SQL: waiting cases and their signatures", reference, "s", f"{len(waiting):,} cases waiting (SQL: {len(rows):,})"))
+
+    def product_scorecard():
+        with transaction(read_only(engine)) as session:
+            return obligation_reports.scorecard(session, unit_code=CITY, as_of=as_of, rules=["V7"])
+
+    constants = visit_reports._constants(as_of, city_path)
+    score_sql = visit_reports._sql("SELECT person_id, COUNT(*), SUM(MISSED) FROM obligation WHERE IN_SCOPE GROUP BY person_id", constants)
+
+    def sql_scorecard():
+        with read_only(engine).connect() as connection:
+            return connection.execute(text(score_sql)).all()
+
+    seconds, card = _best(product_scorecard)
+    reference, rows = _best(sql_scorecard)
+    figures.append(("city-wide V7 scorecard", seconds, "hand-written SQL: owed/missed per person over `obligation`", reference, "s", f"{len(card.scores):,} officials (SQL: {len(rows):,})"))
+    engine.dispose()
+    return figures
+
+
+# ---- 4. replay and verification ----------------------------------------------------------
+
+
+def history(url: str, **_) -> list[tuple]:
+    """One household's history: every event about it, oldest first."""
+    from workflow.audit import history as audit_history
+
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        household = connection.execute(text("SELECT entity_id FROM event WHERE entity_type = 'household' ORDER BY seq LIMIT 1")).scalar()
+
+    def product():
+        with transaction(read_only(engine)) as session:
+            return audit_history.history(session, "household", household)
+
+    def sql():
+        with read_only(engine).connect() as connection:
+            return connection.execute(text("SELECT * FROM event WHERE entity_type = 'household' AND entity_id = :e ORDER BY seq"), {"e": household}).all()
+
+    seconds, events = _best(product)
+    reference, rows = _best(sql)
+    figures = [(f"history of household {household}", seconds, "SELECT of its events", reference, "s", f"{len(events)} events")]
+
+    engine.dispose()
+    return figures
+
+
+def replay(url: str, **_) -> list[tuple]:
+    """The whole log replayed into a scratch database, beside just reading it."""
+    from sqlmodel import Session
+
+    from workflow.audit.scratch import replay_log, scratch_engine
+    from workflow.eventlog.replay import log_batches
+
+    engine = make_engine(url)
+    with transaction(read_only(engine)) as session:
+        started = time.perf_counter()
+        count = sum(len(batch) for batch in log_batches(session))
+        read = time.perf_counter() - started
+    with transaction(read_only(engine)) as session, scratch_engine() as scratch, Session(scratch) as target:
+        started = time.perf_counter()
+        replayed = replay_log(session, target)
+        target.commit()
+        seconds = time.perf_counter() - started
+    engine.dispose()
+    assert replayed == count
+    return [("whole-database replay into scratch SQLite", count / seconds, "reading the log (log_batches)", count / read, "events/s", f"{count:,} events; replay {seconds:.1f} s, read {read:.1f} s")]
+
+
+def verify(url: str, **_) -> list[tuple]:
+    """verify_chain in events/s, beside SHA-256 over the same canonical bytes in a bare loop."""
+    from workflow.eventlog.log import canonical_json, format_moment
+    from workflow.eventlog.replay import log_batches
+    from workflow.eventlog.verify import verify_chain
+
+    engine = make_engine(url)
+    with transaction(read_only(engine)) as session:
+        started = time.perf_counter()
+        report = verify_chain(session)
+        seconds = time.perf_counter() - started
+        assert report.intact, report.first_break
+        bare = 0.0
+        for batch in log_batches(session):  # a batch at a time, so the reference holds no more than the product
+            blobs = []
+            for e in batch:
+                body = {"seq": e.seq, "type": e.type, "entity_type": e.entity_type, "entity_id": e.entity_id, "payload": e.payload, "account": e.account,
+                        "on_behalf_of": e.on_behalf_of, "occurred_at": format_moment(e.occurred_at), "recorded_at": format_moment(e.recorded_at), "prev_hash": e.prev_hash}
+                blobs.append(canonical_json(body).encode("utf-8"))
+            started = time.perf_counter()
+            for blob in blobs:
+                hashlib.sha256(blob).hexdigest()
+            bare += time.perf_counter() - started
+    engine.dispose()
+    n = report.events
+    return [("chain verification (verify_chain)", n / seconds, "SHA-256 of the same bytes, bare loop", n / bare, "events/s", f"{n:,} events; {seconds:.1f} s vs {bare:.2f} s")]
+
+
+def audit(url: str, **_) -> list[tuple]:
+    """The full audit: chain, then every projection compared with a replay of the log."""
+    from workflow.audit.verify import audit as full_audit
+
+    engine = make_engine(url)
+    with transaction(read_only(engine)) as session:
+        started = time.perf_counter()
+        report = full_audit(session)
+        seconds = time.perf_counter() - started
+    engine.dispose()
+    return [("full audit (chain + projections vs replay)", seconds, None, None, "s", f"intact: {report.intact}; {report.chain.events:,} events")]
+
+
+MEASURES = {"import": bulk_import, "reports": reports, "history": history, "replay": replay, "verify": verify, "audit": audit}
+
+
+def run_child(name: str, arguments: dict) -> None:
+    """Entry point of a measurement process: prints its figures and peak memory as one JSON line."""
+    import resource
+
+    if name == "http":
+        from bench.http_load import http_load
+
+        figures, extra = http_load(**arguments)
+    else:
+        figures, extra = MEASURES[name](**arguments), {}
+    # VmHWM is this program's own peak; ru_maxrss would also count the parent's size at fork.
+    peak = next((int(line.split()[1]) / 1024 for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:")), None)
+    if peak is None:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"figures": figures, "peak_mb": peak, **extra}, default=str))

@@ -1,0 +1,88 @@
+"""A visit import appends in batches, yet leaves the log and every projection exactly as recording each visit would."""
+
+import datetime as dt
+
+from freezegun import freeze_time
+from sqlalchemy import select
+from sqlmodel import Session
+
+from tests.factories import ADMIN, beijing_time, build_tree, household, person_in_post, visit
+from workflow.eventlog import Event
+from workflow.eventlog.replay import snapshot
+from workflow.imports import visits as visit_import
+from workflow.posts import service as posts
+from workflow.visits import service as visits
+
+HOUSEHOLD = "431224100201000001"
+OTHER = "431224100202000001"
+
+
+def _world(engine) -> dict[str, str]:
+    with Session(engine) as session:
+        tree = build_tree(session)
+        cadre = person_in_post(session, name="张三", role="township_cadre", unit=tree.township)
+        head = person_in_post(session, name="李四", role="township_head", unit=tree.township)
+        household(session, tree, HOUSEHOLD)
+        household(session, tree, OTHER, village=tree.other_village)
+        for paired in (HOUSEHOLD, OTHER):
+            posts.pair(session, actor=ADMIN, cadre_id=cadre, household_id=paired, start_date=dt.date(2016, 3, 1))
+        visit(session, cadre, HOUSEHOLD, beijing_time(2018, 1, 20))  # a mask the import extends
+        session.commit()
+    return {"cadre": cadre, "head": head, "township": tree.township, "village": tree.village}
+
+
+def _lines(world: dict[str, str]) -> list[dict]:
+    cadre, head = world["cadre"], world["head"]
+    rows = [
+        (cadre, "household", HOUSEHOLD, beijing_time(2018, 1, 5)),
+        (cadre, "household", HOUSEHOLD, beijing_time(2018, 2, 28, 23, 59)),
+        (cadre, "household", HOUSEHOLD, beijing_time(2018, 3, 1, 0, 30)),  # UTC: still February
+        (cadre, "household", OTHER, beijing_time(2017, 12, 31)),
+        (head, "village", world["village"], beijing_time(2018, 2, 3)),
+        (head, "township", world["township"], beijing_time(2018, 2, 1)),
+        (head, "household", HOUSEHOLD, beijing_time(2018, 2, 2)),
+    ]
+    return [{"id": f"V{n}", "visitor_id": v, "target_level": level, "target_id": t, "occurred_at": at.isoformat(), "notes": f"第{n}次"} for n, (v, level, t, at) in enumerate(rows)]
+
+
+def _single(session, visitor: str, target: str, at: dt.datetime, visit_id: str) -> None:
+    visits.record_visit(session, actor=ADMIN, visitor_id=visitor, target_level="household", target_id=target, occurred_at=at, visit_id=visit_id)
+
+
+def _outcome(engine, world, *, batch: bool):
+    """Events and projections after recording the lines (one by one, or as an import) between two single visits."""
+    with Session(engine) as session, freeze_time("2019-06-01T02:00:00Z"):
+        _single(session, world["head"], OTHER, beijing_time(2018, 1, 9), "before")
+        lines = _lines(world)
+        if batch:
+            outcome = visit_import.import_visits(session, actor=ADMIN, lines=enumerate(lines, start=2))
+            assert not outcome.failures and outcome.imported == len(lines)
+        else:
+            for line in lines:
+                visits.record_visit(session, actor=ADMIN, visitor_id=line["visitor_id"], target_level=line["target_level"], target_id=line["target_id"],
+                                    occurred_at=dt.datetime.fromisoformat(line["occurred_at"]), notes=line["notes"], visit_id=line["id"])
+        _single(session, world["cadre"], HOUSEHOLD, beijing_time(2018, 2, 14), "after")  # after the import, in the same transaction
+        session.flush()
+        events = [(e.seq, e.type, e.entity_id, e.payload, e.hash, e.prev_hash) for e in session.execute(select(Event).order_by(Event.seq)).scalars()]
+        state = snapshot(session)
+        session.rollback()
+    return events, state
+
+
+def test_a_batch_import_writes_the_events_hashes_and_projections_of_recording_each_visit(engine):
+    world = _world(engine)
+    one_by_one = _outcome(engine, world, batch=False)
+    batched = _outcome(engine, world, batch=True)
+    assert batched[0] == one_by_one[0]
+    assert batched[1] == one_by_one[1]
+    assert sum(len(rows) for rows in batched[1].values()) > 0
+
+
+def test_a_line_repeating_an_id_of_the_same_file_is_refused_as_recording_would_refuse_it(engine):
+    world = _world(engine)
+    lines = _lines(world)[:2]
+    lines[1]["id"] = lines[0]["id"]
+    with Session(engine) as session:
+        outcome = visit_import.import_visits(session, actor=ADMIN, lines=enumerate(lines, start=2))
+        session.rollback()
+    assert [(p.line, p.code, p.field) for p in outcome.failures] == [(3, "duplicate_id", "id")]
