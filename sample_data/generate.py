@@ -1,7 +1,7 @@
 """A deterministic generator of Huaihua-scale data: the org tree, officials, pairings and a year of visits.
 
 At scale 1 (SPEC §6): 13 counties, 190 townships, 1,024 poor villages (and 512 others),
-260,500 poor households, 52,100 township cadres paired with at most 5 households each, and
+260,500 poor households, about 52,000 township cadres paired with at most 5 households each, and
 about 2.9 million visits in one calendar year — monthly paired visits (V7) and the other
 officials' visits (V1–V6). The same seed, scale and year always give the same data.
 

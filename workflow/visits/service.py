@@ -13,6 +13,7 @@ from rules.schema import Level, TargetLevel
 from workflow import clock, rulebook
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, projects
+from workflow.eventlog.log import checked_occurrence
 from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
 from workflow.posts.models import Post
 from workflow.types import new_id
@@ -168,21 +169,9 @@ def void_visit(session: Session, *, actor: Actor, visit_id: str, reason: str) ->
 
 
 def _checked_moment(occurred_at: dt.datetime) -> dt.datetime:
-    # append() refuses these too; checking first keeps a future visit from being reported
-    # as "not in post" because no post covers a date that has not come yet.
-    try:
-        occurred_at = clock.require_aware(occurred_at)
-    except ValueError as exc:
-        raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
-    now = clock.now()
-    if occurred_at > now:
-        raise DomainError(
-            "occurred_in_future",
-            f"occurred_at {occurred_at.isoformat()} is in the future (server time {now.isoformat()})",
-            f"发生时间 {occurred_at.isoformat()} 晚于服务器当前时间 {now.isoformat()}",
-            field="occurred_at",
-        )
-    return occurred_at
+    # Checked first (the import's line checks call this too), so a visit in the future is
+    # refused as such, not as "not in post" for a date no post covers yet.
+    return checked_occurrence(occurred_at)
 
 
 def _resolve_target(session: Session, target_level: TargetLevel | str, target_id: str) -> dict[str, Any]:
@@ -265,7 +254,7 @@ def _visit_recorded(session: Session, event: Event, data: dict[str, Any]) -> Non
             mask = YearMask().with_day(visit.occurred_on)
             row = VisitMask(person_id=visit.visitor_id, target_level=level, target_id=target, year=year, **dataclasses.asdict(mask))
             session.add(row)
-            session.info[_MASKS_KEY][key] = row
+            session.info.setdefault(_MASKS_KEY, {})[key] = row
         else:
             mask = YearMask(row.month_mask, row.first_days, row.last_days).with_day(visit.occurred_on)
             row.month_mask, row.first_days, row.last_days = mask.month_mask, mask.first_days, mask.last_days
@@ -294,23 +283,29 @@ def _visit_voided(session: Session, event: Event, data: dict[str, Any]) -> None:
         row = _mask_row(session, key)
         if mask is None:
             session.delete(row)
-            session.info[_MASKS_KEY].pop(key, None)
+            session.info.get(_MASKS_KEY, {}).pop(key, None)
             session.flush()  # a later visit in this batch must find no row, not a deleted one
         else:
             row.month_mask, row.first_days, row.last_days = mask.month_mask, mask.first_days, mask.last_days
 
 
 def _mask_row(session: Session, key: tuple[str, str, str, int]) -> VisitMask | None:
-    """The mask row for `key`, including one added earlier in this transaction and not yet flushed.
+    """The mask row for `key`, including one added since the last flush.
 
     Keeping the added rows at hand spares a flush (and a query) per visit: replay applies
-    thousands of events per flush, and each flush also refreshes the obligation rows.
+    thousands of events per flush, and each flush also refreshes the obligation rows. Once
+    flushed, a row is found by `get` like any other, so the cache is emptied at each flush.
     """
     added = session.info.setdefault(_MASKS_KEY, {})
     if key in added:
         return added[key]
     with session.no_autoflush:
         return session.get(VisitMask, key)
+
+
+@event.listens_for(Session, "after_flush_postexec")
+def _forget_flushed_masks(session: Session, _flush_context) -> None:
+    session.info.pop(_MASKS_KEY, None)
 
 
 @event.listens_for(Session, "after_transaction_end")
