@@ -21,13 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from workflow import rulebook
-from workflow.errors import Conflict, DomainError
+from workflow.errors import DomainError
 from workflow.eventlog import Actor, NewEvent, append_many
 from workflow.org.models import Household, OrgUnit, Person
-from workflow.org.service import get_person
 from workflow.posts.models import Post
-from workflow.types import new_id
 from workflow.visits import batch as _batch  # noqa: F401  (registers the batch projector the import uses)
 from workflow.visits import service as visits
 from workflow.visits.models import Visit
@@ -269,32 +266,16 @@ class _Checker:
         for part in _chunks(ids, 500):
             self.taken.update(session.execute(select(Visit.id).where(Visit.id.in_(part))).scalars())
 
-    def visit_event(self, *, seen: set[str], visitor_id: str, target_level: str, target_id: str, occurred_at: dt.datetime,
-                    notes: str | None, latitude: float | None, longitude: float | None, visit_id: str | None) -> NewEvent:
+    def visit_event(self, *, seen: set[str], **arguments: Any) -> NewEvent:
         """The visit.recorded event record_visit would append for these arguments; DomainError as it raises."""
-        occurred_at = visits._checked_moment(occurred_at)
-        visitor = get_person(self.session, visitor_id, field="visitor_id")
-        place = visits._resolve_target(self.session, target_level, target_id)
-        occurred_on = rulebook.local_date_of(occurred_at)
-        if not any(post.start_date <= occurred_on and post.held_on(occurred_on) for post in self.posts[visitor_id]):
-            visits._require_post_on(self.session, visitor_id, visitor.name, occurred_on)  # raises, as the command does
-        visits._check_coordinates(latitude, longitude)
-        if notes is not None and len(notes) > visits.MAX_NOTES:
-            raise DomainError("notes_too_long", f"notes are limited to {visits.MAX_NOTES} characters", f"备注不能超过 {visits.MAX_NOTES} 字", field="notes")
-        visit_id = visit_id or new_id()
-        if visit_id in self.taken or visit_id in seen:
-            raise Conflict("duplicate_id", f"visit id '{visit_id}' is already in use", f"走访编号 '{visit_id}' 已被使用", field="id")
-        seen.add(visit_id)
-        payload = {
-            "id": visit_id,
-            "visitor_id": visitor_id,
-            **place,
-            "occurred_on": occurred_on,
-            "notes": notes,
-            "latitude": latitude,
-            "longitude": longitude,
-        }
-        return NewEvent(type="visit.recorded", entity_type="visit", entity_id=visit_id, payload=payload, occurred_at=occurred_at)
+        new = visits.visit_recorded(
+            self.session,
+            **arguments,
+            visitor_posts=self.posts[arguments["visitor_id"]],
+            id_taken=lambda visit_id: visit_id in self.taken or visit_id in seen,
+        )
+        seen.add(new.entity_id)
+        return new
 
 
 def refusal(outcome: Outcome) -> ImportRefused:

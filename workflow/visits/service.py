@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, and_, event, or_, select
@@ -13,7 +14,7 @@ from rules.schema import Level, TargetLevel
 from workflow import clock, rulebook
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, projects
-from workflow.eventlog.log import checked_occurrence
+from workflow.eventlog.log import NewEvent, checked_occurrence
 from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
 from workflow.posts.models import Post
 from workflow.types import new_id
@@ -114,35 +115,66 @@ def record_visit(
     target of another level than `target_level`, a visitor who held no post on that local
     date, coordinates out of range or given singly, notes longer than MAX_NOTES.
     """
-    occurred_at = _checked_moment(occurred_at)
+    new = visit_recorded(
+        session,
+        visitor_id=visitor_id,
+        target_level=target_level,
+        target_id=target_id,
+        occurred_at=occurred_at,
+        notes=notes,
+        latitude=latitude,
+        longitude=longitude,
+        visit_id=visit_id,
+    )
+    append(session, **dataclasses.asdict(new), actor=actor)
+    return session.get(Visit, new.entity_id)
+
+
+def visit_recorded(
+    session: Session,
+    *,
+    visitor_id: str,
+    target_level: TargetLevel | str,
+    target_id: str,
+    occurred_at: dt.datetime,
+    notes: str | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    visit_id: str | None = None,
+    visitor_posts: list[Post] | None = None,
+    id_taken: Callable[[str], bool] | None = None,
+) -> NewEvent:
+    """The visit.recorded event for these arguments, after every check `record_visit` makes.
+
+    The import passes the visitor's posts it has already loaded and its own test of
+    which ids are taken, so a file checks exactly as single visits do.
+    """
+    # The moment first, so a visit in the future is refused as such, not as "not in post"
+    # for a date no post covers yet.
+    occurred_at = checked_occurrence(occurred_at)
     visitor = get_person(session, visitor_id, field="visitor_id")
     place = _resolve_target(session, target_level, target_id)
     occurred_on = rulebook.local_date_of(occurred_at)
-    _require_post_on(session, visitor_id, visitor.name, occurred_on)
+    if visitor_posts is None:
+        visitor_posts = list(session.execute(select(Post).where(Post.person_id == visitor_id, Post.start_date <= occurred_on)).scalars())
+    _require_post_on(visitor_posts, visitor.name, occurred_on)
     _check_coordinates(latitude, longitude)
     if notes is not None and len(notes) > MAX_NOTES:
         raise DomainError("notes_too_long", f"notes are limited to {MAX_NOTES} characters", f"备注不能超过 {MAX_NOTES} 字", field="notes")
     visit_id = visit_id or new_id()
-    if session.get(Visit, visit_id) is not None:
+    taken = id_taken(visit_id) if id_taken is not None else session.get(Visit, visit_id) is not None
+    if taken:
         raise Conflict("duplicate_id", f"visit id '{visit_id}' is already in use", f"走访编号 '{visit_id}' 已被使用", field="id")
-    append(
-        session,
-        type="visit.recorded",
-        entity_type="visit",
-        entity_id=visit_id,
-        payload={
-            "id": visit_id,
-            "visitor_id": visitor_id,
-            **place,
-            "occurred_on": occurred_on,
-            "notes": notes,
-            "latitude": latitude,
-            "longitude": longitude,
-        },
-        actor=actor,
-        occurred_at=occurred_at,
-    )
-    return session.get(Visit, visit_id)
+    payload = {
+        "id": visit_id,
+        "visitor_id": visitor_id,
+        **place,
+        "occurred_on": occurred_on,
+        "notes": notes,
+        "latitude": latitude,
+        "longitude": longitude,
+    }
+    return NewEvent(type="visit.recorded", entity_type="visit", entity_id=visit_id, payload=payload, occurred_at=occurred_at)
 
 
 def void_visit(session: Session, *, actor: Actor, visit_id: str, reason: str) -> Visit:
@@ -166,12 +198,6 @@ def void_visit(session: Session, *, actor: Actor, visit_id: str, reason: str) ->
         actor=actor,
     )
     return visit
-
-
-def _checked_moment(occurred_at: dt.datetime) -> dt.datetime:
-    # Checked first (the import's line checks call this too), so a visit in the future is
-    # refused as such, not as "not in post" for a date no post covers yet.
-    return checked_occurrence(occurred_at)
 
 
 def _resolve_target(session: Session, target_level: TargetLevel | str, target_id: str) -> dict[str, Any]:
@@ -203,8 +229,7 @@ def _resolve_target(session: Session, target_level: TargetLevel | str, target_id
     }
 
 
-def _require_post_on(session: Session, visitor_id: str, name: str, day: dt.date) -> None:
-    posts = session.execute(select(Post).where(Post.person_id == visitor_id, Post.start_date <= day)).scalars()
+def _require_post_on(posts: list[Post], name: str, day: dt.date) -> None:
     if not any(post.held_on(day) for post in posts):
         raise DomainError(
             "visitor_not_in_post",
