@@ -45,7 +45,8 @@ def verify(
         else:
             typer.echo("tables: match a replay of the log")
         if checkpoint:
-            check = verify_checkpoint(session, read_checkpoint(checkpoint), load_public_key(public_key) if public_key else None)
+            trusted = load_public_key(public_key) if public_key else None
+            check = verify_checkpoint(session, read_checkpoint(checkpoint), trusted, chain=report.chain)
             if check.ok:
                 typer.echo(f"checkpoint at event {check.seq}: verified; the log has grown by {check.grown_by} events since")
             else:

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from workflow import clock
 from workflow.eventlog.log import canonical_json, format_moment, head
 from workflow.eventlog.models import Event
-from workflow.eventlog.verify import verify_chain
+from workflow.eventlog.verify import ChainReport, verify_chain
 
 CHECKPOINT_FORMAT = "exit-tracker-checkpoint/1"
 
@@ -83,8 +83,17 @@ class CheckpointCheck:
     grown_by: int | None
 
 
-def verify_checkpoint(session: Session, checkpoint: dict[str, Any], public_key: Ed25519PublicKey | None = None) -> CheckpointCheck:
-    """Whether `checkpoint` is genuine and the log since then has only grown (nothing before it changed)."""
+def verify_checkpoint(
+    session: Session,
+    checkpoint: dict[str, Any],
+    public_key: Ed25519PublicKey | None = None,
+    *,
+    chain: ChainReport | None = None,
+) -> CheckpointCheck:
+    """Whether `checkpoint` is genuine and the log since then has only grown (nothing before it changed).
+
+    `chain` is a verification of the chain the caller already made; without it, one is made here.
+    """
     try:
         seq, head_hash, made_at = int(checkpoint["seq"]), str(checkpoint["head_hash"]), str(checkpoint["made_at"])
         signature = base64.b64decode(checkpoint["signature"])
@@ -101,7 +110,7 @@ def verify_checkpoint(session: Session, checkpoint: dict[str, Any], public_key: 
             return CheckpointCheck(False, f"event {seq}, the checkpoint's head, is no longer in the log", seq, None)
         if stored != head_hash:
             return CheckpointCheck(False, f"event {seq} no longer has the hash the checkpoint signed", seq, None)
-    chain = verify_chain(session)
+    chain = chain or verify_chain(session)
     if not chain.intact:
         return CheckpointCheck(False, f"the chain breaks at event {chain.first_break.seq}: {chain.first_break.problem}", seq, None)
     return CheckpointCheck(True, None, seq, chain.head_seq - seq)
