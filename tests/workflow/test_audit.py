@@ -143,3 +143,21 @@ def test_replay_until_a_seq_builds_a_database_that_verifies_on_its_own(engine, t
         assert report.intact
         assert report.chain.head_seq == 12
     target.dispose()
+
+
+def test_state_as_of_stops_at_the_first_event_recorded_later_even_if_clocks_disagree(engine):
+    from workflow.audit.history import known_by
+
+    # Event 1 stamped 10:00, event 2 stamped 09:00 by a server whose clock ran behind.
+    with freeze_time("2017-07-01T10:00:00Z"):
+        with transaction(engine) as session:
+            org.add_person(session, actor=CLERK, name="甲", person_id="p-a")
+    with freeze_time("2017-07-01T09:00:00Z"):
+        with transaction(engine) as session:
+            org.add_person(session, actor=CLERK, name="乙", person_id="p-b")
+    with Session(engine) as session:
+        nine_thirty = dt.datetime(2017, 7, 1, 9, 30, tzinfo=dt.timezone.utc)
+        # The log at 09:30 held nothing: event 2 came after event 1, which was not yet there.
+        assert known_by(session, nine_thirty) == 0
+        assert as_of(session, nine_thirty, lambda s: s.execute(select(Person.id)).scalars().all()) == []
+        assert known_by(session, dt.datetime(2017, 7, 1, 10, 0, tzinfo=dt.timezone.utc)) == 2
