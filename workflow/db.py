@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Column, ColumnElement, Connection, Table, any_, bindparam, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
@@ -84,3 +86,87 @@ def transaction(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+# ---- many rows at the driver's speed ---------------------------------------------
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence[Any]]) -> None:
+    """INSERT `rows` (values in the order of `table.columns`) into `table`, in `connection`'s transaction.
+
+    Each value goes through its column type's own bind processing, as `insert(table)` would
+    send it (so a moment is stored exactly as the ORM stores it), then straight to the
+    driver: COPY on PostgreSQL, one executemany on SQLite. Building a statement's
+    parameters row by row costs SQLAlchemy more than the database spends storing them.
+    """
+    if not rows:
+        return
+    columns = list(table.columns)
+    values = driver_values(connection, columns, rows)
+    quote = connection.dialect.identifier_preparer.quote
+    names = ", ".join(quote(column.name) for column in columns)
+    cursor = connection.connection.cursor()
+    try:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+                for row in values:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(columns))})", values)
+    finally:
+        cursor.close()
+
+
+def update_rows(connection: Connection, table: Table, *, keys: Sequence[str], values: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """UPDATE `table` SET the `values` columns WHERE the `keys` columns match, for each row of
+    `rows` (the values, then the keys; no two rows with the same keys), with bind processing
+    as in `insert_rows`: one statement over arrays on PostgreSQL, one executemany on SQLite."""
+    if not rows:
+        return
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    columns = [table.c[name] for name in (*values, *keys)]
+    rows = driver_values(connection, columns, rows)
+    target = quote(table.name)
+    cursor = connection.connection.cursor()
+    try:
+        if dialect.name == "postgresql":
+            arrays = ", ".join(f"%s::{column.type.compile(dialect=dialect)}[]" for column in columns)
+            names = ", ".join(quote(column.name) for column in columns)
+            cursor.execute(
+                f"UPDATE {target} SET {', '.join(f'{quote(name)} = given.{quote(name)}' for name in values)}"
+                f" FROM unnest({arrays}) AS given ({names})"
+                f" WHERE {' AND '.join(f'{target}.{quote(name)} = given.{quote(name)}' for name in keys)}",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+        else:
+            cursor.executemany(
+                f"UPDATE {target} SET {', '.join(f'{quote(name)} = ?' for name in values)} WHERE {' AND '.join(f'{quote(name)} = ?' for name in keys)}",
+                rows,
+            )
+    finally:
+        cursor.close()
+
+
+def one_of(connection: Connection, column: ColumnElement[Any], values: Iterable[Any]) -> ColumnElement[bool]:
+    """`column IN values`, as `connection`'s engine takes it best: PostgreSQL gets one array
+    parameter (`= ANY`) rather than a parameter per value to parse and plan."""
+    values = list(values)
+    if connection.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def driver_values(connection: Connection, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:
+    """`rows` with each value as SQLAlchemy hands it to the driver for its column."""
+    dialect = connection.dialect
+    processors = [(i, process) for i, column in enumerate(columns) if (process := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None]
+    if not processors:
+        return rows
+    processed = []
+    for row in rows:
+        row = list(row)
+        for i, process in processors:
+            row[i] = process(row[i])
+        processed.append(row)
+    return processed

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from workflow.db import make_engine
-from workflow.eventlog.replay import log_batches, replay_into
+from workflow.eventlog.replay import log_rows, replay_into
+from workflow.obligations import instances
 from workflow.schema import metadata
 
 
@@ -36,6 +37,11 @@ def replay_log(
     until_recorded: dt.datetime | None = None,
     progress=None,
 ) -> int:
-    """Apply the source's log (up to a point) to the projections in `target`; the number applied."""
-    batches = log_batches(source, until_seq=until_seq, until_recorded=until_recorded)
-    return replay_into(target, batches, progress=progress)
+    """Apply the source's log (up to a point) to the projections in `target`; the number applied.
+
+    `target` starts empty, as a bulk load does: its obligation rows are derived once at the
+    end instead of after every flush, which made up a third of a replay's time.
+    """
+    batches = log_rows(source, until_seq=until_seq, until_recorded=until_recorded)
+    with instances.deferred(target):
+        return replay_into(target, batches, progress=progress)

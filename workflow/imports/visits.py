@@ -9,22 +9,23 @@ failed, the caller's transaction is rolled back and nothing is written.
 
 from __future__ import annotations
 
+import collections
 import csv
 import dataclasses
 import datetime as dt
 import io
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import select
 from sqlmodel import Session
 
+from workflow.db import one_of
 from workflow.errors import DomainError
-from workflow.eventlog import Actor, NewEvent, append_many
+from workflow.eventlog import Actor, append_many
 from workflow.org.models import Household, OrgUnit, Person
-from workflow.posts.models import Post
+from workflow.posts.models import DateSpan, Post
 from workflow.visits import batch as _batch  # noqa: F401  (registers the batch projector the import uses)
 from workflow.visits import service as visits
 from workflow.visits.models import Visit
@@ -202,9 +203,9 @@ def import_visits(
     line has failed, the rest are only checked.
     """
     outcome = Outcome()
-    seen: set[str] = set()
+    lookups = _Preloaded(session)
     for chunk in _chunks(lines, CHUNK):
-        checker = _Checker(session, [record for _, record in chunk if not isinstance(record, LineProblem)])
+        lookups.load([record for _, record in chunk if not isinstance(record, LineProblem)])
         events = []
         for number, record in chunk:
             if isinstance(record, LineProblem):
@@ -214,7 +215,9 @@ def import_visits(
                     arguments = _visit_arguments(record)
                     if authorize is not None:
                         authorize(arguments["target_level"], arguments["target_id"])
-                    events.append(checker.visit_event(seen=seen, **arguments))
+                    new = visits.visit_recorded(session, **arguments, lookups=lookups)
+                    lookups.seen.add(new.entity_id)
+                    events.append(new)
                     outcome.imported += 1
                 except DomainError as exc:
                     outcome.failures.append(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
@@ -225,7 +228,7 @@ def import_visits(
     return outcome
 
 
-CHUNK = 2000
+CHUNK = 10_000
 
 
 def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
@@ -239,43 +242,91 @@ def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
         yield chunk
 
 
-class _Checker:
-    """The checks of `visits.record_visit` for a chunk of lines, with the rows they read loaded at once.
+# The columns of each row the checks read (tuples of text: they cost the garbage collector nothing).
+_Person = collections.namedtuple("_Person", "name")
+_Household = collections.namedtuple("_Household", "village_code")
+_Unit = collections.namedtuple("_Unit", "code level parent_code path")
 
-    Keeping the chunk's people, households, units and posts at hand turns the command's
-    per-line lookups into identity-map hits; the checks themselves are the command's.
+
+class _Post(DateSpan):
+    """A post's span, all the checks read of it."""
+
+    __slots__ = ("start_date", "end_date")
+
+    def __init__(self, start_date: dt.date, end_date: dt.date | None):
+        self.start_date, self.end_date = start_date, end_date
+
+
+class _Preloaded(visits.Lookups):
+    """The rows the checks of `visits.record_visit` read, loaded a chunk of lines at a time.
+
+    People, households, units and posts are only read by the import, never written, so
+    what was loaded for one chunk serves the next ones too (up to `KEEP` rows). An id
+    not found here goes to the session's lookups, which fail as the single command does.
+    Ids are taken if stored before the import or used by an earlier line (`seen`).
     """
 
-    def __init__(self, session: Session, records: list[dict[str, Any]]):
-        self.session = session
-        visitors = {r.get("visitor_id") for r in records if isinstance(r.get("visitor_id"), str)}
+    KEEP = 200_000
+
+    def __init__(self, session: Session):
+        super().__init__(session)
+        self.people: dict[str, Any] = {}
+        self.households: dict[str, Any] = {}
+        self.units: dict[str, Any] = {}
+        self.posts_of: dict[str, list[_Post]] = {}
+        self.taken: set[str] = set()
+        self.seen: set[str] = set()
+
+    def load(self, records: list[dict[str, Any]]) -> None:
+        if len(self.people) + len(self.households) + len(self.units) > self.KEEP:
+            self.people, self.households, self.units, self.posts_of = {}, {}, {}, {}
+        self.taken = set()
+        visitors = {r.get("visitor_id") for r in records if isinstance(r.get("visitor_id"), str)} - self.people.keys()
         targets = {r.get("target_id") for r in records if isinstance(r.get("target_id"), str)}
         ids = {r.get("id") for r in records if isinstance(r.get("id"), str)}
-        self.posts: dict[str, list[Post]] = defaultdict(list)
-        self.loaded: list[Any] = []  # strong references keep them in the identity map
-        self.taken: set[str] = set()
+        self.session.flush()  # as the session's own lookups would, before they query
+        connection = self.session.connection()
         for part in _chunks(visitors, 500):
-            self.loaded += session.execute(select(Person).where(Person.id.in_(part))).scalars().all()
-            for post in session.execute(select(Post).where(Post.person_id.in_(part))).scalars():
-                self.posts[post.person_id].append(post)
-        for part in _chunks(targets, 500):
-            households = session.execute(select(Household).where(Household.id.in_(part))).scalars().all()
-            self.loaded += households
-            codes = set(part) | {h.village_code for h in households}
-            self.loaded += session.execute(select(OrgUnit).where(OrgUnit.code.in_(codes))).scalars().all()
+            query = select(_person.c.id, _person.c.name).where(one_of(connection, _person.c.id, part))
+            self.people.update((person_id, _Person(name)) for person_id, name in connection.execute(query))
+            for person_id in part:
+                self.posts_of.setdefault(person_id, [])
+            query = select(_post.c.person_id, _post.c.start_date, _post.c.end_date).where(one_of(connection, _post.c.person_id, part))
+            for person_id, start_date, end_date in connection.execute(query):
+                self.posts_of[person_id].append(_Post(start_date, end_date))
+        for part in _chunks(targets - self.households.keys(), 500):
+            query = select(_household.c.id, _household.c.village_code).where(one_of(connection, _household.c.id, part))
+            self.households.update((household_id, _Household(village)) for household_id, village in connection.execute(query))
+        # A household's unit is its village; other targets are units themselves.
+        codes = {self.households[t].village_code if t in self.households else t for t in targets}
+        for part in _chunks(codes - self.units.keys(), 500):
+            query = select(_unit.c.code, _unit.c.level, _unit.c.parent_code, _unit.c.path).where(one_of(connection, _unit.c.code, part))
+            self.units.update((row.code, _Unit(*row)) for row in connection.execute(query))
         for part in _chunks(ids, 500):
-            self.taken.update(session.execute(select(Visit.id).where(Visit.id.in_(part))).scalars())
+            self.taken.update(connection.execute(select(_visit.c.id).where(one_of(connection, _visit.c.id, part))).scalars())
 
-    def visit_event(self, *, seen: set[str], **arguments: Any) -> NewEvent:
-        """The visit.recorded event record_visit would append for these arguments; DomainError as it raises."""
-        new = visits.visit_recorded(
-            self.session,
-            **arguments,
-            visitor_posts=self.posts[arguments["visitor_id"]],
-            id_taken=lambda visit_id: visit_id in self.taken or visit_id in seen,
-        )
-        seen.add(new.entity_id)
-        return new
+    def person(self, person_id: str, *, field: str) -> Any:
+        found = self.people.get(person_id)
+        return found if found is not None else super().person(person_id, field=field)
+
+    def household(self, household_id: str, *, field: str) -> Any:
+        found = self.households.get(household_id)
+        return found if found is not None else super().household(household_id, field=field)
+
+    def unit(self, code: str, *, field: str = "unit") -> Any:
+        found = self.units.get(code)
+        return found if found is not None else super().unit(code, field=field)
+
+    def posts(self, person_id: str, day: dt.date) -> list[DateSpan]:
+        found = self.posts_of.get(person_id)
+        return found if found is not None else super().posts(person_id, day)
+
+    def visit_id_taken(self, visit_id: str) -> bool:
+        return visit_id in self.taken or visit_id in self.seen
+
+
+_person, _household, _unit = Person.__table__, Household.__table__, OrgUnit.__table__
+_post, _visit = Post.__table__, Visit.__table__
 
 
 def refusal(outcome: Outcome) -> ImportRefused:

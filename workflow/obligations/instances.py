@@ -18,9 +18,10 @@ from collections.abc import Iterable, Iterator
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, event, insert, select, update
+from sqlalchemy import Connection, delete, event, insert, select
 from sqlmodel import Session
 
+from workflow.db import one_of, update_rows
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import month_end, month_number
 from workflow.org.models import Household, OrgUnit
@@ -167,7 +168,7 @@ def masks_of(connection: Connection, keys: Iterable[tuple[str, str, str]]) -> di
     found: dict[tuple[str, str, str], dict[int, YearMask]] = defaultdict(dict)
     levels = {level for _, level, _ in keys}
     for part in chunks({person for person, _, _ in keys}):
-        query = select(_mask).where(_mask.c.person_id.in_(part), _mask.c.target_level.in_(levels))
+        query = select(_mask).where(one_of(connection, _mask.c.person_id, part), one_of(connection, _mask.c.target_level, levels))
         for row in connection.execute(query):
             key = (row.person_id, row.target_level, row.target_id)
             if key in keys:
@@ -201,18 +202,18 @@ def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]])
         return
     present = set()
     for part in chunks({person for person, _, _ in keys}):
-        query = select(_obligation.c.person_id, _obligation.c.target_level, _obligation.c.target_id).where(_obligation.c.person_id.in_(part))
+        query = select(_obligation.c.person_id, _obligation.c.target_level, _obligation.c.target_id).where(one_of(connection, _obligation.c.person_id, part))
         present.update(tuple(row) for row in connection.execute(query))
     keys &= present
     if not keys:
         return
     masks = masks_of(connection, keys)
-    statement = (
-        update(_obligation)
-        .where(_obligation.c.person_id == bindparam("k_person"), _obligation.c.target_level == bindparam("k_level"), _obligation.c.target_id == bindparam("k_target"))
-        .values({column: bindparam(column) for column in rolling_masks({})})
-    )
-    connection.execute(statement, [{"k_person": p, "k_level": l, "k_target": t} | rolling_masks(masks.get((p, l, t), {})) for p, l, t in sorted(keys)])
+    columns = list(rolling_masks({}))
+    rows = []
+    for key in sorted(keys):
+        values = rolling_masks(masks.get(key, {}))
+        rows.append((*(values[column] for column in columns), *key))
+    update_rows(connection, _obligation, keys=("person_id", "target_level", "target_id"), values=columns, rows=rows)
 
 
 def rebuild(connection: Connection) -> int:

@@ -28,15 +28,20 @@ class YearMask:
 
     def with_day(self, day: dt.date) -> YearMask:
         """This mask with a visit on `day` added."""
-        shift = DAY_BITS * (day.month - 1)
-        first, last = self.first_day(day.month), self.last_day(day.month)
-        new_first = day.day if first == 0 else min(first, day.day)
-        new_last = max(last, day.day)
-        return YearMask(
-            month_mask=self.month_mask | (1 << (day.month - 1)),
-            first_days=(self.first_days & ~(DAY_FIELD << shift)) | (new_first << shift),
-            last_days=(self.last_days & ~(DAY_FIELD << shift)) | (new_last << shift),
-        )
+        return self.with_days((day,))
+
+    def with_days(self, days: Iterable[dt.date]) -> YearMask:
+        """This mask with a visit on each of `days` added (all in its year)."""
+        month_mask, first_days, last_days = self.month_mask, self.first_days, self.last_days
+        for day in days:
+            shift = DAY_BITS * (day.month - 1)
+            first, last = (first_days >> shift) & DAY_FIELD, (last_days >> shift) & DAY_FIELD
+            new_first = day.day if first == 0 else min(first, day.day)
+            new_last = max(last, day.day)
+            month_mask |= 1 << (day.month - 1)
+            first_days = (first_days & ~(DAY_FIELD << shift)) | (new_first << shift)
+            last_days = (last_days & ~(DAY_FIELD << shift)) | (new_last << shift)
+        return YearMask(month_mask, first_days, last_days)
 
 
 def year_masks(days: Iterable[dt.date]) -> dict[int, YearMask]:

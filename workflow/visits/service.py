@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Select, and_, event, or_, select
@@ -16,7 +15,8 @@ from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, projects
 from workflow.eventlog.log import NewEvent, checked_occurrence
 from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
-from workflow.posts.models import Post
+from workflow.org.models import Household, OrgUnit, Person
+from workflow.posts.models import DateSpan, Post
 from workflow.types import new_id
 from workflow.visits.masks import YearMask, counted_targets, year_masks
 from workflow.visits.models import Visit, VisitMask
@@ -130,6 +130,34 @@ def record_visit(
     return session.get(Visit, new.entity_id)
 
 
+class Lookups:
+    """Where the checks of a visit read the rows they need: here, the session, a row at a time.
+
+    The import passes its own, answering from the rows it loaded for a whole chunk of lines
+    and asking this one about anything it lacks, so that an unknown id fails with the same
+    error either way.
+    """
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def person(self, person_id: str, *, field: str) -> Person:
+        return get_person(self.session, person_id, field=field)
+
+    def household(self, household_id: str, *, field: str) -> Household:
+        return get_household(self.session, household_id, field=field)
+
+    def unit(self, code: str, *, field: str = "unit") -> OrgUnit:
+        return get_unit(self.session, code, field=field)
+
+    def posts(self, person_id: str, day: dt.date) -> list[DateSpan]:
+        """The person's posts (at least those begun by `day`)."""
+        return list(self.session.execute(select(Post).where(Post.person_id == person_id, Post.start_date <= day)).scalars())
+
+    def visit_id_taken(self, visit_id: str) -> bool:
+        return self.session.get(Visit, visit_id) is not None
+
+
 def visit_recorded(
     session: Session,
     *,
@@ -141,29 +169,27 @@ def visit_recorded(
     latitude: float | None = None,
     longitude: float | None = None,
     visit_id: str | None = None,
-    visitor_posts: list[Post] | None = None,
-    id_taken: Callable[[str], bool] | None = None,
+    lookups: Lookups | None = None,
 ) -> NewEvent:
     """The visit.recorded event for these arguments, after every check `record_visit` makes.
 
-    The import passes the visitor's posts it has already loaded and its own test of
-    which ids are taken, so a file checks exactly as single visits do.
+    The import passes `lookups` that answer from the rows it has already loaded (and
+    count the ids of its own earlier lines as taken), so a file checks exactly as single
+    visits do.
     """
+    lookups = lookups or Lookups(session)
     # The moment first, so a visit in the future is refused as such, not as "not in post"
     # for a date no post covers yet.
     occurred_at = checked_occurrence(occurred_at)
-    visitor = get_person(session, visitor_id, field="visitor_id")
-    place = _resolve_target(session, target_level, target_id)
+    visitor = lookups.person(visitor_id, field="visitor_id")
+    place = _resolve_target(lookups, target_level, target_id)
     occurred_on = rulebook.local_date_of(occurred_at)
-    if visitor_posts is None:
-        visitor_posts = list(session.execute(select(Post).where(Post.person_id == visitor_id, Post.start_date <= occurred_on)).scalars())
-    _require_post_on(visitor_posts, visitor.name, occurred_on)
+    _require_post_on(lookups.posts(visitor_id, occurred_on), visitor.name, occurred_on)
     _check_coordinates(latitude, longitude)
     if notes is not None and len(notes) > MAX_NOTES:
         raise DomainError("notes_too_long", f"notes are limited to {MAX_NOTES} characters", f"备注不能超过 {MAX_NOTES} 字", field="notes")
     visit_id = visit_id or new_id()
-    taken = id_taken(visit_id) if id_taken is not None else session.get(Visit, visit_id) is not None
-    if taken:
+    if lookups.visit_id_taken(visit_id):
         raise Conflict("duplicate_id", f"visit id '{visit_id}' is already in use", f"走访编号 '{visit_id}' 已被使用", field="id")
     payload = {
         "id": visit_id,
@@ -200,7 +226,7 @@ def void_visit(session: Session, *, actor: Actor, visit_id: str, reason: str) ->
     return visit
 
 
-def _resolve_target(session: Session, target_level: TargetLevel | str, target_id: str) -> dict[str, Any]:
+def _resolve_target(lookups: Lookups, target_level: TargetLevel | str, target_id: str) -> dict[str, Any]:
     """The payload fields naming the target and the units above it; errors for a bad target."""
     try:
         level = TargetLevel(target_level)
@@ -208,10 +234,10 @@ def _resolve_target(session: Session, target_level: TargetLevel | str, target_id
         valid = ", ".join(level.value for level in TargetLevel)
         raise DomainError("invalid_target_level", f"unknown target level '{target_level}'; valid: {valid}", f"未知走访对象类别 '{target_level}';可用:{valid}", field="target_level") from None
     if level is TargetLevel.household:
-        household = get_household(session, target_id, field="target_id")
-        unit = get_unit(session, household.village_code)
+        household = lookups.household(target_id, field="target_id")
+        unit = lookups.unit(household.village_code)
     else:
-        unit = get_unit(session, target_id, field="target_id")
+        unit = lookups.unit(target_id, field="target_id")
         if unit.level != level.value:
             raise DomainError(
                 "target_level_mismatch",
@@ -229,7 +255,7 @@ def _resolve_target(session: Session, target_level: TargetLevel | str, target_id
     }
 
 
-def _require_post_on(posts: list[Post], name: str, day: dt.date) -> None:
+def _require_post_on(posts: list[DateSpan], name: str, day: dt.date) -> None:
     if not any(post.held_on(day) for post in posts):
         raise DomainError(
             "visitor_not_in_post",

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from tests.factories import ADMIN, beijing_time, build_tree, household, person_in_post, visit
+from workflow.errors import DomainError
 from workflow.eventlog import Event
 from workflow.eventlog.replay import snapshot
 from workflow.imports import visits as visit_import
@@ -86,3 +87,33 @@ def test_a_line_repeating_an_id_of_the_same_file_is_refused_as_recording_would_r
         outcome = visit_import.import_visits(session, actor=ADMIN, lines=enumerate(lines, start=2))
         session.rollback()
     assert [(p.line, p.code, p.field) for p in outcome.failures] == [(3, "duplicate_id", "id")]
+
+
+def test_each_bad_line_fails_with_the_error_recording_that_visit_alone_raises(engine):
+    world = _world(engine)
+    with Session(engine) as session:
+        late = person_in_post(session, name="王五", role="township_cadre", unit=world["township"], start=dt.date(2018, 6, 1))
+        taken = visit(session, world["cadre"], HOUSEHOLD, beijing_time(2018, 1, 21))
+        session.commit()
+    at = beijing_time(2018, 2, 1)
+    bad = [
+        {"visitor_id": "nobody", "target_level": "household", "target_id": HOUSEHOLD},
+        {"visitor_id": world["cadre"], "target_level": "household", "target_id": "431224100201999999"},
+        {"visitor_id": world["cadre"], "target_level": "township", "target_id": world["village"]},
+        {"visitor_id": world["cadre"], "target_level": "county", "target_id": world["village"]},
+        {"visitor_id": late, "target_level": "village", "target_id": world["village"]},
+        {"visitor_id": world["cadre"], "target_level": "household", "target_id": HOUSEHOLD, "visit_id": taken},
+        {"visitor_id": world["cadre"], "target_level": "household", "target_id": HOUSEHOLD, "latitude": 27.5},
+    ]
+    lines = [{**{k: v for k, v in b.items() if k != "visit_id"}, "id": b.get("visit_id"), "occurred_at": at.isoformat()} for b in bad]
+    with Session(engine) as session:
+        alone = []
+        for arguments in bad:
+            try:
+                visits.visit_recorded(session, **arguments, occurred_at=at)
+            except DomainError as exc:
+                alone.append((exc.code, exc.field, exc.en, exc.zh))
+        outcome = visit_import.import_visits(session, actor=ADMIN, lines=enumerate(lines, start=2))
+        session.rollback()
+    assert len(alone) == len(bad)
+    assert [(p.code, p.field, p.en, p.zh) for p in outcome.failures] == alone
