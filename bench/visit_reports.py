@@ -112,16 +112,17 @@ GROUP BY township_code, status
 """
 
 
-def _missed(constants: dict) -> str:
-    """The closed months a row owed and missed, month by month."""
-    return " + ".join(
-        f"CASE WHEN {OWES.replace('{m}', str(constants['low'] + i))} AND (MONTHS & {1 << i}) = 0 THEN 1 ELSE 0 END"
-        for i in range(constants["current_month"] - constants["low"])
-    )
+# The closed months a row owed (whole months inside its span, from January to last month) and missed.
+OWED_CLOSED = "((1 << {MAX}({MIN}(COALESCE(last_month, {latest_month}), {latest_month}) - {low} + 1, 0)) - (1 << ({MAX}(first_month, {low}) - {low})))"
+MISSED = "{POPCOUNT}(CASE WHEN OWED_CLOSED > 0 THEN OWED_CLOSED & ~MONTHS ELSE 0 END)"
 
 
-def _sql(template: str, constants: dict) -> str:
-    template = template.replace("MISSED", _missed(constants))
+def _sql(template: str, constants: dict, dialect: str) -> str:
+    postgres = dialect == "postgresql"
+    template = template.replace("MISSED", MISSED).replace("OWED_CLOSED", OWED_CLOSED).replace("{POPCOUNT}(", "bit_count(CAST(" if postgres else "popcount(")
+    if postgres:  # bit_count takes a bit string
+        template = template.replace("& ~MONTHS ELSE 0 END)", "& ~MONTHS ELSE 0 END AS BIT(64)))")
+    template = template.replace("{MAX}", "GREATEST" if postgres else "max").replace("{MIN}", "LEAST" if postgres else "min")
     for name, part in (("MONTHS", MONTHS), ("FIRST_DAYS", FIRST_DAYS), ("IN_SCOPE", IN_SCOPE)):
         template = template.replace(name, part)
     template = template.replace("OWES_LATEST", OWES.replace("{m}", "{latest_month}")).replace("OWES_CURRENT", OWES.replace("{m}", "{current_month}"))
@@ -131,9 +132,9 @@ def _sql(template: str, constants: dict) -> str:
 def projection_sql(engine: Engine, constants: dict):
     """Overdue rows (with their masks) and status counts per township, by hand, from `obligation`."""
     with read_only(engine).connect() as connection:
-        rows = {(row.post_id, row.target_id) for row in connection.execute(text(_sql(PROJECTION_ROWS, constants)))}
+        rows = {(row.post_id, row.target_id) for row in connection.execute(text(_sql(PROJECTION_ROWS, constants, engine.dialect.name)))}
         totals = {}
-        for township, status, count, missed in connection.execute(text(_sql(PROJECTION_TOTALS, constants))):
+        for township, status, count, missed in connection.execute(text(_sql(PROJECTION_TOTALS, constants, engine.dialect.name))):
             counts = totals.setdefault(township, {"overdue": 0, "due": 0, "met": 0, "not_owed": 0, "missed": 0})
             counts[status] += count
             counts["missed"] += missed

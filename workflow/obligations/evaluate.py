@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from workflow.obligations.periods import CalendarPeriod, Window
 from workflow.obligations.visitdays import VisitDays
@@ -30,9 +31,8 @@ NOT_OWED = "not_owed"  # the current period is not owed (e.g. a tenure that bega
 Span = tuple[dt.date, dt.date | None]  # first day, last day (None: open), both inclusive
 
 
-@dataclasses.dataclass(frozen=True)
-class PostRef:
-    """The post an obligation follows, and where it sits in the tree."""
+class PostRef(NamedTuple):
+    """The post an obligation follows, and where it sits in the tree (a tuple: reports make one per row)."""
 
     post_id: str
     person_id: str
@@ -119,21 +119,27 @@ def row_from_bits(
 ) -> ObligationRow:
     """The report row of an instance whose owed and met periods are the bits of `owed`, `met`."""
     judge = _judge(window)
+    status, current_status, owed_closed, missed = judged(window, owed, met)
+    return ObligationRow(
+        judge.rule_id, *post, target_level, target_id, source_id,
+        status, judge.current_label, current_status, window.labels(missed),
+        owed_closed.bit_count(), (owed_closed & met).bit_count(), last_visit_on, judge.days_overdue if status == OVERDUE else None,
+    )
+
+
+def judged(window: Window, owed: int, met: int) -> tuple[str, str, int, int]:
+    """(status, current period's status, owed closed periods, missed periods) of an instance
+    whose owed and met periods are the bits of `owed` and `met`."""
+    judge = _judge(window)
     owed_closed = owed & judge.closed
     missed = owed_closed & ~met
-    overdue = bool(missed & judge.latest)
     if not owed & judge.current:
         current_status = NOT_OWED
     elif met & judge.current:
         current_status = MET
     else:
         current_status = judge.open_status
-    return ObligationRow(
-        judge.rule_id, post.post_id, post.person_id, post.role, post.unit_code, post.township_code, post.county_code,
-        target_level, target_id, source_id,
-        OVERDUE if overdue else current_status, judge.current_label, current_status, window.labels(missed),
-        owed_closed.bit_count(), (owed_closed & met).bit_count(), last_visit_on, judge.days_overdue if overdue else None,
-    )
+    return OVERDUE if missed & judge.latest else current_status, current_status, owed_closed, missed
 
 
 PeriodTest = Callable[[CalendarPeriod], bool]

@@ -16,7 +16,9 @@ import dataclasses
 from collections.abc import Callable, Iterable
 
 from sqlalchemy import BigInteger, Integer, String, and_, case, cast, column, exists, func, literal, literal_column, not_, null, or_, select, values
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
 from rules.schema import Level, Period, TargetCount, TargetSet
@@ -68,9 +70,44 @@ def _count(places: ColumnElement | int) -> ColumnElement:
     return literal_column(str(int(places)), Integer) if isinstance(places, int) else cast(places, Integer)
 
 
-def popcount(expression: ColumnElement, bits: int) -> ColumnElement:
-    """The number of set bits among the low `bits` bits (no engine-neutral built-in exists)."""
-    return sum((shr(expression, i).bitwise_and(n(1)) for i in range(bits)), n(0))
+class popcount(FunctionElement):  # noqa: N801  (used like a SQL function)
+    """The number of set bits of a non-negative BIGINT: PostgreSQL's bit_count, a function
+    `workflow.db` gives each SQLite connection."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(popcount, "postgresql")
+def _popcount_postgresql(element, compiler, **kw):
+    return f"bit_count(CAST({compiler.process(element.clauses, **kw)} AS BIT(64)))"
+
+
+@compiles(popcount, "sqlite")
+def _popcount_sqlite(element, compiler, **kw):
+    return f"popcount({compiler.process(element.clauses, **kw)})"
+
+
+class greatest(FunctionElement):  # noqa: N801
+    """The larger of two non-null values (SQLite spells it max, PostgreSQL GREATEST)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+class least(FunctionElement):  # noqa: N801
+    """The smaller of two non-null values (SQLite spells it min, PostgreSQL LEAST)."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(greatest)
+@compiles(least)
+def _extreme(element, compiler, **kw):
+    sqlite = compiler.dialect.name == "sqlite"
+    name = ("max" if sqlite else "GREATEST") if isinstance(element, greatest) else ("min" if sqlite else "LEAST")
+    return f"{name}({compiler.process(element.clauses, **kw)})"
 
 
 def _bits(tests: Iterable[ColumnElement]) -> ColumnElement:
@@ -185,6 +222,7 @@ class _Rows:
     met_bits: ColumnElement
     counts: ColumnElement
     masks: _Masks
+    unit_order: ColumnElement  # groups the rows by post unit; for paired and linked rows, in the order of an index
 
 
 def _relationship_rows(selection: Selection) -> _Rows:
@@ -192,9 +230,10 @@ def _relationship_rows(selection: Selection) -> _Rows:
     window, rule = selection.window, selection.rule
     low, high = month_number(window.first), month_number(window.current.last)
     masks = _copied_masks(window) or _joined_masks(_o, window, _o.c.person_id, _o.c.target_level, _o.c.target_id)
-    first = case((_o.c.first_month > low, _o.c.first_month), else_=n(low))
-    last = case((or_(_o.c.last_month.is_(None), _o.c.last_month > high), n(high)), else_=_o.c.last_month)
-    owed_months = case((last >= first, shl(shl(n(1), last - first + 1) - 1, first - low)), else_=n(0))
+    first = greatest(_o.c.first_month, n(low))
+    last = least(func.coalesce(_o.c.last_month, n(high)), n(high))
+    # Bits first - low .. last - low: none when last < first (every shift count kept >= 0).
+    owed_months = greatest(n(0), shl(n(1), greatest(last - low + 1, n(0))) - shl(n(1), first - low))
     met_months = _met_months(window, masks)
     if rule.period is Period.month:
         owed_bits, met_bits = owed_months, met_months
@@ -220,7 +259,7 @@ def _relationship_rows(selection: Selection) -> _Rows:
     owes_any = last >= first if rule.period is Period.month else or_(*(owed(i) for i in range(len(window.periods))))
     return _Rows(
         masks.source, where, keys, owes_any=owes_any, owed=owed, met=lambda i: _met_in(window, masks, window.periods[i]),
-        owed_bits=owed_bits, met_bits=met_bits, counts=n((1 << len(window.periods)) - 1), masks=masks,
+        owed_bits=owed_bits, met_bits=met_bits, counts=n((1 << len(window.periods)) - 1), masks=masks, unit_order=_o.c.unit_path,
     )
 
 
@@ -280,7 +319,7 @@ def _jurisdiction_rows(session: Session, selection: Selection) -> _Rows | None:
     return _Rows(
         masks.source, where, keys, owes_any=owed_bits != n(0), owed=owed, met=lambda i: _met_in(window, masks, window.periods[i]),
         owed_bits=owed_bits, met_bits=_bits(met_months.bitwise_and(n(bits)) != n(0) for bits in _period_months(window)),
-        counts=targets.c.bits, masks=masks,
+        counts=targets.c.bits, masks=masks, unit_order=post.c.unit_code,
     )
 
 
@@ -293,17 +332,8 @@ def _overdue_and_open_status(selection: Selection, rows: _Rows) -> tuple[ColumnE
     return overdue, MISSED if window.is_closed(window.current) else (PENDING if rule.is_coverage else DUE)
 
 
-def _status(selection: Selection, rows: _Rows) -> ColumnElement:
-    """The status, deciding as `evaluate.row_from_bits` does: overdue first, then the current period."""
-    current = len(selection.window.periods) - 1
-    overdue, open_status = _overdue_and_open_status(selection, rows)
-    whens = [(overdue, OVERDUE)] if overdue is not None else []
-    whens += [(not_(rows.owed(current)), NOT_OWED), (rows.met(current), MET)]
-    return case(*whens, else_=open_status)
-
-
 def _status_tests(selection: Selection, rows: _Rows) -> dict[str, ColumnElement]:
-    """For each status, a test for it standing alone (the CASE above relies on the order of its tests)."""
+    """For each status, a test for it standing alone, deciding as `evaluate.judged` does."""
     current = len(selection.window.periods) - 1
     overdue, open_status = _overdue_and_open_status(selection, rows)
     not_overdue = not_(overdue) if overdue is not None else literal(True)
@@ -392,21 +422,43 @@ def rows(session: Session, selection: Selection, statuses: Iterable[str] | None 
     return result
 
 
-def totals(session: Session, selection: Selection) -> list[tuple[str, str, int, int]]:
-    """(post's unit, status, instances, missed periods) for the selection; the caller places units in townships and counties."""
+_FIELD = 21  # bits per packed count in `totals`: up to 2,097,151 instances of one status per unit
+
+
+def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, int], int]]:
+    """(post's unit, instances by status, missed periods) for the selection; the caller places units in townships and counties.
+
+    One pass in the order of `_Rows.unit_order`, so the database streams the units without
+    sorting the instances. Each instance's status is decided once, by one CASE, whose value
+    adds 1 to the overdue count, 1 << 21 to the met count or 1 << 42 to the open status's
+    count of a single SUM; what remains of the unit's count is not owed.
+    """
     of = _rows_of(session, selection)
     if of is None:
         return []
-    status = _status(selection, of).label("status")
-    window = selection.window
-    # Per closed period, the same cheap tests the status uses, rather than a count of the bits of a mask.
-    missed = sum(
-        (case((and_(of.owed(i), not_(of.met(i))), n(1)), else_=n(0)) for i, period in enumerate(window.periods) if window.is_closed(period)),
-        n(0),
+    current = len(selection.window.periods) - 1
+    overdue, open_status = _overdue_and_open_status(selection, of)
+    statuses = (OVERDUE, MET, open_status)
+    # In the order `evaluate.judged` decides: overdue first, then the current period.
+    whens = [(overdue, n(1))] if overdue is not None else []
+    whens += [(not_(of.owed(current)), n(0)), (of.met(current), n(1 << _FIELD))]
+    weight = case(*whens, else_=n(1 << (2 * _FIELD)))
+    owed_closed = of.owed_bits.bitwise_and(n(selection.window.closed_bits))
+    missed = popcount(owed_closed.bitwise_and(of.met_bits.bitwise_not()))
+    query = (
+        select(func.max(of.keys[3]), func.count(), func.sum(weight), func.sum(missed))
+        .select_from(of.source)
+        .where(*of.where, of.owes_any)
+        .group_by(of.unit_order)
     )
-    unit = of.keys[3]
-    query = select(unit, status, func.count(), func.sum(missed)).select_from(of.source).where(*of.where, of.owes_any).group_by(unit, status)
-    return [(unit_code, status_, int(count), int(missed_ or 0)) for unit_code, status_, count, missed_ in session.execute(query)]
+    found = []
+    for unit_code, count, packed, missed_ in session.execute(query):
+        if count >> _FIELD:
+            raise OverflowError(f"{count:,} obligation instances of one unit do not fit the report's packed counts")
+        by_status = {status: int(packed) >> (_FIELD * i) & ((1 << _FIELD) - 1) for i, status in enumerate(statuses)}
+        by_status[NOT_OWED] = count - sum(by_status.values())
+        found.append((unit_code, by_status, int(missed_ or 0)))
+    return found
 
 
 def person_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
@@ -419,7 +471,7 @@ def person_scores(session: Session, selection: Selection) -> list[tuple[str, int
     owed_closed = evaluated.c.owed.bitwise_and(n(closed))
     query = select(
         evaluated.c.person_id,
-        func.sum(popcount(owed_closed, width)),
-        func.sum(popcount(owed_closed.bitwise_and(evaluated.c.met), width)),
+        func.sum(popcount(owed_closed)),
+        func.sum(popcount(owed_closed.bitwise_and(evaluated.c.met))),
     ).group_by(evaluated.c.person_id)
     return [(person, int(owed), int(met)) for person, owed, met in session.execute(query)]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -190,13 +191,11 @@ def _rule_part(session: Session, selection: Selection, known_at, statuses):
         if statuses is None:
             return rows, _counts(rows)
         found = fast.totals(session, selection)
-        where = places(session.connection(), {unit for unit, _, _, _ in found})
+        where = places(session.connection(), {unit for unit, _, _ in found})
         counts: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
-        for unit, status, number, missed in found:
+        for unit, by_status, missed in found:
             group = counts[(where[unit].township_code, where[unit].county_code)]
-            group.instances += number
-            group.missed_periods += missed
-            setattr(group, status, getattr(group, status) + number)
+            group.add(StatusCounts(instances=sum(by_status.values()), missed_periods=missed, **by_status))
         return rows, counts
     rows = general.evaluate_rule(session, selection, known_at=known_at)
     counts = _counts(rows)
@@ -232,12 +231,26 @@ def overdue_report(
         for key, counts in part_counts.items():
             groups[key].add(counts)
     rows = _named(session, rows)
-    rows.sort(key=lambda r: (r.county_code or "", r.township_code or "", r.unit_code, r.rule_id, r.person_name or "", r.person_id, r.target_id or "", r.post_id))
+    _sort(rows)
     townships, counties, total = _totals(session, groups)
     return OverdueReport(
         unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id,
         rules=tuple(rule.id for rule, _ in chosen), rows=rows, townships=townships, counties=counties, total=total,
     )
+
+
+_ORDER = ("county_code", "township_code", "unit_code", "rule_id", "person_name", "person_id", "target_id", "post_id")
+_order = operator.attrgetter(*_ORDER)
+
+
+def _sort(rows: list[ObligationRow]) -> None:
+    """Rows by county, township, unit, rule, official, target; a missing code or name first."""
+    try:
+        # A sort that never had to compare a None with a text (which raises) gives the order
+        # below: it is what the city-wide report's tens of thousands of rows usually need.
+        rows.sort(key=_order)
+    except TypeError:
+        rows.sort(key=lambda row: tuple(value or "" for value in _order(row)))
 
 
 def _totals(session: Session, groups) -> tuple[list[UnitTotals], list[UnitTotals], StatusCounts]:
