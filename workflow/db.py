@@ -81,10 +81,12 @@ def _popcount(value: int | None) -> int | None:
 
 
 def read_only(engine: Engine) -> Engine:
-    """`engine` for reads that must not queue behind writers (SQLite: deferred BEGIN)."""
+    """`engine` for reads that must not queue behind writers, each transaction reading one
+    snapshot, so a report's totals and rows agree (SQLite: a deferred BEGIN, which in WAL
+    mode reads one snapshot; PostgreSQL: REPEATABLE READ)."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(sqlite_begin="DEFERRED")
-    return engine
+    return engine.execution_options(isolation_level="REPEATABLE READ")
 
 
 @contextlib.contextmanager
