@@ -1,11 +1,17 @@
 """Rows written at the driver's speed (db.insert_rows, db.update_rows) are stored exactly as SQLAlchemy stores them."""
 
 import datetime as dt
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
-from workflow.db import insert_rows, one_of, update_rows
+from workflow.clock import UTC
+from workflow.db import driver_values, insert_rows, one_of, update_rows
 from workflow.org.models import Person
 from workflow.visits.models import Visit
 
@@ -68,3 +74,35 @@ def test_one_of_selects_the_rows_whose_column_takes_one_of_the_values(engine):
         connection.execute(insert(table), [{"id": f"P{n}", "name": f"人{n}"} for n in range(5)])
         found = connection.execute(select(table.c.id).where(one_of(connection, table.c.id, {"P1", "P3", "nobody"}))).scalars()
         assert sorted(found) == ["P1", "P3"]
+
+
+# driver_values takes a shortcut for the moments and dates of bulk rows: it must give the
+# driver what SQLAlchemy's own bind processing gives it, for any value, on either engine.
+_DIALECTS = [sqlite.dialect(), postgresql.psycopg.dialect()]
+_ZONES = st.sampled_from([UTC, dt.timezone(dt.timedelta(hours=8)), dt.timezone(dt.timedelta(hours=-3, minutes=-30)), BEIJING])
+_MOMENTS = st.datetimes(min_value=dt.datetime(1, 1, 2), max_value=dt.datetime(9999, 12, 30), timezones=_ZONES)
+_COLUMNS = [Visit.__table__.c[name] for name in ("voided_at", "occurred_on", "notes", "latitude")]
+
+
+def _by_sqlalchemy(dialect, rows: list[tuple]) -> list[tuple]:
+    processors = [column.type.dialect_impl(dialect).bind_processor(dialect) or (lambda value: value) for column in _COLUMNS]
+    return [tuple(process(value) for process, value in zip(processors, row, strict=True)) for row in rows]
+
+
+@pytest.mark.parametrize("dialect", _DIALECTS, ids=lambda dialect: dialect.name)
+@settings(max_examples=300, deadline=None)
+@given(rows=st.lists(st.tuples(_MOMENTS | st.none(), st.dates() | _MOMENTS.map(lambda moment: moment.replace(tzinfo=None)), st.text() | st.none(), st.floats() | st.none()), min_size=1, max_size=4))
+def test_moments_and_dates_of_bulk_rows_reach_the_driver_as_sqlalchemy_processes_them(dialect, rows):
+    # A datetime in a date column too: SQLite's DATE keeps its date only.
+    converted = driver_values(SimpleNamespace(dialect=dialect), _COLUMNS, rows)
+    # By repr: equal moments in different zones compare equal, but reach the driver differently.
+    assert [tuple(map(repr, row)) for row in converted] == [tuple(map(repr, row)) for row in _by_sqlalchemy(dialect, rows)]
+
+
+@pytest.mark.parametrize("dialect", _DIALECTS, ids=lambda dialect: dialect.name)
+def test_a_moment_without_offset_is_refused_in_bulk_as_by_a_statement(dialect):
+    naive = dt.datetime(2018, 3, 1, 0, 30)
+    with pytest.raises(ValueError, match="naive datetime refused"):
+        _by_sqlalchemy(dialect, [(naive, None, None, None)])
+    with pytest.raises(ValueError, match="naive datetime refused"):
+        driver_values(SimpleNamespace(dialect=dialect), _COLUMNS, [(naive, None, None, None)])

@@ -1,6 +1,7 @@
 """A visit import appends in batches, yet leaves the log and every projection exactly as recording each visit would."""
 
 import datetime as dt
+import gc
 
 from freezegun import freeze_time
 from sqlalchemy import select
@@ -117,3 +118,39 @@ def test_each_bad_line_fails_with_the_error_recording_that_visit_alone_raises(en
         session.rollback()
     assert len(alone) == len(bad)
     assert [(p.code, p.field, p.en, p.zh) for p in outcome.failures] == alone
+
+
+def test_an_import_pauses_the_garbage_collector_only_while_it_runs(engine, monkeypatch):
+    world = _world(engine)
+    monkeypatch.setattr(visit_import, "CHUNK", 2)  # several chunks, each collected after it
+    seen = []
+
+    def progress(_line):
+        seen.append((gc.isenabled(), gc.get_freeze_count() > 0))
+
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            with Session(engine) as session:
+                visit_import.import_visits(session, actor=ADMIN, lines=enumerate(_lines(world), start=2), progress=progress)
+                session.rollback()
+            assert gc.isenabled() is enabled
+            assert gc.get_freeze_count() == 0
+        finally:
+            gc.enable()
+    assert seen and set(seen) == {(False, True)}
+
+
+def test_an_import_leaves_objects_a_server_froze_frozen(engine):
+    world = _world(engine)
+    kept = [object()]  # a container the collector tracks
+    gc.freeze()
+    try:
+        with Session(engine) as session:
+            visit_import.import_visits(session, actor=ADMIN, lines=enumerate(_lines(world), start=2))
+            session.rollback()
+        # The collector's generations do not hold a frozen object.
+        assert not any(found is kept for found in gc.get_objects())
+    finally:
+        gc.unfreeze()
+    assert any(found is kept for found in gc.get_objects())
