@@ -176,10 +176,9 @@ def import_visits(
     from workflow.errors import DomainError
     from workflow.imports import visits as visit_import
 
-    data = file.read_bytes()
     engine = make_engine()
     try:
-        text = visit_import.decode(data)
+        text = visit_import.decode(file.read_bytes())  # the bytes go once decoded: a year's file is hundreds of MB
         lines = visit_import.parse(text, visit_import.kind_of(file.name))
         total = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
         with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:

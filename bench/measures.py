@@ -42,22 +42,26 @@ def bulk_import(url: str, visits_csv: Path, **_) -> list[tuple]:
     from workflow.imports import visits as visit_import
 
     engine = make_engine(url)
-    data = visits_csv.read_bytes()
-    rows = list(csv.reader(visits_csv.open(encoding="utf-8")))[1:]
     with engine.connect() as connection:
         last_seq = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM event").scalar_one()
     started = time.perf_counter()
     with transaction(engine) as session:
-        outcome = visit_import.import_visits(session, actor=ACTOR, lines=visit_import.parse(visit_import.decode(data), "csv"))
+        # As `exit-tracker import visits` reads a file: the whole file, decoded, then its lines.
+        text_ = visit_import.decode(visits_csv.read_bytes())
+        outcome = visit_import.import_visits(session, actor=ACTOR, lines=visit_import.parse(text_, "csv"))
         if outcome.failures:
             raise SystemExit(f"import refused: {outcome.failures[:3]}")
     product = time.perf_counter() - started
+    del text_
+    # The import's own peak, before the references load their rows.
+    peak = peak_mb()
+    rows = list(csv.reader(visits_csv.open(encoding="utf-8")))[1:]
     plain = _plain_insert(engine, rows)
     floor = _floor_insert(engine, last_seq)
     engine.dispose()
     n = len(rows)
     label = "bulk import (event log, chain, projections)"
-    return [
+    return {"peak_mb": peak}, [
         (label, n / product, "plain insert into a bare table", n / plain, "visits/s", f"{n:,} visits; product {product:.1f} s, plain {plain:.2f} s"),
         (
             label,
@@ -304,16 +308,22 @@ MEASURES = {"import": bulk_import, "reports": reports, "history": history, "repl
 
 def run_child(name: str, arguments: dict) -> None:
     """Entry point of a measurement process: prints its figures and peak memory as one JSON line."""
-    import resource
-
     if name == "http":
         from bench.http_load import http_load
 
         figures, extra = http_load(**arguments)
+    elif name == "import":  # its peak is taken before the references load their own copy of the rows
+        extra, figures = bulk_import(**arguments)
     else:
         figures, extra = MEASURES[name](**arguments), {}
-    # VmHWM is this program's own peak; ru_maxrss would also count the parent's size at fork.
-    peak = next((int(line.split()[1]) / 1024 for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:")), None)
-    if peak is None:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"figures": figures, "peak_mb": peak, **extra}, default=str))
+    print(json.dumps({"figures": figures, "peak_mb": peak_mb(), **extra}, default=str))
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory so far, in MB (VmHWM: ru_maxrss would also count the parent's size at fork)."""
+    import resource
+
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

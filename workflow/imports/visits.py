@@ -243,6 +243,9 @@ def _import_chunk(
             outcome.failures.append(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
     if not outcome.failures:
         append_many(session, events, actor=actor)
+        # Those ids are stored now, and the next chunks' lookups find them there: a year's
+        # file would otherwise keep millions of ids at hand.
+        lookups.seen.clear()
 
 
 @contextlib.contextmanager
@@ -306,7 +309,8 @@ class _Preloaded(visits.Lookups):
     People, households, units and posts are only read by the import, never written, so
     what was loaded for one chunk serves the next ones too (up to `KEEP` rows). An id
     not found here goes to the session's lookups, which fail as the single command does.
-    Ids are taken if stored before the import or used by an earlier line (`seen`).
+    Ids are taken if stored (before the import, or by its earlier chunks) or used by an
+    earlier line not yet stored (`seen`).
     """
 
     KEEP = 200_000

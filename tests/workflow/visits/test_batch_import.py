@@ -3,6 +3,7 @@
 import datetime as dt
 import gc
 
+import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 from sqlmodel import Session
@@ -88,6 +89,21 @@ def test_a_line_repeating_an_id_of_the_same_file_is_refused_as_recording_would_r
         outcome = visit_import.import_visits(session, actor=ADMIN, lines=enumerate(lines, start=2))
         session.rollback()
     assert [(p.line, p.code, p.field) for p in outcome.failures] == [(3, "duplicate_id", "id")]
+
+
+@pytest.mark.parametrize("earlier_failure", [False, True], ids=["chunks stored", "chunks held back by a bad line"])
+def test_a_line_repeating_an_id_of_an_earlier_chunk_is_refused(engine, monkeypatch, earlier_failure):
+    monkeypatch.setattr(visit_import, "CHUNK", 2)
+    world = _world(engine)
+    lines = _lines(world)[:5]
+    lines[4]["id"] = lines[0]["id"]  # the third chunk repeats the first chunk's id
+    if earlier_failure:
+        lines[2]["visitor_id"] = "nobody"  # then nothing is stored, and the id is known only to the import
+    with Session(engine) as session:
+        outcome = visit_import.import_visits(session, actor=ADMIN, lines=enumerate(lines, start=2))
+        session.rollback()
+    expected = [(4, "person_not_found", "visitor_id")] if earlier_failure else []
+    assert [(p.line, p.code, p.field) for p in outcome.failures] == expected + [(6, "duplicate_id", "id")]
 
 
 def test_each_bad_line_fails_with_the_error_recording_that_visit_alone_raises(engine):
