@@ -10,9 +10,7 @@ from sqlmodel import Session
 
 from workflow.accounts import service as accounts
 from workflow.accounts.access import Caller, NotAuthenticated
-from workflow.accounts.models import Account, AccountToken
 from workflow.db import read_only
-from workflow.org.models import OrgUnit
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -21,10 +19,11 @@ bearer = HTTPBearer(
 )
 
 
-def caller_from_request(request: Request) -> Caller:
+def caller_from_request(request: Request, session: Session | None = None) -> Caller:
     """The Caller the request's bearer token names; NotAuthenticated (401) otherwise.
 
-    Cached on request.state: the idempotency layer and the route both ask.
+    Cached on request.state: the idempotency layer and the route both ask. `session`: a
+    read session to look the token up in (default: one of its own).
     """
     cached = getattr(request.state, "caller", None)
     if cached is not None:
@@ -39,21 +38,28 @@ def caller_from_request(request: Request) -> Caller:
             "请提供账号令牌:Authorization: Bearer <令牌>(用 `exit-tracker accounts create` 创建)",
             field="authorization",
         )
-    with Session(read_only(request.app.state.engine)) as session:
-        row = session.get(AccountToken, accounts.hash_token(token))
-        account = session.get(Account, row.account_id) if row else None
-        if account is None:
-            raise NotAuthenticated("invalid_token", "the token is not valid", "令牌无效", field="authorization")
-        if account.revoked_at is not None:
-            raise NotAuthenticated(
-                "token_revoked",
-                f"the account of this token was revoked at {account.revoked_at.isoformat()}",
-                f"该令牌所属账号已于 {account.revoked_at.isoformat()} 注销",
-                field="authorization",
-            )
-        caller = Caller.of(account, session.get(OrgUnit, account.scope_code))
+    if session is None:
+        with Session(read_only(request.app.state.engine)) as session:
+            caller = _caller_of_token(session, token)
+    else:
+        caller = _caller_of_token(session, token)
     request.state.caller = caller
     return caller
+
+
+def _caller_of_token(session: Session, token: str) -> Caller:
+    found = accounts.token_holder(session, token)
+    if found is None:
+        raise NotAuthenticated("invalid_token", "the token is not valid", "令牌无效", field="authorization")
+    account, scope_unit = found
+    if account.revoked_at is not None:
+        raise NotAuthenticated(
+            "token_revoked",
+            f"the account of this token was revoked at {account.revoked_at.isoformat()}",
+            f"该令牌所属账号已于 {account.revoked_at.isoformat()} 注销",
+            field="authorization",
+        )
+    return Caller.of(account, scope_unit)
 
 
 def current_caller(request: Request, _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> Caller:

@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import caller_from_request
 from workflow.accounts import idempotency
+from workflow.accounts.access import Caller
 from workflow.db import read_only
 
 HEADER = "Idempotency-Key"
@@ -62,9 +63,8 @@ class IdempotentRoute(APIRoute):
             key = request.headers.get(HEADER)
             if not _usable(key):
                 return await handler(request)
-            caller = await run_in_threadpool(caller_from_request, request)
             mark = fingerprint(request, await request.body())
-            stored = await run_in_threadpool(_recall, request, caller.account_id, key, mark)
+            caller, stored = await run_in_threadpool(_recall, request, key, mark)
             if stored is not None:
                 return stored
             response = await handler(request)
@@ -87,12 +87,14 @@ class IdempotentRoute(APIRoute):
         return idempotent_handler
 
 
-def _recall(request: Request, account_id: str, key: str, mark: str) -> Response | None:
+def _recall(request: Request, key: str, mark: str) -> tuple[Caller, Response | None]:
+    """The caller, and the response remembered for its key if any (one read session for both)."""
     with Session(read_only(request.app.state.engine)) as session:
-        found = idempotency.recall(session, account_id=account_id, key=key, fingerprint=mark)
+        caller = caller_from_request(request, session)
+        found = idempotency.recall(session, account_id=caller.account_id, key=key, fingerprint=mark)
     if found is None:
-        return None
+        return caller, None
     headers = {"Idempotent-Replayed": "true"}
     if found.location:
         headers["Location"] = found.location
-    return Response(found.body.encode("utf-8"), status_code=found.status_code, media_type=found.media_type, headers=headers)
+    return caller, Response(found.body.encode("utf-8"), status_code=found.status_code, media_type=found.media_type, headers=headers)

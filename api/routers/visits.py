@@ -10,7 +10,7 @@ from fastapi import Depends, Query, Request, Response
 from pydantic import AwareDatetime, Field
 
 from api.auth import CurrentCaller
-from api.deps import ReadSession, WriteSession
+from api.deps import ReadSession, WriteSession, holding_rows
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Id, View
@@ -129,8 +129,9 @@ def get_visit(visit_id: Id, caller: CurrentCaller, session: ReadSession) -> Visi
 def record_visit(body: VisitCreate, caller: CurrentCaller, session: WriteSession, response: Response) -> VisitView:
     """Record a visit to a target within scope (recorders)."""
     access.require(caller, access.RECORD)
-    scope.visit_target(session, caller, body.target_level, body.target_id)
-    visit = visits.record_visit(session, actor=caller.actor(), **body.model_dump())
+    with holding_rows(session):  # the checks of record_visit find the target the scope check loaded
+        scope.visit_target(session, caller, body.target_level, body.target_id)
+        visit = visits.record_visit(session, actor=caller.actor(), **body.model_dump())
     response.headers["Location"] = f"/api/v1/visits/{visit.id}"
     return VisitView.model_validate(visit)
 

@@ -109,3 +109,46 @@ def test_a_retried_import_with_the_same_key_imports_once(client, engine):
     assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json() == {"imported": 1}
     assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json() == {"imported": 1}
     assert _visits(engine) == 1
+
+
+def test_recording_a_visit_reads_each_row_it_needs_once(client, engine):
+    from collections import Counter
+
+    from sqlalchemy import event
+
+    _, cadre, headers = _setup(engine)
+    body = {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-03T10:00:00+08:00"}
+    reads: Counter = Counter()
+
+    def count(_conn, _cursor, statement, _params, _context, _executemany):
+        words = statement.split()
+        if words[0].upper() == "SELECT" and "FROM" in words:
+            reads[words[words.index("FROM") + 1]] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        created = client.post("/api/v1/visits", headers={**headers, "Idempotency-Key": "one-read-each"}, json=body)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert created.status_code == 201, created.text
+    # The scope check and the visit's own checks share the household and its village;
+    # the visit the projector added is answered from the session, not read back.
+    assert reads["household"] == 1 and reads["visit"] == 1
+    assert reads["account"] == 1 and "account_token" not in reads  # the token, its account and scope: one join
+
+
+def test_a_refused_write_gives_up_its_turn_so_the_next_write_goes_ahead(client, engine, monkeypatch):
+    import time
+
+    from api import deps
+
+    monkeypatch.setattr(deps, "TURN_TIMEOUT", 5.0)  # a turn never given back would stall the next write this long
+    _, cadre, headers = _setup(engine)
+    body = {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-03T10:00:00+08:00"}
+    refused = client.post("/api/v1/visits", headers=headers, json={**body, "target_id": "no-such-household"})
+    assert refused.status_code == 404
+    started = time.monotonic()
+    for _ in range(3):
+        assert client.post("/api/v1/visits", headers=headers, json=body).status_code == 201
+    assert time.monotonic() - started < 4.0
+    assert _visits(engine) == 3

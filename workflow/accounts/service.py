@@ -13,6 +13,7 @@ from workflow import clock
 from workflow.accounts.models import Account, AccountToken
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, projects
+from workflow.org.models import OrgUnit
 from workflow.org.service import get_person, get_unit
 from workflow.types import new_id
 
@@ -40,13 +41,25 @@ def list_accounts(session: Session) -> list[Account]:
 
 def account_for_token(session: Session, token: str) -> Account | None:
     """The live (unrevoked) account a bearer token belongs to, or None."""
-    row = session.get(AccountToken, hash_token(token))
-    if row is None:
+    found = token_holder(session, token)
+    if found is None or found[0].revoked_at is not None:
         return None
-    account = session.get(Account, row.account_id)
-    if account is None or account.revoked_at is not None:
-        return None
-    return account
+    return found[0]
+
+
+def token_holder(session: Session, token: str) -> tuple[Account, OrgUnit] | None:
+    """The account a bearer token belongs to, revoked or not, with its scope unit; None for an unknown token.
+
+    One statement: every authenticated request asks.
+    """
+    query = (
+        select(Account, OrgUnit)
+        .join(AccountToken, AccountToken.account_id == Account.id)
+        .join(OrgUnit, OrgUnit.code == Account.scope_code)
+        .where(AccountToken.token_hash == hash_token(token))
+    )
+    row = session.execute(query).first()
+    return None if row is None else (row[0], row[1])
 
 
 def _check_roles(roles: list[str]) -> list[str]:

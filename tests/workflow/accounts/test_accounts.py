@@ -75,3 +75,17 @@ def test_unknown_scope_person_or_second_live_account_for_a_person_is_refused(eng
             accounts.revoke_account(session, actor=ADMIN, account_id=first.id, reason="again")
         assert refused.value.code == "already_revoked"
         assert session.execute(select(Account).where(Account.person_id == secretary)).scalars().all()
+
+
+def test_a_token_names_its_account_and_scope_unit_revoked_or_not(engine):
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        account, token = accounts.create_account(session, actor=ADMIN, name="鹤城区录入员", roles=["recorder"], scope_code=tree.township)
+    with transaction(engine) as session:
+        holder, unit = accounts.token_holder(session, token)
+        assert (holder.id, unit.code) == (account.id, tree.township)
+        assert accounts.token_holder(session, token + "x") is None
+        accounts.revoke_account(session, actor=ADMIN, account_id=account.id, reason="调离")
+    with transaction(engine) as session:
+        holder, _ = accounts.token_holder(session, token)
+        assert holder.revoked_at is not None and accounts.account_for_token(session, token) is None
