@@ -17,7 +17,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from sample_data.generate import ACCOUNT, Plan, Spec
-from workflow.db import transaction
+from workflow.db import plan_each_statement, transaction
 from workflow.eventlog import GENESIS_HASH, Event, canonical_json, chain_hash
 from workflow.eventlog.projectors import projector_for
 from workflow.obligations import instances
@@ -93,6 +93,7 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
     say = progress or (lambda message: None)
     chain = _Chain()
     with transaction(engine) as session, instances.deferred(session):
+        plan_each_statement(session)
         connection = session.connection()
         setup = [chain.event(spec) for spec in plan.setup]
         for chunk in _chunks(setup):

@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Date, Table, any_, bindparam, event
+from sqlalchemy import Column, ColumnElement, Connection, Date, Table, any_, bindparam, event, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeEngine
@@ -48,10 +48,6 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         _configure_sqlite(engine)
         return engine
     if backend == "postgresql":
-        # psycopg prepares a statement run five times, and PostgreSQL may then keep a generic
-        # plan made while a table was small: a bulk import's id lookups turned into table
-        # scans. Plan every statement for its own parameters.
-        kwargs.setdefault("connect_args", {}).setdefault("options", "-c plan_cache_mode=force_custom_plan")
         return create_engine(url, pool_pre_ping=True, **kwargs)
     raise ValueError(f"unsupported database '{backend}': use sqlite:///FILE or postgresql://…")
 
@@ -78,6 +74,17 @@ def _configure_sqlite(engine: Engine) -> None:
 
 def _popcount(value: int | None) -> int | None:
     return None if value is None else value.bit_count()
+
+
+def plan_each_statement(session: Session) -> None:
+    """For the rest of `session`'s transaction, PostgreSQL plans every statement for its own
+    parameters. Bulk work needs this: psycopg prepares a statement run five times, and
+    PostgreSQL may then keep a generic plan made while a table was still small, so a bulk
+    import's id lookups became table scans on a table growing inside the transaction.
+    Requests keep cached plans (planning again costs them about a millisecond a statement).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def read_only(engine: Engine) -> Engine:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from sqlalchemy import Row, Table, delete, select
 from sqlmodel import Session, SQLModel
 
+from workflow.db import plan_each_statement
 from workflow.eventlog.models import Event
 from workflow.eventlog.projectors import batch_projector_for, projector_for
 
@@ -101,6 +102,7 @@ def replay_into(
 
     Raises ReplayError naming the event (or the last event flushed) that could not be applied.
     """
+    plan_each_statement(session)
     count, last_seq = 0, 0
     for events in batches:
         for type, run in itertools.groupby(events, key=lambda event: event.type):

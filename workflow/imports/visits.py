@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from workflow.db import one_of
+from workflow.db import one_of, plan_each_statement
 from workflow.errors import DomainError
 from workflow.eventlog import Actor, append_many
 from workflow.org.models import Household, OrgUnit, Person
@@ -205,6 +205,7 @@ def import_visits(
     line has failed, the rest are only checked.
     """
     outcome = Outcome()
+    plan_each_statement(session)
     lookups = _Preloaded(session)
     with _collected_between_chunks() as chunk_done:
         for chunk in _chunks(lines, CHUNK):

@@ -5,7 +5,7 @@ import gc
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from tests.factories import ADMIN, beijing_time, build_tree, household, person_in_post, visit
@@ -170,3 +170,16 @@ def test_an_import_leaves_objects_a_server_froze_frozen(engine):
     finally:
         gc.unfreeze()
     assert any(found is kept for found in gc.get_objects())
+
+
+def test_an_import_plans_each_statement_for_its_own_values_and_requests_keep_cached_plans(engine):
+    if engine.dialect.name != "postgresql":
+        pytest.skip("plan caching is PostgreSQL's")
+    world = _world(engine)
+    mode = lambda session: session.execute(text("SHOW plan_cache_mode")).scalar_one()  # noqa: E731
+    with Session(engine) as session:
+        assert mode(session) == "auto"
+        visit_import.import_visits(session, actor=ADMIN, lines=enumerate(_lines(world), start=2))
+        assert mode(session) == "force_custom_plan"  # a generic plan made while the tables were small would scan them
+        session.rollback()
+        assert mode(session) == "auto"  # SET LOCAL: the transaction's alone
