@@ -172,9 +172,8 @@ def test_an_import_leaves_objects_a_server_froze_frozen(engine):
     assert any(found is kept for found in gc.get_objects())
 
 
+@pytest.mark.parametrize("engine", ["postgresql"], indirect=True)  # plan caching is PostgreSQL's
 def test_an_import_plans_each_statement_for_its_own_values_and_requests_keep_cached_plans(engine):
-    if engine.dialect.name != "postgresql":
-        pytest.skip("plan caching is PostgreSQL's")
     world = _world(engine)
     mode = lambda session: session.execute(text("SHOW plan_cache_mode")).scalar_one()  # noqa: E731
     with Session(engine) as session:
