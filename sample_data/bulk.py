@@ -11,12 +11,13 @@ are derived once from the result. Events are numbered and chained exactly as
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 
 from sqlalchemy import insert
 from sqlmodel import Session
 
 from sample_data.generate import ACCOUNT, Plan, Spec
+from workflow.chunking import chunks
 from workflow.db import plan_each_statement, transaction
 from workflow.eventlog import GENESIS_HASH, Event, canonical_json, chain_hash
 from workflow.eventlog.projectors import projector_for
@@ -54,20 +55,9 @@ class _Chain:
         return event
 
 
-def _chunks(items: Iterable, size: int = CHUNK) -> Iterator[list]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def _project(session: Session, events: list[_Event]) -> None:
     """Apply events with their projectors, a batch per flush, as `replay.replay_into` does."""
-    for batch in _chunks(events, 5000):
+    for batch in chunks(events, 5000):
         for event in batch:
             projector_for(event.type)(session, event, json.loads(event.payload))
         session.flush()
@@ -96,7 +86,7 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
         plan_each_statement(session)
         connection = session.connection()
         setup = [chain.event(spec) for spec in plan.setup]
-        for chunk in _chunks(setup):
+        for chunk in chunks(setup, CHUNK):
             connection.execute(insert(Event.__table__), [event.row() for event in chunk])
         _project_setup(session, setup)
         say(f"{chain.seq:,} setup events written and projected")
@@ -105,7 +95,7 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
         masks: dict[tuple[str, str, str, int], YearMask] = {}
         voids: list[_Event] = []
         recorded = 0
-        for chunk in _chunks(plan.visits()):
+        for chunk in chunks(plan.visits(), CHUNK):
             events = [chain.event(spec) for spec in chunk]
             connection.execute(insert(Event.__table__), [event.row() for event in events])
             rows = []
@@ -126,7 +116,7 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
             {"person_id": p, "target_level": level, "target_id": t, "year": y, "month_mask": m.month_mask, "first_days": m.first_days, "last_days": m.last_days}
             for (p, level, t, y), m in masks.items()
         )
-        for chunk in _chunks(mask_rows):
+        for chunk in chunks(mask_rows, CHUNK):
             connection.execute(insert(VisitMask.__table__), chunk)
         say(f"{recorded:,} visits and {len(masks):,} visit masks written")
         # Each void's projector recomputes the masks from the visits left, as in a replay.

@@ -8,7 +8,7 @@ import hashlib
 import itertools
 import json
 import operator
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses when ensure_ascii=False
 from typing import Any
@@ -18,6 +18,7 @@ from sqlalchemy import select, text
 from sqlmodel import Session
 
 from workflow import clock
+from workflow.chunking import chunks
 from workflow.db import insert_rows
 from workflow.errors import DomainError
 from workflow.eventlog.models import GENESIS_HASH, Event
@@ -188,24 +189,6 @@ def checked_occurrence(occurred_at: dt.datetime | None, *, now: dt.datetime | No
     return occurred_at
 
 
-def _checked_occurred(occurred_at: dt.datetime | None, recorded_at: dt.datetime) -> dt.datetime:
-    """`occurred_at` (default: `recorded_at`), refused without an offset or in the future."""
-    if occurred_at is None:
-        return recorded_at
-    try:
-        occurred_at = clock.require_aware(occurred_at)
-    except ValueError as exc:
-        raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
-    if occurred_at > recorded_at:
-        raise DomainError(
-            "occurred_in_future",
-            f"occurred_at {occurred_at.isoformat()} is in the future (server time {recorded_at.isoformat()})",
-            f"发生时间 {occurred_at.isoformat()} 晚于服务器当前时间 {recorded_at.isoformat()}",
-            field="occurred_at",
-        )
-    return occurred_at
-
-
 def append(
     session: Session,
     *,
@@ -218,7 +201,7 @@ def append(
 ) -> Event:
     """Append one event to the log and apply it to the projections, in the caller's transaction."""
     recorded_at = clock.now()
-    occurred_at = _checked_occurred(occurred_at, recorded_at)
+    occurred_at = checked_occurrence(occurred_at, now=recorded_at)
     projector = projector_for(type)
     seq, prev_hash = _locked_head(session)
     event = Event(
@@ -272,7 +255,7 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
     only the round trips differ. The number appended.
     """
     count = 0
-    for batch in _batches(events, BATCH):
+    for batch in chunks(events, BATCH):
         seq, prev_hash = _locked_head(session)
         session.flush()  # earlier pending changes land before this batch's events
         appended = []
@@ -282,7 +265,7 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
             seq += 1
             event.seq, event.type, event.entity_type, event.entity_id = seq, new.type, new.entity_type, new.entity_id
             event.payload, event.account, event.on_behalf_of = canonical_json(new.payload), actor.account, actor.on_behalf_of
-            event.occurred_at, event.recorded_at, event.prev_hash = _checked_occurred(new.occurred_at, recorded_at), recorded_at, prev_hash
+            event.occurred_at, event.recorded_at, event.prev_hash = checked_occurrence(new.occurred_at, now=recorded_at), recorded_at, prev_hash
             event.hash = prev_hash = chain_hash(event)
             appended.append(event)
         insert_rows(session.connection(), Event.__table__, [_values(event) for event in appended])
@@ -304,14 +287,3 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
 
 
 BATCH = 10_000
-
-
-def _batches(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    batch = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

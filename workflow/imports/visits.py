@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from workflow.chunking import chunks
 from workflow.db import one_of, plan_each_statement
 from workflow.errors import DomainError
 from workflow.eventlog import Actor, append_many
@@ -220,7 +221,7 @@ def import_visits(
     plan_each_statement(session)
     lookups = _Preloaded(session)
     with _collected_between_chunks() as chunk_done:
-        for chunk in _chunks(lines, CHUNK):
+        for chunk in chunks(lines, CHUNK):
             _import_chunk(session, chunk, actor=actor, lookups=lookups, authorize=authorize, outcome=outcome)
             if progress is not None and chunk:
                 progress(chunk[-1][0])
@@ -290,17 +291,6 @@ def _collected_between_chunks() -> Iterator[Callable[[], None]]:
 CHUNK = 10_000
 
 
-def _chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 # The columns of each row the checks read (tuples of text: they cost the garbage collector nothing).
 _Person = collections.namedtuple("_Person", "name")
 _Household = collections.namedtuple("_Household", "village_code")
@@ -346,7 +336,7 @@ class _Preloaded(visits.Lookups):
         ids = {r.get("id") for r in records if isinstance(r.get("id"), str)}
         self.session.flush()  # as the session's own lookups would, before they query
         connection = self.session.connection()
-        for part in _chunks(visitors, 500):
+        for part in chunks(visitors, 500):
             query = select(_person.c.id, _person.c.name).where(one_of(connection, _person.c.id, part))
             self.people.update((person_id, _Person(name)) for person_id, name in connection.execute(query))
             for person_id in part:
@@ -354,15 +344,15 @@ class _Preloaded(visits.Lookups):
             query = select(_post.c.person_id, _post.c.start_date, _post.c.end_date).where(one_of(connection, _post.c.person_id, part))
             for person_id, start_date, end_date in connection.execute(query):
                 self.posts_of[person_id].append(_Post(start_date, end_date))
-        for part in _chunks(targets - self.households.keys(), 500):
+        for part in chunks(targets - self.households.keys(), 500):
             query = select(_household.c.id, _household.c.village_code).where(one_of(connection, _household.c.id, part))
             self.households.update((household_id, _Household(village)) for household_id, village in connection.execute(query))
         # A household's unit is its village; other targets are units themselves.
         codes = {self.households[t].village_code if t in self.households else t for t in targets}
-        for part in _chunks(codes - self.units.keys(), 500):
+        for part in chunks(codes - self.units.keys(), 500):
             query = select(_unit.c.code, _unit.c.level, _unit.c.parent_code, _unit.c.path).where(one_of(connection, _unit.c.code, part))
             self.units.update((row.code, _Unit(*row)) for row in connection.execute(query))
-        for part in _chunks(ids, 500):
+        for part in chunks(ids, 500):
             self.taken.update(connection.execute(select(_visit.c.id).where(one_of(connection, _visit.c.id, part))).scalars())
 
     def person(self, person_id: str, *, field: str) -> Any:

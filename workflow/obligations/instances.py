@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, event, insert, select
 from sqlmodel import Session
 
+from workflow.chunking import chunks
 from workflow.db import one_of, update_rows
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import month_end, month_number
@@ -32,18 +33,11 @@ from workflow.visits.models import VisitMask
 PAIRED = "paired"  # a cadre's post and a household paired with the cadre
 LINKED = "linked"  # a city-direct unit's post and a village linked to the unit
 TARGET_LEVEL = {PAIRED: "household", LINKED: "village"}
-CHUNK = 900  # ids per IN list: well under every engine's limit on bound parameters
 _DEFERRED = "exit_tracker.obligations_deferred"
 
 _obligation = Obligation.__table__
 _post, _pairing, _link = Post.__table__, Pairing.__table__, UnitLink.__table__
 _household, _unit, _mask = Household.__table__, OrgUnit.__table__, VisitMask.__table__
-
-
-def chunks(items: Iterable[Any], size: int = CHUNK) -> Iterator[list[Any]]:
-    items = list(items)
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # ---- deriving rows ----------------------------------------------------------------
