@@ -79,24 +79,33 @@ def _plain_insert(engine, rows: list[list[str]]) -> float:
     with engine.begin() as connection:
         connection.exec_driver_sql("DROP TABLE IF EXISTS bench_plain_visit")
         connection.exec_driver_sql(create)
+    seconds = _bare_store(engine, [("bench_plain_visit", ["id", "visitor_id", "target_level", "target_id", "occurred_at"], rows)])
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE bench_plain_visit")
+    return seconds
+
+
+def _bare_store(engine, batches: list[tuple[str, list[str], list]]) -> float:
+    """Seconds to store each (table, columns, rows) in one transaction by the driver alone:
+    COPY on PostgreSQL, executemany on SQLite — the references' method."""
     raw = engine.raw_connection()
     try:
         cursor = raw.cursor()
         started = time.perf_counter()
-        if engine.dialect.name == "postgresql":
-            with cursor.copy("COPY bench_plain_visit (id, visitor_id, target_level, target_id, occurred_at) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
+        if engine.dialect.name != "postgresql":
             cursor.execute("BEGIN IMMEDIATE")
-            cursor.executemany("INSERT INTO bench_plain_visit VALUES (?, ?, ?, ?, ?)", rows)
+        for table, columns, rows in batches:
+            names = ", ".join(columns)
+            if engine.dialect.name == "postgresql":
+                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
         raw.commit()
-        seconds = time.perf_counter() - started
+        return time.perf_counter() - started
     finally:
         raw.close()
-    with engine.begin() as connection:
-        connection.exec_driver_sql("DROP TABLE bench_plain_visit")
-    return seconds
 
 
 def _floor_insert(engine, last_seq: int) -> float:
@@ -132,24 +141,7 @@ def _floor_insert(engine, last_seq: int) -> float:
     with engine.begin() as connection:
         metadata.drop_all(connection, tables=tables)
         metadata.create_all(connection, tables=tables)
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        started = time.perf_counter()
-        if engine.dialect.name != "postgresql":
-            cursor.execute("BEGIN IMMEDIATE")
-        for table, rows in zip(tables, stored, strict=True):
-            names = ", ".join(column.name for column in table.columns)
-            if engine.dialect.name == "postgresql":
-                with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(f"INSERT INTO {table.name} ({names}) VALUES ({', '.join('?' * len(table.columns))})", rows)
-        raw.commit()
-        seconds = time.perf_counter() - started
-    finally:
-        raw.close()
+    seconds = _bare_store(engine, [(table.name, [column.name for column in table.columns], rows) for table, rows in zip(tables, stored, strict=True)])
     with engine.begin() as connection:
         metadata.drop_all(connection, tables=tables)
     return seconds
