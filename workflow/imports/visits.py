@@ -27,6 +27,7 @@ from workflow.chunking import chunks
 from workflow.db import one_of, plan_each_statement
 from workflow.errors import DomainError
 from workflow.eventlog import Actor, append_many
+from workflow.obligations import tallies
 from workflow.org.models import Household, OrgUnit, Person
 from workflow.posts.models import DateSpan, Post
 from workflow.visits import batch as _batch  # noqa: F401  (registers the batch projector the import uses)
@@ -220,7 +221,8 @@ def import_visits(
     outcome = Outcome()
     plan_each_statement(session)
     lookups = _Preloaded(session)
-    with _collected_between_chunks() as chunk_done:
+    # Each chunk touches most units: their report tallies are counted once, after the last chunk.
+    with tallies.deferred(session.connection()), _collected_between_chunks() as chunk_done:
         for chunk in chunks(lines, CHUNK):
             _import_chunk(session, chunk, actor=actor, lookups=lookups, authorize=authorize, outcome=outcome)
             if progress is not None and chunk:

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import BigInteger, Integer, String, and_, case, cast, column, exists, func, literal, literal_column, not_, null, or_, select, values
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.elements import Label
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
@@ -162,7 +163,9 @@ def _met_months(window: Window, masks: _Masks) -> ColumnElement:
     """Months with a visit up to as_of, as bits from the window's first month; as_of's month up to its day."""
     as_of, year, low = window.as_of, window.as_of.year, month_number(window.first)
     month_mask, first_days, _ = masks.this_year
-    met = shl(month_mask, year * 12 - low)
+    # A window starting after January (a rule book in force from mid-year) shifts this year's
+    # mask right: PostgreSQL does not read a negative left shift as one, SQLite does.
+    met = shl(month_mask, year * 12 - low) if year * 12 >= low else shr(month_mask, low - year * 12)
     if masks.year_before is not None:
         met = met.bitwise_or(shr(masks.year_before[0], low - (year - 1) * 12))
     at = month_number(as_of) - low
@@ -370,8 +373,20 @@ def _last_visit(window: Window, days: VisitDays, counts: int):
     return None
 
 
-def rows(session: Session, selection: Selection, statuses: Iterable[str] | None = None) -> list[ObligationRow]:
-    """The report rows of the selection, only those with one of `statuses` when given, with names."""
+def _report_order(keys: list[ColumnElement], person_name: ColumnElement, dialect: str) -> list[ColumnElement]:
+    """The report's row order (`reports._sort`) in SQL: code point order, a missing value first."""
+
+    def text(column):
+        column = column.element if isinstance(column, Label) else column  # order by the expression, not its name
+        return column.collate("C") if dialect == "postgresql" else column  # SQLite compares bytes already
+
+    post_id, person_id, _, unit, township, county, _, target_id, _ = keys
+    return [text(county).nulls_first(), text(township).nulls_first(), text(unit), text(person_name).nulls_first(), text(person_id), text(target_id), text(post_id)]
+
+
+def rows(session: Session, selection: Selection, statuses: Iterable[str] | None = None, *, first: int | None = None) -> list[ObligationRow]:
+    """The report rows of the selection, only those with one of `statuses` when given, with names;
+    with `first`, only the first rows in the report's order (the target names then left to the caller)."""
     of = _rows_of(session, selection)
     if of is None:
         return []
@@ -383,16 +398,30 @@ def rows(session: Session, selection: Selection, statuses: Iterable[str] | None 
     else:
         named = OrgUnit.__table__.alias("named")
         named_key, name = named.c.code, named.c.name
-    # Joined after the filters: only the returned rows look their names up.
-    source = of.source.outerjoin(person, person.c.id == of.keys[1]).outerjoin(named, named_key == of.keys[7])
-    query = select(*of.keys, of.owed_bits, of.met_bits, of.counts, *_mask_columns(of.masks), person.c.name, name).select_from(source).where(*of.where)
+    filters = list(of.where)
     if statuses is not None:
-        query = query.where(_status_filter(selection, of, statuses))
+        filters.append(_status_filter(selection, of, statuses))
     if statuses is None or NOT_OWED in statuses:
         # Every other status owes the latest closed or the current period, so owes something.
-        query = query.where(of.owes_any)
+        filters.append(of.owes_any)
+    # Joined after the filters: only the returned rows look their names up. The person's name
+    # orders the rows; a page's few target names are looked up after it is cut.
+    source = of.source.outerjoin(person, person.c.id == of.keys[1])
+    if first is None:
+        source = source.outerjoin(named, named_key == of.keys[7])
+    else:
+        name = cast(null(), String)
+        order = _report_order(of.keys, person.c.name, session.get_bind().dialect.name)
+        if selection.rule.targets in (TargetSet.paired, TargetSet.linked):
+            # The page's rows picked by their keys first: bits and masks are then worked out for them alone.
+            page = select(_o.c.post_id, _o.c.source_id).select_from(source).where(*filters).order_by(*order).limit(first).subquery("page")
+            source = page.join(source, and_(_o.c.post_id == page.c.post_id, _o.c.source_id == page.c.source_id))
+            filters = []
+    query = select(*of.keys, of.owed_bits, of.met_bits, of.counts, *_mask_columns(of.masks), person.c.name, name).select_from(source).where(*filters)
+    if first is not None and filters:
+        query = query.order_by(*order).limit(first)
     window = selection.window
-    year, as_of, first, every_period = window.as_of.year, window.as_of, window.first, (1 << len(window.periods)) - 1
+    year, as_of, start, every_period = window.as_of.year, window.as_of, window.first, (1 << len(window.periods)) - 1
     result, unsure = [], []
     for post_id, person_id, role, unit, township, county, target_level, target_id, source_id, owed, met, counts, m0, f0, l0, m1, f1, l1, person_name, target_name in session.execute(query):
         masks = {}
@@ -404,7 +433,7 @@ def rows(session: Session, selection: Selection, statuses: Iterable[str] | None 
             if not masks:
                 last_visit = None
             elif counts == every_period:  # the target counted throughout: one look back from as_of
-                last_visit = MaskDays(masks).last_in(first, as_of)
+                last_visit = MaskDays(masks).last_in(start, as_of)
             else:
                 last_visit = _last_visit(window, MaskDays(masks), counts)
         except Undecidable:
@@ -438,7 +467,9 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
         return []
     current = len(selection.window.periods) - 1
     overdue, open_status = _overdue_and_open_status(selection, of)
-    statuses = (OVERDUE, MET, open_status)
+    # With the current period closed it is also the latest closed one: owed and unmet, a row is
+    # overdue, so none is left open (its count, always 0, is reported as due).
+    statuses = (OVERDUE, MET, DUE if open_status == MISSED else open_status)
     # In the order `evaluate.judged` decides: overdue first, then the current period.
     whens = [(overdue, n(1))] if overdue is not None else []
     whens += [(not_(of.owed(current)), n(0)), (of.met(current), n(1 << _FIELD))]

@@ -23,6 +23,7 @@ from sqlmodel import Session
 
 from workflow.chunking import chunks
 from workflow.db import one_of, update_rows
+from workflow.obligations import tallies
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import month_end, month_number
 from workflow.org.models import Household, OrgUnit
@@ -179,14 +180,16 @@ def with_masks(connection: Connection, rows: list[dict[str, Any]]) -> list[dict[
 
 
 def replace(connection: Connection, *, post_ids=(), pairing_ids=(), link_ids=()) -> None:
-    """Derive again the rows of these posts, pairings and links."""
-    for part in chunks(post_ids):
-        connection.execute(delete(_obligation).where(_obligation.c.post_id.in_(part)))
-    for part in chunks(set(pairing_ids) | set(link_ids)):
-        connection.execute(delete(_obligation).where(_obligation.c.source_id.in_(part)))
+    """Derive again the rows of these posts, pairings and links (and the tallies of their units)."""
+    units = set()
+    for column, ids in ((_obligation.c.post_id, post_ids), (_obligation.c.source_id, set(pairing_ids) | set(link_ids))):
+        for part in chunks(ids):
+            units.update(connection.execute(select(_obligation.c.unit_code).where(column.in_(part)).distinct()).scalars())
+            connection.execute(delete(_obligation).where(column.in_(part)))
     rows = derive(connection, post_ids=post_ids, pairing_ids=pairing_ids, link_ids=link_ids)
     if rows:
         connection.execute(insert(_obligation), with_masks(connection, rows))
+    tallies.touched(connection, units | {row["unit_code"] for row in rows})
 
 
 def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]]) -> None:
@@ -194,11 +197,13 @@ def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]])
     keys = {key for key in keys if key[1] in TARGET_LEVEL.values()}
     if not keys:
         return
-    present = set()
+    present: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # key: the units of its rows
     for part in chunks({person for person, _, _ in keys}):
-        query = select(_obligation.c.person_id, _obligation.c.target_level, _obligation.c.target_id).where(one_of(connection, _obligation.c.person_id, part))
-        present.update(tuple(row) for row in connection.execute(query))
-    keys &= present
+        o = _obligation.c
+        query = select(o.person_id, o.target_level, o.target_id, o.unit_code).where(one_of(connection, o.person_id, part))
+        for person, level, target, unit in connection.execute(query):
+            present[(person, level, target)].add(unit)
+    keys &= present.keys()
     if not keys:
         return
     masks = masks_of(connection, keys)
@@ -208,6 +213,7 @@ def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]])
         values = rolling_masks(masks.get(key, {}))
         rows.append((*(values[column] for column in columns), *key))
     update_rows(connection, _obligation, keys=("person_id", "target_level", "target_id"), values=columns, rows=rows)
+    tallies.touched(connection, {unit for key in keys for unit in present[key]})
 
 
 def rebuild(connection: Connection) -> int:
@@ -216,6 +222,7 @@ def rebuild(connection: Connection) -> int:
     rows = with_masks(connection, derive(connection))
     for part in chunks(rows, 5000):
         connection.execute(insert(_obligation), part)
+    tallies.rebuild(connection)
     return len(rows)
 
 

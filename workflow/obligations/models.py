@@ -51,3 +51,44 @@ class Obligation(SQLModel, table=True):
     prev_month_mask: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     prev_first_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     prev_last_days: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+
+
+class ObligationTally(SQLModel, table=True):
+    """Counts of relationship obligation rows per post unit, role and month, for report totals.
+
+    Per (kind, role, post unit, month number) over the `Obligation` rows owing at least one
+    whole month: how many begin owing in the month (`starting`: first_month), how many owe
+    it last (`ending`: last_month), and how many owe the month and had a visit in it
+    (`visited`), of which how many owe it last (`visited_ending`). Months owed, met and
+    missed for any span of months follow by sums (`tallies`). Kept by `tallies` whenever a
+    unit's obligation rows or their visit masks change; a pure function of those tables.
+    """
+
+    __tablename__ = "obligation_tally"
+    __table_args__ = (Index("ix_obligation_tally_scope", "kind", "unit_path", "month"),)
+
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    role: str = Field(sa_column=Column(String(64), primary_key=True))
+    unit_code: str = Field(sa_column=Column(String(32), primary_key=True))
+    month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    unit_path: str = Field(sa_column=Column(String(512), nullable=False))
+    starting: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    ending: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    visited: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    visited_ending: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
+class ObligationDayTally(SQLModel, table=True):
+    """Of the rows owing a month and not overdue from the month before, how many first visited
+    on each day of it: a report as of day d of its current month counts those met by then."""
+
+    __tablename__ = "obligation_day_tally"
+    __table_args__ = (Index("ix_obligation_day_tally_scope", "kind", "month", "unit_path"),)
+
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    role: str = Field(sa_column=Column(String(64), primary_key=True))
+    unit_code: str = Field(sa_column=Column(String(32), primary_key=True))
+    month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    day: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    unit_path: str = Field(sa_column=Column(String(512), nullable=False))
+    met: int = Field(sa_column=Column(Integer, nullable=False))

@@ -22,7 +22,7 @@ from sqlmodel import Session
 from rules.schema import VisitRule
 from workflow import clock, rulebook
 from workflow.errors import DomainError
-from workflow.obligations import fast, general
+from workflow.obligations import fast, general, tallies
 from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow
 from workflow.obligations.instances import chunks, places
 from workflow.obligations.periods import window
@@ -184,13 +184,15 @@ def _counts(rows: Iterable[ObligationRow]) -> dict[tuple[str | None, str | None]
     return groups
 
 
-def _rule_part(session: Session, selection: Selection, known_at, statuses):
-    """(rows kept by `statuses`, counts per (township, county)) of one rule."""
+def _rule_part(session: Session, selection: Selection, known_at, statuses, first):
+    """(rows kept by `statuses`, at least the `first` of them in report order when given; counts
+    per (township, county)) of one rule."""
     if known_at is None and fast.applies(selection):
-        rows = fast.rows(session, selection, statuses)
-        if statuses is None:
+        if statuses is None and first is None:  # every row is built: count them
+            rows = fast.rows(session, selection)
             return rows, _counts(rows)
-        found = fast.totals(session, selection)
+        rows = fast.rows(session, selection, statuses, first=first)
+        found = (tallies if tallies.applies(selection) else fast).totals(session, selection)
         where = places(session.connection(), {unit for unit, _, _ in found})
         counts: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
         for unit, by_status, missed in found:
@@ -212,12 +214,14 @@ def overdue_report(
     roles: Iterable[str] | None = None,
     statuses: Iterable[str] | None = None,
     person_id: str | None = None,
+    first: int | None = None,
 ) -> OverdueReport:
     """Every obligation instance of the posts in `unit_code`'s subtree as of `as_of`, with totals.
 
     `rules` (ids such as "V7") and `roles` (role codes) narrow what is evaluated and totalled;
     `statuses` (overdue, due, pending, met, not_owed) narrows the rows only; `person_id` keeps
-    one official's posts. Rows are ordered by county, township, unit, rule, official, target.
+    one official's posts. Rows are ordered by county, township, unit, rule, official, target;
+    `first` keeps only the first rows of that order (a page), the totals still count them all.
     """
     scope = get_unit(session, unit_code, field="unit_code")
     as_of, known_at, statuses = _as_of(as_of), _known_at(known_at), _statuses(statuses)
@@ -226,12 +230,12 @@ def overdue_report(
     groups: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
     for rule, rule_roles in chosen:
         selection = Selection(window=window(as_of, rule), scope=scope, roles=rule_roles, person_id=person_id)
-        part_rows, part_counts = _rule_part(session, selection, known_at, statuses)
+        part_rows, part_counts = _rule_part(session, selection, known_at, statuses, first)
         rows += part_rows
         for key, counts in part_counts.items():
             groups[key].add(counts)
-    rows = _named(session, rows)
-    _sort(rows)
+    _sort(_named(session, rows, targets=False))  # the order reads the officials' names
+    rows = _named(session, rows[:first])
     townships, counties, total = _totals(session, groups)
     return OverdueReport(
         unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id,
@@ -275,17 +279,19 @@ def _unit_names(session: Session, codes: set[str]) -> dict[str, str]:
     return names
 
 
-def _named(session: Session, rows: list[ObligationRow]) -> list[ObligationRow]:
-    """The rows, with the names of their officials and targets filled in where still missing."""
-    unnamed = [row for row in rows if row.person_name is None]
-    people, households = {}, {}
-    for part in chunks({row.person_id for row in unnamed}):
+def _named(session: Session, rows: list[ObligationRow], *, targets: bool = True) -> list[ObligationRow]:
+    """The rows, with the names of their officials (and targets) filled in where still missing."""
+    people, households, units = {}, {}, {}
+    for part in chunks({row.person_id for row in rows if row.person_name is None}):
         people.update(session.execute(select(Person.id, Person.name).where(Person.id.in_(part))).all())
+    unnamed = [row for row in rows if row.target_name is None and row.target_id is not None] if targets else []
     for part in chunks({row.target_id for row in unnamed if row.target_level == "household"}):
         households.update(session.execute(select(Household.id, Household.head_name).where(Household.id.in_(part))).all())
     units = _unit_names(session, {row.target_id for row in unnamed if row.target_level in ("village", "township")})
+    for row in rows:
+        if row.person_name is None:
+            row.person_name = people.get(row.person_id)
     for row in unnamed:
-        row.person_name = people.get(row.person_id)
         row.target_name = (households if row.target_level == "household" else units).get(row.target_id)
     return rows
 

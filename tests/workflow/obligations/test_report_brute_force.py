@@ -16,7 +16,10 @@ import pytest
 from freezegun import freeze_time
 
 from tests.factories import ADMIN, beijing_time, build_tree, household
-from workflow.obligations import fast, reports
+from sqlalchemy import select
+
+from workflow.obligations import fast, reports, tallies
+from workflow.obligations.models import ObligationDayTally, ObligationTally
 from workflow.org import service as org
 from workflow.posts import service as posts
 from workflow.visits import service as visits
@@ -135,6 +138,11 @@ def _build(session) -> World:
                 visit_id = visits.record_visit(session, actor=ADMIN, visitor_id=person, target_level=level, target_id=target, occurred_at=at).id
                 world.visits.append({"id": visit_id, "person": person, "target": target, "day": day})
         day += dt.timedelta(days=1)
+    # Visits in the last month a pairing owes: the month after, those rows are no longer owed.
+    for person, name, day in [(cadre1, "H2", D(2018, 5, 10)), (cadre2, "H4", D(2018, 9, 20))]:
+        at = beijing_time(day.year, day.month, day.day, 10)
+        visit_id = visits.record_visit(session, actor=ADMIN, visitor_id=person, target_level="household", target_id=hh[name], occurred_at=at).id
+        world.visits.append({"id": visit_id, "person": person, "target": hh[name], "day": day})
     for record in rng.sample(world.visits, 6):
         visits.void_visit(session, actor=ADMIN, visit_id=record["id"], reason="核查不实")
         world.visits.remove(record)
@@ -350,3 +358,44 @@ class _real_time:
     def __exit__(self, *exc):
         return False
 
+
+
+def _every_day_at_the_edges() -> list[dt.date]:
+    """Each day of the months around the world's events, January and December included."""
+    days, day = [], D(2017, 12, 1)
+    while day <= D(2019, 1, 5):
+        if day.month in (12, 1, 2, 3, 6, 7, 10) or day.day in (1, 2, 15) or day == dt.date(day.year, day.month, calendar.monthrange(day.year, day.month)[1]):
+            days.append(day)
+        day += dt.timedelta(days=1)
+    return days
+
+
+@freeze_time("2019-01-06T04:00:00Z")
+def test_the_kept_tallies_give_the_totals_the_rows_give_on_every_day(session, world):
+    """A page's totals come from `tallies` (for V7); those of the whole report, from its rows."""
+    for as_of in _every_day_at_the_edges():
+        from_rows = reports.overdue_report(session, unit_code=world.city, as_of=as_of, rules=["V7"])
+        for statuses in (None, ["overdue"]):
+            page = reports.overdue_report(session, unit_code=world.city, as_of=as_of, rules=["V7"], statuses=statuses, first=2)
+            assert (page.total, page.townships, page.counties) == (from_rows.total, from_rows.townships, from_rows.counties), as_of
+        assert from_rows.total.instances > 0
+
+
+@pytest.mark.parametrize("statuses", [None, ["overdue"], ["due", "met"]])
+def test_a_page_holds_the_first_rows_of_the_whole_report_in_its_order(session, world, statuses):
+    for as_of in AS_OF:
+        whole = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses)
+        for first in (1, 3, 7, len(whole.rows) + 1):
+            page = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, first=first)
+            assert page.rows == whole.rows[:first], (as_of, first)
+            assert (page.total, page.townships, page.counties) == (whole.total, whole.townships, whole.counties)
+
+
+def test_the_tallies_kept_through_every_change_equal_tallies_counted_afresh(session, world):
+    def stored():
+        connection = session.connection()
+        return {table: sorted(tuple(row) for row in connection.execute(select(table))) for table in (ObligationTally.__table__, ObligationDayTally.__table__)}
+
+    kept = stored()
+    tallies.rebuild(session.connection())
+    assert stored() == kept and all(kept.values())
