@@ -3,17 +3,21 @@
 For each engine, in one run, on the Huaihua-scale data set (generated first if the database
 is empty), as of 15 December of the data's year:
 
-  product     workflow.obligations.reports.overdue_report for the city, rule V7, overdue rows
-              (with names, missed months, last visit, days overdue) and the totals per
-              township and county (instances by status, missed months)
-  projection  the same answer from hand-written SQL over the product's own `obligation` table:
-              the overdue rows with names and masks, and per township the instances by
-              status and the missed months
-  raw         the same answer aggregated from the raw `visit` table (one GROUP BY over the
-              year's visits, joined to pairings and posts; statuses derived from its rows)
+  product     workflow.obligations.reports.overdue_report for the city, rule V7, overdue rows,
+              as GET /api/v1/reports/overdue-visits serves its largest page: the first 500
+              rows (with names, missed months, last visit, days overdue) and one more (is
+              there a next page?), and the totals per township and county (instances by
+              status, missed months) over every row
+  projection  the same answer from hand-written SQL over the product's own projections: the
+              first rows in the report's order from `obligation`, with names; the totals
+              from `obligation_tally` and `obligation_day_tally`
+  raw         the answer aggregated from the raw `visit` table (one GROUP BY over the year's
+              visits, joined to pairings and posts; statuses derived from its rows); it
+              yields every overdue row, and holds the page's
 
-The three answers are checked to be equal before any figure is printed. Each figure is the
-median of --repeat runs after one warm-up run.
+Then the same for every overdue row at once (what a CSV or Excel file holds), beside
+hand-written SQL over `obligation` alone. The answers are checked to agree before any
+figure is printed. Each figure is the median of --repeat runs after one warm-up run.
 
     python -m bench.visit_reports --sqlite /tmp/huaihua.db --pg postgresql://postgres@127.0.0.1:5432/huaihua
 """
@@ -57,8 +61,11 @@ def product(engine: Engine, unit: str, as_of: dt.date, **options):
         return reports.overdue_report(session, unit_code=unit, as_of=as_of, **options)
 
 
-def _product_answer(report) -> tuple[set, dict]:
-    rows = {(row.post_id, row.target_id) for row in report.rows}
+PAGE = 500  # the API's largest page
+
+
+def _product_answer(report, ordered: bool = False) -> tuple[set | list, dict]:
+    rows = [(row.post_id, row.target_id) for row in report.rows] if ordered else {(row.post_id, row.target_id) for row in report.rows}
     totals = {t.unit_code: (t.counts.instances, t.counts.overdue, t.counts.due, t.counts.met, t.counts.missed_periods) for t in report.townships}
     return rows, totals
 
@@ -110,6 +117,57 @@ WHERE IN_SCOPE
   AND (CASE WHEN first_month > {low} THEN first_month ELSE {low} END) <= (CASE WHEN last_month IS NULL OR last_month > {high} THEN {high} ELSE last_month END)
 GROUP BY township_code, status
 """
+
+
+# The first rows of the report's order (code point order; a missing code or name first), names joined after the cut.
+PAGE_ROWS = """
+SELECT page.*, household.head_name
+FROM (SELECT o.post_id, o.person_id, person.name, o.target_id, o.township_code, o.county_code, o.unit_code,
+             o.month_mask, o.first_days, o.last_days, o.prev_month_mask, o.prev_first_days, o.prev_last_days
+      FROM obligation o LEFT JOIN person ON person.id = o.person_id
+      WHERE IN_SCOPE AND OWES_LATEST AND (MONTHS & {latest}) = 0
+      ORDER BY o.county_code{C} NULLS FIRST, o.township_code{C} NULLS FIRST, o.unit_code{C}, person.name{C} NULLS FIRST, o.person_id{C}, o.target_id{C}, o.post_id{C}
+      LIMIT {page_size}) page
+LEFT JOIN household ON household.id = page.target_id
+"""
+
+# Per unit from the tallies: owed(m) = rows started by m less rows ended before m; the sum of
+# owed(m) over the closed months weighs each start and end by the closed months it covers.
+TALLY_TOTALS = """
+SELECT unit_code,
+       SUM(starting) - SUM(CASE WHEN month < {low} THEN ending ELSE 0 END) AS instances,
+       SUM(CASE WHEN month <= {latest_month} THEN starting ELSE 0 END) - SUM(CASE WHEN month < {latest_month} THEN ending ELSE 0 END)
+         - SUM(CASE WHEN month = {latest_month} THEN visited ELSE 0 END) AS overdue,
+       SUM(starting) - SUM(CASE WHEN month <= {latest_month} THEN ending ELSE 0 END)
+         - (SUM(CASE WHEN month <= {latest_month} THEN starting ELSE 0 END) - SUM(CASE WHEN month <= {latest_month} THEN ending ELSE 0 END)
+            - SUM(CASE WHEN month = {latest_month} THEN visited - visited_ending ELSE 0 END)) AS owed_now_not_overdue,
+       SUM(starting * {MAX}(0, {latest_month} - {MAX}(month, {low}) + 1)) - SUM(ending * {MAX}(0, {latest_month} - {MAX}(month + 1, {low}) + 1))
+         - SUM(CASE WHEN month >= {low} AND month <= {latest_month} THEN visited ELSE 0 END) AS missed
+FROM obligation_tally
+WHERE kind = 'paired' AND role = 'township_cadre' AND unit_path >= '{lower}' AND unit_path < '{upper}' AND month <= {current_month}
+GROUP BY unit_code
+"""
+TALLY_MET = """
+SELECT unit_code, SUM(met) FROM obligation_day_tally
+WHERE kind = 'paired' AND month = {current_month} AND day BETWEEN 1 AND {day} AND role = 'township_cadre'
+  AND unit_path >= '{lower}' AND unit_path < '{upper}'
+GROUP BY unit_code
+"""
+
+
+def page_sql(engine: Engine, constants: dict, first: int):
+    """The first rows of the overdue report and the totals per township, by hand, from the projections."""
+    dialect = engine.dialect.name
+    collate = ' COLLATE "C"' if dialect == "postgresql" else ""
+    with read_only(engine).connect() as connection:
+        rows = [(row.post_id, row.target_id) for row in connection.execute(text(_sql(PAGE_ROWS.replace("{C}", collate), constants | {"page_size": first}, dialect)))]
+        met = dict(connection.execute(text(_sql(TALLY_MET, constants, dialect))).all())
+        totals = {}
+        for unit, instances, overdue, owed_now_not_overdue, missed in connection.execute(text(_sql(TALLY_TOTALS, constants, dialect))):
+            if instances:
+                met_now = met.get(unit, 0)
+                totals[unit] = (instances, overdue, owed_now_not_overdue - met_now, met_now, missed)
+    return rows, totals
 
 
 # The closed months a row owed (whole months inside its span, from January to last month) and missed.
@@ -219,18 +277,30 @@ def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: f
     constants = _constants(as_of, city_path)
     figures = []
 
-    seconds, report = _timed(lambda: product(engine, CITY, as_of, rules=["V7"], statuses=["overdue"]), repeat)
-    answer = _product_answer(report)
-    figures.append(("product: city-wide V7 overdue report", seconds, f"{len(report.rows):,} overdue rows of {report.total.instances:,}"))
-    seconds_sql, by_sql = _timed(lambda: projection_sql(engine, constants), repeat)
-    figures.append(("(a) hand-written SQL over the projection", seconds_sql, f"product ÷ (a) = {seconds / seconds_sql:.2f}"))
+    seconds, report = _timed(lambda: product(engine, CITY, as_of, rules=["V7"], statuses=["overdue"], first=PAGE + 1), repeat)
+    answer = _product_answer(report, ordered=True)
+    figures.append((f"product: city-wide V7 overdue report, {PAGE}-row page", seconds, f"{len(report.rows):,} rows built; totals: {report.total.overdue:,} overdue of {report.total.instances:,}"))
+    seconds_sql, by_sql = _timed(lambda: page_sql(engine, constants, PAGE + 1), repeat)
+    figures.append(("(a) hand-written SQL over the projections", seconds_sql, f"product ÷ (a) = {seconds / seconds_sql:.2f}"))
     seconds_raw, by_raw = _timed(lambda: raw_sql(engine, constants, as_of), 1)
     figures.append(("(b) raw aggregation over the visits table", seconds_raw, f"(b) ÷ product = {seconds_raw / seconds:.1f}"))
-    for label, other in (("projection SQL", by_sql), ("raw aggregation", by_raw)):
-        if other != answer:
-            missing, extra = answer[0] - other[0], other[0] - answer[0]
-            raise SystemExit(f"[{name}] the {label} disagrees with the product: {len(missing)} rows missing, {len(extra)} extra, totals equal: {other[1] == answer[1]}")
+    if by_sql != answer:
+        raise SystemExit(f"[{name}] the page's hand-written SQL disagrees with the product: rows equal: {by_sql[0] == answer[0]}, totals equal: {by_sql[1] == answer[1]}")
+    if not set(answer[0]) <= by_raw[0] or by_raw[1] != answer[1]:
+        raise SystemExit(f"[{name}] the raw aggregation disagrees with the product: page rows held: {set(answer[0]) <= by_raw[0]}, totals equal: {by_raw[1] == answer[1]}")
 
+    seconds_every, every_overdue = _timed(lambda: product(engine, CITY, as_of, rules=["V7"], statuses=["overdue"]), repeat)
+    figures.append(("product: every overdue row (as a file holds them)", seconds_every, f"{len(every_overdue.rows):,} rows"))
+    seconds_every_sql, by_every_sql = _timed(lambda: projection_sql(engine, constants), repeat)
+    figures.append(("(a') hand-written SQL over `obligation`", seconds_every_sql, f"product ÷ (a') = {seconds_every / seconds_every_sql:.2f}; (b) ÷ product = {seconds_raw / seconds_every:.1f}"))
+    every_answer = _product_answer(every_overdue)
+    for label, other in (("projection SQL", by_every_sql), ("raw aggregation", by_raw)):
+        if other != every_answer:
+            missing, extra = every_answer[0] - other[0], other[0] - every_answer[0]
+            raise SystemExit(f"[{name}] the {label} disagrees with the product: {len(missing)} rows missing, {len(extra)} extra, totals equal: {other[1] == every_answer[1]}")
+
+    seconds_page, town_page = _timed(lambda: product(engine, township, as_of, first=101), repeat)
+    figures.append((f"product: township {township}, every rule, 100-row page", seconds_page, f"{len(town_page.rows):,} rows built; {town_page.total.instances:,} instances in the totals"))
     seconds_town, town = _timed(lambda: product(engine, township, as_of), repeat)
     figures.append((f"product: township {township}, every rule and row", seconds_town, f"{len(town.rows):,} rows"))
     seconds_town7, town7 = _timed(lambda: product(engine, township, as_of, rules=["V7"]), repeat)
