@@ -15,7 +15,7 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession
 from api.errors import language
 from api.exports import CSV_TYPE, XLSX_TYPE, Column, tabular
-from api.pagination import Cursor, Limit, offset_page
+from api.pagination import Cursor, Limit, decode, offset_page
 from workflow import clock, rulebook
 from workflow.accounts import scope
 from workflow.accounts.access import Caller
@@ -41,6 +41,12 @@ class ReportRequest:
     language: str
     cursor: str | None
     limit: int
+
+    @property
+    def rows_shown(self) -> int | None:
+        """How many rows from the top of the report the response needs: a JSON page's, and one
+        more to tell whether another page follows (as `offset_page` does); a file's, all (None)."""
+        return (decode(self.cursor, "o") or 0) + self.limit + 1 if self.format == "json" else None
 
     @property
     def as_of_moment(self) -> dt.datetime:

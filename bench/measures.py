@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from bench import visit_reports
 from bench.dataset import CITY
-from workflow.db import make_engine, read_only, transaction
+from workflow.db import make_engine, read_only, store_rows, transaction
 from workflow.eventlog import Actor
 
 ACTOR = Actor(account="bench")
@@ -95,13 +95,7 @@ def _bare_store(engine, batches: list[tuple[str, list[str], list]]) -> float:
         if engine.dialect.name != "postgresql":
             cursor.execute("BEGIN IMMEDIATE")
         for table, columns, rows in batches:
-            names = ", ".join(columns)
-            if engine.dialect.name == "postgresql":
-                with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
+            store_rows(cursor, engine.dialect.name, table, columns, rows)
         raw.commit()
         return time.perf_counter() - started
     finally:
@@ -237,12 +231,12 @@ def replay(url: str, **_) -> list[tuple]:
     from sqlmodel import Session
 
     from workflow.audit.scratch import replay_log, scratch_engine
-    from workflow.eventlog.replay import log_batches
+    from workflow.eventlog.replay import log_rows
 
     engine = make_engine(url)
     with transaction(read_only(engine)) as session:
         started = time.perf_counter()
-        count = sum(len(batch) for batch in log_batches(session))
+        count = sum(len(batch) for batch in log_rows(session))
         read = time.perf_counter() - started
     with transaction(read_only(engine)) as session, scratch_engine() as scratch, Session(scratch) as target:
         started = time.perf_counter()
@@ -251,13 +245,13 @@ def replay(url: str, **_) -> list[tuple]:
         seconds = time.perf_counter() - started
     engine.dispose()
     assert replayed == count
-    return [("whole-database replay into scratch SQLite", count / seconds, "reading the log (log_batches)", count / read, "events/s", f"{count:,} events; replay {seconds:.1f} s, read {read:.1f} s")]
+    return [("whole-database replay into scratch SQLite", count / seconds, "reading the log (log_rows)", count / read, "events/s", f"{count:,} events; replay {seconds:.1f} s, read {read:.1f} s")]
 
 
 def verify(url: str, **_) -> list[tuple]:
     """verify_chain in events/s, beside SHA-256 over the same canonical bytes in a bare loop."""
     from workflow.eventlog.log import canonical_json, format_moment
-    from workflow.eventlog.replay import log_batches
+    from workflow.eventlog.replay import log_rows
     from workflow.eventlog.verify import verify_chain
 
     engine = make_engine(url)
@@ -267,7 +261,7 @@ def verify(url: str, **_) -> list[tuple]:
         seconds = time.perf_counter() - started
         assert report.intact, report.first_break
         bare = 0.0
-        for batch in log_batches(session):  # a batch at a time, so the reference holds no more than the product
+        for batch in log_rows(session):  # a batch at a time, so the reference holds no more than the product
             blobs = []
             for e in batch:
                 body = {"seq": e.seq, "type": e.type, "entity_type": e.entity_type, "entity_id": e.entity_id, "payload": e.payload, "account": e.account,

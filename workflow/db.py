@@ -122,19 +122,24 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Sequence[An
     if not rows:
         return
     columns = list(table.columns)
-    values = driver_values(connection, columns, rows)
     quote = connection.dialect.identifier_preparer.quote
-    names = ", ".join(quote(column.name) for column in columns)
     cursor = connection.connection.cursor()
     try:
-        if connection.dialect.name == "postgresql":
-            with cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-                for row in values:
-                    copy.write_row(row)
-        else:
-            cursor.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(columns))})", values)
+        store_rows(cursor, connection.dialect.name, quote(table.name), [quote(column.name) for column in columns], driver_values(connection, columns, rows))
     finally:
         cursor.close()
+
+
+def store_rows(cursor: Any, dialect: str, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Hand `rows` to the driver as they are, into `columns` of `table` (names as SQL writes
+    them): COPY on PostgreSQL, one executemany on SQLite."""
+    names = ", ".join(columns)
+    if dialect == "postgresql":
+        with cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})", rows)
 
 
 def update_rows(connection: Connection, table: Table, *, keys: Sequence[str], values: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

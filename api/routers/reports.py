@@ -14,7 +14,6 @@ from fastapi import Query
 from pydantic import Field
 
 from api.asof import at_moment
-from api.pagination import decode
 from api.reports import Report, ReportPage, file_or, respond
 from api.routing import resource_router
 from api.views.reports import (
@@ -68,9 +67,9 @@ def overdue_visits(
     person: Annotated[str | None, Query(max_length=64, description="One official's obligations.")] = None,
 ):
     """One row per obligation instance (post, official, rule, target): last visit, missed periods, current status, days overdue."""
-    # A JSON page builds its own rows and one more (is there a next page?); a file, every row.
-    first = (decode(report.cursor, "o") or 0) + report.limit + 1 if report.format == "json" else None
-    found = overdue_report(report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role, statuses=status, person_id=person, first=first)
+    found = overdue_report(
+        report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role, statuses=status, person_id=person, first=report.rows_shown
+    )
     page = respond(report, found.rows, view=obligation_view, columns=OVERDUE_COLUMNS, name="overdue-visits")
     if not isinstance(page, ReportPage):
         return page

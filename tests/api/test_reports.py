@@ -72,6 +72,22 @@ def test_reports_page_with_a_cursor_and_carry_totals(client, engine):
     assert [s["person_name"] for s in scorecard["items"]] == ["舒春生"]
 
 
+def test_the_overdue_reports_pages_put_together_are_the_whole_report_in_order(client, engine):
+    tree, cadre, headers = _setup(engine)
+    params = {"unit": tree.county, "as_of": "2017-09-30"}
+    whole = client.get("/api/v1/reports/overdue-visits", headers=headers, params={**params, "limit": 500}).json()
+    assert whole["next_cursor"] is None and len(whole["items"]) >= 3
+    pages, cursor = [], None
+    while True:
+        page = client.get("/api/v1/reports/overdue-visits", headers=headers, params={**params, "limit": 2, **({"cursor": cursor} if cursor else {})}).json()
+        pages += page["items"]
+        assert page["total"] == whole["total"] and page["townships"] == whole["townships"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert pages == whole["items"]
+
+
 def test_as_known_at_ignores_what_was_recorded_later(client, engine):
     tree, cadre, headers = _setup(engine)
     before = clock.now().isoformat()

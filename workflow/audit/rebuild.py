@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from workflow.errors import DomainError
 from workflow.eventlog.models import Event
-from workflow.eventlog.replay import log_batches, replay_into
+from workflow.db import insert_rows
+from workflow.eventlog.replay import log_rows, replay_into
 from workflow.migrate import upgrade
-
-_EVENT_COLUMNS = [column.name for column in Event.__table__.columns]
 
 
 def replay_database(
@@ -35,8 +34,8 @@ def replay_database(
             raise DomainError("target_not_empty", "the target database already holds events; replay into an empty one", "目标数据库已有事件记录,请使用空数据库")
 
         def copy_then_yield():
-            for events in log_batches(source, until_seq=until_seq, until_recorded=until_recorded):
-                session.execute(insert(Event), [{name: getattr(e, name) for name in _EVENT_COLUMNS} for e in events])
+            for events in log_rows(source, until_seq=until_seq, until_recorded=until_recorded):
+                insert_rows(session.connection(), Event.__table__, events)  # rows in the table's column order
                 yield events
 
         count = replay_into(session, copy_then_yield(), progress=progress)

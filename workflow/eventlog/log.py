@@ -129,7 +129,7 @@ def _canonical_event_dict(seq, type, entity_type, entity_id, payload, account, o
 
 def chain_hash(event: Event) -> str:
     """SHA-256 of the event's canonical serialization, which includes the previous hash."""
-    text = canonical_event(
+    return columns_hash(
         event.seq,
         event.type,
         event.entity_type,
@@ -141,7 +141,11 @@ def chain_hash(event: Event) -> str:
         event.recorded_at,
         event.prev_hash,
     )
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def columns_hash(*columns: Any) -> str:
+    """`chain_hash` of an event given as its hashed columns, in `canonical_event`'s order."""
+    return hashlib.sha256(canonical_event(*columns).encode("utf-8")).hexdigest()
 
 
 def head(session: Session) -> tuple[int, str]:
@@ -245,6 +249,7 @@ class _Appended:
 
 
 _values = operator.attrgetter(*_COLUMNS)  # an event's column values, in the table's order
+BATCH = 10_000  # events appended per round trip by append_many
 
 
 def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -> int:
@@ -285,5 +290,3 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
         count += len(appended)
     return count
 
-
-BATCH = 10_000

@@ -35,33 +35,6 @@ def clear_projections(session: Session) -> None:
         session.execute(delete(table))
 
 
-def log_batches(
-    session: Session,
-    *,
-    after_seq: int = 0,
-    until_seq: int | None = None,
-    until_recorded: dt.datetime | None = None,
-    batch: int = 5000,
-) -> Iterator[list[Event]]:
-    """The events after `after_seq`, up to `until_seq` / recorded by `until_recorded`, in seq order, in batches."""
-    last = after_seq
-    while True:
-        query = select(Event).where(Event.seq > last).order_by(Event.seq).limit(batch)
-        if until_seq is not None:
-            query = query.where(Event.seq <= until_seq)
-        if until_recorded is not None:
-            query = query.where(Event.recorded_at <= until_recorded)
-        events = list(session.execute(query).scalars())
-        if not events:
-            return
-        yield events
-        last = events[-1].seq
-        # The consumer is done with this batch: let go of it so a long log streams in bounded memory.
-        for event in events:
-            if event in session:
-                session.expunge(event)
-
-
 def log_rows(
     session: Session,
     *,
@@ -70,10 +43,11 @@ def log_rows(
     until_recorded: dt.datetime | None = None,
     batch: int = 20000,
 ) -> Iterator[Sequence[Row]]:
-    """What `log_batches` yields, as rows of the event table's columns instead of ORM objects.
+    """The events after `after_seq`, up to `until_seq` / recorded by `until_recorded`, in seq order, in batches.
 
-    A row reads like an event (`row.seq`, `row.payload`) and unpacks in the table's column
-    order; reading a long log this way costs a fraction of loading `Event` objects.
+    Plain rows of the event table: a row reads like an event (`row.seq`, `row.payload`) and
+    unpacks in the table's column order; reading a long log this way costs a fraction of
+    loading `Event` objects, and holds no more than one batch.
     """
     table = Event.__table__
     last = after_seq
@@ -154,7 +128,7 @@ def rebuild_projections(session: Session, *, until_seq: int | None = None, progr
     clear_projections(session)
     session.flush()
     session.expunge_all()
-    return replay_into(session, log_batches(session, until_seq=until_seq), progress=progress)
+    return replay_into(session, log_rows(session, until_seq=until_seq), progress=progress)
 
 
 def snapshot(session: Session) -> dict[str, list[tuple]]:

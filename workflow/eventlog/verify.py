@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 
 from sqlmodel import Session
 
-from workflow.eventlog.log import canonical_event
+from workflow.eventlog.log import columns_hash
 from workflow.eventlog.models import GENESIS_HASH, Event
 from workflow.eventlog.replay import log_rows
 
-# verify_chain unpacks rows in this order: the hashed columns as `canonical_event` takes them, then the hash.
+# verify_chain unpacks rows in this order: the hashed columns as `columns_hash` takes them, then the hash.
 _COLUMNS = ("seq", "type", "entity_type", "entity_id", "payload", "account", "on_behalf_of", "occurred_at", "recorded_at", "prev_hash", "hash")
 assert tuple(column.name for column in Event.__table__.columns) == _COLUMNS
 
@@ -39,7 +38,6 @@ class ChainReport:
 def verify_chain(session: Session) -> ChainReport:
     """Walk the log in seq order, recomputing each hash; report the first break, if any."""
     expected_seq, previous, count = 1, GENESIS_HASH, 0
-    sha256 = hashlib.sha256
     for rows in log_rows(session):
         # Plain rows and one loop: this is the whole cost of an audit's chain check.
         for seq, type, entity_type, entity_id, payload, account, on_behalf_of, occurred_at, recorded_at, prev_hash, stored in rows:
@@ -48,8 +46,7 @@ def verify_chain(session: Session) -> ChainReport:
                 return ChainReport(count, seq, previous, ChainBreak(expected_seq, f"event {expected_seq} is missing (next is {seq})"))
             if prev_hash != previous:
                 return ChainReport(count, seq, previous, ChainBreak(seq, "prev_hash does not match the hash of the event before it"))
-            text = canonical_event(seq, type, entity_type, entity_id, payload, account, on_behalf_of, occurred_at, recorded_at, prev_hash)
-            if sha256(text.encode("utf-8")).hexdigest() != stored:
+            if columns_hash(seq, type, entity_type, entity_id, payload, account, on_behalf_of, occurred_at, recorded_at, prev_hash) != stored:
                 return ChainReport(count, seq, previous, ChainBreak(seq, "the event's contents do not match its hash"))
             previous, expected_seq = stored, expected_seq + 1
     return ChainReport(count, expected_seq - 1, previous, None)

@@ -24,7 +24,8 @@ from workflow import clock, rulebook
 from workflow.errors import DomainError
 from workflow.obligations import fast, general, tallies
 from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow
-from workflow.obligations.instances import chunks, places
+from workflow.chunking import chunks
+from workflow.obligations.instances import places
 from workflow.obligations.periods import window
 from workflow.obligations.sources import Selection
 from workflow.org.models import Household, OrgUnit, Person

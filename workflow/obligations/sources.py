@@ -14,7 +14,8 @@ from sqlmodel import Session
 from rules.schema import VisitRule
 from workflow.eventlog import Event
 from workflow.obligations.evaluate import PostRef, Span
-from workflow.obligations.instances import chunks, places
+from workflow.chunking import chunks
+from workflow.obligations.instances import places
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window
 from workflow.obligations.visitdays import NO_DAYS, DaySet, MaskDays, VisitDays

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 from sqlmodel import Session
 
+from workflow.chunking import chunks
 from workflow.db import insert_rows, one_of, update_rows
 from workflow.eventlog import Event
 from workflow.eventlog.projectors import projects_many
@@ -72,7 +73,7 @@ def _stored_masks(connection: Connection, keys: list[tuple[str, str, str, int]])
     wanted = set(keys)
     stored = {}
     # By person and target rather than by the tuple of keys: SQLite scans the table for a tuple IN.
-    for part in instances.chunks(keys, 500):
+    for part in chunks(keys, 500):
         query = select(*(_masks.c[name] for name in _MASK_KEY + _MASK_BITS)).where(
             one_of(connection, _masks.c.person_id, {key[0] for key in part}),
             one_of(connection, _masks.c.target_id, {key[2] for key in part}),
