@@ -222,12 +222,14 @@ def import_visits(
     plan_each_statement(session)
     lookups = _Preloaded(session)
     # Each chunk touches most units: their report tallies are counted once, after the last chunk.
-    with tallies.deferred(session.connection()), _collected_between_chunks() as chunk_done:
+    with tallies.deferred(session.connection()) as touched_units, _collected_between_chunks() as chunk_done:
         for chunk in chunks(lines, CHUNK):
             _import_chunk(session, chunk, actor=actor, lookups=lookups, authorize=authorize, outcome=outcome)
             if progress is not None and chunk:
                 progress(chunk[-1][0])
             chunk_done()
+        if outcome.failures:
+            touched_units.clear()  # the caller rolls everything back: nothing to count
     return outcome
 
 

@@ -35,6 +35,7 @@ PAIRED = "paired"  # a cadre's post and a household paired with the cadre
 LINKED = "linked"  # a city-direct unit's post and a village linked to the unit
 TARGET_LEVEL = {PAIRED: "household", LINKED: "village"}
 _DEFERRED = "exit_tracker.obligations_deferred"
+_TALLIED = "exit_tracker.obligations_tallied"  # the tallies' reading made before a flush
 
 _obligation = Obligation.__table__
 _post, _pairing, _link = Post.__table__, Pairing.__table__, UnitLink.__table__
@@ -180,16 +181,14 @@ def with_masks(connection: Connection, rows: list[dict[str, Any]]) -> list[dict[
 
 
 def replace(connection: Connection, *, post_ids=(), pairing_ids=(), link_ids=()) -> None:
-    """Derive again the rows of these posts, pairings and links (and the tallies of their units)."""
-    units = set()
-    for column, ids in ((_obligation.c.post_id, post_ids), (_obligation.c.source_id, set(pairing_ids) | set(link_ids))):
-        for part in chunks(ids):
-            units.update(connection.execute(select(_obligation.c.unit_code).where(column.in_(part)).distinct()).scalars())
-            connection.execute(delete(_obligation).where(column.in_(part)))
+    """Derive again the rows of these posts, pairings and links."""
+    for part in chunks(post_ids):
+        connection.execute(delete(_obligation).where(_obligation.c.post_id.in_(part)))
+    for part in chunks(set(pairing_ids) | set(link_ids)):
+        connection.execute(delete(_obligation).where(_obligation.c.source_id.in_(part)))
     rows = derive(connection, post_ids=post_ids, pairing_ids=pairing_ids, link_ids=link_ids)
     if rows:
         connection.execute(insert(_obligation), with_masks(connection, rows))
-    tallies.touched(connection, units | {row["unit_code"] for row in rows})
 
 
 def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]]) -> None:
@@ -197,13 +196,11 @@ def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]])
     keys = {key for key in keys if key[1] in TARGET_LEVEL.values()}
     if not keys:
         return
-    present: dict[tuple[str, str, str], set[str]] = defaultdict(set)  # key: the units of its rows
+    present = set()
     for part in chunks({person for person, _, _ in keys}):
-        o = _obligation.c
-        query = select(o.person_id, o.target_level, o.target_id, o.unit_code).where(one_of(connection, o.person_id, part))
-        for person, level, target, unit in connection.execute(query):
-            present[(person, level, target)].add(unit)
-    keys &= present.keys()
+        query = select(_obligation.c.person_id, _obligation.c.target_level, _obligation.c.target_id).where(one_of(connection, _obligation.c.person_id, part))
+        present.update(tuple(row) for row in connection.execute(query))
+    keys &= present
     if not keys:
         return
     masks = masks_of(connection, keys)
@@ -213,7 +210,6 @@ def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]])
         values = rolling_masks(masks.get(key, {}))
         rows.append((*(values[column] for column in columns), *key))
     update_rows(connection, _obligation, keys=("person_id", "target_level", "target_id"), values=columns, rows=rows)
-    tallies.touched(connection, {unit for key in keys for unit in present[key]})
 
 
 def rebuild(connection: Connection) -> int:
@@ -238,10 +234,8 @@ def deferred(session: Session) -> Iterator[None]:
     rebuild(session.connection())
 
 
-@event.listens_for(Session, "after_flush")
-def _follow_flushed_sources(session: Session, _flush_context) -> None:
-    if session.info.get(_DEFERRED):
-        return
+def _flushed_sources(session: Session) -> tuple[set[str], set[str], set[str], set[tuple[str, str, str]]]:
+    """The posts, pairings, links and visit-mask keys (person, level, target) the coming (or just made) flush writes."""
     post_ids, pairing_ids, link_ids, mask_keys = set(), set(), set(), set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Post):
@@ -252,6 +246,26 @@ def _follow_flushed_sources(session: Session, _flush_context) -> None:
             link_ids.add(obj.id)
         elif isinstance(obj, VisitMask):
             mask_keys.add((obj.person_id, obj.target_level, obj.target_id))
+    return post_ids, pairing_ids, link_ids, mask_keys
+
+
+@event.listens_for(Session, "before_flush")
+def _tally_before_flush(session: Session, _flush_context, _instances) -> None:
+    # What the rows the flush may change add to the report tallies, while the tables still
+    # hold what they held: `_follow_flushed_sources` settles the difference after it.
+    session.info.pop(_TALLIED, None)
+    if session.info.get(_DEFERRED):
+        return
+    post_ids, pairing_ids, link_ids, mask_keys = _flushed_sources(session)
+    if post_ids or pairing_ids or link_ids or mask_keys:
+        session.info[_TALLIED] = tallies.read(session.connection(), keys=mask_keys, post_ids=post_ids, source_ids=pairing_ids | link_ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _follow_flushed_sources(session: Session, _flush_context) -> None:
+    if session.info.get(_DEFERRED):
+        return
+    post_ids, pairing_ids, link_ids, mask_keys = _flushed_sources(session)
     if not (post_ids or pairing_ids or link_ids or mask_keys):
         return
     # Core statements on the flush's own connection: no autoflush, sees what was just flushed.
@@ -259,6 +273,9 @@ def _follow_flushed_sources(session: Session, _flush_context) -> None:
     if post_ids or pairing_ids or link_ids:
         replace(connection, post_ids=sorted(post_ids), pairing_ids=sorted(pairing_ids), link_ids=sorted(link_ids))
     refresh_visits(connection, mask_keys)
+    tallied = session.info.pop(_TALLIED, None)
+    if tallied is not None:
+        tallies.settle(connection, tallied)
 
 
 def snapshot_rows(connection: Connection) -> list[tuple]:

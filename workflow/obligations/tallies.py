@@ -20,14 +20,17 @@ and as of the last day of c, c itself is the latest closed month: overdue = owed
 visited(c), met = visited(c). `fast.totals` stays the reference and the fallback (other
 rules, one official, other windows); tests compare both.
 
-The counts of a unit are derived again, from its obligation rows and their visit masks,
-whenever those change (`touched`), so they are a pure function of the tables, as
-`instances` keeps the rows. A bulk write defers that to its end (`deferred`).
+The counts are a pure function of the obligation rows and their visit masks, kept as
+`instances` keeps the rows: before a flush (or a batch of visits) writes posts, pairings,
+links or masks, `read` notes what the rows they concern add to the counts; after it,
+`settle` adds what those rows add now, less that. A bulk write instead counts each unit it
+touched once, at its end (`deferred`); a replay counts them all (`rebuild`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -52,64 +55,66 @@ _UNITS_AT_ONCE = 40  # units recounted per read: bounds the rows and masks held 
 
 # ---- keeping the counts -----------------------------------------------------------
 
+_TALLY_COUNTS = ("starting", "ending", "visited", "visited_ending")
+_ROW_COLUMNS = ("kind", "role", "unit_code", "unit_path", "person_id", "target_level", "target_id", "first_month", "last_month", "post_id", "source_id")
 
-def _unit_counts(rows, masks) -> tuple[list[tuple], list[tuple]]:
-    """The tally and day-tally rows (in column order) of one chunk of units' obligation rows."""
-    tally: dict[tuple, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-    day_tally: Counter = Counter()
-    paths = {}
-    for kind, role, unit_code, unit_path, person_id, target_level, target_id, first, last in rows:
+
+@dataclasses.dataclass
+class Counts:
+    """What some obligation rows add to the tallies: (kind, role, unit, month, count name) → n,
+    (kind, role, unit, month, day) → n, and the path of each unit met."""
+
+    tally: Counter = dataclasses.field(default_factory=Counter)
+    days: Counter = dataclasses.field(default_factory=Counter)
+    paths: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+def _counted(connection: Connection, rows) -> Counts:
+    """What `rows` (obligation rows, `_ROW_COLUMNS`) add to the tallies, with their targets' visit masks."""
+    from workflow.obligations.instances import masks_of  # instances imports this module, to call it when its rows change
+
+    masks = masks_of(connection, {(row.person_id, row.target_level, row.target_id) for row in rows})
+    counts = Counts()
+    for kind, role, unit_code, unit_path, person_id, target_level, target_id, first, last, *_ in rows:
         if last is not None and last < first:
             continue  # no whole month owed
-        paths[unit_code] = unit_path
+        counts.paths[unit_code] = unit_path
         group = (kind, role, unit_code)
-        tally[(*group, first)][0] += 1
+        counts.tally[(*group, first, "starting")] += 1
         if last is not None:
-            tally[(*group, last)][1] += 1
-        by_year = masks.get((person_id, target_level, target_id))
-        if not by_year:
-            continue
+            counts.tally[(*group, last, "ending")] += 1
+        by_year = masks.get((person_id, target_level, target_id), {})
+        visited = {year * 12 + month - 1: mask.first_day(month) for year, mask in by_year.items() for month in range(1, 13) if mask.month_mask >> (month - 1) & 1}
+        for month, first_day in visited.items():
+            if month < first or (last is not None and month > last):
+                continue
+            counts.tally[(*group, month, "visited")] += 1
+            if month == last:
+                counts.tally[(*group, month, "visited_ending")] += 1
+            # Not overdue from the month before: that month was not owed, or was met.
+            if month - 1 < first or month - 1 in visited:
+                counts.days[(*group, month, first_day)] += 1
+    return counts
 
-        def visited(month: int) -> bool:
-            mask = by_year.get(month // 12)
-            return mask is not None and bool(mask.month_mask >> (month % 12) & 1)
 
-        for year, mask in by_year.items():
-            bits = mask.month_mask
-            while bits:
-                low_bit = bits & -bits
-                bits ^= low_bit
-                index = low_bit.bit_length() - 1
-                month = year * 12 + index
-                if month < first or (last is not None and month > last):
-                    continue
-                counts = tally[(*group, month)]
-                counts[2] += 1
-                if month == last:
-                    counts[3] += 1
-                # Not overdue from the month before: that month was not owed, or was met.
-                if month - 1 < first or visited(month - 1):
-                    day_tally[(*group, month, mask.first_day(index + 1))] += 1
-    tally_rows = [(kind, role, unit, month, paths[unit], *counts) for (kind, role, unit, month), counts in sorted(tally.items())]
-    day_rows = [(kind, role, unit, month, day, paths[unit], met) for (kind, role, unit, month, day), met in sorted(day_tally.items())]
+def _tally_rows(counts: Counts) -> tuple[list[tuple], list[tuple]]:
+    """`counts` as rows of the two tables, in column order."""
+    tally: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_TALLY_COUNTS))
+    for (kind, role, unit, month, name), n in counts.tally.items():
+        tally[(kind, role, unit, month)][_TALLY_COUNTS.index(name)] += n
+    tally_rows = [(kind, role, unit, month, counts.paths[unit], *values) for (kind, role, unit, month), values in sorted(tally.items()) if any(values)]
+    day_rows = [(kind, role, unit, month, day, counts.paths[unit], n) for (kind, role, unit, month, day), n in sorted(counts.days.items()) if n]
     return tally_rows, day_rows
 
 
 def recount(connection: Connection, units: Iterable[str]) -> None:
     """Derive again the counts of these post units from their obligation rows and visit masks."""
-    from workflow.obligations.instances import masks_of  # instances imports this module, to call it when its rows change
-
+    o = _obligation.c
     for part in chunks(sorted(set(units)), _UNITS_AT_ONCE):
         connection.execute(delete(_tally).where(one_of(connection, _tally.c.unit_code, part)))
         connection.execute(delete(_day_tally).where(one_of(connection, _day_tally.c.unit_code, part)))
-        o = _obligation.c
-        rows = connection.execute(
-            select(o.kind, o.role, o.unit_code, o.unit_path, o.person_id, o.target_level, o.target_id, o.first_month, o.last_month).where(
-                one_of(connection, o.unit_code, part)
-            )
-        ).all()
-        masks = masks_of(connection, {(row.person_id, row.target_level, row.target_id) for row in rows})
-        tally_rows, day_rows = _unit_counts(rows, masks)
+        rows = connection.execute(select(*(o[name] for name in _ROW_COLUMNS)).where(one_of(connection, o.unit_code, part))).all()
+        tally_rows, day_rows = _tally_rows(_counted(connection, rows))
         insert_rows(connection, _tally, tally_rows)
         insert_rows(connection, _day_tally, day_rows)
 
@@ -121,28 +126,95 @@ def rebuild(connection: Connection) -> None:
     recount(connection, connection.execute(select(_obligation.c.unit_code).distinct()).scalars())
 
 
-def touched(connection: Connection, units: Iterable[str]) -> None:
-    """The obligation rows, or the visit masks of the rows, of these units have changed."""
-    units = set(units)
+@dataclasses.dataclass(frozen=True)
+class Reading:
+    """The obligation rows a change may alter (by their targets' keys, posts and sources),
+    and what they added to the tallies before it: `settle` reads them again after it."""
+
+    keys: frozenset[tuple[str, str, str]]
+    post_ids: frozenset[str]
+    source_ids: frozenset[str]
+    counts: Counts | None  # None while deferred: only the units are noted
+    units: frozenset[str]
+
+
+def _selected_rows(connection: Connection, reading_keys, post_ids, source_ids) -> list:
+    o = _obligation.c
+    columns = [o[name] for name in _ROW_COLUMNS]
+    found = {}
+    for part in chunks({person for person, _, _ in reading_keys}):
+        for row in connection.execute(select(*columns).where(one_of(connection, o.person_id, part))):
+            if (row.person_id, row.target_level, row.target_id) in reading_keys:
+                found[(row.post_id, row.source_id)] = row
+    for column, ids in ((o.post_id, post_ids), (o.source_id, source_ids)):
+        for part in chunks(ids):
+            found.update(((row.post_id, row.source_id), row) for row in connection.execute(select(*columns).where(one_of(connection, column, part))))
+    return list(found.values())
+
+
+def read(connection: Connection, *, keys=(), post_ids=(), source_ids=()) -> Reading:
+    """Before a change to the visit masks of `keys` (person, target level, target) or to these
+    posts and pairings or links: what their obligation rows add to the tallies now."""
+    keys, post_ids, source_ids = frozenset(keys), frozenset(post_ids), frozenset(source_ids)
+    rows = _selected_rows(connection, keys, post_ids, source_ids)
+    counts = None if _PENDING in connection.info else _counted(connection, rows)
+    return Reading(keys, post_ids, source_ids, counts, frozenset(row.unit_code for row in rows))
+
+
+def settle(connection: Connection, before: Reading) -> None:
+    """After the change `before` was read for: add to the tallies what its rows add now, less what they added then."""
+    rows = _selected_rows(connection, before.keys, before.post_ids, before.source_ids)
+    pending = connection.info.get(_PENDING)
+    if pending is not None or before.counts is None:
+        if pending is not None:
+            pending.update(before.units, (row.unit_code for row in rows))
+        else:  # deferral ended between the two readings: count the units afresh
+            recount(connection, before.units | {row.unit_code for row in rows})
+        return
+    after = _counted(connection, rows)
+    after.tally.subtract(before.counts.tally)
+    after.days.subtract(before.counts.days)
+    change = Counts(Counter({k: n for k, n in after.tally.items() if n}), Counter({k: n for k, n in after.days.items() if n}), before.counts.paths | after.paths)
+    _add(connection, change)
+
+
+def _add(connection: Connection, change: Counts) -> None:
+    """Add `change` (counts that may be negative) to the stored tallies; a row counting nothing goes."""
+    # The stored rows of the units and months changed are read, changed and written back whole.
+    units = {key[2] for key in change.tally} | {key[2] for key in change.days}
+    months = {key[3] for key in change.tally} | {key[3] for key in change.days}
     if not units:
         return
-    pending = connection.info.get(_PENDING)
-    if pending is not None:
-        pending.update(units)
-    else:
-        recount(connection, units)
+    slice_of = lambda table: (one_of(connection, table.c.unit_code, units), one_of(connection, table.c.month, months))  # noqa: E731
+    stored = Counts(paths=dict(change.paths))
+    for row in connection.execute(select(_tally).where(*slice_of(_tally))):
+        stored.paths[row.unit_code] = row.unit_path
+        for name in _TALLY_COUNTS:
+            stored.tally[(row.kind, row.role, row.unit_code, row.month, name)] = row._mapping[name]
+    for row in connection.execute(select(_day_tally).where(*slice_of(_day_tally))):
+        stored.days[(row.kind, row.role, row.unit_code, row.month, row.day)] = row.met
+    stored.tally.update(change.tally)  # Counter.update adds
+    stored.days.update(change.days)
+    if any(n < 0 for n in stored.tally.values()) or any(n < 0 for n in stored.days.values()):
+        raise AssertionError(f"obligation tallies of {sorted(units)} would count below zero: they no longer match the obligation rows")
+    connection.execute(delete(_tally).where(*slice_of(_tally)))
+    connection.execute(delete(_day_tally).where(*slice_of(_day_tally)))
+    tally_rows, day_rows = _tally_rows(stored)
+    insert_rows(connection, _tally, tally_rows)
+    insert_rows(connection, _day_tally, day_rows)
 
 
 @contextlib.contextmanager
-def deferred(connection: Connection) -> Iterator[None]:
-    """For bulk writes on `connection`: count each touched unit once, at the end."""
-    if _PENDING in connection.info:  # already deferred by an enclosing bulk write
-        yield
+def deferred(connection: Connection) -> Iterator[set[str]]:
+    """For bulk writes on `connection`: count each touched unit once, at the end. Yields the
+    units noted so far; a caller that will roll back empties it, to skip the counting."""
+    if _PENDING in connection.info:  # already deferred by an enclosing bulk write, which counts them
+        yield set()
         return
-    connection.info[_PENDING] = set()
+    pending = connection.info[_PENDING] = set()
     try:
-        yield
-        pending = connection.info.pop(_PENDING)
+        yield pending
+        connection.info.pop(_PENDING)
         recount(connection, pending)
     finally:
         connection.info.pop(_PENDING, None)

@@ -21,7 +21,7 @@ from workflow.chunking import chunks
 from workflow.db import insert_rows, one_of, update_rows
 from workflow.eventlog import Event
 from workflow.eventlog.projectors import projects_many
-from workflow.obligations import instances
+from workflow.obligations import instances, tallies
 from workflow.visits.masks import YearMask, counted_targets
 from workflow.visits.models import Visit, VisitMask
 from workflow.visits.service import visit_row
@@ -62,10 +62,13 @@ def visits_recorded(session: Session, events: list[tuple[Event, dict[str, Any]]]
         else:
             changed.append((mask.month_mask, mask.first_days, mask.last_days, *key))
         written.append(key[:3])
+    if not written:
+        return
+    before = tallies.read(connection, keys=written)
     insert_rows(connection, _masks, added)
     update_rows(connection, _masks, keys=_MASK_KEY, values=_MASK_BITS, rows=changed)
-    if written:
-        instances.refresh_visits(connection, written)
+    instances.refresh_visits(connection, written)
+    tallies.settle(connection, before)
 
 
 def _stored_masks(connection: Connection, keys: list[tuple[str, str, str, int]]) -> dict[tuple[str, str, str, int], YearMask]:

@@ -13,6 +13,8 @@ from workflow.errors import DomainError
 from workflow.eventlog import Event
 from workflow.eventlog.replay import snapshot
 from workflow.imports import visits as visit_import
+from workflow.obligations import tallies
+from workflow.obligations.models import ObligationTally
 from workflow.posts import service as posts
 from workflow.visits import service as visits
 
@@ -182,3 +184,31 @@ def test_an_import_plans_each_statement_for_its_own_values_and_requests_keep_cac
         assert mode(session) == "force_custom_plan"  # a generic plan made while the tables were small would scan them
         session.rollback()
         assert mode(session) == "auto"  # SET LOCAL: the transaction's alone
+
+
+@pytest.mark.parametrize("refused", [False, True], ids=["imported", "refused"])
+def test_an_import_counts_the_report_tallies_of_its_units_once_unless_it_is_refused(engine, monkeypatch, refused):
+    world = _world(engine)
+    lines = _lines(world)
+    if refused:
+        lines[-1]["visitor_id"] = "nobody"
+    recounted = []
+    monkeypatch.setattr(visit_import, "CHUNK", 2)  # several chunks, one count
+    monkeypatch.setattr(tallies, "recount", lambda connection, units: recounted.append(set(units)))
+    with Session(engine) as session, freeze_time("2019-06-01T02:00:00Z"):
+        outcome = visit_import.import_visits(session, actor=ADMIN, lines=enumerate(lines, start=2))
+        session.rollback()
+    assert bool(outcome.failures) == refused
+    assert recounted == ([set()] if refused else [{world["township"]}])
+
+
+def test_a_single_visit_settles_the_tallies_it_changes_without_counting_its_unit_again(engine, monkeypatch):
+    world = _world(engine)
+    monkeypatch.setattr(tallies, "recount", lambda connection, units: pytest.fail(f"recounted {units}"))
+    with Session(engine) as session, freeze_time("2019-06-01T02:00:00Z"):
+        before = {row[:5]: row[5:] for row in session.execute(select(ObligationTally.__table__))}
+        visit(session, world["cadre"], OTHER, beijing_time(2018, 4, 2))
+        after = {row[:5]: row[5:] for row in session.execute(select(ObligationTally.__table__))}
+        session.rollback()
+    changed = {key[3] for key in after if after[key] != before.get(key)}
+    assert changed == {2018 * 12 + 3}  # April 2018: one more paired household visited
