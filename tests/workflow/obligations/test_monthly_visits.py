@@ -24,9 +24,16 @@ def _setup(session, *, post_start=D(2017, 1, 1), pairing_start=D(2017, 1, 1), po
 
 
 def _v7(session, tree, as_of, **options):
-    """The V7 rows of the city's report as of `as_of`, evaluated at noon Beijing time that day."""
+    """The V7 rows of the city's report as of `as_of`, evaluated at noon Beijing time that day.
+
+    Each edge below is checked on the report's totals too: a one-row page takes them from the
+    kept tallies, the whole report counts its rows.
+    """
     with freeze_time(dt.datetime.combine(as_of, dt.time(4))):
-        return reports.overdue_report(session, unit_code=tree.city, as_of=as_of, rules=["V7"], **options).rows
+        whole = reports.overdue_report(session, unit_code=tree.city, as_of=as_of, rules=["V7"], **options)
+        page = reports.overdue_report(session, unit_code=tree.city, as_of=as_of, rules=["V7"], first=1, **options)
+    assert (page.rows, page.total, page.townships, page.counties) == (whole.rows[:1], whole.total, whole.townships, whole.counties)
+    return whole.rows
 
 
 def test_a_visit_at_half_past_midnight_on_1_july_beijing_time_counts_for_july(session):
