@@ -16,8 +16,10 @@ is empty), as of 15 December of the data's year:
               yields every overdue row, and holds the page's
 
 Then the same for every overdue row at once (what a CSV or Excel file holds), beside
-hand-written SQL over `obligation` alone. The answers are checked to agree before any
-figure is printed. Each figure is the median of --repeat runs after one warm-up run.
+hand-written SQL over `obligation` alone; one township's report (every rule as a 100-row
+page and whole, V7 whole); and the city's report over every rule as a 100-row page. The
+answers are checked to agree before any figure is printed. Each figure is the median of
+--repeat runs after one warm-up run (the city's every-rule page and "every row": one run).
 
     python -m bench.visit_reports --sqlite /tmp/huaihua.db --pg postgresql://postgres@127.0.0.1:5432/huaihua
 """
@@ -305,6 +307,8 @@ def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: f
     figures.append((f"product: township {township}, every rule and row", seconds_town, f"{len(town.rows):,} rows"))
     seconds_town7, town7 = _timed(lambda: product(engine, township, as_of, rules=["V7"]), repeat)
     figures.append((f"product: township {township}, V7, every row", seconds_town7, f"{len(town7.rows):,} rows"))
+    seconds_city, city_page = _timed(lambda: product(engine, CITY, as_of, first=101), 1)
+    figures.append(("product: city-wide, every rule, 100-row page", seconds_city, f"{len(city_page.rows):,} rows built; {city_page.total.instances:,} instances in the totals"))
     seconds_all, every = _timed(lambda: product(engine, CITY, as_of, rules=["V7"]), 1)
     figures.append(("product: city-wide V7, every row", seconds_all, f"{len(every.rows):,} rows; {dict(Counter(r.status for r in every.rows))}"))
     print(f"\n{name}: {visits:,} visits, {pairings:,} pairings; as of {as_of}; median of {repeat} runs (raw and 'every row': one run)")

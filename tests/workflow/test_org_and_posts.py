@@ -129,3 +129,20 @@ def test_city_unit_links_only_to_villages_of_its_city(session, actor):
     with pytest.raises(DomainError) as caught:
         posts.link_unit(session, actor=actor, unit_code=tree.county, village_code=tree.village, start_date=dt.date(2017, 1, 1))
     assert caught.value.code == "invalid_unit"
+
+
+@pytest.mark.parametrize(
+    "level, scope_level, within",
+    [
+        ("village", "township", True),
+        ("village", "city", True),
+        ("township", "township", True),
+        ("city_unit", "city", True),
+        ("county", "township", False),
+        ("city_unit", "county", False),
+        ("county", "city_unit", False),
+        ("province", "city", False),
+    ],
+)
+def test_a_level_lies_within_a_subtree_only_at_or_below_the_subtree_root(level, scope_level, within):
+    assert org.lies_within(level, scope_level) is within

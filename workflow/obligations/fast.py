@@ -1,53 +1,58 @@
-"""The SQL evaluation of rules owed per target (V1, V3, V4, V6, V7) over whole months.
+"""The evaluation of rules owed per target (V1, V3, V4, V6, V7) over whole months, from the projections.
 
-Paired and linked rules (V7, V3) read the `Obligation` table alone while the report's years
-are still in its copied masks (this year and last), and join `VisitMask` by year otherwise.
-Jurisdiction rules (V1, V4, V6) pair each post with the units below it (settled in Python
-from the paths), reach the townships, villages or households there, their registry spells
-and `VisitMask`. A status is decided in SQL from cheap tests of the latest closed and the
-current period, so filtering by status, the totals and the scorecard never leave the
-database; each returned row is then built by the same Python function
-(`evaluate.row_from_bits`) the general evaluation uses, from its owed and met bits.
+Paired and linked rules (V7, V3) are evaluated in SQL. They read the `Obligation` table
+alone while the report's years are still in its copied masks (this year and last), and join
+`VisitMask` by year otherwise. A status is decided in SQL from cheap tests of the latest
+closed and the current period, so filtering by status, the totals and the scorecard never
+leave the database.
+
+Jurisdiction rules (V1, V4, V6) have no rows of their own: an instance is a post and a
+target below its unit. The database reads what an index finds (the targets of the units
+below the posts with the periods they were poor in, one query; the periods each holder
+visited each target in, one query); Python pairs them, decides the statuses
+(`evaluate.judged`), counts and orders them. One look at the instances serves both a
+report's page and its totals (`rows_and_totals`).
+
+Each returned row is built by the same Python function (`evaluate.row_from_bits`) the
+general evaluation uses, from its owed and met bits.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from typing import NamedTuple
 
-from sqlalchemy import BigInteger, Integer, String, and_, case, cast, column, exists, func, literal, literal_column, not_, null, or_, select, values
+from sqlalchemy import BigInteger, Integer, String, and_, case, cast, func, literal, literal_column, not_, null, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.sql.elements import Label
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session
 
-from rules.schema import Level, Period, TargetCount, TargetSet
+from rules.schema import Period, TargetCount, TargetSet
 from workflow import rulebook
-from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, PENDING, ObligationRow, PostRef, row_from_bits
+from workflow.chunking import chunks
+from workflow.db import one_of
+from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, PENDING, ObligationRow, PostRef, covers, judged, row_from_bits
+from workflow.obligations.instances import masks_of
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window, month_end, month_number
 from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, Target, in_subtree, rule_posts, targets_by_unit
 from workflow.obligations.visitdays import MaskDays, Undecidable, VisitDays
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
-from workflow.posts.models import Post
 from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask
 from workflow.visits.models import VisitMask
 
 _o = Obligation.__table__
 _mask = VisitMask.__table__
-# Levels whose posts' township and county the SQL can name from the post's unit and its parent.
-_POST_LEVELS = {Level.province, Level.city, Level.city_unit, Level.county, Level.township}
 
 
 def applies(selection: Selection) -> bool:
     """Whether the selection's rule can be evaluated here (the caller handles `known_at`)."""
-    rule = selection.rule
-    if rule.count is not TargetCount.each or not selection.window.whole_months:
-        return False
-    if rule.targets in (TargetSet.paired, TargetSet.linked):
-        return True
-    return all(rulebook.books().role(role).level in _POST_LEVELS for role in selection.roles)
+    return selection.rule.count is TargetCount.each and selection.window.whole_months
 
 
 # ---- SQL building blocks ------------------------------------------------------------
@@ -209,7 +214,7 @@ def _mask_columns(masks: _Masks) -> list[ColumnElement]:
 
 @dataclasses.dataclass(frozen=True)
 class _Rows:
-    """One kind of rule's instances as SQL: what to select from, and per-period tests.
+    """Paired or linked instances as SQL: what to select from, and per-period tests.
 
     `owed(i)` and `met(i)` decide a status cheaply for the few periods a status looks at;
     `owed_bits` and `met_bits` spell out every period, for the rows a report returns.
@@ -225,7 +230,7 @@ class _Rows:
     met_bits: ColumnElement
     counts: ColumnElement
     masks: _Masks
-    unit_order: ColumnElement  # groups the rows by post unit; for paired and linked rows, in the order of an index
+    unit_order: ColumnElement  # groups the rows by post unit, in the order of an index
 
 
 def _relationship_rows(selection: Selection) -> _Rows:
@@ -266,64 +271,96 @@ def _relationship_rows(selection: Selection) -> _Rows:
     )
 
 
-def _post_anchors(session: Session, selection: Selection) -> list[tuple[str, str, str]]:
-    """(post, person, unit): each post of the selection with each unit of the target level below
-    it (for household targets, each village below it)."""
-    posts = rule_posts(session, selection)
-    anchor_level = "village" if selection.rule.target_level.value == "household" else selection.rule.target_level.value
-    query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == anchor_level, in_subtree(OrgUnit.path, selection.scope))
+# ---- jurisdiction rules (V1, V4, V6): instances put together in Python ----------------
+
+
+# An instance: (post, target id, owed, met, counts) — the periods the post covers whole in
+# which the target was poor, those with a visit by the post's holder up to as_of, and those
+# in which the target was poor. A plain tuple: a city has half a million of them.
+_Instance = tuple[PostRef, str, int, int, int]
+
+
+def _anchors(session: Session, selection: Selection, unit_codes: set[str]) -> dict[str, list[str]]:
+    """The units of the rule's target level below each of `unit_codes` (for household targets, the villages)."""
+    level = "village" if selection.rule.target_level.value == "household" else selection.rule.target_level.value
+    query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == level, in_subtree(OrgUnit.path, selection.scope))
     units = [Target(code, path, ()) for code, path in session.execute(query)]
-    below = targets_by_unit(units, {post.unit_code for post, _ in posts})
-    return [(post.post_id, post.person_id, unit.id) for post, _ in posts for unit in below.get(post.unit_code, [])]
+    return {code: [unit.id for unit in below] for code, below in targets_by_unit(units, unit_codes).items()}
 
 
-def _jurisdiction_rows(session: Session, selection: Selection) -> _Rows | None:
-    """Each post × each target below its unit: owed where the post covers a period and the target was poor in it."""
-    window, rule = selection.window, selection.rule
-    level = rule.target_level.value
-    # Which units lie below which post is settled first, from the paths: handed the pairs, the
-    # planner walks from each post to its targets instead of guessing what a path range holds.
-    anchors = _post_anchors(session, selection)
-    if not anchors:
-        return None
-    pairs = values(column("post_id", String), column("person_id", String), column("anchor", String), name="anchors").data(anchors).cte("anchors")
-    post, unit, household, spell = Post.__table__, OrgUnit.__table__.alias("post_unit"), Household.__table__, RegistrySpell.__table__
+def _poor_targets(session: Session, selection: Selection, anchors: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """For each anchor unit, (target, periods it was poor in) of the targets there poor in some period of the window."""
+    window, level = selection.window, selection.rule.target_level.value
     if level == "household":
-        below, subject = pairs.join(household, household.c.village_code == pairs.c.anchor), household.c.id
+        subject, anchor = Household.__table__.c.id, Household.__table__.c.village_code
     else:
-        below, subject = pairs, pairs.c.anchor
-    # Each target's poor periods from its registry spells, worked out once per row and kept
-    # (MATERIALIZED): inlined, every test of a period would look the spells up again.
-    poor_bits = select(
-        func.coalesce(sum((func.max(case((and_(spell.c.registered_on <= seen_last, or_(spell.c.exited_on.is_(None), spell.c.exited_on >= first)), n(1 << i)), else_=n(0)))
-                           for i, (first, seen_last) in enumerate(window.seen_parts)), n(0)), n(0))
-    ).where(spell.c.kind == REGISTRY_OF_LEVEL[level], spell.c.subject_id == subject).scalar_subquery()
-    targets = select(pairs.c.post_id, pairs.c.person_id, subject.label("target_id"), poor_bits.label("bits")).select_from(below).cte("targets").prefix_with("MATERIALIZED")
-    source = targets.join(post, post.c.id == targets.c.post_id).join(unit, unit.c.code == post.c.unit_code)
-    target = targets.c.target_id
-    # The person and the target from the same row, so each mask is found by its whole key.
-    masks = _joined_masks(source, window, targets.c.person_id, literal(level), target)
-
-    def covered(i):
-        period = window.periods[i]
-        return and_(post.c.start_date <= period.first, or_(post.c.end_date.is_(None), post.c.end_date >= period.last))
-
-    def owed(i):
-        return and_(covered(i), targets.c.bits.bitwise_and(n(1 << i)) != n(0))
-
-    periods = range(len(window.periods))
-    owed_bits = _bits(covered(i) for i in periods).bitwise_and(targets.c.bits)
-    met_months = _met_months(window, masks)
-    where = []
-    township = case((unit.c.level == "township", post.c.unit_code), else_=cast(null(), String))
-    county = case((unit.c.level == "county", post.c.unit_code), (unit.c.level == "township", unit.c.parent_code), else_=cast(null(), String))
-    keys = [post.c.id.label("post_id"), post.c.person_id, post.c.role, post.c.unit_code, township.label("township_code"), county.label("county_code"),
-            literal(level).label("target_level"), target.label("target_id"), cast(null(), String).label("source_id")]
-    return _Rows(
-        masks.source, where, keys, owes_any=owed_bits != n(0), owed=owed, met=lambda i: _met_in(window, masks, window.periods[i]),
-        owed_bits=owed_bits, met_bits=_bits(met_months.bitwise_and(n(bits)) != n(0) for bits in _period_months(window)),
-        counts=targets.c.bits, masks=masks, unit_order=post.c.unit_code,
+        subject = anchor = OrgUnit.__table__.c.code
+    spell = RegistrySpell.__table__
+    overlaps = lambda first, last: and_(spell.c.registered_on <= last, or_(spell.c.exited_on.is_(None), spell.c.exited_on >= first))  # noqa: E731
+    # A subquery per target rather than a join: each target's spells are then found by index,
+    # where a join may be planned as a scan of every spell in the province.
+    poor_bits = (
+        select(func.coalesce(sum((func.max(case((overlaps(first, last), n(1 << i)), else_=n(0))) for i, (first, last) in enumerate(window.seen_parts)), n(0)), n(0)))
+        .where(spell.c.kind == REGISTRY_OF_LEVEL[level], spell.c.subject_id == subject)
+        .scalar_subquery()
     )
+    connection, found = session.connection(), defaultdict(list)
+    for part in chunks(sorted(anchors)):
+        for anchor_code, target_id, bits in connection.execute(select(anchor, subject, poor_bits).where(one_of(connection, anchor, part))):
+            if bits:
+                found[anchor_code].append((target_id, int(bits)))
+    return found
+
+
+def _met_periods(session: Session, selection: Selection, persons: set[str]) -> dict[tuple[str, str], int]:
+    """(person, target) → the periods of the window in which the person visited the target, up to as_of."""
+    window, year = selection.window, selection.window.as_of.year
+    m = _mask.c
+
+    def of_year(mask_year):  # a mask row's columns when it is of `mask_year`, else 0
+        return tuple(case((m.year == mask_year, m[name]), else_=n(0)) for name in ("month_mask", "first_days", "last_days"))
+
+    before = _needs_year_before(window)
+    # Each row adds its own year's months, which no other row of the target has: a sum is their union.
+    months = cast(func.sum(_met_months(window, _Masks(_mask, of_year(year), of_year(year - 1) if before else None))), BigInteger)
+    met = _bits(months.bitwise_and(n(bits)) != n(0) for bits in _period_months(window))
+    connection, found = session.connection(), {}
+    for part in chunks(sorted(persons)):
+        query = (
+            select(m.person_id, m.target_id, met)
+            .where(one_of(connection, m.person_id, part), m.target_level == selection.rule.target_level.value, m.year.in_([year - 1, year] if before else [year]))
+            .group_by(m.person_id, m.target_id)
+        )
+        found.update(((person, target), int(bits)) for person, target, bits in connection.execute(query) if bits)
+    return found
+
+
+def _jurisdiction_instances(session: Session, selection: Selection) -> Iterator[_Instance]:
+    """Each post × each target below its unit that owes some period: owed where the post covers
+    a period whole and the target was poor in it (SPEC §3).
+
+    The database answers what is read by index (the targets' poor periods, the holders' masks);
+    which unit lies below which post is settled from the paths, and the pairs made here.
+    """
+    window = selection.window
+    posts = rule_posts(session, selection)
+    if not posts:
+        return
+    anchors = _anchors(session, selection, {post.unit_code for post, _ in posts})
+    targets = _poor_targets(session, selection, {code for below in anchors.values() for code in below})
+    met = _met_periods(session, selection, {post.person_id for post, _ in posts})
+    for post, span in posts:
+        covered = sum(1 << i for i, period in enumerate(window.periods) if covers(span, period))
+        if not covered:
+            continue
+        for anchor in anchors.get(post.unit_code, ()):
+            for target_id, poor in targets.get(anchor, ()):
+                if owed := covered & poor:
+                    yield post, target_id, owed, met.get((post.person_id, target_id), 0), poor
+
+
+def _by_jurisdiction(selection: Selection) -> bool:
+    return selection.rule.targets not in (TargetSet.paired, TargetSet.linked)
 
 
 def _overdue_and_open_status(selection: Selection, rows: _Rows) -> tuple[ColumnElement | None, str]:
@@ -355,11 +392,6 @@ def _status_filter(selection: Selection, rows: _Rows, statuses: Iterable[str]) -
     return or_(*(tests[status] for status in sorted(statuses) if status in tests), literal(False))
 
 
-def _rows_of(session: Session, selection: Selection) -> _Rows | None:
-    """The selection's instances as SQL; None when there are none to look at."""
-    return _relationship_rows(selection) if selection.rule.targets in (TargetSet.paired, TargetSet.linked) else _jurisdiction_rows(session, selection)
-
-
 # ---- what reports ask -------------------------------------------------------------
 
 
@@ -384,12 +416,99 @@ def _report_order(keys: list[ColumnElement], person_name: ColumnElement, dialect
     return [text(county).nulls_first(), text(township).nulls_first(), text(unit), text(person_name).nulls_first(), text(person_id), text(target_id), text(post_id)]
 
 
+class _Found(NamedTuple):
+    """An instance as read for its report row: bits, and the masks its last visit comes from."""
+
+    post: PostRef
+    target_level: str
+    target_id: str
+    source_id: str | None
+    owed: int
+    met: int
+    counts: int
+    masks: dict[int, YearMask]
+    person_name: str | None
+    target_name: str | None
+
+
+def _built(session: Session, selection: Selection, found: Iterable[_Found]) -> list[ObligationRow]:
+    """The report rows of `found`, each built by `evaluate.row_from_bits`, with its last visit."""
+    window = selection.window
+    start, as_of, every_period = window.first, window.as_of, (1 << len(window.periods)) - 1
+    result, unsure = [], []
+    for post, target_level, target_id, source_id, owed, met, counts, masks, person_name, target_name in found:
+        try:
+            if not masks:
+                last_visit = None
+            elif counts == every_period:  # the target counted throughout: one look back from as_of
+                last_visit = MaskDays(masks).last_in(start, as_of)
+            else:
+                last_visit = _last_visit(window, MaskDays(masks), counts)
+        except Undecidable:
+            last_visit = None
+            unsure.append((len(result), counts))
+        row = row_from_bits(window, post, owed=owed, met=met, last_visit_on=last_visit, target_level=target_level, target_id=target_id, source_id=source_id)
+        row.person_name, row.target_name = person_name, target_name
+        result.append(row)
+    if unsure:
+        # Several visits in as_of's month on both sides of as_of: the latest one up to it comes from the visits.
+        exact = DaySource(session, persons={result[i].person_id for i, _ in unsure}, level=selection.rule.target_level.value, window=window)
+        for i, counts in unsure:
+            result[i].last_visit_on = _last_visit(window, exact.days(result[i].person_id, result[i].target_id), counts)
+    return result
+
+
+def _person_names(session: Session, persons: Iterable[str]) -> dict[str, str]:
+    names = {}
+    for part in chunks(set(persons)):
+        names.update(session.execute(select(Person.id, Person.name).where(Person.id.in_(part))).all())
+    return names
+
+
+def _jurisdiction_part(session: Session, selection: Selection, statuses: Iterable[str] | None, first: int | None):
+    """(rows, totals) of a jurisdiction rule from one look at its instances: see `rows` and `totals`."""
+    window, level = selection.window, selection.rule.target_level.value
+    instances = list(_jurisdiction_instances(session, selection))
+    names = _person_names(session, {post.person_id for post, *_ in instances})
+    by_unit: dict[str, tuple[Counter, list[int]]] = {}
+    kept = []
+    for instance in instances:
+        post, _, owed, met, _ = instance
+        status, _, _, missed = judged(window, owed, met)
+        unit = by_unit.get(post.unit_code) or by_unit.setdefault(post.unit_code, (Counter(), [0]))
+        unit[0][status] += 1
+        unit[1][0] += missed.bit_count()
+        if statuses is None or status in statuses:
+            kept.append(instance)
+    if first is not None:
+
+        def order(instance):  # `reports._sort` within one rule: a missing code or name first
+            post, target_id = instance[:2]
+            return (post.county_code or "", post.township_code or "", post.unit_code, names.get(post.person_id) or "", post.person_id, target_id, post.post_id)
+
+        kept = heapq.nsmallest(first, kept, key=order)
+    masks = masks_of(session.connection(), {(post.person_id, level, target_id) for post, target_id, *_ in kept})
+    rows = _built(session, selection, (
+        _Found(post, level, target_id, None, owed, met, counts, masks.get((post.person_id, level, target_id), {}), names.get(post.person_id), None)
+        for post, target_id, owed, met, counts in kept
+    ))
+    return rows, [(unit, dict(by_status), missed) for unit, (by_status, (missed,)) in by_unit.items()]
+
+
+def rows_and_totals(session: Session, selection: Selection, statuses: Iterable[str] | None, first: int | None):
+    """`rows` and `totals` of the selection; a jurisdiction rule's instances are looked at once for both."""
+    if _by_jurisdiction(selection):
+        return _jurisdiction_part(session, selection, statuses, first)
+    return rows(session, selection, statuses, first=first), totals(session, selection)
+
+
 def rows(session: Session, selection: Selection, statuses: Iterable[str] | None = None, *, first: int | None = None) -> list[ObligationRow]:
-    """The report rows of the selection, only those with one of `statuses` when given, with names;
-    with `first`, only the first rows in the report's order (the target names then left to the caller)."""
-    of = _rows_of(session, selection)
-    if of is None:
-        return []
+    """The report rows of the selection, only those with one of `statuses` when given, with the
+    officials' names; with `first`, only the first rows in the report's order. Target names are
+    left to the caller, except for paired and linked rows built whole."""
+    if _by_jurisdiction(selection):
+        return _jurisdiction_part(session, selection, statuses, first)[0]
+    of = _relationship_rows(selection)
     level = selection.rule.target_level.value
     person = Person.__table__
     if level == "household":
@@ -412,43 +531,23 @@ def rows(session: Session, selection: Selection, statuses: Iterable[str] | None 
     else:
         name = cast(null(), String)
         order = _report_order(of.keys, person.c.name, session.get_bind().dialect.name)
-        if selection.rule.targets in (TargetSet.paired, TargetSet.linked):
-            # The page's rows picked by their keys first: bits and masks are then worked out for them alone.
-            page = select(_o.c.post_id, _o.c.source_id).select_from(source).where(*filters).order_by(*order).limit(first).subquery("page")
-            source = page.join(source, and_(_o.c.post_id == page.c.post_id, _o.c.source_id == page.c.source_id))
-            filters = []
+        # The page's rows picked by their keys first: bits and masks are then worked out for them alone.
+        page = select(_o.c.post_id, _o.c.source_id).select_from(source).where(*filters).order_by(*order).limit(first).subquery("page")
+        source = page.join(source, and_(_o.c.post_id == page.c.post_id, _o.c.source_id == page.c.source_id))
+        filters = []
     query = select(*of.keys, of.owed_bits, of.met_bits, of.counts, *_mask_columns(of.masks), person.c.name, name).select_from(source).where(*filters)
-    if first is not None and filters:
-        query = query.order_by(*order).limit(first)
-    window = selection.window
-    year, as_of, start, every_period = window.as_of.year, window.as_of, window.first, (1 << len(window.periods)) - 1
-    result, unsure = [], []
-    for post_id, person_id, role, unit, township, county, target_level, target_id, source_id, owed, met, counts, m0, f0, l0, m1, f1, l1, person_name, target_name in session.execute(query):
+    year = selection.window.as_of.year
+
+    def found(row):
+        post_id, person_id, role, unit, township, county, target_level, target_id, source_id, owed, met, counts, m0, f0, l0, m1, f1, l1, person_name, target_name = row
         masks = {}
         if m0:
             masks[year] = YearMask(m0, f0, l0)
         if m1:
             masks[year - 1] = YearMask(m1, f1, l1)
-        try:
-            if not masks:
-                last_visit = None
-            elif counts == every_period:  # the target counted throughout: one look back from as_of
-                last_visit = MaskDays(masks).last_in(start, as_of)
-            else:
-                last_visit = _last_visit(window, MaskDays(masks), counts)
-        except Undecidable:
-            last_visit = None
-            unsure.append((len(result), counts))
-        post = PostRef(post_id, person_id, role, unit, township, county)
-        row = row_from_bits(window, post, owed=owed, met=met, last_visit_on=last_visit, target_level=target_level, target_id=target_id, source_id=source_id)
-        row.person_name, row.target_name = person_name, target_name
-        result.append(row)
-    if unsure:
-        # Several visits in as_of's month on both sides of as_of: the latest one up to it comes from the visits.
-        exact = DaySource(session, persons={result[i].person_id for i, _ in unsure}, level=level, window=window)
-        for i, counts in unsure:
-            result[i].last_visit_on = _last_visit(window, exact.days(result[i].person_id, result[i].target_id), counts)
-    return result
+        return _Found(PostRef(post_id, person_id, role, unit, township, county), target_level, target_id, source_id, owed, met, counts, masks, person_name, target_name)
+
+    return _built(session, selection, map(found, session.execute(query)))
 
 
 _FIELD = 21  # bits per packed count in `totals`: up to 2,097,151 instances of one status per unit
@@ -462,9 +561,9 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
     adds 1 to the overdue count, 1 << 21 to the met count or 1 << 42 to the open status's
     count of a single SUM; what remains of the unit's count is not owed.
     """
-    of = _rows_of(session, selection)
-    if of is None:
-        return []
+    if _by_jurisdiction(selection):
+        return _jurisdiction_part(session, selection, None, 0)[1]
+    of = _relationship_rows(selection)
     current = len(selection.window.periods) - 1
     overdue, open_status = _overdue_and_open_status(selection, of)
     # With the current period closed it is also the latest closed one: owed and unmet, a row is
@@ -494,10 +593,10 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
 
 def person_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
     """(person, closed periods owed, closed periods met) summed over the selection's rows."""
-    of = _rows_of(session, selection)
-    if of is None:
-        return []
-    closed, width = selection.window.closed_bits, len(selection.window.periods)
+    if _by_jurisdiction(selection):
+        return _jurisdiction_scores(session, selection)
+    of = _relationship_rows(selection)
+    closed = selection.window.closed_bits
     evaluated = select(of.keys[1].label("person_id"), of.owed_bits.label("owed"), of.met_bits.label("met")).select_from(of.source).where(*of.where, of.owes_any).subquery()
     owed_closed = evaluated.c.owed.bitwise_and(n(closed))
     query = select(
@@ -506,3 +605,13 @@ def person_scores(session: Session, selection: Selection) -> list[tuple[str, int
         func.sum(popcount(owed_closed.bitwise_and(evaluated.c.met))),
     ).group_by(evaluated.c.person_id)
     return [(person, int(owed), int(met)) for person, owed, met in session.execute(query)]
+
+
+def _jurisdiction_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
+    owed: Counter = Counter()
+    met: Counter = Counter()
+    for post, _, owed_bits, met_bits, _ in _jurisdiction_instances(session, selection):
+        _, _, owed_closed, _ = judged(selection.window, owed_bits, met_bits)
+        owed[post.person_id] += owed_closed.bit_count()
+        met[post.person_id] += (owed_closed & met_bits).bit_count()
+    return [(person, owed[person], met[person]) for person in owed]

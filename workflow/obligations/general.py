@@ -103,6 +103,8 @@ def _jurisdiction_rows(session: Session, selection: Selection, source_for, known
     if known_at is not None:
         known = spans_as_known(session, "post", {post.post_id for post, _ in posts}, known_at)
         posts = [(post, known[post.post_id]) for post, _ in posts if post.post_id in known]
+    if not posts:
+        return []
     targets = targets_by_unit(poor_targets(session, level=rule.target_level.value, scope=selection.scope, window=window), {post.unit_code for post, _ in posts})
     source = source_for({post.person_id for post, _ in posts}, rule.target_level.value)
     rows = []

@@ -29,7 +29,7 @@ from workflow.obligations.instances import places
 from workflow.obligations.periods import window
 from workflow.obligations.sources import Selection
 from workflow.org.models import Household, OrgUnit, Person
-from workflow.org.service import get_unit
+from workflow.org.service import get_unit, lies_within
 
 ROW_STATUSES = (OVERDUE, DUE, PENDING, MET, NOT_OWED)  # a row's status (MISSED only ever as current_status)
 
@@ -162,6 +162,12 @@ def _rules(as_of: dt.date, rule_ids: Iterable[str] | None, roles: Iterable[str] 
     return chosen
 
 
+def _may_hold(scope: OrgUnit, roles: frozenset[str]) -> bool:
+    """Whether a post of one of `roles` can sit in `scope`'s subtree (a post sits at a unit of its
+    role's level): a township's report need not look for county or city posts."""
+    return any(lies_within(rulebook.books().role(role).level, scope.level) for role in roles)
+
+
 def _statuses(statuses: Iterable[str] | None) -> frozenset[str] | None:
     if statuses is None:
         return None
@@ -192,8 +198,10 @@ def _rule_part(session: Session, selection: Selection, known_at, statuses, first
         if statuses is None and first is None:  # every row is built: count them
             rows = fast.rows(session, selection)
             return rows, _counts(rows)
-        rows = fast.rows(session, selection, statuses, first=first)
-        found = (tallies if tallies.applies(selection) else fast).totals(session, selection)
+        if tallies.applies(selection):
+            rows, found = fast.rows(session, selection, statuses, first=first), tallies.totals(session, selection)
+        else:
+            rows, found = fast.rows_and_totals(session, selection, statuses, first)
         where = places(session.connection(), {unit for unit, _, _ in found})
         counts: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
         for unit, by_status, missed in found:
@@ -230,6 +238,8 @@ def overdue_report(
     rows: list[ObligationRow] = []
     groups: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
     for rule, rule_roles in chosen:
+        if not _may_hold(scope, rule_roles):
+            continue
         selection = Selection(window=window(as_of, rule), scope=scope, roles=rule_roles, person_id=person_id)
         part_rows, part_counts = _rule_part(session, selection, known_at, statuses, first)
         rows += part_rows
@@ -320,6 +330,8 @@ def scorecard(
     owed: dict[str, int] = defaultdict(int)
     met: dict[str, int] = defaultdict(int)
     for rule, rule_roles in chosen:
+        if not _may_hold(scope, rule_roles):
+            continue
         selection = Selection(window=window(as_of, rule), scope=scope, roles=rule_roles)
         if known_at is None and fast.applies(selection):
             found = fast.person_scores(session, selection)

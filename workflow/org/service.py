@@ -24,6 +24,18 @@ PARENT_LEVEL: dict[Level, Level | None] = {
     Level.village: Level.township,
 }
 
+
+
+def lies_within(level: Level | str, scope_level: Level | str) -> bool:
+    """Whether a unit of `level` can lie in the subtree of a unit of `scope_level` (the unit itself included)."""
+    current: Level | None = Level(level)
+    while current is not None:
+        if current == scope_level:
+            return True
+        current = PARENT_LEVEL[current]
+    return False
+
+
 LEVEL_ZH = {
     Level.province: "省",
     Level.city: "市",
