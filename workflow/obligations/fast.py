@@ -20,7 +20,6 @@ general evaluation uses, from its owed and met bits.
 from __future__ import annotations
 
 import dataclasses
-import heapq
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import NamedTuple
@@ -40,7 +39,7 @@ from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, P
 from workflow.obligations.instances import masks_of
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window, month_end, month_number
-from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, Target, in_subtree, rule_posts, targets_by_unit
+from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, Target, in_subtree, names, rule_posts, targets_by_unit
 from workflow.obligations.visitdays import MaskDays, Undecidable, VisitDays
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask
@@ -458,38 +457,42 @@ def _built(session: Session, selection: Selection, found: Iterable[_Found]) -> l
     return result
 
 
-def _person_names(session: Session, persons: Iterable[str]) -> dict[str, str]:
-    names = {}
-    for part in chunks(set(persons)):
-        names.update(session.execute(select(Person.id, Person.name).where(Person.id.in_(part))).all())
-    return names
-
-
 def _jurisdiction_part(session: Session, selection: Selection, statuses: Iterable[str] | None, first: int | None):
     """(rows, totals) of a jurisdiction rule from one look at its instances: see `rows` and `totals`."""
     window, level = selection.window, selection.rule.target_level.value
-    instances = list(_jurisdiction_instances(session, selection))
-    names = _person_names(session, {post.person_id for post, *_ in instances})
+    by_post: dict[PostRef, list[_Instance]] = defaultdict(list)
+    for instance in _jurisdiction_instances(session, selection):
+        by_post[instance[0]].append(instance)
+    # A post's instances mostly share their owed and met periods: each distinct pair is judged once.
+    judgements: dict[tuple[int, int], tuple] = {}
     by_unit: dict[str, tuple[Counter, list[int]]] = {}
-    kept = []
-    for instance in instances:
-        post, _, owed, met, _ = instance
-        status, _, _, missed = judged(window, owed, met)
-        unit = by_unit.get(post.unit_code) or by_unit.setdefault(post.unit_code, (Counter(), [0]))
-        unit[0][status] += 1
-        unit[1][0] += missed.bit_count()
-        if statuses is None or status in statuses:
-            kept.append(instance)
-    if first is not None:
-
-        def order(instance):  # `reports._sort` within one rule: a missing code or name first
-            post, target_id = instance[:2]
-            return (post.county_code or "", post.township_code or "", post.unit_code, names.get(post.person_id) or "", post.person_id, target_id, post.post_id)
-
-        kept = heapq.nsmallest(first, kept, key=order)
+    for post, mine in by_post.items():
+        unit = by_unit.setdefault(post.unit_code, (Counter(), [0]))
+        for (owed, met), count in Counter((owed, met) for _, _, owed, met, _ in mine).items():
+            status, _, _, missed = judgements.get((owed, met)) or judgements.setdefault((owed, met), judged(window, owed, met))
+            unit[0][status] += count
+            unit[1][0] += missed.bit_count() * count
+        if statuses is not None:
+            mine[:] = [instance for instance in mine if judgements[instance[2], instance[3]][0] in statuses]
+    person_names = names(session, "person", {post.person_id for post in by_post})
+    if first is None:
+        kept = [instance for mine in by_post.values() for instance in mine]
+    else:
+        # The report's order (`reports._sort` within one rule; a missing code or name first): by
+        # the post's place and holder, then by target and post. There are few holders, and only
+        # the first ones' instances are sorted.
+        by_holder: dict[tuple, list[_Instance]] = defaultdict(list)
+        for post, mine in by_post.items():
+            by_holder[(post.county_code or "", post.township_code or "", post.unit_code, person_names.get(post.person_id) or "", post.person_id)] += mine
+        kept = []
+        for holder in sorted(by_holder):
+            if len(kept) >= first:
+                break
+            kept += sorted(by_holder[holder], key=lambda instance: (instance[1], instance[0].post_id))
+        del kept[first:]
     masks = masks_of(session.connection(), {(post.person_id, level, target_id) for post, target_id, *_ in kept})
     rows = _built(session, selection, (
-        _Found(post, level, target_id, None, owed, met, counts, masks.get((post.person_id, level, target_id), {}), names.get(post.person_id), None)
+        _Found(post, level, target_id, None, owed, met, counts, masks.get((post.person_id, level, target_id), {}), person_names.get(post.person_id), None)
         for post, target_id, owed, met, counts in kept
     ))
     return rows, [(unit, dict(by_status), missed) for unit, (by_status, (missed,)) in by_unit.items()]
@@ -608,10 +611,12 @@ def person_scores(session: Session, selection: Selection) -> list[tuple[str, int
 
 
 def _jurisdiction_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
-    owed: Counter = Counter()
-    met: Counter = Counter()
-    for post, _, owed_bits, met_bits, _ in _jurisdiction_instances(session, selection):
-        _, _, owed_closed, _ = judged(selection.window, owed_bits, met_bits)
-        owed[post.person_id] += owed_closed.bit_count()
-        met[post.person_id] += (owed_closed & met_bits).bit_count()
-    return [(person, owed[person], met[person]) for person in owed]
+    # Each official's instances mostly share their owed and met periods: each distinct pair is judged once.
+    pairs = Counter((post.person_id, owed, met) for post, _, owed, met, _ in _jurisdiction_instances(session, selection))
+    owed_by: Counter = Counter()
+    met_by: Counter = Counter()
+    for (person, owed, met), count in pairs.items():
+        _, _, owed_closed, _ = judged(selection.window, owed, met)
+        owed_by[person] += owed_closed.bit_count() * count
+        met_by[person] += (owed_closed & met).bit_count() * count
+    return [(person, owed_by[person], met_by[person]) for person in owed_by]

@@ -81,11 +81,11 @@ def places(connection: Connection, codes: set[str]) -> dict[str, Place]:
     """Each unit's path and the township and county on it (None above those levels)."""
     paths = {}
     for part in chunks(codes):
-        paths.update(connection.execute(select(_unit.c.code, _unit.c.path).where(_unit.c.code.in_(part))).all())
+        paths.update(connection.execute(select(_unit.c.code, _unit.c.path).where(one_of(connection, _unit.c.code, part))).all())
     ancestors = {code for path in paths.values() for code in path.split("/")}
     levels = {}
     for part in chunks(ancestors):
-        levels.update(connection.execute(select(_unit.c.code, _unit.c.level).where(_unit.c.code.in_(part))).all())
+        levels.update(connection.execute(select(_unit.c.code, _unit.c.level).where(one_of(connection, _unit.c.code, part))).all())
     found = {}
     for code, path in paths.items():
         on_path = {levels[c]: c for c in path.split("/")}

@@ -16,7 +16,6 @@ import operator
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from rules.schema import VisitRule
@@ -24,11 +23,10 @@ from workflow import clock, rulebook
 from workflow.errors import DomainError
 from workflow.obligations import fast, general, tallies
 from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow
-from workflow.chunking import chunks
 from workflow.obligations.instances import places
 from workflow.obligations.periods import window
-from workflow.obligations.sources import Selection
-from workflow.org.models import Household, OrgUnit, Person
+from workflow.obligations.sources import Selection, names
+from workflow.org.models import OrgUnit
 from workflow.org.service import get_unit, lies_within
 
 ROW_STATUSES = (OVERDUE, DUE, PENDING, MET, NOT_OWED)  # a row's status (MISSED only ever as current_status)
@@ -47,8 +45,11 @@ class StatusCounts:
     missed_periods: int = 0
 
     def add(self, other: StatusCounts) -> None:
-        for field in dataclasses.fields(self):
-            setattr(self, field.name, getattr(self, field.name) + getattr(other, field.name))
+        for name in _COUNT_FIELDS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+_COUNT_FIELDS = tuple(field.name for field in dataclasses.fields(StatusCounts))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -278,27 +279,17 @@ def _totals(session: Session, groups) -> tuple[list[UnitTotals], list[UnitTotals
             townships[township].add(counts)
         if county is not None:
             counties[county].add(counts)
-    names = _unit_names(session, set(townships) | set(counties))
-    as_list = lambda found: [UnitTotals(code, names.get(code, code), found[code]) for code in sorted(found)]  # noqa: E731
+    unit_names = names(session, "unit", set(townships) | set(counties))
+    as_list = lambda found: [UnitTotals(code, unit_names.get(code, code), found[code]) for code in sorted(found)]  # noqa: E731
     return as_list(townships), as_list(counties), total
-
-
-def _unit_names(session: Session, codes: set[str]) -> dict[str, str]:
-    names = {}
-    for part in chunks(codes):
-        names.update(session.execute(select(OrgUnit.code, OrgUnit.name).where(OrgUnit.code.in_(part))).all())
-    return names
 
 
 def _named(session: Session, rows: list[ObligationRow], *, targets: bool = True) -> list[ObligationRow]:
     """The rows, with the names of their officials (and targets) filled in where still missing."""
-    people, households, units = {}, {}, {}
-    for part in chunks({row.person_id for row in rows if row.person_name is None}):
-        people.update(session.execute(select(Person.id, Person.name).where(Person.id.in_(part))).all())
+    people = names(session, "person", {row.person_id for row in rows if row.person_name is None})
     unnamed = [row for row in rows if row.target_name is None and row.target_id is not None] if targets else []
-    for part in chunks({row.target_id for row in unnamed if row.target_level == "household"}):
-        households.update(session.execute(select(Household.id, Household.head_name).where(Household.id.in_(part))).all())
-    units = _unit_names(session, {row.target_id for row in unnamed if row.target_level in ("village", "township")})
+    households = names(session, "household", {row.target_id for row in unnamed if row.target_level == "household"})
+    units = names(session, "unit", {row.target_id for row in unnamed if row.target_level in ("village", "township")})
     for row in rows:
         if row.person_name is None:
             row.person_name = people.get(row.person_id)
@@ -340,15 +331,13 @@ def scorecard(
         for person, person_owed, person_met in found:
             owed[person] += person_owed
             met[person] += person_met
-    names = {}
-    for part in chunks(set(owed)):
-        names.update(session.execute(select(Person.id, Person.name).where(Person.id.in_(part))).all())
-    ranked = sorted(owed, key=lambda p: (owed[p] == 0, -(met[p] / owed[p]) if owed[p] else 0, -owed[p], names.get(p, ""), p))
+    person_names = names(session, "person", owed)
+    ranked = sorted(owed, key=lambda p: (owed[p] == 0, -(met[p] / owed[p]) if owed[p] else 0, -owed[p], person_names.get(p, ""), p))
     scores, rank = [], 0
     for position, person in enumerate(ranked, start=1):
         rate = met[person] / owed[person] if owed[person] else None
         previous = scores[-1] if scores else None
         # Competition ranking: officials with the same rate share a rank.
         rank = previous.rank if previous is not None and previous.on_time_rate == rate else position
-        scores.append(Score(rank, person, names.get(person, person), owed[person], met[person], owed[person] - met[person], rate))
+        scores.append(Score(rank, person, person_names.get(person, person), owed[person], met[person], owed[person] - met[person], rate))
     return Scorecard(unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id, rules=tuple(rule.id for rule, _ in chosen), scores=scores)

@@ -12,6 +12,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from rules.schema import VisitRule
+from workflow.db import one_of
 from workflow.eventlog import Event
 from workflow.obligations.evaluate import PostRef, Span
 from workflow.chunking import chunks
@@ -19,7 +20,7 @@ from workflow.obligations.instances import places
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window
 from workflow.obligations.visitdays import NO_DAYS, DaySet, MaskDays, VisitDays
-from workflow.org.models import Household, OrgUnit, RegistrySpell
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Post
 from workflow.visits.masks import YearMask, counted_targets
 from workflow.visits.models import Visit, VisitMask
@@ -33,6 +34,19 @@ def in_subtree(path_column, unit: OrgUnit):
     # Every such path lies in [path, path + "0"), "0" being the character after "/"; the
     # second test drops siblings such as path + "-2" that the range also holds.
     return and_(path_column >= unit.path, path_column < unit.path + "0", or_(path_column == unit.path, path_column >= unit.path + "/"))
+
+
+# What each kind of name is read from: people's, households' (the head's) and units'.
+NAMES = {"person": (Person.id, Person.name), "household": (Household.id, Household.head_name), "unit": (OrgUnit.code, OrgUnit.name)}
+
+
+def names(session: Session, kind: str, ids: Iterable[str]) -> dict[str, str]:
+    """The name of each of `ids`, of a `kind` of `NAMES`."""
+    key, name = NAMES[kind]
+    connection, found = session.connection(), {}
+    for part in chunks(set(ids)):
+        found.update(connection.execute(select(key, name).where(one_of(connection, key, part))).all())
+    return found
 
 
 @dataclasses.dataclass(frozen=True)
