@@ -78,10 +78,13 @@ def _popcount(value: int | None) -> int | None:
 
 def plan_each_statement(session: Session) -> None:
     """For the rest of `session`'s transaction, PostgreSQL plans every statement for its own
-    parameters. Bulk work needs this: psycopg prepares a statement run five times, and
-    PostgreSQL may then keep a generic plan made while a table was still small, so a bulk
-    import's id lookups became table scans on a table growing inside the transaction.
-    Requests keep cached plans (planning again costs them about a millisecond a statement).
+    parameters. psycopg prepares a statement run five times, and PostgreSQL may then keep a
+    generic plan, blind to the values:
+    - bulk work: a plan made while a table was still small turned a bulk import's id lookups
+      into table scans on a table growing inside the transaction;
+    - reports: one plan for a township and for the whole city, for any date; after ten calls
+      the city-wide V7 page took 140 ms instead of 92.
+    Other requests keep cached plans (planning again costs about a millisecond a statement).
     """
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))

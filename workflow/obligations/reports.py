@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from rules.schema import VisitRule
 from workflow import clock, rulebook
+from workflow.db import plan_each_statement
 from workflow.errors import DomainError
 from workflow.obligations import fast, general, tallies
 from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow
@@ -235,6 +236,7 @@ def overdue_report(
     """
     scope = get_unit(session, unit_code, field="unit_code")
     as_of, known_at, statuses = _as_of(as_of), _known_at(known_at), _statuses(statuses)
+    plan_each_statement(session)
     chosen = _rules(as_of, rules, roles)
     rows: list[ObligationRow] = []
     groups: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
@@ -317,6 +319,7 @@ def scorecard(
     """
     scope = get_unit(session, unit_code, field="unit_code")
     as_of, known_at = _as_of(as_of), _known_at(known_at)
+    plan_each_statement(session)
     chosen = _rules(as_of, rules, roles)
     owed: dict[str, int] = defaultdict(int)
     met: dict[str, int] = defaultdict(int)
