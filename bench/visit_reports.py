@@ -19,7 +19,8 @@ Then the same for every overdue row at once (what a CSV or Excel file holds), be
 hand-written SQL over `obligation` alone; one township's report (every rule as a 100-row
 page and whole, V7 whole); and the city's report over every rule as a 100-row page. The
 answers are checked to agree before any figure is printed. Each figure is the median of
---repeat runs after one warm-up run (the city's every-rule page and "every row": one run).
+--repeat runs after 11 warm-up runs, as a long-running server would run them (the raw
+aggregation, the city's every-rule page and "every row": one run after one warm-up run).
 
     python -m bench.visit_reports --sqlite /tmp/huaihua.db --pg postgresql://postgres@127.0.0.1:5432/huaihua
 """
@@ -45,8 +46,15 @@ from workflow.obligations import reports
 CITY = "431200000000"
 
 
+# Warm-up runs of a query timed several times: past psycopg's threshold for preparing a
+# statement (5) and PostgreSQL's first five plans of a prepared one, so the figures are what a
+# long-running server pays once PostgreSQL may have switched to a generic plan.
+STEADY = 11
+
+
 def _timed(function, repeat: int):
-    function()  # warm-up: caches, plans
+    for _ in range(STEADY if repeat > 1 else 1):  # warm-up: caches, plans
+        function()
     times, result = [], None
     for _ in range(repeat):
         started = time.perf_counter()
