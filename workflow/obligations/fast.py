@@ -232,8 +232,9 @@ class _Rows:
     unit_order: ColumnElement  # groups the rows by post unit, in the order of an index
 
 
-def _relationship_rows(selection: Selection) -> _Rows:
-    """Paired or linked rows: owed where post and relationship cover a period, met by the masks."""
+def _relationship_rows(selection: Selection, units: ColumnElement | None = None) -> _Rows:
+    """Paired or linked rows: owed where post and relationship cover a period, met by the masks.
+    `units`, a test of `Obligation.unit_path` narrower than the scope, replaces the scope's."""
     window, rule = selection.window, selection.rule
     low, high = month_number(window.first), month_number(window.current.last)
     masks = _copied_masks(window) or _joined_masks(_o, window, _o.c.person_id, _o.c.target_level, _o.c.target_id)
@@ -255,7 +256,7 @@ def _relationship_rows(selection: Selection) -> _Rows:
     where = [
         _o.c.kind == rule.targets.value,
         _o.c.role.in_(sorted(selection.roles)),
-        in_subtree(_o.c.unit_path, selection.scope),
+        in_subtree(_o.c.unit_path, selection.scope) if units is None else units,
         _o.c.start_date <= window.current.last,
         or_(_o.c.end_date.is_(None), _o.c.end_date >= window.first),
     ]
@@ -505,13 +506,16 @@ def rows_and_totals(session: Session, selection: Selection, statuses: Iterable[s
     return rows(session, selection, statuses, first=first), totals(session, selection)
 
 
-def rows(session: Session, selection: Selection, statuses: Iterable[str] | None = None, *, first: int | None = None) -> list[ObligationRow]:
+def rows(
+    session: Session, selection: Selection, statuses: Iterable[str] | None = None, *, first: int | None = None, unit_paths: Iterable[str] | None = None,
+) -> list[ObligationRow]:
     """The report rows of the selection, only those with one of `statuses` when given, with the
     officials' names; with `first`, only the first rows in the report's order. Target names are
-    left to the caller, except for paired and linked rows built whole."""
+    left to the caller, except for paired and linked rows built whole. `unit_paths` (paired and
+    linked rules; units of the scope) keeps the rows of posts at those units alone."""
     if _by_jurisdiction(selection):
         return _jurisdiction_part(session, selection, statuses, first)[0]
-    of = _relationship_rows(selection)
+    of = _relationship_rows(selection, None if unit_paths is None else one_of(session.connection(), _o.c.unit_path, sorted(set(unit_paths))))
     level = selection.rule.target_level.value
     person = Person.__table__
     if level == "household":

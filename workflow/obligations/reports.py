@@ -201,10 +201,14 @@ def _rule_part(session: Session, selection: Selection, known_at, statuses, first
             rows = fast.rows(session, selection)
             return rows, _counts(rows)
         if tallies.applies(selection):
-            rows, found = fast.rows(session, selection, statuses, first=first), tallies.totals(session, selection)
+            found = tallies.totals(session, selection)
+            where = places(session.connection(), {unit for unit, _, _ in found})
+            # The counts tell which units hold the first rows: only their rows are looked at.
+            paths = None if first is None else [where[unit].path for unit in _units_holding_first(found, where, statuses, first)]
+            rows = fast.rows(session, selection, statuses, first=first, unit_paths=paths)
         else:
             rows, found = fast.rows_and_totals(session, selection, statuses, first)
-        where = places(session.connection(), {unit for unit, _, _ in found})
+            where = places(session.connection(), {unit for unit, _, _ in found})
         counts: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
         for unit, by_status, missed in found:
             group = counts[(where[unit].township_code, where[unit].county_code)]
@@ -213,6 +217,20 @@ def _rule_part(session: Session, selection: Selection, known_at, statuses, first
     rows = general.evaluate_rule(session, selection, known_at=known_at)
     counts = _counts(rows)
     return [row for row in rows if statuses is None or row.status in statuses], counts
+
+
+def _units_holding_first(found, where, statuses, first: int) -> list[str]:
+    """The first post units in the report's order (county, township, unit; a missing code first)
+    whose rows kept by `statuses`, counted in `found`, add up to `first` (all of them, if they fall short)."""
+    chosen, count = [], 0
+    for unit, by_status, _ in sorted(found, key=lambda item: (where[item[0]].county_code or "", where[item[0]].township_code or "", item[0])):
+        if count >= first:
+            break
+        kept = sum(n for status, n in by_status.items() if statuses is None or status in statuses)
+        if kept:
+            chosen.append(unit)
+            count += kept
+    return chosen
 
 
 def overdue_report(

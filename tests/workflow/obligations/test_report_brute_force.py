@@ -382,11 +382,12 @@ def test_the_kept_tallies_give_the_totals_the_rows_give_on_every_day(session, wo
 
 
 @pytest.mark.parametrize("statuses", [None, ["overdue"], ["due", "met"]])
-def test_a_page_holds_the_first_rows_of_the_whole_report_in_its_order(session, world, statuses):
+@pytest.mark.parametrize("rules", [None, ["V7"]], ids=["every rule", "V7"])  # V7 alone: pages from the tallies' first units
+def test_a_page_holds_the_first_rows_of_the_whole_report_in_its_order(session, world, statuses, rules):
     for as_of in AS_OF:
-        whole = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses)
+        whole = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, rules=rules)
         for first in (1, 3, 7, len(whole.rows) + 1):
-            page = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, first=first)
+            page = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, rules=rules, first=first)
             assert page.rows == whole.rows[:first], (as_of, first)
             assert (page.total, page.townships, page.counties) == (whole.total, whole.townships, whole.counties)
 
