@@ -142,13 +142,17 @@ def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window
     else:
         query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == level)
         subject = OrgUnit.code
-    query = query.add_columns(RegistrySpell.registered_on, RegistrySpell.exited_on).join(
-        RegistrySpell, and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject)
-    ).where(in_subtree(OrgUnit.path, scope), _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window))
+    # An outer join, the spells' tests in its ON clause: SQLite then walks from the subtree's
+    # units to their spells, where an inner join may drive from every spell of the registry.
+    query = query.add_columns(RegistrySpell.registered_on, RegistrySpell.exited_on).outerjoin(
+        RegistrySpell,
+        and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window)),
+    ).where(in_subtree(OrgUnit.path, scope))
     paths, spells = {}, defaultdict(list)
     for code, path, start, end in session.execute(query):
-        paths[code] = path
-        spells[code].append((start, end))
+        if start is not None:  # a spell overlapping the window
+            paths[code] = path
+            spells[code].append((start, end))
     return [Target(code, paths[code], tuple(sorted(spells[code]))) for code in sorted(paths)]
 
 
