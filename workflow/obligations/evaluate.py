@@ -106,6 +106,11 @@ def _judge(window: Window) -> _Judge:
     return judge
 
 
+def unit_order(county_code: str | None, township_code: str | None, unit_code: str) -> tuple[str, str, str]:
+    """Where a post's unit comes in the report's order (county, township, unit; a missing code first)."""
+    return county_code or "", township_code or "", unit_code
+
+
 def row_from_bits(
     window: Window,
     post: PostRef,

@@ -35,7 +35,7 @@ from rules.schema import Period, TargetCount, TargetSet
 from workflow import rulebook
 from workflow.chunking import chunks
 from workflow.db import one_of
-from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, PENDING, ObligationRow, PostRef, covers, judged, row_from_bits
+from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, PENDING, ObligationRow, PostRef, covers, judged, row_from_bits, unit_order
 from workflow.obligations.instances import masks_of
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window, month_end, month_number
@@ -466,13 +466,15 @@ def _jurisdiction_part(session: Session, selection: Selection, statuses: Iterabl
         by_post[instance[0]].append(instance)
     # A post's instances mostly share their owed and met periods: each distinct pair is judged once.
     judgements: dict[tuple[int, int], tuple] = {}
-    by_unit: dict[str, tuple[Counter, list[int]]] = {}
+    by_unit: dict[str, Counter] = defaultdict(Counter)
+    missed_by_unit: Counter = Counter()
     for post, mine in by_post.items():
-        unit = by_unit.setdefault(post.unit_code, (Counter(), [0]))
         for (owed, met), count in Counter((owed, met) for _, _, owed, met, _ in mine).items():
-            status, _, _, missed = judgements.get((owed, met)) or judgements.setdefault((owed, met), judged(window, owed, met))
-            unit[0][status] += count
-            unit[1][0] += missed.bit_count() * count
+            if (owed, met) not in judgements:
+                judgements[owed, met] = judged(window, owed, met)
+            status, _, _, missed = judgements[owed, met]
+            by_unit[post.unit_code][status] += count
+            missed_by_unit[post.unit_code] += missed.bit_count() * count
         if statuses is not None:
             mine[:] = [instance for instance in mine if judgements[instance[2], instance[3]][0] in statuses]
     person_names = names(session, "person", {post.person_id for post in by_post})
@@ -484,7 +486,7 @@ def _jurisdiction_part(session: Session, selection: Selection, statuses: Iterabl
         # the first ones' instances are sorted.
         by_holder: dict[tuple, list[_Instance]] = defaultdict(list)
         for post, mine in by_post.items():
-            by_holder[(post.county_code or "", post.township_code or "", post.unit_code, person_names.get(post.person_id) or "", post.person_id)] += mine
+            by_holder[(*unit_order(post.county_code, post.township_code, post.unit_code), person_names.get(post.person_id) or "", post.person_id)] += mine
         kept = []
         for holder in sorted(by_holder):
             if len(kept) >= first:
@@ -496,7 +498,7 @@ def _jurisdiction_part(session: Session, selection: Selection, statuses: Iterabl
         _Found(post, level, target_id, None, owed, met, counts, masks.get((post.person_id, level, target_id), {}), person_names.get(post.person_id), None)
         for post, target_id, owed, met, counts in kept
     ))
-    return rows, [(unit, dict(by_status), missed) for unit, (by_status, (missed,)) in by_unit.items()]
+    return rows, [(unit, dict(by_status), missed_by_unit[unit]) for unit, by_status in by_unit.items()]
 
 
 def rows_and_totals(session: Session, selection: Selection, statuses: Iterable[str] | None, first: int | None):
@@ -511,11 +513,16 @@ def rows(
 ) -> list[ObligationRow]:
     """The report rows of the selection, only those with one of `statuses` when given, with the
     officials' names; with `first`, only the first rows in the report's order. Target names are
-    left to the caller, except for paired and linked rows built whole. `unit_paths` (paired and
-    linked rules; units of the scope) keeps the rows of posts at those units alone."""
+    left to the caller, except for paired and linked rows built whole. `unit_paths` (units of the
+    scope) keeps the rows of posts at those units alone; jurisdiction rules, whose instances are
+    all looked at anyway, take no notice of it."""
     if _by_jurisdiction(selection):
         return _jurisdiction_part(session, selection, statuses, first)[0]
-    of = _relationship_rows(selection, None if unit_paths is None else one_of(session.connection(), _o.c.unit_path, sorted(set(unit_paths))))
+    if unit_paths is not None:
+        unit_paths = sorted(set(unit_paths))
+        if not unit_paths:
+            return []
+    of = _relationship_rows(selection, None if unit_paths is None else one_of(session.connection(), _o.c.unit_path, unit_paths))
     level = selection.rule.target_level.value
     person = Person.__table__
     if level == "household":

@@ -1,7 +1,7 @@
 """The general evaluation: any rule, any window, from the visit masks or from the visits.
 
-`fast` answers the rules owed per target over whole months in SQL; everything else comes
-here: the "any poor village" rules (V2, V5) always, and every rule when a report is asked
+`fast` answers the rules owed per target over whole months from the projections; everything
+else comes here: the "any poor village" rules (V2, V5) always, and every rule when a report is asked
 as known at a moment (visits, voids, posts, pairings and links as the log told them then),
 or when a rule book's periods are cut inside a month.
 """

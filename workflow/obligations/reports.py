@@ -23,7 +23,7 @@ from workflow import clock, rulebook
 from workflow.db import plan_each_statement
 from workflow.errors import DomainError
 from workflow.obligations import fast, general, tallies
-from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow
+from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow, unit_order
 from workflow.obligations.instances import places
 from workflow.obligations.periods import window
 from workflow.obligations.sources import Selection, names
@@ -166,8 +166,10 @@ def _rules(as_of: dt.date, rule_ids: Iterable[str] | None, roles: Iterable[str] 
 
 def _may_hold(scope: OrgUnit, roles: frozenset[str]) -> bool:
     """Whether a post of one of `roles` can sit in `scope`'s subtree (a post sits at a unit of its
-    role's level): a township's report need not look for county or city posts."""
-    return any(lies_within(rulebook.books().role(role).level, scope.level) for role in roles)
+    role's level, in whichever rule book it was assigned under): a township's report need not
+    look for county or city posts."""
+    levels = {book.roles[role].level for book in rulebook.books().books for role in roles if role in book.roles}
+    return any(lies_within(level, scope.level) for level in levels)
 
 
 def _statuses(statuses: Iterable[str] | None) -> frozenset[str] | None:
@@ -223,7 +225,7 @@ def _units_holding_first(found, where, statuses, first: int) -> list[str]:
     """The first post units in the report's order (county, township, unit; a missing code first)
     whose rows kept by `statuses`, counted in `found`, add up to `first` (all of them, if they fall short)."""
     chosen, count = [], 0
-    for unit, by_status, _ in sorted(found, key=lambda item: (where[item[0]].county_code or "", where[item[0]].township_code or "", item[0])):
+    for unit, by_status, _ in sorted(found, key=lambda item: unit_order(where[item[0]].county_code, where[item[0]].township_code, item[0])):
         if count >= first:
             break
         kept = sum(n for status, n in by_status.items() if statuses is None or status in statuses)

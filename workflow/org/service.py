@@ -25,7 +25,6 @@ PARENT_LEVEL: dict[Level, Level | None] = {
 }
 
 
-
 def lies_within(level: Level | str, scope_level: Level | str) -> bool:
     """Whether a unit of `level` can lie in the subtree of a unit of `scope_level` (the unit itself included)."""
     current: Level | None = Level(level)
