@@ -458,53 +458,66 @@ def _built(session: Session, selection: Selection, found: Iterable[_Found]) -> l
     return result
 
 
-def _jurisdiction_part(session: Session, selection: Selection, statuses: Iterable[str] | None, first: int | None):
-    """(rows, totals) of a jurisdiction rule from one look at its instances: see `rows` and `totals`."""
-    window, level = selection.window, selection.rule.target_level.value
-    by_post: dict[PostRef, list[_Instance]] = defaultdict(list)
-    for instance in _jurisdiction_instances(session, selection):
-        by_post[instance[0]].append(instance)
-    # A post's instances mostly share their owed and met periods: each distinct pair is judged once.
-    judgements: dict[tuple[int, int], tuple] = {}
+def _pairs(instances: Iterable[_Instance]) -> Counter:
+    """How many instances each post has with each (owed, met) pair. A post's instances mostly
+    share their pairs, so a judgement per key (`evaluate.judged`) serves them all."""
+    return Counter((post, owed, met) for post, _, owed, met, _ in instances)
+
+
+def _jurisdiction_totals(selection: Selection, pairs: Counter) -> list[tuple[str, dict[str, int], int]]:
     by_unit: dict[str, Counter] = defaultdict(Counter)
     missed_by_unit: Counter = Counter()
-    for post, mine in by_post.items():
-        for (owed, met), count in Counter((owed, met) for _, _, owed, met, _ in mine).items():
-            if (owed, met) not in judgements:
-                judgements[owed, met] = judged(window, owed, met)
-            status, _, _, missed = judgements[owed, met]
-            by_unit[post.unit_code][status] += count
-            missed_by_unit[post.unit_code] += missed.bit_count() * count
-        if statuses is not None:
-            mine[:] = [instance for instance in mine if judgements[instance[2], instance[3]][0] in statuses]
-    person_names = names(session, "person", {post.person_id for post in by_post})
-    if first is None:
-        kept = [instance for mine in by_post.values() for instance in mine]
-    else:
+    for (post, owed, met), count in pairs.items():
+        status, _, _, missed = judged(selection.window, owed, met)
+        by_unit[post.unit_code][status] += count
+        missed_by_unit[post.unit_code] += missed.bit_count() * count
+    return [(unit, dict(by_status), missed_by_unit[unit]) for unit, by_status in by_unit.items()]
+
+
+def _jurisdiction_scores(selection: Selection, pairs: Counter) -> list[tuple[str, int, int]]:
+    owed_by: Counter = Counter()
+    met_by: Counter = Counter()
+    for (post, owed, met), count in pairs.items():
+        _, _, owed_closed, _ = judged(selection.window, owed, met)
+        owed_by[post.person_id] += owed_closed.bit_count() * count
+        met_by[post.person_id] += (owed_closed & met).bit_count() * count
+    return [(person, owed_by[person], met_by[person]) for person in owed_by]
+
+
+def _jurisdiction_rows(session: Session, selection: Selection, instances: list[_Instance], pairs: Counter, statuses, first: int | None) -> list[ObligationRow]:
+    window, level = selection.window, selection.rule.target_level.value
+    if statuses is not None:
+        kept_pairs = {(owed, met) for _, owed, met in pairs if judged(window, owed, met)[0] in statuses}
+        instances = [instance for instance in instances if (instance[2], instance[3]) in kept_pairs]
+    posts = {post for post, _, _ in pairs}
+    person_names = names(session, "person", {post.person_id for post in posts})
+    if first is not None:
         # The report's order (`reports._sort` within one rule; a missing code or name first): by
         # the post's place and holder, then by target and post. There are few holders, and only
         # the first ones' instances are sorted.
+        holder_of = {post: (*unit_order(post.county_code, post.township_code, post.unit_code), person_names.get(post.person_id) or "", post.person_id) for post in posts}
         by_holder: dict[tuple, list[_Instance]] = defaultdict(list)
-        for post, mine in by_post.items():
-            by_holder[(*unit_order(post.county_code, post.township_code, post.unit_code), person_names.get(post.person_id) or "", post.person_id)] += mine
-        kept = []
+        for instance in instances:
+            by_holder[holder_of[instance[0]]].append(instance)
+        instances = []
         for holder in sorted(by_holder):
-            if len(kept) >= first:
+            if len(instances) >= first:
                 break
-            kept += sorted(by_holder[holder], key=lambda instance: (instance[1], instance[0].post_id))
-        del kept[first:]
-    masks = masks_of(session.connection(), {(post.person_id, level, target_id) for post, target_id, *_ in kept})
-    rows = _built(session, selection, (
+            instances += sorted(by_holder[holder], key=lambda instance: (instance[1], instance[0].post_id))
+        del instances[first:]
+    masks = masks_of(session.connection(), {(post.person_id, level, target_id) for post, target_id, *_ in instances})
+    return _built(session, selection, (
         _Found(post, level, target_id, None, owed, met, counts, masks.get((post.person_id, level, target_id), {}), person_names.get(post.person_id), None)
-        for post, target_id, owed, met, counts in kept
+        for post, target_id, owed, met, counts in instances
     ))
-    return rows, [(unit, dict(by_status), missed_by_unit[unit]) for unit, by_status in by_unit.items()]
 
 
 def rows_and_totals(session: Session, selection: Selection, statuses: Iterable[str] | None, first: int | None):
     """`rows` and `totals` of the selection; a jurisdiction rule's instances are looked at once for both."""
     if _by_jurisdiction(selection):
-        return _jurisdiction_part(session, selection, statuses, first)
+        instances = list(_jurisdiction_instances(session, selection))
+        pairs = _pairs(instances)
+        return _jurisdiction_rows(session, selection, instances, pairs, statuses, first), _jurisdiction_totals(selection, pairs)
     return rows(session, selection, statuses, first=first), totals(session, selection)
 
 
@@ -517,7 +530,8 @@ def rows(
     scope) keeps the rows of posts at those units alone; jurisdiction rules, whose instances are
     all looked at anyway, take no notice of it."""
     if _by_jurisdiction(selection):
-        return _jurisdiction_part(session, selection, statuses, first)[0]
+        instances = list(_jurisdiction_instances(session, selection))
+        return _jurisdiction_rows(session, selection, instances, _pairs(instances), statuses, first)
     if unit_paths is not None:
         unit_paths = sorted(set(unit_paths))
         if not unit_paths:
@@ -576,7 +590,7 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
     count of a single SUM; what remains of the unit's count is not owed.
     """
     if _by_jurisdiction(selection):
-        return _jurisdiction_part(session, selection, None, 0)[1]
+        return _jurisdiction_totals(selection, _pairs(_jurisdiction_instances(session, selection)))
     of = _relationship_rows(selection)
     current = len(selection.window.periods) - 1
     overdue, open_status = _overdue_and_open_status(selection, of)
@@ -608,7 +622,7 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
 def person_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
     """(person, closed periods owed, closed periods met) summed over the selection's rows."""
     if _by_jurisdiction(selection):
-        return _jurisdiction_scores(session, selection)
+        return _jurisdiction_scores(selection, _pairs(_jurisdiction_instances(session, selection)))
     of = _relationship_rows(selection)
     closed = selection.window.closed_bits
     evaluated = select(of.keys[1].label("person_id"), of.owed_bits.label("owed"), of.met_bits.label("met")).select_from(of.source).where(*of.where, of.owes_any).subquery()
@@ -620,14 +634,3 @@ def person_scores(session: Session, selection: Selection) -> list[tuple[str, int
     ).group_by(evaluated.c.person_id)
     return [(person, int(owed), int(met)) for person, owed, met in session.execute(query)]
 
-
-def _jurisdiction_scores(session: Session, selection: Selection) -> list[tuple[str, int, int]]:
-    # Each official's instances mostly share their owed and met periods: each distinct pair is judged once.
-    pairs = Counter((post.person_id, owed, met) for post, _, owed, met, _ in _jurisdiction_instances(session, selection))
-    owed_by: Counter = Counter()
-    met_by: Counter = Counter()
-    for (person, owed, met), count in pairs.items():
-        _, _, owed_closed, _ = judged(selection.window, owed, met)
-        owed_by[person] += owed_closed.bit_count() * count
-        met_by[person] += (owed_closed & met).bit_count() * count
-    return [(person, owed_by[person], met_by[person]) for person in owed_by]

@@ -35,7 +35,7 @@ PAIRED = "paired"  # a cadre's post and a household paired with the cadre
 LINKED = "linked"  # a city-direct unit's post and a village linked to the unit
 TARGET_LEVEL = {PAIRED: "household", LINKED: "village"}
 _DEFERRED = "exit_tracker.obligations_deferred"
-_TALLIED = "exit_tracker.obligations_tallied"  # the tallies' reading made before a flush
+_FLUSHING = "exit_tracker.obligations_flushing"  # a flush's sources and the tallies' reading made before it
 
 _obligation = Obligation.__table__
 _post, _pairing, _link = Post.__table__, Pairing.__table__, UnitLink.__table__
@@ -235,7 +235,7 @@ def deferred(session: Session) -> Iterator[None]:
 
 
 def _flushed_sources(session: Session) -> tuple[set[str], set[str], set[str], set[tuple[str, str, str]]]:
-    """The posts, pairings, links and visit-mask keys (person, level, target) the coming (or just made) flush writes."""
+    """The posts, pairings, links and visit-mask keys (person, level, target) the coming flush writes."""
     post_ids, pairing_ids, link_ids, mask_keys = set(), set(), set(), set()
     for obj in chain(session.new, session.dirty, session.deleted):
         if isinstance(obj, Post):
@@ -251,31 +251,28 @@ def _flushed_sources(session: Session) -> tuple[set[str], set[str], set[str], se
 
 @event.listens_for(Session, "before_flush")
 def _tally_before_flush(session: Session, _flush_context, _instances) -> None:
-    # What the rows the flush may change add to the report tallies, while the tables still
-    # hold what they held: `_follow_flushed_sources` settles the difference after it.
-    session.info.pop(_TALLIED, None)
+    # The sources the flush writes, and what their rows add to the report tallies while the
+    # tables still hold what they held: `_follow_flushed_sources` settles the difference after it.
+    session.info.pop(_FLUSHING, None)
     if session.info.get(_DEFERRED):
         return
-    post_ids, pairing_ids, link_ids, mask_keys = _flushed_sources(session)
+    post_ids, pairing_ids, link_ids, mask_keys = sources = _flushed_sources(session)
     if post_ids or pairing_ids or link_ids or mask_keys:
-        session.info[_TALLIED] = tallies.read(session.connection(), keys=mask_keys, post_ids=post_ids, source_ids=pairing_ids | link_ids)
+        session.info[_FLUSHING] = sources, tallies.read(session.connection(), keys=mask_keys, post_ids=post_ids, source_ids=pairing_ids | link_ids)
 
 
 @event.listens_for(Session, "after_flush")
 def _follow_flushed_sources(session: Session, _flush_context) -> None:
-    if session.info.get(_DEFERRED):
+    flushing = session.info.pop(_FLUSHING, None)
+    if flushing is None:  # deferred, or no source written
         return
-    post_ids, pairing_ids, link_ids, mask_keys = _flushed_sources(session)
-    if not (post_ids or pairing_ids or link_ids or mask_keys):
-        return
+    (post_ids, pairing_ids, link_ids, mask_keys), tallied = flushing
     # Core statements on the flush's own connection: no autoflush, sees what was just flushed.
     connection = session.connection()
     if post_ids or pairing_ids or link_ids:
         replace(connection, post_ids=sorted(post_ids), pairing_ids=sorted(pairing_ids), link_ids=sorted(link_ids))
     refresh_visits(connection, mask_keys)
-    tallied = session.info.pop(_TALLIED, None)
-    if tallied is not None:
-        tallies.settle(connection, tallied)
+    tallies.settle(connection, tallied)
 
 
 def snapshot_rows(connection: Connection) -> list[tuple]:
