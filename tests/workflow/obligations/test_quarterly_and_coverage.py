@@ -92,6 +92,22 @@ def test_a_township_head_covers_each_poor_household_including_one_registered_lat
     assert (rows[HOUSEHOLD].status, rows[late].status) == ("met", "pending")
 
 
+def test_a_yearly_coverage_visit_belongs_to_the_campaign_year_of_its_beijing_date_and_counts_from_that_day(session):
+    tree = build_tree(session)
+    head = person_in_post(session, name="镇长", role="township_head", unit=tree.township, start=D(2018, 1, 1))
+    late_evening, small_hours = HOUSEHOLD, "431224100202000009"
+    household(session, tree, late_evening)
+    household(session, tree, small_hours, village=tree.other_village)
+    visit(session, head, late_evening, beijing_time(2018, 12, 31, 23, 59))  # 15:59 UTC
+    visit(session, head, small_hours, beijing_time(2019, 1, 1, 0, 10))  # still 31 December in UTC
+    visit(session, head, late_evening, beijing_time(2019, 1, 20, 9))
+    rows = _by_target(_rows(session, tree, D(2019, 1, 10), ["V6"]))
+    assert (rows[late_evening].status, rows[late_evening].current_status) == ("pending", "pending")  # 2018 met; 20 January is after as_of
+    assert (rows[small_hours].status, rows[small_hours].missed_periods, rows[small_hours].current_status) == ("overdue", ("2018",), "met")
+    later = _by_target(_rows(session, tree, D(2019, 1, 20), ["V6"]))
+    assert later[late_evening].current_status == "met"  # as_of is the end of its day
+
+
 def test_a_township_visit_is_not_a_visit_to_its_villages(session):
     tree = build_tree(session)
     leader = person_in_post(session, name="副县长", role="county_leader", unit=tree.county)
