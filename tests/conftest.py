@@ -104,6 +104,38 @@ def engine(request, tmp_path) -> Iterator[Engine]:
         engine.dispose()
 
 
+@pytest.fixture(params=ENGINES)
+def empty_database(request, tmp_path):
+    """A maker of empty, unmigrated databases on one engine: each call gives a new URL.
+
+    For tests that run the real CLI in their own processes (`init-db` migrates). SQLite:
+    files in the test's folder; PostgreSQL: databases of their own, dropped afterwards.
+    """
+    made: list[str] = []
+
+    def make() -> str:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / f'db{len(made)}.db'}"
+        else:
+            base = request.getfixturevalue("pg_server_url")  # skips (or fails in CI) without a server
+            name = f"exit_tracker_test_{uuid.uuid4().hex[:12]}"
+            admin = make_engine(base, isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            admin.dispose()
+            url = make_url(base).set(database=name).render_as_string(hide_password=False)
+        made.append(url)
+        return url
+
+    yield make
+    if request.param == "postgresql" and made:
+        admin = make_engine(request.getfixturevalue("pg_server_url"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for url in made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        admin.dispose()
+
+
 @pytest.fixture
 def session(engine):
     """A session on the test database; the test commits what it wants kept."""

@@ -16,6 +16,15 @@ _PROJECTORS: dict[str, Projector] = {}
 _BATCH_PROJECTORS: dict[str, BatchProjector] = {}
 
 
+def _every_projection_loaded() -> None:
+    """Import every module that keeps a projection, whatever the caller imported.
+
+    Projectors register themselves when their module is imported; a process that wrote
+    having imported only some of them (the CLI did) would leave the others' tables behind.
+    """
+    import workflow.schema  # noqa: F401  (imports every domain's projectors and listeners)
+
+
 def projects(event_type: str) -> Callable[[Projector], Projector]:
     """Register the decorated function as the projector of `event_type`."""
 
@@ -30,6 +39,7 @@ def projects(event_type: str) -> Callable[[Projector], Projector]:
 
 def projector_for(event_type: str) -> Projector:
     """The projector of `event_type`; LookupError for a type nobody projects."""
+    _every_projection_loaded()
     try:
         return _PROJECTORS[event_type]
     except KeyError:
@@ -37,6 +47,7 @@ def projector_for(event_type: str) -> Projector:
 
 
 def known_event_types() -> set[str]:
+    _every_projection_loaded()
     return set(_PROJECTORS)
 
 
@@ -58,4 +69,5 @@ def projects_many(event_type: str) -> Callable[[BatchProjector], BatchProjector]
 
 
 def batch_projector_for(event_type: str) -> BatchProjector | None:
+    _every_projection_loaded()
     return _BATCH_PROJECTORS.get(event_type)
