@@ -1,5 +1,6 @@
 """Report endpoints: scope, pagination, CSV / Excel files with Chinese or English headers, as known at."""
 
+import csv
 import datetime as dt
 import io
 
@@ -7,6 +8,7 @@ from openpyxl import load_workbook
 
 from tests.api.conftest import bearer
 from tests.factories import ADMIN, build_tree, household, person_in_post
+from tests.workflow.obligations.test_last_day_of_a_period import paired_cadre_visiting_january_to_may
 from workflow import clock
 from workflow.db import transaction
 from workflow.org import service as org
@@ -105,3 +107,16 @@ def test_a_report_for_a_unit_outside_the_scope_is_not_found(client, engine):
     for report in ("overdue-visits", "scorecard", "missing-signatures", "incidence"):
         response = client.get(f"/api/v1/reports/{report}", headers=township, params={"unit": tree.township})
         assert response.status_code == 404 and response.json()["code"] == "org_unit_not_found", report
+
+
+def test_the_exported_file_on_the_last_day_of_a_month_shows_the_month_due(client, engine):
+    with transaction(engine) as session:
+        tree, _ = paired_cadre_visiting_january_to_may(session)
+    headers = bearer(engine, roles=["supervisor"], scope=tree.county)
+    params = {"unit": tree.county, "as_of": "2018-06-30", "format": "csv", "lang": "en"}
+    due = client.get("/api/v1/reports/overdue-visits", headers=headers, params=params)
+    overdue = client.get("/api/v1/reports/overdue-visits", headers=headers, params={**params, "status": "overdue"})
+    assert due.status_code == overdue.status_code == 200, due.text
+    [row] = list(csv.DictReader(io.StringIO(due.text.lstrip("\ufeff"))))
+    assert (row["Status"], row["Current period status"]) == ("due", "due")
+    assert list(csv.DictReader(io.StringIO(overdue.text.lstrip("\ufeff")))) == []

@@ -25,7 +25,7 @@ OVERDUE = "overdue"
 DUE = "due"
 PENDING = "pending"
 MET = "met"
-MISSED = "missed"  # the current period, closed today without a visit (the row is then overdue)
+MISSED = "missed"  # a closed period owed and not met
 NOT_OWED = "not_owed"  # the current period is not owed (e.g. a tenure that began on its 2nd day)
 
 Span = tuple[dt.date, dt.date | None]  # first day, last day (None: open), both inclusive
@@ -95,11 +95,16 @@ class _Judge:
     days_overdue: int | None
 
 
+def status_while_open(rule) -> str:
+    """The status of an owed current period not yet met: pending for a coverage rule, else due."""
+    return PENDING if rule.is_coverage else DUE
+
+
 def _judge(window: Window) -> _Judge:
     known = window.__dict__.get("_judge")  # kept on the (frozen) window it belongs to
     if known is not None:
         return known
-    open_status = MISSED if window.is_closed(window.current) else (PENDING if window.rule.is_coverage else DUE)
+    open_status = status_while_open(window.rule)
     days = (window.as_of - window.latest_closed.last).days if window.latest_closed else None
     judge = _Judge(window.rule.id, window.closed_bits, window.current_bit, window.latest_closed_bit, open_status, window.current.label, days)
     window.__dict__["_judge"] = judge

@@ -35,7 +35,7 @@ from rules.schema import Period, TargetCount, TargetSet
 from workflow import rulebook
 from workflow.chunking import chunks
 from workflow.db import one_of
-from workflow.obligations.evaluate import DUE, MET, MISSED, NOT_OWED, OVERDUE, PENDING, ObligationRow, PostRef, covers, judged, row_from_bits, unit_order
+from workflow.obligations.evaluate import MET, NOT_OWED, OVERDUE, ObligationRow, PostRef, covers, judged, row_from_bits, status_while_open, unit_order
 from workflow.obligations.instances import masks_of
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window, month_end, month_number
@@ -364,12 +364,12 @@ def _by_jurisdiction(selection: Selection) -> bool:
 
 
 def _overdue_and_open_status(selection: Selection, rows: _Rows) -> tuple[ColumnElement | None, str]:
-    window, rule = selection.window, selection.rule
+    window = selection.window
     overdue = None
     if window.latest_closed is not None:
         latest = window.periods.index(window.latest_closed)
         overdue = and_(rows.owed(latest), not_(rows.met(latest)))
-    return overdue, MISSED if window.is_closed(window.current) else (PENDING if rule.is_coverage else DUE)
+    return overdue, status_while_open(selection.rule)
 
 
 def _status_tests(selection: Selection, rows: _Rows) -> dict[str, ColumnElement]:
@@ -594,9 +594,7 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
     of = _relationship_rows(selection)
     current = len(selection.window.periods) - 1
     overdue, open_status = _overdue_and_open_status(selection, of)
-    # With the current period closed it is also the latest closed one: owed and unmet, a row is
-    # overdue, so none is left open (its count, always 0, is reported as due).
-    statuses = (OVERDUE, MET, DUE if open_status == MISSED else open_status)
+    statuses = (OVERDUE, MET, open_status)
     # In the order `evaluate.judged` decides: overdue first, then the current period.
     whens = [(overdue, n(1))] if overdue is not None else []
     whens += [(not_(of.owed(current)), n(0)), (of.met(current), n(1 << _FIELD))]

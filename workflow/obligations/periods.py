@@ -120,8 +120,8 @@ class Window:
         return self.periods[0].first
 
     def is_closed(self, period: CalendarPeriod) -> bool:
-        """A period whose last day is on or before `as_of` (read as the end of that day) is closed."""
-        return period.last <= self.as_of
+        """A period whose last day is before `as_of` is closed; on its own last day it is still running."""
+        return period.last < self.as_of
 
     def seen(self, period: CalendarPeriod) -> tuple[dt.date, dt.date]:
         """The days of `period` up to `as_of`: what can have happened in it by then."""
@@ -173,9 +173,9 @@ def window(as_of: dt.date, rule: VisitRule) -> Window:
         period = period_on(day, rule.period)
         periods.append(period)
         day = period.last + ONE_DAY
-    if current.last <= as_of:
-        latest_closed = current
-    elif len(periods) > 1:
+    # The period containing as_of is the current one, its last day included (SPEC §3: the
+    # rest of that day is still to come), so the latest closed period is the one before it.
+    if len(periods) > 1:
         latest_closed = periods[-2]
     else:
         # The first period of a campaign year: the latest closed one is the last of the year

@@ -30,7 +30,7 @@ from workflow.obligations.sources import Selection, names
 from workflow.org.models import OrgUnit
 from workflow.org.service import get_unit, lies_within
 
-ROW_STATUSES = (OVERDUE, DUE, PENDING, MET, NOT_OWED)  # a row's status (MISSED only ever as current_status)
+ROW_STATUSES = (OVERDUE, DUE, PENDING, MET, NOT_OWED)  # a row's status
 
 
 @dataclasses.dataclass

@@ -16,9 +16,8 @@ For a monthly rule, as of day d of month c with the month before, L, closed:
     instances = P(c) - Q(first month of the window - 1)
     missed    = the sum of owed(m) - visited(m) over the window's closed months
 
-and as of the last day of c, c itself is the latest closed month: overdue = owed(c) -
-visited(c), met = visited(c). `fast.totals` stays the reference and the fallback (other
-rules, one official, other windows); tests compare both.
+On its last day c is still the current month (SPEC §3). `fast.totals` stays the reference
+and the fallback (other rules, one official, other windows); tests compare both.
 
 The counts are a pure function of the obligation rows and their visit masks, kept as
 `instances` keeps the rows: before a flush (or a batch of visits) writes posts, pairings,
@@ -226,16 +225,13 @@ def deferred(connection: Connection) -> Iterator[set[str]]:
 def applies(selection: Selection) -> bool:
     """Whether the counts answer this selection's totals: a monthly rule over paired or linked
     targets, a window of whole months whose latest closed month is the one before the current
-    month or the current month itself, and no single official."""
+    month, and no single official."""
     window, rule = selection.window, selection.rule
     if selection.person_id is not None or rule.is_coverage or rule.count is not TargetCount.each:
         return False
     if rule.targets not in (TargetSet.paired, TargetSet.linked) or rule.period is not Period.month or not window.whole_months:
         return False
-    if window.latest_closed is None:
-        return False
-    closed_current = window.latest_closed == window.current
-    return closed_current or (len(window.periods) >= 2 and window.latest_closed == window.periods[-2])
+    return window.latest_closed is not None and len(window.periods) >= 2 and window.latest_closed == window.periods[-2]
 
 
 def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, int], int]]:
@@ -244,8 +240,7 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
 
     window, rule = selection.window, selection.rule
     low, current = month_number(window.first), month_number(window.current.first)
-    closed_current = window.latest_closed == window.current
-    latest = current if closed_current else current - 1
+    latest = current - 1
     t = _tally.c
     where = [t.kind == rule.targets.value, t.role.in_(sorted(selection.roles)), in_subtree(t.unit_path, selection.scope), t.month <= current]
     query = (
@@ -257,24 +252,22 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
     by_unit: dict[str, list[tuple[int, int, int, int, int]]] = defaultdict(list)
     for unit, month, starting, ending, visited, visited_ending in session.execute(query):
         by_unit[unit].append((month, int(starting), int(ending), int(visited), int(visited_ending)))
-    met_by_day: dict[str, int] = {}
-    if not closed_current:
-        d = _day_tally.c
-        met_query = (
-            select(d.unit_code, func.sum(d.met))
-            .where(d.kind == rule.targets.value, d.month == current, d.day.between(1, window.as_of.day), d.role.in_(sorted(selection.roles)), in_subtree(d.unit_path, selection.scope))
-            .group_by(d.unit_code)
-        )
-        met_by_day = {unit: int(met) for unit, met in session.execute(met_query)}
+    d = _day_tally.c
+    met_query = (
+        select(d.unit_code, func.sum(d.met))
+        .where(d.kind == rule.targets.value, d.month == current, d.day.between(1, window.as_of.day), d.role.in_(sorted(selection.roles)), in_subtree(d.unit_path, selection.scope))
+        .group_by(d.unit_code)
+    )
+    met_by_day = {unit: int(met) for unit, met in session.execute(met_query)}
     found = []
     for unit, months in by_unit.items():
-        counted = _statuses(months, low=low, latest=latest, current=current, met_now=met_by_day.get(unit, 0), closed_current=closed_current)
+        counted = _statuses(months, low=low, latest=latest, current=current, met_now=met_by_day.get(unit, 0))
         if counted is not None:
             found.append((unit, *counted))
     return found
 
 
-def _statuses(months, *, low: int, latest: int, current: int, met_now: int, closed_current: bool) -> tuple[dict[str, int], int] | None:
+def _statuses(months, *, low: int, latest: int, current: int, met_now: int) -> tuple[dict[str, int], int] | None:
     """One unit's instances by status and missed months, from its counts by month (ascending, up to `current`)."""
     started = ended = ended_before_low = 0  # rows starting, and ending, in the months summed so far
     owed, visited, visited_ending, ending = {}, {}, {}, {}
@@ -292,11 +285,8 @@ def _statuses(months, *, low: int, latest: int, current: int, met_now: int, clos
     if instances == 0:
         return None
     missed = sum(owed[m] - visited[m] for m in range(low, latest + 1))
-    if closed_current:
-        overdue, met, due = owed[current] - visited[current], visited[current], 0
-    else:
-        overdue, met = owed[latest] - visited[latest], met_now
-        # Rows owing the current month that are overdue: owing the latest month too, unvisited in it.
-        overdue_owing_current = (owed[latest] - ending[latest]) - (visited[latest] - visited_ending[latest])
-        due = owed[current] - overdue_owing_current - met
+    overdue, met = owed[latest] - visited[latest], met_now
+    # Rows owing the current month that are overdue: owing the latest month too, unvisited in it.
+    overdue_owing_current = (owed[latest] - ending[latest]) - (visited[latest] - visited_ending[latest])
+    due = owed[current] - overdue_owing_current - met
     return {OVERDUE: overdue, MET: met, DUE: due, NOT_OWED: instances - overdue - met - due}, missed

@@ -41,9 +41,10 @@ def test_a_visit_at_half_past_midnight_on_1_july_beijing_time_counts_for_july(se
     with freeze_time("2018-06-30T17:00:00Z"):  # 01:00 on 1 July in Beijing
         visit(session, cadre, HOUSEHOLD, beijing_time(2018, 7, 1, 0, 30))
     [june_end] = _v7(session, tree, D(2018, 6, 30))
-    assert (june_end.status, june_end.current_period, june_end.missed_periods[-1]) == ("overdue", "2018-06", "2018-06")
+    assert (june_end.current_period, june_end.current_status, june_end.last_visit_on) == ("2018-06", "due", None)
     [july] = _v7(session, tree, D(2018, 7, 1))
     assert (july.current_period, july.current_status, july.last_visit_on) == ("2018-07", "met", D(2018, 7, 1))
+    assert july.missed_periods[-1] == "2018-06"
 
 
 def test_the_current_month_is_due_until_a_visit_lands_then_met(session):
@@ -80,7 +81,9 @@ def test_a_tenure_beginning_on_the_second_owes_nothing_for_that_month(session):
 def test_a_tenure_beginning_on_the_first_owes_that_month(session):
     tree, cadre = _setup(session, post_start=D(2018, 6, 1), pairing_start=D(2018, 6, 1))
     [june] = _v7(session, tree, D(2018, 6, 30))
-    assert (june.status, june.missed_periods) == ("overdue", ("2018-06",))
+    assert (june.status, june.missed_periods) == ("due", ())
+    [july] = _v7(session, tree, D(2018, 7, 1))
+    assert (july.status, july.missed_periods, july.days_overdue) == ("overdue", ("2018-06",), 1)
 
 
 def test_a_month_is_owed_only_when_both_the_pairing_and_the_post_cover_it_whole(session):
@@ -160,16 +163,19 @@ def test_a_cadre_moved_to_another_township_owes_nothing_there_for_a_household_pa
     assert [(row.unit_code, row.current_status) for row in rows] == [(tree.township, "not_owed")]
 
 
-@pytest.mark.parametrize("as_of", [D(2018, 1, 10), D(2018, 1, 31)])
-def test_in_january_a_missed_december_still_makes_the_obligation_overdue(session, as_of):
+@pytest.mark.parametrize(("as_of", "expected"), [
+    # New Year's Eve: December is still running; November was met, June to October were not.
+    (D(2017, 12, 31), ("due", "due", ("2017-06", "2017-07", "2017-08", "2017-09", "2017-10"), None)),
+    (D(2018, 1, 10), ("overdue", "met", ("2017-12",), 10)),
+    (D(2018, 1, 31), ("overdue", "met", ("2017-12",), 31)),
+    (D(2018, 2, 1), ("due", "due", (), None)),  # January met; last December is out of the window
+])
+def test_in_january_a_missed_december_still_makes_the_obligation_overdue(session, as_of, expected):
     tree, cadre = _setup(session)
     visit(session, cadre, HOUSEHOLD, beijing_time(2017, 11, 5))
     visit(session, cadre, HOUSEHOLD, beijing_time(2018, 1, 5))
     [row] = _v7(session, tree, as_of)
-    if as_of.day == 10:
-        assert (row.status, row.missed_periods, row.days_overdue) == ("overdue", ("2017-12",), 10)
-    else:
-        assert (row.status, row.missed_periods) == ("met", ())
+    assert (row.status, row.current_status, row.missed_periods, row.days_overdue) == expected
 
 
 def test_a_tenure_and_a_pairing_end_recorded_later_are_ignored_as_known_before_they_were_recorded(session):

@@ -177,10 +177,8 @@ def _label(kind, first, last):
 
 def _window(kind, as_of):
     periods = [p for p in _periods(kind, as_of.year) if p[0] <= as_of]
-    current = periods[-1]
-    if current[1] <= as_of:
-        latest = current
-    elif len(periods) > 1:
+    # The period holding as_of is the current one, on its last day too: the day is not over.
+    if len(periods) > 1:
         latest = periods[-2]
     else:
         before = _periods(kind, as_of.year - 1)
@@ -204,15 +202,13 @@ def _visit_days(world, person, target, first, last):
 
 
 def _judge(rule_id, kind, periods, latest, as_of, owed, met, last_visit, post, target):
-    closed = [p[1] <= as_of for p in periods]
+    closed = [p[1] < as_of for p in periods]
     missed = [i for i in range(len(periods)) if owed[i] and closed[i] and not met[i]]
     overdue = latest is not None and periods.index(latest) in missed
     if not owed[-1]:
         current = "not_owed"
     elif met[-1]:
         current = "met"
-    elif closed[-1]:
-        current = "missed"
     else:
         current = "pending" if kind == "year" else "due"
     return (rule_id, post["id"], target, "overdue" if overdue else current, current,
