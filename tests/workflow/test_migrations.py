@@ -9,3 +9,33 @@ def test_migrated_database_matches_the_models(engine):
         context = MigrationContext.configure(connection, opts={"compare_type": True})
         differences = compare_metadata(context, metadata)
     assert differences == []
+
+
+def test_upgrading_a_database_with_spells_takes_their_event_seqs_from_its_log(engine):
+    """Migration 0006 gives spells already on file the seqs their projectors would have set."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from sample_data.load import load_sample_data
+    from workflow.db import transaction
+    from workflow.migrate import alembic_config, upgrade
+    from workflow.org.models import RegistrySpell
+
+    with transaction(engine) as session:
+        load_sample_data(session)
+    spells = RegistrySpell.__table__
+
+    def stored():
+        with engine.connect() as connection:
+            return sorted(connection.execute(select(spells)).all())
+
+    projected = stored()
+    assert any(row.exited_seq for row in projected) and all(row.registered_seq for row in projected)
+    config = alembic_config(engine)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0005")
+    finally:
+        upgrade(engine)
+    assert stored() == projected

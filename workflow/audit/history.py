@@ -7,10 +7,11 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from workflow.audit.scratch import replay_log, scratch_engine
+from workflow.eventlog.log import known_by
 from workflow.eventlog.models import Event
 
 T = TypeVar("T")
@@ -45,18 +46,6 @@ def history(session: Session, entity_type: str, entity_id: str) -> list[Event]:
     """Every event about one record, oldest first."""
     query = select(Event).where(Event.entity_type == entity_type, Event.entity_id == entity_id).order_by(Event.seq)
     return list(session.execute(query).scalars())
-
-
-def known_by(session: Session, moment: dt.datetime) -> int:
-    """The seq of the last event of the log as it stood at `moment`.
-
-    The log up to the first event recorded after `moment`: a prefix, so the state rebuilt
-    from it is one the database really held, even if two servers' clocks disagreed.
-    """
-    later = session.execute(select(func.min(Event.seq)).where(Event.recorded_at > moment)).scalar()
-    if later is not None:
-        return later - 1
-    return session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
 
 
 def as_of(session: Session, moment: dt.datetime, read: Callable[[Session], T]) -> T:

@@ -14,7 +14,7 @@ from json.encoder import encode_basestring as _quote  # the C encoder json.dumps
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from workflow import clock
@@ -152,6 +152,18 @@ def head(session: Session) -> tuple[int, str]:
     """The (seq, hash) of the last event, or (0, GENESIS_HASH) for an empty log."""
     row = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+
+def known_by(session: Session, moment: dt.datetime) -> int:
+    """The seq of the last event of the log as it stood at `moment`.
+
+    The log up to the first event recorded after `moment`: a prefix, so the state rebuilt
+    from it is one the database really held, even if two servers' clocks disagreed.
+    """
+    later = session.execute(select(func.min(Event.seq)).where(Event.recorded_at > moment)).scalar()
+    if later is not None:
+        return later - 1
+    return session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
 
 
 def _locked_head(session: Session) -> tuple[int, str]:

@@ -474,17 +474,17 @@ def _opened(session: Session, event: Event, data: dict[str, Any]) -> None:
 
 @projects("exit_case.proposed")
 def _proposed(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _move(session, data, since=event.occurred_at).proposal = canonical_json(data["evidence"])
+    _move(session, event.seq, data, since=event.occurred_at).proposal = canonical_json(data["evidence"])
 
 
 @projects("exit_case.notice_posted")
 def _notice_posted(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _move(session, data, since=event.occurred_at).notice_ends_at = dt.datetime.fromisoformat(data["notice_ends_at"])
+    _move(session, event.seq, data, since=event.occurred_at).notice_ends_at = dt.datetime.fromisoformat(data["notice_ends_at"])
 
 
 @projects("exit_case.objection_lodged")
 def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> None:
-    case = _move(session, data, since=event.occurred_at)
+    case = _move(session, event.seq, data, since=event.occurred_at)
     session.add(
         Objection(
             id=data["objection_id"],
@@ -502,7 +502,7 @@ def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> N
 def _objection_resolved(session: Session, event: Event, data: dict[str, Any]) -> None:
     objection = session.get(Objection, data["objection_id"])
     objection.outcome, objection.resolution, objection.resolved_at = data["outcome"], data["resolution"], event.occurred_at
-    _move(session, data, since=event.occurred_at, reason=data["resolution"])
+    _move(session, event.seq, data, since=event.occurred_at, reason=data["resolution"])
 
 
 @projects("exit_case.signed")
@@ -532,18 +532,18 @@ def _decided(session: Session, event: Event, data: dict[str, Any]) -> None:
         # A step completes with its latest signature, which need not be the last one recorded.
         step = [s for s in signatures_of(session, case.id) if s.attempt == case.attempt and s.step == signature.step]
         since = max(s.occurred_at for s in step)
-    _move(session, data, since=since, reason=data.get("reason"))
+    _move(session, event.seq, data, since=since, reason=data.get("reason"))
 
 
 @projects("exit_case.relapsed")
 def _relapsed(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _move(session, data, since=event.occurred_at, reason=data["reason"])
+    _move(session, event.seq, data, since=event.occurred_at, reason=data["reason"])
     registered_on = dt.date.fromisoformat(data["registered_on"])
-    reopen_spell(session, spell_id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on)
+    reopen_spell(session, spell_id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on, seq=event.seq)
 
 
-def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> ExitCase:
-    """Projector helper: put the case in the event's `status_after`, entered at `since`.
+def _move(session: Session, seq: int, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> ExitCase:
+    """Projector helper: put the case in the `status_after` of event `seq`, entered at `since`.
 
     A return to registered starts the next attempt and makes open objections moot; an exit
     closes the subject's registry spell on the local date of the exit; a household shows
@@ -561,7 +561,7 @@ def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason:
             case.reason = reason
         if after == "exited":
             case.exited_at = since
-            close_spell(session, kind=REGISTRY_KIND[ExitLevel(case.level)], subject_id=case.subject_id, exited_on=rulebook.local_date_of(since))
+            close_spell(session, kind=REGISTRY_KIND[ExitLevel(case.level)], subject_id=case.subject_id, exited_on=rulebook.local_date_of(since), seq=seq)
         case.status, case.status_since = after, since
     if case.level == ExitLevel.household:
         session.get(Household, case.subject_id).status = "registered" if after == "relapsed" else after

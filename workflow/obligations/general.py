@@ -2,7 +2,8 @@
 
 `fast` answers the rules owed per target over whole months from the projections; everything
 else comes here: the "any poor village" rules (V2, V5) always, and every rule when a report is asked
-as known at a moment (visits, voids, posts, pairings and links as the log told them then),
+as known at a moment (visits, voids, posts, pairings, links and registry spells as the log
+told them then),
 or when a rule book's periods are cut inside a month.
 """
 
@@ -28,6 +29,7 @@ from workflow.obligations.sources import (
     spans_as_known,
     targets_by_unit,
 )
+from workflow.eventlog.log import known_by
 from workflow.obligations.visitdays import Undecidable
 
 
@@ -105,7 +107,9 @@ def _jurisdiction_rows(session: Session, selection: Selection, source_for, known
         posts = [(post, known[post.post_id]) for post, _ in posts if post.post_id in known]
     if not posts:
         return []
-    targets = targets_by_unit(poor_targets(session, level=rule.target_level.value, scope=selection.scope, window=window), {post.unit_code for post, _ in posts})
+    known_seq = None if known_at is None else known_by(session, known_at)
+    poor = poor_targets(session, level=rule.target_level.value, scope=selection.scope, window=window, known_seq=known_seq)
+    targets = targets_by_unit(poor, {post.unit_code for post, _ in posts})
     source = source_for({post.person_id for post, _ in posts}, rule.target_level.value)
     rows = []
     for post, span in posts:

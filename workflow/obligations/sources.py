@@ -8,7 +8,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, case, null, or_, select
 from sqlmodel import Session
 
 from rules.schema import VisitRule
@@ -134,8 +134,12 @@ class Target:
         return any(start <= last and (end is None or end >= first) for start, end in self.spells)
 
 
-def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window) -> list[Target]:
-    """The targets of `level` in the subtree that were registered poor at some time in the window."""
+def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window, known_seq: int | None = None) -> list[Target]:
+    """The targets of `level` in the subtree that were registered poor at some time in the window.
+
+    With `known_seq`, the spells as the log up to that event told them: a registration
+    recorded later is absent, an end recorded later not yet applied.
+    """
     if level == "household":
         query = select(Household.id, OrgUnit.path).join(OrgUnit, OrgUnit.code == Household.village_code)
         subject = Household.id
@@ -144,9 +148,13 @@ def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window
         subject = OrgUnit.code
     # An outer join, the spells' tests in its ON clause: SQLite then walks from the subtree's
     # units to their spells, where an inner join may drive from every spell of the registry.
-    query = query.add_columns(RegistrySpell.registered_on, RegistrySpell.exited_on).outerjoin(
+    exited_on, known = RegistrySpell.exited_on, []
+    if known_seq is not None:
+        exited_on = case((RegistrySpell.exited_seq <= known_seq, RegistrySpell.exited_on), else_=null())
+        known = [RegistrySpell.registered_seq <= known_seq]
+    query = query.add_columns(RegistrySpell.registered_on, exited_on).outerjoin(
         RegistrySpell,
-        and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window)),
+        and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, *known, _overlaps_window(RegistrySpell.registered_on, exited_on, window)),
     ).where(in_subtree(OrgUnit.path, scope))
     paths, spells = {}, defaultdict(list)
     for code, path, start, end in session.execute(query):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 
@@ -52,6 +52,10 @@ class RegistrySpell(SQLModel, table=True):
 
     Kinds: poor_household, poor_village, poor_county, concentrated_township (贫困人口集中的乡镇).
     A subject "poor at any time in a period" has a spell overlapping that period.
+
+    The seq of the event that opened the spell, and of the one that ended it, say what the
+    log told by any point: as known at a moment before its end was recorded, the spell is
+    open; before it was registered, it is absent (SPEC §3, "as known at").
     """
 
     __tablename__ = "registry_spell"
@@ -62,3 +66,5 @@ class RegistrySpell(SQLModel, table=True):
     subject_id: str = Field(sa_column=Column(String(64), nullable=False))
     registered_on: dt.date = Field(sa_column=Column(Date, nullable=False))
     exited_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    registered_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    exited_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

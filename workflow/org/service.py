@@ -283,6 +283,7 @@ def _registered(session: Session, event: Event, data: dict[str, Any]) -> None:
             kind=data["kind"],
             subject_id=data["subject_id"],
             registered_on=dt.date.fromisoformat(data["registered_on"]),
+            registered_seq=event.seq,
         )
     )
 
@@ -342,13 +343,14 @@ def _household_registered(session: Session, event: Event, data: dict[str, Any]) 
     _registered(session, event, {"id": data["spell_id"], "kind": "poor_household", "subject_id": data["id"], "registered_on": data["registered_on"]})
 
 
-def close_spell(session: Session, *, kind: str, subject_id: str, exited_on: dt.date) -> None:
-    """Projector helper: end the subject's open spell on `exited_on` (its last day on the registry)."""
+def close_spell(session: Session, *, kind: str, subject_id: str, exited_on: dt.date, seq: int) -> None:
+    """Projector helper: end the subject's open spell on `exited_on` (its last day on the
+    registry), as told by event `seq` (reports as known before it still see the spell open)."""
     spell = open_spell(session, kind, subject_id)
     if spell is not None:
-        spell.exited_on = exited_on
+        spell.exited_on, spell.exited_seq = exited_on, seq
 
 
-def reopen_spell(session: Session, *, spell_id: str, kind: str, subject_id: str, registered_on: dt.date) -> None:
-    """Projector helper: put the subject back on registry `kind` (返贫) in a new spell."""
-    session.add(RegistrySpell(id=spell_id, kind=kind, subject_id=subject_id, registered_on=registered_on))
+def reopen_spell(session: Session, *, spell_id: str, kind: str, subject_id: str, registered_on: dt.date, seq: int) -> None:
+    """Projector helper: put the subject back on registry `kind` (返贫) in a new spell, as told by event `seq`."""
+    session.add(RegistrySpell(id=spell_id, kind=kind, subject_id=subject_id, registered_on=registered_on, registered_seq=seq))
