@@ -22,6 +22,11 @@ def role_label(code: str, language: str) -> str:
 # ---- overdue visits -------------------------------------------------------------------
 
 
+class PeriodStatusView(BaseModel):
+    period: str = Field(examples=["2017-08"])
+    status: str = Field(description="met, missed (closed, owed, not met), not_owed, or for the current period due / pending", examples=["missed"])
+
+
 class ObligationView(BaseModel):
     rule_id: str = Field(examples=["V7"])
     post_id: str
@@ -34,6 +39,8 @@ class ObligationView(BaseModel):
     target_level: str | None = Field(None, examples=["household"])
     target_id: str | None = Field(None, examples=["4312241002010001"])
     target_name: str | None = Field(None, examples=["向桂兰"])
+    source_id: str | None = Field(None, description="The pairing (结对) or unit link (联系村) the row follows, for V7 and V3 rows: "
+                                  "a pairing ended and renewed gives two rows, told apart by it. 结对或联系村记录编号。")
     status: str = Field(description="overdue, or else the current period's status", examples=["overdue"])
     current_period: str = Field(examples=["2017-09"])
     current_status: str = Field(examples=["due"])
@@ -42,6 +49,7 @@ class ObligationView(BaseModel):
     periods_met: int
     last_visit_on: dt.date | None = None
     days_overdue: int | None = Field(None, examples=[29])
+    periods: list[PeriodStatusView] = Field(description="Each period of the report's window, oldest first, with its status. 窗口内各周期及其状态。")
 
 
 class CountsView(BaseModel):
@@ -61,7 +69,8 @@ class UnitTotalsView(BaseModel):
 
 
 def obligation_view(row: ObligationRow) -> ObligationView:
-    return ObligationView(**{name: getattr(row, name) for name in ObligationView.model_fields})
+    fields = {name: getattr(row, name) for name in ObligationView.model_fields if name != "periods"}
+    return ObligationView(**fields, periods=[PeriodStatusView(period=label, status=status) for label, status in row.periods])
 
 
 def counts_view(counts: StatusCounts) -> CountsView:
@@ -89,6 +98,8 @@ OVERDUE_COLUMNS = [
     Column("periods_met", "已访周期数", "Periods met"),
     Column("last_visit_on", "最近走访日期", "Last visit"),
     Column("days_overdue", "逾期天数", "Days overdue"),
+    Column("periods", "各周期状态", "Status of each period", lambda r, lang: "; ".join(f"{label} {status}" for label, status in r.periods)),
+    Column("source_id", "结对/联系编号", "Pairing or link"),
 ]
 
 

@@ -120,3 +120,48 @@ def test_the_exported_file_on_the_last_day_of_a_month_shows_the_month_due(client
     [row] = list(csv.DictReader(io.StringIO(due.text.lstrip("\ufeff"))))
     assert (row["Status"], row["Current period status"]) == ("due", "due")
     assert list(csv.DictReader(io.StringIO(overdue.text.lstrip("\ufeff")))) == []
+
+
+def test_missing_signatures_as_known_at_ignore_a_case_and_a_signature_recorded_later(client, engine):
+    from tests.factories import exit_signers
+    from tests.workflow.exits.steps import household_case, sign_roles
+
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        signers = exit_signers(session, tree)
+        case = household_case(session, tree)
+    before_signing = clock.now().isoformat()
+    with transaction(engine) as session:
+        sign_roles(session, session.merge(case), signers, ["village_party_secretary"])
+        late = household_case(session, tree, number="431224100201000077")
+    headers = bearer(engine, roles=["supervisor"], scope=tree.county)
+    params = {"unit": tree.county}
+    now = client.get("/api/v1/reports/missing-signatures", headers=headers, params=params).json()["items"]
+    then = client.get("/api/v1/reports/missing-signatures", headers=headers, params={**params, "known_at": before_signing}).json()["items"]
+    assert {item["subject_id"] for item in now} == {case.subject_id, late.subject_id}
+    assert [item["subject_id"] for item in then] == [case.subject_id]
+    assert [m["role"] for m in then[0]["missing"]] == ["village_party_secretary", "village_director"]
+    [signed_since] = [item for item in now if item["subject_id"] == case.subject_id]
+    assert [m["role"] for m in signed_since["missing"]] == ["village_director"]
+
+
+def test_rows_name_their_pairing_and_give_the_status_of_each_period(client, engine):
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        cadre = person_in_post(session, name="舒春生", role="township_cadre", unit=tree.township)
+        number = household(session, tree, "431224100201000001")
+        first = posts.pair(session, actor=ADMIN, cadre_id=cadre, household_id=number, start_date=dt.date(2018, 1, 1), end_date=dt.date(2018, 3, 31))
+        renewed = posts.pair(session, actor=ADMIN, cadre_id=cadre, household_id=number, start_date=dt.date(2018, 5, 1))
+        visits.record_visit(session, actor=ADMIN, visitor_id=cadre, target_level="household", target_id=number, occurred_at=dt.datetime(2018, 2, 3, 10, tzinfo=BEIJING))
+        first_id, renewed_id = first.id, renewed.id
+    headers = bearer(engine, roles=["supervisor"], scope=tree.county)
+    response = client.get("/api/v1/reports/overdue-visits", headers=headers, params={"unit": tree.county, "as_of": "2018-06-10", "rule": "V7"})
+    assert response.status_code == 200, response.text
+    rows = {row["source_id"]: row for row in response.json()["items"]}
+    assert set(rows) == {first_id, renewed_id}
+    statuses = lambda row: [(p["period"], p["status"]) for p in row["periods"]]  # noqa: E731
+    assert statuses(rows[first_id]) == [("2018-01", "missed"), ("2018-02", "met"), ("2018-03", "missed"), ("2018-04", "not_owed"), ("2018-05", "not_owed"), ("2018-06", "not_owed")]
+    assert statuses(rows[renewed_id]) == [("2018-01", "not_owed"), ("2018-02", "not_owed"), ("2018-03", "not_owed"), ("2018-04", "not_owed"), ("2018-05", "missed"), ("2018-06", "due")]
+    exported = client.get("/api/v1/reports/overdue-visits", headers=headers, params={"unit": tree.county, "as_of": "2018-06-10", "rule": "V7", "format": "csv", "lang": "en"})
+    by_source = {row["Pairing or link"]: row for row in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))}
+    assert by_source[renewed_id]["Status of each period"].endswith("2018-05 missed; 2018-06 due")

@@ -64,6 +64,7 @@ class ObligationRow:
     periods_met: int
     last_visit_on: dt.date | None  # latest qualifying visit day in the window, up to as_of
     days_overdue: int | None  # days from the end of the missed latest closed period to as_of
+    periods: tuple[tuple[str, str], ...]  # (label, status) of each period of the window, oldest first
     person_name: str | None = None  # filled in by the report
     target_name: str | None = None
 
@@ -134,7 +135,29 @@ def row_from_bits(
         judge.rule_id, *post, target_level, target_id, source_id,
         status, judge.current_label, current_status, window.labels(missed),
         owed_closed.bit_count(), (owed_closed & met).bit_count(), last_visit_on, judge.days_overdue if status == OVERDUE else None,
+        period_statuses(window, owed, met),
     )
+
+
+def period_statuses(window: Window, owed: int, met: int) -> tuple[tuple[str, str], ...]:
+    """(label, status) of each period of the window: not_owed, met, missed (closed, owed and
+    not met) or, for the current period owed and not yet met, due (pending for coverage)."""
+    known = window.__dict__.setdefault("_period_statuses", {})  # rows share a few (owed, met) pairs
+    key = (owed, met)
+    if key not in known:
+        judge = _judge(window)
+        statuses = []
+        for i, period in enumerate(window.periods):
+            bit = 1 << i
+            if not owed & bit:
+                status = NOT_OWED
+            elif met & bit:
+                status = MET
+            else:
+                status = MISSED if judge.closed & bit else judge.open_status
+            statuses.append((period.label, status))
+        known[key] = tuple(statuses)
+    return known[key]
 
 
 def judged(window: Window, owed: int, met: int) -> tuple[str, str, int, int]:

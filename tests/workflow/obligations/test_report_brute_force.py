@@ -211,11 +211,13 @@ def _judge(rule_id, kind, periods, latest, as_of, owed, met, last_visit, post, t
         current = "met"
     else:
         current = "pending" if kind == "year" else "due"
+    each = tuple((_label(kind, *period), "not_owed" if not owed[i] else "met" if met[i] else "missed" if closed[i] else current)
+                 for i, period in enumerate(periods))
     return (rule_id, post["id"], target, "overdue" if overdue else current, current,
             tuple(_label(kind, *periods[i]) for i in missed),
             sum(1 for i in range(len(periods)) if owed[i] and closed[i]),
             sum(1 for i in range(len(periods)) if owed[i] and closed[i] and met[i]),
-            last_visit, (as_of - latest[1]).days if overdue else None)
+            last_visit, (as_of - latest[1]).days if overdue else None, each)
 
 
 def brute_force(world: World, as_of: dt.date) -> list[tuple]:
@@ -257,7 +259,7 @@ def brute_force(world: World, as_of: dt.date) -> list[tuple]:
 
 
 def _comparable(report) -> list[tuple]:
-    return sorted(((r.rule_id, r.post_id, r.target_id, r.status, r.current_status, r.missed_periods, r.periods_owed, r.periods_met, r.last_visit_on, r.days_overdue)
+    return sorted(((r.rule_id, r.post_id, r.target_id, r.status, r.current_status, r.missed_periods, r.periods_owed, r.periods_met, r.last_visit_on, r.days_overdue, r.periods)
                    for r in report.rows), key=repr)
 
 

@@ -9,7 +9,7 @@ from workflow.obligations.reports import _sort
 
 
 def _row(county, township, unit, rule, name, person, target, post) -> ObligationRow:
-    return ObligationRow(rule, post, person, "role", unit, township, county, "household", target, None, "due", "2018-07", "due", (), 0, 0, None, None, person_name=name)
+    return ObligationRow(rule, post, person, "role", unit, township, county, "household", target, None, "due", "2018-07", "due", (), 0, 0, None, None, (), person_name=name)
 
 
 def _expected(rows):
