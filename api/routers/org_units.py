@@ -65,6 +65,11 @@ class Registration(Body):
     registered_on: dt.date = Field(examples=["2014-10-01"])
 
 
+class RegistrationEnd(Body):
+    kind: str = Field(max_length=32, description="concentrated_township: villages and counties leave their registries through exit cases", examples=["concentrated_township"])
+    exited_on: dt.date = Field(description="The last day on the registry (inclusive).", examples=["2018-06-15"])
+
+
 @router.get("/org-units", response_model=Page[OrgUnitView], summary="List org units in scope / 组织机构列表")
 def list_units(
     caller: CurrentCaller,
@@ -122,4 +127,13 @@ def register(code: Id, body: Registration, caller: CurrentCaller, session: Write
     access.require(caller, access.REGISTRY)
     scope.unit(session, caller, code)
     spell = org.register_poor_unit(session, actor=caller.actor(), kind=body.kind, code=code, registered_on=body.registered_on)
+    return RegistrySpellView.model_validate(spell)
+
+
+@router.post("/org-units/{code}/registrations/end", response_model=RegistrySpellView, responses=WRITE_PROBLEMS, summary="End a township's concentrated-poverty designation / 结束贫困人口集中乡镇认定")
+def end_registration(code: Id, body: RegistrationEnd, caller: CurrentCaller, session: WriteSession) -> RegistrySpellView:
+    """End the township's open designation on `exited_on`, its last day on the registry (admins)."""
+    access.require(caller, access.REGISTRY)
+    scope.unit(session, caller, code)
+    spell = org.end_unit_registration(session, actor=caller.actor(), kind=body.kind, code=code, exited_on=body.exited_on)
     return RegistrySpellView.model_validate(spell)

@@ -76,6 +76,7 @@ ENDPOINTS = [
     ("add org unit", ADMIN, "POST", lambda w, i, r: ("/api/v1/org-units", {"json": {"code": f"{w.branch(i).township[:9]}{w.fresh()}", "name": "新村", "level": "village", "parent_code": w.branch(i).township}})),
     ("rural population", ADMIN, "POST", lambda w, i, r: (f"/api/v1/org-units/{w.branch(i).village}/rural-population", {"json": {"rural_population": 1000}})),
     ("register poor village", ADMIN, "POST", lambda w, i, r: (f"/api/v1/org-units/{w.village(i)}/registrations", {"json": {"kind": "poor_village", "registered_on": "2014-10-01"}})),
+    ("end township designation", ADMIN, "POST", lambda w, i, r: (f"/api/v1/org-units/{w.designated_township(i)}/registrations/end", {"json": {"kind": "concentrated_township", "exited_on": "2018-06-15"}})),
     ("register household", ADMIN, "POST", lambda w, i, r: ("/api/v1/households", {"json": {"id": f"H{w.fresh()}", "village_code": w.branch(i).village, "head_name": "向秀英", "members": 2, "registered_on": "2014-10-01"}})),
     ("assign post", ADMIN, "POST", lambda w, i, r: ("/api/v1/posts", {"json": {"person_id": w.branch(i).cadre, "role": "county_leader", "unit_code": w.branch(i).county, "start_date": f"2016-{1 + int(w.fresh()) % 12:02d}-01", "end_date": None}})),
     ("end post", ADMIN, "POST", lambda w, i, r: (f"/api/v1/posts/{w.post(i)}/end", {"json": {"end_date": "2018-01-31"}})),

@@ -43,16 +43,17 @@ def test_import_visits_writes_every_line_or_none_and_names_the_bad_lines(cli, en
         cadre = person_in_post(session, name="舒春生", role="township_cadre", unit=tree.township, start=dt.date(2017, 1, 1))
     good = tmp_path / "visits.csv"
     good.write_text(f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n", encoding="utf-8")
-    bad = tmp_path / "bad.csv"
-    bad.write_text(
-        "visitor_id,target_level,target_id,occurred_at\n"
-        f"{cadre},village,{tree.village},2017-07-04T10:00:00+08:00\n"
-        f"{cadre},village,{tree.village},2016-07-04T10:00:00+08:00\n",
-        encoding="gb18030",
-    )
-    failed = cli.invoke(app, ["import", "visits", str(bad)])
-    assert failed.exit_code == 1
-    assert "line 3: visitor_not_in_post [visitor_id]" in failed.output and "nothing was imported" in failed.output
+    header_and_good_line = f"visitor_id,target_level,target_id,occurred_at,notes\n{cadre},village,{tree.village},2017-07-04T10:00:00+08:00,\n"
+    bad_third_lines = {
+        "visitor_not_in_post [visitor_id]": (f"{cadre},village,{tree.village},2016-07-04T10:00:00+08:00,\n", "gb18030"),
+        "nul_character [notes]": (f"{cadre},village,{tree.village},2017-07-05T10:00:00+08:00,座谈\x00\n", "utf-8"),
+    }
+    for problem, (line, encoding) in bad_third_lines.items():
+        bad = tmp_path / "bad.csv"
+        bad.write_text(header_and_good_line + line, encoding=encoding)
+        failed = cli.invoke(app, ["import", "visits", str(bad)])
+        assert failed.exit_code == 1
+        assert f"line 3: {problem}" in failed.output and "nothing was imported" in failed.output
     done = cli.invoke(app, ["import", "visits", str(good)])
     assert done.exit_code == 0 and "1 visits imported" in done.output
     with transaction(engine) as session:

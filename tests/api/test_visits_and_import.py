@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from tests.api.conftest import bearer
 from tests.factories import build_tree, household, person_in_post
 from workflow.db import transaction
+from workflow.eventlog import Event
 from workflow.visits.models import Visit
 
 
@@ -100,6 +101,60 @@ def test_an_import_outside_the_scope_or_by_a_supervisor_is_refused(client, engin
     bad_header = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "text/csv"}, content="who,when\n".encode())
     assert bad_header.status_code == 422 and bad_header.json()["code"] == "invalid_header"
     assert _visits(engine) == 0
+
+
+def _events(engine) -> int:
+    with transaction(engine) as session:
+        return session.execute(select(func.count()).select_from(Event)).scalar_one()
+
+
+def test_a_nul_character_in_a_visits_notes_is_refused_and_nothing_is_written(client, engine):
+    _, cadre, headers = _setup(engine)
+    before = _events(engine)
+    body = {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-03T10:00:00+08:00", "notes": "入户\x00走访"}
+    refused = client.post("/api/v1/visits", headers={**headers, "Accept-Language": "en"}, json=body)
+    assert refused.status_code == 422 and refused.headers["content-type"].startswith("application/problem+json")
+    assert (refused.json()["code"], refused.json()["field"]) == ("nul_character", "notes")
+    assert "NUL" in refused.json()["detail"]
+    assert (_events(engine), _visits(engine)) == (before, 0)
+
+
+def test_a_literal_backslash_u0000_in_notes_is_text_and_is_kept(client, engine):
+    _, cadre, headers = _setup(engine)
+    notes = "照片编号 IMG\\u0000 见附件"  # a backslash, then the five characters u0000
+    body = {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-03T10:00:00+08:00", "notes": notes}
+    created = client.post("/api/v1/visits", headers=headers, json=body)
+    assert created.status_code == 201, created.text
+    assert client.get(created.headers["location"], headers=headers).json()["notes"] == notes
+    line = json.dumps({**body, "occurred_at": "2017-07-04T10:00:00+08:00"}, ensure_ascii=False)
+    imported = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "application/x-ndjson"}, content=line.encode())
+    assert imported.status_code == 201, imported.text
+    assert _visits(engine) == 2
+
+
+def test_an_import_with_a_nul_on_line_3_names_that_line_and_writes_nothing(client, engine):
+    tree, cadre, headers = _setup(engine)
+    before = _events(engine)
+    csv = (
+        "visitor_id,target_level,target_id,occurred_at,notes\n"
+        f"{cadre},household,4312241002010001,2017-07-03T10:00:00+08:00,入户走访\n"
+        f"{cadre},village,{tree.village},2017-07-04T10:00:00+08:00,村部\x00座谈\n"
+        f"{cadre},village,{tree.village}\x00,2017-07-05T10:00:00+08:00,\n"  # an id must not reach a lookup
+    )
+    lines = [
+        {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-03T10:00:00+08:00"},
+        {"visitor_id": cadre, "target_level": "household", "target_id": "4312241002010001", "occurred_at": "2017-07-04T10:00:00+08:00", "notes": "ok"},
+        {"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": "2017-07-05T10:00:00+08:00", "notes": "村部\x00座谈"},
+        {"visitor_id": cadre, "target_level": "village", "target_id": tree.village + "\x00", "occurred_at": "2017-07-05T10:00:00+08:00"},
+    ]
+    jsonl = "".join(json.dumps(line) + "\n" for line in lines)  # the NUL written as its JSON escape
+    assert "\\u0000" in jsonl and "\x00" not in jsonl
+    for content_type, content in (("text/csv", csv), ("application/x-ndjson", jsonl)):
+        response = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": content_type}, content=content.encode())
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "import_refused"
+        assert [(p["line"], p["code"], p["field"]) for p in response.json()["details"]["lines"]] == [(3, "nul_character", "notes"), (4, "nul_character", "target_id")]
+    assert (_events(engine), _visits(engine)) == (before, 0)
 
 
 def test_a_retried_import_with_the_same_key_imports_once(client, engine):

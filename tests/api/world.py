@@ -131,6 +131,15 @@ class World:
             org.add_org_unit(session, actor=ADMIN, code=code, name="新村", level="village", parent_code=branch.township, rural_population=800)
         return code
 
+    def designated_township(self, inside: bool) -> str:
+        """A fresh township of the branch's county, designated a concentrated-poverty township."""
+        branch = self.branch(inside)
+        code = f"{branch.county[:6]}T{self.fresh()}"
+        with transaction(self.engine) as session:
+            org.add_org_unit(session, actor=ADMIN, code=code, name="新镇", level="township", parent_code=branch.county)
+            org.register_poor_unit(session, actor=ADMIN, kind="concentrated_township", code=code, registered_on=LONG_AGO)
+        return code
+
     def visit(self, inside: bool) -> str:
         branch = self.branch(inside)
         with transaction(self.engine) as session:

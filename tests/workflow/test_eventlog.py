@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from workflow.db import transaction
 from workflow.errors import DomainError
-from workflow.eventlog import GENESIS_HASH, Actor, Event, append, chain_hash
+from workflow.eventlog import GENESIS_HASH, Actor, Event, NewEvent, append, append_many, chain_hash
 from workflow.eventlog.verify import verify_chain
 from workflow.org import service as org
 from workflow.org.models import Person
@@ -71,6 +71,41 @@ def test_event_that_occurred_in_the_future_is_refused(session, actor):
             )
     assert caught.value.code == "occurred_in_future"
     assert caught.value.field == "occurred_at"
+
+
+def _person_added(person_id: str, **payload) -> NewEvent:
+    return NewEvent(type="person.added", entity_type="person", entity_id=person_id, payload={"id": person_id, "gender": None, **payload})
+
+
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"name": "舒\x00建国"}, "name"),
+        ({"name": "舒建国", "extra": {"notes": ["ok", "\x00"]}}, "extra.notes"),
+        ({"name": "舒建国", "extra": [{"key\x00": 1}]}, "extra.key\\u0000"),
+    ],
+)
+def test_a_nul_character_anywhere_in_a_payload_is_refused_by_both_appenders_before_anything_is_written(session, actor, payload, field):
+    event = _person_added("p-1", **payload)
+    with pytest.raises(DomainError) as one:
+        append(session, type=event.type, entity_type=event.entity_type, entity_id=event.entity_id, payload=event.payload, actor=actor)
+    with pytest.raises(DomainError) as many:
+        append_many(session, [_person_added("p-0", name="张三"), event], actor=actor)
+    for caught in (one, many):
+        assert (caught.value.code, caught.value.field) == ("nul_character", field)
+        assert "NUL" in caught.value.en and "空字符" in caught.value.zh
+    session.commit()
+    assert _events(session) == [] and session.execute(select(Person)).first() is None
+
+
+def test_a_literal_backslash_u0000_in_text_is_not_a_nul_and_is_kept(session, actor):
+    literal = "路径 C:\\u0000 照抄"  # a backslash, then the five characters u0000
+    append_many(session, [_person_added("p-0", name=literal)], actor=actor)
+    org.add_person(session, actor=actor, name=literal, person_id="p-1")
+    session.commit()
+    assert [p.name for p in session.execute(select(Person).order_by(Person.id)).scalars()] == [literal, literal]
+    assert all(json.loads(e.payload)["name"] == literal for e in _events(session))
+    assert verify_chain(session).intact
 
 
 def test_event_without_an_offset_is_refused(session, actor):

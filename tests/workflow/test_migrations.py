@@ -1,6 +1,9 @@
+import datetime as dt
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+from tests.factories import ADMIN
 from workflow.schema import metadata
 
 
@@ -19,10 +22,13 @@ def test_upgrading_a_database_with_spells_takes_their_event_seqs_from_its_log(en
     from sample_data.load import load_sample_data
     from workflow.db import transaction
     from workflow.migrate import alembic_config, upgrade
+    from workflow.org import service as org
     from workflow.org.models import RegistrySpell
 
     with transaction(engine) as session:
         load_sample_data(session)
+        township = session.execute(select(RegistrySpell.subject_id).where(RegistrySpell.kind == "concentrated_township")).scalars().first()
+        org.end_unit_registration(session, actor=ADMIN, kind="concentrated_township", code=township, exited_on=dt.date(2018, 6, 15))
     spells = RegistrySpell.__table__
 
     def stored():

@@ -15,7 +15,7 @@ from workflow.posts import service as posts
 from workflow.posts.models import Pairing, Post
 
 OPERATIONS = st.lists(
-    st.tuples(st.sampled_from(["person", "post", "end_post", "household", "pair", "end_pairing", "link"]), st.integers(0, 10_000)),
+    st.tuples(st.sampled_from(["person", "post", "end_post", "household", "pair", "end_pairing", "link", "designate", "end_designation"]), st.integers(0, 10_000)),
     min_size=5,
     max_size=40,
 )
@@ -46,6 +46,10 @@ def _apply(session, actor, tree, operation: str, n: int) -> None:
             posts.end_pairing(session, actor=actor, pairing_id=pairing.id, end_date=max(day, pairing.start_date))
     elif operation == "link":
         posts.link_unit(session, actor=actor, unit_code=tree.city_unit, village_code=(tree.village, tree.other_village)[n % 2], start_date=day)
+    elif operation == "designate":
+        org.register_poor_unit(session, actor=actor, kind="concentrated_township", code=(tree.township, tree.other_township)[n % 2], registered_on=day)
+    elif operation == "end_designation":
+        org.end_unit_registration(session, actor=actor, kind="concentrated_township", code=(tree.township, tree.other_township)[n % 2], exited_on=day)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

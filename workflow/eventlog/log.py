@@ -56,6 +56,56 @@ def canonical_json(value: Any) -> str:
     return _CANONICAL.encode(value)
 
 
+# How canonical_json writes a NUL. The same six characters also end a user's literal
+# backslash followed by "u0000" (written "\\u0000"), so a hit is only a reason to look.
+_NUL_ESCAPE = "\\u0000"
+
+
+def payload_text(payload: dict[str, Any]) -> str:
+    """The canonical text of an event's payload; DomainError `nul_character` if it holds a NUL.
+
+    PostgreSQL cannot store a NUL in text and SQLite can: refusing it here, where every
+    write passes, gives both engines the same answer (SPEC §5).
+    """
+    text = canonical_json(payload)
+    if _NUL_ESCAPE in text:
+        refuse_nul(payload)
+    return text
+
+
+def refuse_nul(value: Any) -> None:
+    """Raise `nul_character`, naming the key that holds it, if a NUL is in `value` (its keys too)."""
+    path = _nul_path(value, None)
+    if path is not None:
+        raise DomainError(
+            "nul_character",
+            f"text cannot contain the NUL character (\\u0000); found in {path}",
+            f"文本中不能含有空字符(NUL):{path}",
+            field=path,
+        )
+
+
+def _nul_path(value: Any, path: str | None) -> str | None:
+    """The dotted keys down to the first NUL in `value`, or None; `path` names `value` itself."""
+    if isinstance(value, str):
+        return (path or "payload") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key = str(key)
+            here = key if path is None else f"{path}.{key}"
+            if "\x00" in key:
+                return here.replace("\x00", _NUL_ESCAPE)
+            found = _nul_path(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found = _nul_path(item, path)
+            if found is not None:
+                return found
+    return None
+
+
 def format_moment(moment: dt.datetime) -> str:
     """`moment` in UTC as 2018-06-30T16:30:00.000000Z; ValueError if it carries no offset."""
     if moment.tzinfo is not clock.UTC:
@@ -219,13 +269,14 @@ def append(
     recorded_at = clock.now()
     occurred_at = checked_occurrence(occurred_at, now=recorded_at)
     projector = projector_for(type)
+    text = payload_text(payload)
     seq, prev_hash = _locked_head(session)
     event = Event(
         seq=seq + 1,
         type=type,
         entity_type=entity_type,
         entity_id=entity_id,
-        payload=canonical_json(payload),
+        payload=text,
         account=actor.account,
         on_behalf_of=actor.on_behalf_of,
         occurred_at=occurred_at,
@@ -273,15 +324,16 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
     """
     count = 0
     for batch in chunks(events, BATCH):
+        texts = [payload_text(new.payload) for new in batch]  # a NUL is refused before the batch writes anything
         seq, prev_hash = _locked_head(session)
         session.flush()  # earlier pending changes land before this batch's events
         appended = []
-        for new in batch:
+        for new, text in zip(batch, texts, strict=True):
             recorded_at = clock.now()
             event = _Appended()
             seq += 1
             event.seq, event.type, event.entity_type, event.entity_id = seq, new.type, new.entity_type, new.entity_id
-            event.payload, event.account, event.on_behalf_of = canonical_json(new.payload), actor.account, actor.on_behalf_of
+            event.payload, event.account, event.on_behalf_of = text, actor.account, actor.on_behalf_of
             event.occurred_at, event.recorded_at, event.prev_hash = checked_occurrence(new.occurred_at, now=recorded_at), recorded_at, prev_hash
             event.hash = prev_hash = chain_hash(event)
             appended.append(event)

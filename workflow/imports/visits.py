@@ -26,7 +26,7 @@ from sqlmodel import Session
 from workflow.chunking import chunks
 from workflow.db import one_of, plan_each_statement
 from workflow.errors import DomainError
-from workflow.eventlog import Actor, append_many
+from workflow.eventlog import Actor, append_many, refuse_nul
 from workflow.obligations import tallies
 from workflow.org.models import Household, OrgUnit, Person
 from workflow.posts.models import DateSpan, Post
@@ -101,9 +101,23 @@ def decode(data: bytes) -> str:
 
 def parse(text: str, kind: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
     """(line number, fields or the problem with the line) for each record line of the file."""
-    if "\x00" in text:
+    if "\x00" in next(physical_lines(text), ""):
         raise DomainError("unreadable_file", "the file contains NUL bytes: is it a spreadsheet rather than CSV?", "文件含有空字符,可能不是 CSV 文本", field="file")
-    return _csv_lines(text) if kind == "csv" else _json_lines(text)
+    lines = _csv_lines(text) if kind == "csv" else _json_lines(text)
+    # A NUL, or in JSON its escape: each line is looked at only when the file has one.
+    return _refusing_nul(lines) if "\x00" in text or "\\u0000" in text else lines
+
+
+def _refusing_nul(lines: Iterator[tuple[int, dict[str, Any] | LineProblem]]) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
+    """`lines`, a record holding a NUL made a problem of its line: the log would refuse its event,
+    and its ids must not reach a lookup (PostgreSQL refuses a NUL even in a query)."""
+    for number, record in lines:
+        if not isinstance(record, LineProblem):
+            try:
+                refuse_nul(record)
+            except DomainError as exc:
+                record = LineProblem(number, exc.code, exc.field, exc.en, exc.zh)
+        yield number, record
 
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")

@@ -244,11 +244,16 @@ def _person_added(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(Person(**data))
 
 
-def register_poor_unit(session: Session, *, actor: Actor, kind: str, code: str, registered_on: dt.date) -> RegistrySpell:
-    """Put a village, county or township on its poverty registry from `registered_on`."""
+def _check_unit_registry(kind: str) -> None:
+    """Refuse a `kind` that is not the registry of a unit (households register with their own command)."""
     if kind not in REGISTRY_KINDS or REGISTRY_KINDS[kind] is None:
         valid = ", ".join(k for k, level in REGISTRY_KINDS.items() if level is not None)
         raise DomainError("invalid_registry", f"unknown unit registry '{kind}'; valid: {valid}", f"未知登记类别 '{kind}';可用:{valid}", field="kind")
+
+
+def register_poor_unit(session: Session, *, actor: Actor, kind: str, code: str, registered_on: dt.date) -> RegistrySpell:
+    """Put a village, county or township on its poverty registry from `registered_on`."""
+    _check_unit_registry(kind)
     unit = get_unit(session, code)
     if unit.level != REGISTRY_KINDS[kind]:
         raise DomainError(
@@ -263,6 +268,15 @@ def register_poor_unit(session: Session, *, actor: Actor, kind: str, code: str, 
 def _open_spell(session: Session, *, actor: Actor, kind: str, subject_id: str, registered_on: dt.date) -> RegistrySpell:
     if open_spell(session, kind, subject_id) is not None:
         raise Conflict("already_registered", f"'{subject_id}' is already on the {kind} registry", f"'{subject_id}' 已在登记中", field="subject_id")
+    ended = [spell.exited_on for spell in registry_spells(session, kind, subject_id)]
+    if ended and registered_on <= max(ended):
+        # A spell is a run of days: a new one starts after the last one ended, not inside it.
+        raise Conflict(
+            "overlapping_spell",
+            f"'{subject_id}' was on the {kind} registry until {max(ended)}; a new spell starts after that day",
+            f"'{subject_id}' 的上一次登记截至 {max(ended)},新的登记须从其后开始",
+            field="registered_on",
+        )
     spell_id = new_id()
     append(
         session,
@@ -273,6 +287,59 @@ def _open_spell(session: Session, *, actor: Actor, kind: str, subject_id: str, r
         actor=actor,
     )
     return session.get(RegistrySpell, spell_id)
+
+
+def end_unit_registration(session: Session, *, actor: Actor, kind: str, code: str, exited_on: dt.date) -> RegistrySpell:
+    """End a township's open concentrated-poverty designation; `exited_on` is its last day on the registry.
+
+    Only this registry ends by command: a village, county or household leaves its registry
+    through its exit case (三签字), whose last signature closes the spell.
+    """
+    _check_unit_registry(kind)
+    if kind != "concentrated_township":
+        raise DomainError(
+            "exit_case_required",
+            f"a village or county leaves the {kind} registry only through its exit case (三签字); only concentrated_township is ended by command",
+            "贫困村、贫困县只能经退出程序(三签字)退出登记;只有贫困人口集中乡镇的认定可直接结束",
+            field="kind",
+        )
+    unit = get_unit(session, code)
+    if unit.level != Level.township:
+        raise DomainError(
+            "not_a_township",
+            f"'{code}' is a {unit.level}, not a township; a village or county leaves its registry only through an exit case",
+            f"'{code}' 是{LEVEL_ZH[Level(unit.level)]},不是乡镇;村和县只能经退出程序退出登记",
+            field="code",
+        )
+    spell = open_spell(session, kind, code)
+    if spell is None:
+        raise Conflict(
+            "not_registered",
+            f"'{code}' has no open {kind} designation to end",
+            f"'{code}' 目前没有可结束的贫困人口集中乡镇认定",
+            field="code",
+        )
+    if exited_on < spell.registered_on:
+        raise DomainError(
+            "invalid_dates",
+            f"exited_on {exited_on} is before the designation began on {spell.registered_on}",
+            f"结束日期 {exited_on} 早于认定开始日期 {spell.registered_on}",
+            field="exited_on",
+        )
+    append(
+        session,
+        type="registry.ended",
+        entity_type="registry_spell",
+        entity_id=spell.id,
+        payload={"id": spell.id, "kind": kind, "subject_id": code, "exited_on": exited_on},
+        actor=actor,
+    )
+    return spell
+
+
+@projects("registry.ended")
+def _registry_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
+    close_spell(session, kind=data["kind"], subject_id=data["subject_id"], exited_on=dt.date.fromisoformat(data["exited_on"]), seq=event.seq)
 
 
 @projects("registry.registered")

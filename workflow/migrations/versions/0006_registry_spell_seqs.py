@@ -29,7 +29,7 @@ def _seqs_from_the_log(connection) -> dict[str, list]:
     cases = {case_id: (level, subject) for case_id, level, subject in connection.execute(sa.text("SELECT id, level, subject_id FROM exit_case"))}
     seqs, open_spells = {}, {}
     events = connection.execute(sa.text(
-        "SELECT seq, type, payload FROM event WHERE type IN ('registry.registered', 'household.registered', 'exit_case.relapsed') "
+        "SELECT seq, type, payload FROM event WHERE type IN ('registry.registered', 'registry.ended', 'household.registered', 'exit_case.relapsed') "
         "OR type LIKE 'exit_case.%' ORDER BY seq"
     ))
     for seq, type, payload in events:
@@ -38,6 +38,10 @@ def _seqs_from_the_log(connection) -> dict[str, list]:
             spell, key = data["id"], (data["kind"], data["subject_id"])
         elif type == "household.registered":
             spell, key = data["spell_id"], ("poor_household", data["id"])
+        elif type == "registry.ended":
+            if open_spells.pop((data["kind"], data["subject_id"]), None) == data["id"]:
+                seqs[data["id"]][1] = seq
+            continue
         elif type == "exit_case.relapsed":
             spell, key = data["spell_id"], ("poor_household", data["household_id"])
         else:
