@@ -1,15 +1,16 @@
 """Writing a generated plan in bulk: the events the commands would append, and the same projections.
 
 The setup events (units, people, households, posts, pairings, links) are applied by the
-product's own projectors, as a replay applies them. The visits — millions — are inserted
-directly: each row from the same `visit_row` the projector uses, each mask from the same
-`YearMask` arithmetic; voids then go through their own projector, and the obligation rows
-are derived once from the result. Events are numbered and chained exactly as
-`eventlog.append` does it.
+product's own projections, as a replay applies them. The visits — millions — are inserted
+directly, each row from the same `visit_row` the visits projection uses; voids then go
+through the projections, and the derived projection (visit masks, obligation rows, report
+tallies) is built once from the result, as after a replay. Events are numbered and chained
+exactly as `eventlog.append` does it.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 
@@ -20,10 +21,8 @@ from sample_data.generate import ACCOUNT, Plan, Spec
 from workflow.chunking import chunks
 from workflow.db import plan_each_statement, transaction
 from workflow.eventlog import GENESIS_HASH, Event, canonical_json, chain_hash
-from workflow.eventlog.projectors import projector_for
-from workflow.obligations import instances
-from workflow.visits.masks import YearMask, counted_targets
-from workflow.visits.models import Visit, VisitMask
+from workflow.eventlog.projection import deferred, project
+from workflow.visits.models import Visit
 from workflow.visits.service import visit_row
 
 CHUNK = 10_000
@@ -56,14 +55,14 @@ class _Chain:
 
 
 def _project(session: Session, events: list[_Event]) -> None:
-    """Apply events with their projectors, a batch per flush, as `replay.replay_into` does."""
+    """Apply events to the projections, in runs of one type, a flush per chunk, as `replay.replay_into` does."""
     for batch in chunks(events, 5000):
-        for event in batch:
-            projector_for(event.type)(session, event, json.loads(event.payload))
+        for _, run in itertools.groupby(batch, key=lambda event: event.type):
+            project(session, [(event, json.loads(event.payload)) for event in run])
         session.flush()
 
 
-# The setup projectors each insert rows of their own and read nothing but a unit's parent,
+# The setup projections each insert rows of their own and read nothing but a unit's parent,
 # so applying them type by type gives the state applying them in log order gives. It also
 # lets each flush insert rows whose foreign keys point at rows of an earlier flush: a flush
 # does not order inserts between tables that have no relationship() declared.
@@ -82,7 +81,7 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
     """Write `plan` into the empty database behind `engine`; the number of events."""
     say = progress or (lambda message: None)
     chain = _Chain()
-    with transaction(engine) as session, instances.deferred(session):
+    with transaction(engine) as session, deferred(session):
         plan_each_statement(session)
         connection = session.connection()
         setup = [chain.event(spec) for spec in plan.setup]
@@ -92,7 +91,6 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
         say(f"{chain.seq:,} setup events written and projected")
         del setup
 
-        masks: dict[tuple[str, str, str, int], YearMask] = {}
         voids: list[_Event] = []
         recorded = 0
         for chunk in chunks(plan.visits(), CHUNK):
@@ -103,25 +101,14 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
                 if event.type == "visit.voided":
                     voids.append(event)
                     continue
-                row = visit_row(event, json.loads(event.payload))
-                rows.append(row)
-                for level, target in counted_targets(row["target_level"], row["target_id"], row["village_code"], row["township_code"]):
-                    key = (row["visitor_id"], level, target, row["occurred_on"].year)
-                    masks[key] = masks.get(key, YearMask()).with_day(row["occurred_on"])
+                rows.append(visit_row(event, json.loads(event.payload)))
             connection.execute(insert(Visit.__table__), rows)
             recorded += len(rows)
             if recorded // 250_000 != (recorded - len(rows)) // 250_000:
                 say(f"{recorded:,} visits written")
-        mask_rows = (
-            {"person_id": p, "target_level": level, "target_id": t, "year": y, "month_mask": m.month_mask, "first_days": m.first_days, "last_days": m.last_days}
-            for (p, level, t, y), m in masks.items()
-        )
-        for chunk in chunks(mask_rows, CHUNK):
-            connection.execute(insert(VisitMask.__table__), chunk)
-        say(f"{recorded:,} visits and {len(masks):,} visit masks written")
-        # Each void's projector recomputes the masks from the visits left, as in a replay.
+        say(f"{recorded:,} visits written")
         _project(session, voids)
-        say(f"{len(voids):,} voids applied; deriving the obligation rows")
+        say(f"{len(voids):,} voids applied; deriving the visit masks and the obligation rows")
     if engine.dialect.name == "postgresql":
         # Fresh planner statistics: the tables went from empty to millions of rows in one go.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:

@@ -3,13 +3,12 @@
 from sqlmodel import SQLModel
 
 from workflow.eventlog import models as _eventlog_models  # noqa: F401
-from workflow.org import models as _org_models, service as _org_service  # noqa: F401
-from workflow.posts import models as _posts_models, service as _posts_service  # noqa: F401
-from workflow.accounts import models as _account_models, service as _account_service  # noqa: F401
-from workflow.exits import models as _exit_models, service as _exit_service  # noqa: F401
-from workflow.visits import models as _visit_models, service as _visit_service  # noqa: F401
-from workflow.visits import batch as _visit_batch  # noqa: F401  (the batch projector replays and imports use)
-from workflow.obligations import models as _obligation_models, instances as _obligation_instances  # noqa: F401
+from workflow.org import models as _org_models  # noqa: F401
+from workflow.posts import models as _posts_models  # noqa: F401
+from workflow.accounts import models as _account_models  # noqa: F401
+from workflow.exits import models as _exit_models  # noqa: F401
+from workflow.visits import models as _visit_models  # noqa: F401
+from workflow.obligations import models as _obligation_models  # noqa: F401
 
 metadata = SQLModel.metadata
 

@@ -12,10 +12,14 @@ from sqlmodel import Session
 from workflow import clock
 from workflow.accounts.models import Account, AccountToken
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.eventlog import Actor, Event, append, projects
+from workflow.eventlog import Actor, Event, append
+from workflow.eventlog.projection import EventProjection
 from workflow.org.models import OrgUnit
 from workflow.org.service import get_person, get_unit
 from workflow.types import new_id
+
+# The read model of API accounts: kept by the functions marked @ACCOUNTS.on below.
+ACCOUNTS = EventProjection("accounts")
 
 ROLES = ("admin", "recorder", "supervisor", "auditor")
 ROLES_ZH = {"admin": "管理员", "recorder": "录入员", "supervisor": "督查员", "auditor": "审计员(纪检监察)"}
@@ -126,7 +130,7 @@ def issue_token(session: Session, *, account_id: str) -> str:
     return token
 
 
-@projects("account.created")
+@ACCOUNTS.on("account.created")
 def _account_created(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(
         Account(
@@ -158,7 +162,7 @@ def revoke_account(session: Session, *, actor: Actor, account_id: str, reason: s
     return account
 
 
-@projects("account.revoked")
+@ACCOUNTS.on("account.revoked")
 def _account_revoked(session: Session, event: Event, data: dict[str, Any]) -> None:
     account = session.get(Account, data["id"])
     account.revoked_at = event.recorded_at

@@ -13,7 +13,6 @@ from sqlmodel import Session
 
 from workflow.db import make_engine
 from workflow.eventlog.replay import log_rows, replay_into
-from workflow.obligations import instances
 from workflow.schema import metadata
 
 
@@ -39,9 +38,7 @@ def replay_log(
 ) -> int:
     """Apply the source's log (up to a point) to the projections in `target`; the number applied.
 
-    `target` starts empty, as a bulk load does: its obligation rows are derived once at the
-    end instead of after every flush, which made up a third of a replay's time.
+    `target` starts empty; its derived projections are built once at the end (`replay_into`).
     """
     batches = log_rows(source, until_seq=until_seq, until_recorded=until_recorded)
-    with instances.deferred(target):
-        return replay_into(target, batches, progress=progress)
+    return replay_into(target, batches, progress=progress)

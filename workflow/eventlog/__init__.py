@@ -2,6 +2,5 @@
 
 from workflow.eventlog.log import Actor, NewEvent, append, append_many, canonical_json, chain_hash, head, refuse_nul
 from workflow.eventlog.models import GENESIS_HASH, Event
-from workflow.eventlog.projectors import projects
 
-__all__ = ["GENESIS_HASH", "Actor", "Event", "NewEvent", "append", "append_many", "canonical_json", "chain_hash", "head", "projects", "refuse_nul"]
+__all__ = ["GENESIS_HASH", "Actor", "Event", "NewEvent", "append", "append_many", "canonical_json", "chain_hash", "head", "refuse_nul"]

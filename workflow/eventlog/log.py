@@ -13,7 +13,6 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses when ensure_ascii=False
 from typing import Any
 
-from sqlalchemy import event as sa_event
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
@@ -22,7 +21,7 @@ from workflow.chunking import chunks
 from workflow.db import insert_rows
 from workflow.errors import DomainError
 from workflow.eventlog.models import GENESIS_HASH, Event
-from workflow.eventlog.projectors import batch_projector_for, projector_for
+from workflow.eventlog.projection import handling, project
 
 # Any constant will do: every appender in every process takes this same lock.
 _PG_CHAIN_LOCK = 0x65786974  # "exit"
@@ -216,20 +215,25 @@ def known_by(session: Session, moment: dt.datetime) -> int:
     return session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
 
 
+def _transaction(session: Session) -> object:
+    """The innermost transaction under way: what a remembered head is valid for."""
+    return session.get_nested_transaction() or session.get_transaction()
+
+
 def _locked_head(session: Session) -> tuple[int, str]:
-    # Appends in one transaction reuse the head they computed; the cache dies with the transaction.
+    # Appends in one transaction reuse the head they computed. The head is remembered with the
+    # transaction it was read in, so a later transaction (or a savepoint rolled back) reads it afresh.
     cached = session.info.get(_HEAD_KEY)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] is _transaction(session):
+        return cached[1]
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
     # SQLite: the write transaction began IMMEDIATE, so no other writer holds the log now.
     return head(session)
 
 
-@sa_event.listens_for(Session, "after_transaction_end")
-def _forget_head(session: Session, _transaction) -> None:
-    session.info.pop(_HEAD_KEY, None)
+def _remember_head(session: Session, seq: int, hash: str) -> None:
+    session.info[_HEAD_KEY] = (_transaction(session), (seq, hash))
 
 
 def checked_occurrence(occurred_at: dt.datetime | None, *, now: dt.datetime | None = None) -> dt.datetime:
@@ -268,7 +272,7 @@ def append(
     """Append one event to the log and apply it to the projections, in the caller's transaction."""
     recorded_at = clock.now()
     occurred_at = checked_occurrence(occurred_at, now=recorded_at)
-    projector = projector_for(type)
+    handling(type)  # an event no projection keeps is refused before anything is written
     text = payload_text(payload)
     seq, prev_hash = _locked_head(session)
     event = Event(
@@ -285,9 +289,9 @@ def append(
     )
     event.hash = chain_hash(event)
     session.add(event)
-    projector(session, event, json.loads(event.payload))
+    project(session, [(event, json.loads(event.payload))])
     session.flush()
-    session.info[_HEAD_KEY] = (event.seq, event.hash)
+    _remember_head(session, event.seq, event.hash)
     return event
 
 
@@ -306,7 +310,7 @@ _COLUMNS = [column.name for column in Event.__table__.columns]
 
 
 class _Appended:
-    """An appended event as the projectors and `chain_hash` read it, without an ORM object's cost."""
+    """An appended event as the projections and `chain_hash` read it, without an ORM object's cost."""
 
     __slots__ = _COLUMNS
 
@@ -319,7 +323,7 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
     """Append events in order, as `append` would one by one, with one INSERT and one flush per batch.
 
     The log, the hashes and the projections come out exactly as from `append` called for
-    each event in turn (the same clock reading per event, the same projectors, in order);
+    each event in turn (the same clock reading per event, the same projections, in order);
     only the round trips differ. The number appended.
     """
     count = 0
@@ -338,19 +342,12 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
             event.hash = prev_hash = chain_hash(event)
             appended.append(event)
         insert_rows(session.connection(), Event.__table__, [_values(event) for event in appended])
-        for type, run in itertools.groupby(appended, key=lambda event: event.type):
+        for _, run in itertools.groupby(appended, key=lambda event: event.type):
             # As in a replay: the unit of work does not order tables by foreign key.
             session.flush()
-            run = [(event, json.loads(event.payload)) for event in run]
-            many = batch_projector_for(type)
-            if many is not None:
-                many(session, run)
-            else:
-                projector = projector_for(type)
-                for event, data in run:
-                    projector(session, event, data)
+            project(session, [(event, json.loads(event.payload)) for event in run])
         session.flush()
-        session.info[_HEAD_KEY] = (seq, prev_hash)
+        _remember_head(session, seq, prev_hash)
         count += len(appended)
     return count
 

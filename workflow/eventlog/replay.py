@@ -12,11 +12,11 @@ from sqlmodel import Session, SQLModel
 
 from workflow.db import plan_each_statement
 from workflow.eventlog.models import Event
-from workflow.eventlog.projectors import batch_projector_for, projector_for
+from workflow.eventlog.projection import Run, deferred, project
 
 
 class ReplayError(RuntimeError):
-    """The log could not be replayed: an event no projector accepts, or rows that clash."""
+    """The log could not be replayed: an event no projection accepts, or rows that clash."""
 
     def __init__(self, seq: int, cause: Exception):
         self.seq = seq
@@ -72,51 +72,52 @@ def replay_into(
 ) -> int:
     """Apply each batch of events, in order, to the projections in `session`; the number applied.
 
-    An event may be an `Event` or a row from `log_rows`: the projectors only read its columns.
+    An event may be an `Event` or a row from `log_rows`: the projections only read its columns.
+    The log's own projections follow event by event; the derived ones are rebuilt once, at
+    the end, from what those wrote (`projection.deferred`).
 
     Raises ReplayError naming the event (or the last event flushed) that could not be applied.
     """
     plan_each_statement(session)
     count, last_seq = 0, 0
-    for events in batches:
-        for type, run in itertools.groupby(events, key=lambda event: event.type):
-            run = list(run)
+    with deferred(session):
+        for events in batches:
+            for _, run in itertools.groupby(events, key=lambda event: event.type):
+                run = [(event, json.loads(event.payload)) for event in run]
+                try:
+                    # The unit of work orders rows of one table by insertion, but not tables by
+                    # foreign key: flush before a different kind of event may insert a child.
+                    session.flush()
+                except Exception as exc:
+                    raise ReplayError(last_seq, exc) from exc
+                if not _applied_at_once(session, run):
+                    for one in run:
+                        try:
+                            project(session, [one])
+                        except Exception as exc:
+                            raise ReplayError(one[0].seq, exc) from exc
+                last_seq = run[-1][0].seq
+            count += len(events)
             try:
-                # The unit of work orders rows of one table by insertion, but not tables by
-                # foreign key: flush before a different kind of event may insert a child.
                 session.flush()
             except Exception as exc:
                 raise ReplayError(last_seq, exc) from exc
-            if not _applied_at_once(session, type, run):
-                projector = projector_for(type)
-                for event in run:
-                    try:
-                        projector(session, event, json.loads(event.payload))
-                    except Exception as exc:
-                        raise ReplayError(event.seq, exc) from exc
-            last_seq = run[-1].seq
-        count += len(events)
-        try:
-            session.flush()
-        except Exception as exc:
-            raise ReplayError(last_seq, exc) from exc
-        if progress:
-            progress(count)
+            if progress:
+                progress(count)
     return count
 
 
-def _applied_at_once(session: Session, type: str, run: list[Event]) -> bool:
-    """Apply a run of events of one type with its batch projector, if it has one and all goes well.
+def _applied_at_once(session: Session, run: Run) -> bool:
+    """Apply a run of events of one type at once, if there are several and all goes well.
 
     On any failure the run's changes are undone (a savepoint), so that applying the events
     one by one can name the event at fault.
     """
-    many = batch_projector_for(type)
-    if many is None or len(run) < 2:
+    if len(run) < 2:
         return False
     try:
         with session.begin_nested():
-            many(session, [(event, json.loads(event.payload)) for event in run])
+            project(session, run)
             session.flush()
     except Exception:
         return False

@@ -18,8 +18,9 @@ from sqlmodel import Session
 from rules.schema import ExitLevel, Level, RuleBook
 from workflow import clock, rulebook
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.eventlog import Actor, Event, append, canonical_json, projects
+from workflow.eventlog import Actor, Event, append, canonical_json
 from workflow.eventlog.log import checked_occurrence
+from workflow.eventlog.projection import EventProjection
 from workflow.exits import machines
 from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
@@ -27,6 +28,9 @@ from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.service import ancestor_at, close_spell, get_person, get_unit, open_spell, reopen_spell, subtree_filter
 from workflow.posts import service as posts
 from workflow.types import new_id
+
+# The read model of exit cases, their objections and signatures (and the registry spells an exit ends): kept by the functions marked @EXITS.on below.
+EXITS = EventProjection("exits")
 
 REGISTRY_KIND = {ExitLevel.household: "poor_household", ExitLevel.village: "poor_village", ExitLevel.county: "poor_county"}
 LEVEL_ZH = {ExitLevel.household: "贫困户", ExitLevel.village: "贫困村", ExitLevel.county: "贫困县"}
@@ -456,7 +460,7 @@ def _require_text(value: str | None, field: str, what_en: str, what_zh: str, *, 
 # ---- projectors -------------------------------------------------------------------
 
 
-@projects("exit_case.opened")
+@EXITS.on("exit_case.opened")
 def _opened(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(
         ExitCase(
@@ -472,17 +476,17 @@ def _opened(session: Session, event: Event, data: dict[str, Any]) -> None:
     )
 
 
-@projects("exit_case.proposed")
+@EXITS.on("exit_case.proposed")
 def _proposed(session: Session, event: Event, data: dict[str, Any]) -> None:
     _move(session, event.seq, data, since=event.occurred_at).proposal = canonical_json(data["evidence"])
 
 
-@projects("exit_case.notice_posted")
+@EXITS.on("exit_case.notice_posted")
 def _notice_posted(session: Session, event: Event, data: dict[str, Any]) -> None:
     _move(session, event.seq, data, since=event.occurred_at).notice_ends_at = dt.datetime.fromisoformat(data["notice_ends_at"])
 
 
-@projects("exit_case.objection_lodged")
+@EXITS.on("exit_case.objection_lodged")
 def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> None:
     case = _move(session, event.seq, data, since=event.occurred_at)
     session.add(
@@ -498,15 +502,15 @@ def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> N
     )
 
 
-@projects("exit_case.objection_resolved")
+@EXITS.on("exit_case.objection_resolved")
 def _objection_resolved(session: Session, event: Event, data: dict[str, Any]) -> None:
     objection = session.get(Objection, data["objection_id"])
     objection.outcome, objection.resolution, objection.resolved_at = data["outcome"], data["resolution"], event.occurred_at
     _move(session, event.seq, data, since=event.occurred_at, reason=data["resolution"])
 
 
-@projects("exit_case.signed")
-@projects("exit_case.rejected")
+@EXITS.on("exit_case.signed")
+@EXITS.on("exit_case.rejected")
 def _decided(session: Session, event: Event, data: dict[str, Any]) -> None:
     case = session.get(ExitCase, data["case_id"])
     signature = Signature(
@@ -535,7 +539,7 @@ def _decided(session: Session, event: Event, data: dict[str, Any]) -> None:
     _move(session, event.seq, data, since=since, reason=data.get("reason"))
 
 
-@projects("exit_case.relapsed")
+@EXITS.on("exit_case.relapsed")
 def _relapsed(session: Session, event: Event, data: dict[str, Any]) -> None:
     _move(session, event.seq, data, since=event.occurred_at, reason=data["reason"])
     registered_on = dt.date.fromisoformat(data["registered_on"])

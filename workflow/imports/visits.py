@@ -30,7 +30,6 @@ from workflow.eventlog import Actor, append_many, refuse_nul
 from workflow.obligations import tallies
 from workflow.org.models import Household, OrgUnit, Person
 from workflow.posts.models import DateSpan, Post
-from workflow.visits import batch as _batch  # noqa: F401  (registers the batch projector the import uses)
 from workflow.visits import service as visits
 from workflow.visits.models import Visit
 

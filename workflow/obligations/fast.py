@@ -36,10 +36,11 @@ from workflow import rulebook
 from workflow.chunking import chunks
 from workflow.db import one_of
 from workflow.obligations.evaluate import MET, NOT_OWED, OVERDUE, ObligationRow, PostRef, covers, judged, row_from_bits, status_while_open, unit_order
-from workflow.obligations.instances import masks_of
+from workflow.visits.mask_rows import masks_of
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window, month_end, month_number
-from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, Target, in_subtree, names, rule_posts, targets_by_unit
+from workflow.obligations.sources import REGISTRY_OF_LEVEL, DaySource, Selection, Target, names, rule_posts, targets_by_unit
+from workflow.org.places import in_subtree
 from workflow.obligations.visitdays import MaskDays, Undecidable, VisitDays
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask

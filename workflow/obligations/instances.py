@@ -1,41 +1,36 @@
-"""Keeping the `Obligation` rows in step with posts, pairings, unit links and visit masks.
+"""The `Obligation` rows: one per post and pairing (V7) or unit link (V3), with the whole months
+both cover and a copy of the newest two years of the holder's visit mask for the target.
 
-Those tables are written by other domains' projectors (an event type has one projector), so
-the obligation rows follow them through the session instead: after every flush, the rows of
-each post, pairing, link and visit mask the flush touched are derived again from the flushed
-state, by the same functions that build the whole table in bulk (`rebuild`). Replay flushes
-too, so replaying the log rebuilds these rows the same way. The rows are a pure function of
-the tables they follow; `rebuild` recomputes them from scratch for checks and bulk loads.
+The rows are a pure function of the posts, pairings, links and visit masks: `derive` builds
+them, `replace` and `refresh_visits` bring the rows of some posts, sources or masks up to
+date (the obligations projection calls them as events arrive), and `rebuild` recomputes them
+all from scratch.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from itertools import chain
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, event, insert, select
-from sqlmodel import Session
+from sqlalchemy import Connection, delete, insert, select
 
 from workflow.chunking import chunks
 from workflow.db import one_of, update_rows
-from workflow.obligations import tallies
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import month_end, month_number
 from workflow.org.models import Household, OrgUnit
 from workflow.posts.models import Pairing, Post, UnitLink
+from workflow.org.places import Place, places
+from workflow.visits.mask_rows import masks_of
 from workflow.visits.masks import YearMask
 from workflow.visits.models import VisitMask
 
 PAIRED = "paired"  # a cadre's post and a household paired with the cadre
 LINKED = "linked"  # a city-direct unit's post and a village linked to the unit
 TARGET_LEVEL = {PAIRED: "household", LINKED: "village"}
-_DEFERRED = "exit_tracker.obligations_deferred"
-_FLUSHING = "exit_tracker.obligations_flushing"  # a flush's sources and the tallies' reading made before it
 
 _obligation = Obligation.__table__
 _post, _pairing, _link = Post.__table__, Pairing.__table__, UnitLink.__table__
@@ -68,29 +63,6 @@ def rolling_masks(masks: dict[int, YearMask]) -> dict[str, Any]:
         "prev_first_days": before.first_days,
         "prev_last_days": before.last_days,
     }
-
-
-@dataclasses.dataclass(frozen=True)
-class Place:
-    path: str
-    township_code: str | None
-    county_code: str | None
-
-
-def places(connection: Connection, codes: set[str]) -> dict[str, Place]:
-    """Each unit's path and the township and county on it (None above those levels)."""
-    paths = {}
-    for part in chunks(codes):
-        paths.update(connection.execute(select(_unit.c.code, _unit.c.path).where(one_of(connection, _unit.c.code, part))).all())
-    ancestors = {code for path in paths.values() for code in path.split("/")}
-    levels = {}
-    for part in chunks(ancestors):
-        levels.update(connection.execute(select(_unit.c.code, _unit.c.level).where(one_of(connection, _unit.c.code, part))).all())
-    found = {}
-    for code, path in paths.items():
-        on_path = {levels[c]: c for c in path.split("/")}
-        found[code] = Place(path, on_path.get("township"), on_path.get("county"))
-    return found
 
 
 def _row(kind: str, post, source_id: str, target_id: str, source_start: dt.date, source_end: dt.date | None, place: Place) -> dict[str, Any] | None:
@@ -158,20 +130,6 @@ def derive(connection: Connection, *, post_ids=None, pairing_ids=None, link_ids=
     return [rows[key] for key in sorted(rows)]
 
 
-def masks_of(connection: Connection, keys: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], dict[int, YearMask]]:
-    """The visit masks, year by year, of each (person, target level, target id) in `keys`."""
-    keys = set(keys)
-    found: dict[tuple[str, str, str], dict[int, YearMask]] = defaultdict(dict)
-    levels = {level for _, level, _ in keys}
-    for part in chunks({person for person, _, _ in keys}):
-        query = select(_mask).where(one_of(connection, _mask.c.person_id, part), one_of(connection, _mask.c.target_level, levels))
-        for row in connection.execute(query):
-            key = (row.person_id, row.target_level, row.target_id)
-            if key in keys:
-                found[key][row.year] = YearMask(row.month_mask, row.first_days, row.last_days)
-    return found
-
-
 def with_masks(connection: Connection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     masks = masks_of(connection, {(row["person_id"], row["target_level"], row["target_id"]) for row in rows})
     return [row | rolling_masks(masks.get((row["person_id"], row["target_level"], row["target_id"]), {})) for row in rows]
@@ -213,66 +171,12 @@ def refresh_visits(connection: Connection, keys: Iterable[tuple[str, str, str]])
 
 
 def rebuild(connection: Connection) -> int:
-    """Empty the table and derive every row again; the number of rows."""
+    """Empty the table and derive every row again (from the masks as they stand); the number of rows."""
     connection.execute(delete(_obligation))
     rows = with_masks(connection, derive(connection))
     for part in chunks(rows, 5000):
         connection.execute(insert(_obligation), part)
-    tallies.rebuild(connection)
     return len(rows)
-
-
-@contextlib.contextmanager
-def deferred(session: Session) -> Iterator[None]:
-    """For bulk loads: stop following each flush, and derive the whole table once at the end."""
-    session.info[_DEFERRED] = True
-    try:
-        yield
-        session.flush()
-    finally:
-        session.info.pop(_DEFERRED, None)
-    rebuild(session.connection())
-
-
-def _flushed_sources(session: Session) -> tuple[set[str], set[str], set[str], set[tuple[str, str, str]]]:
-    """The posts, pairings, links and visit-mask keys (person, level, target) the coming flush writes."""
-    post_ids, pairing_ids, link_ids, mask_keys = set(), set(), set(), set()
-    for obj in chain(session.new, session.dirty, session.deleted):
-        if isinstance(obj, Post):
-            post_ids.add(obj.id)
-        elif isinstance(obj, Pairing):
-            pairing_ids.add(obj.id)
-        elif isinstance(obj, UnitLink):
-            link_ids.add(obj.id)
-        elif isinstance(obj, VisitMask):
-            mask_keys.add((obj.person_id, obj.target_level, obj.target_id))
-    return post_ids, pairing_ids, link_ids, mask_keys
-
-
-@event.listens_for(Session, "before_flush")
-def _tally_before_flush(session: Session, _flush_context, _instances) -> None:
-    # The sources the flush writes, and what their rows add to the report tallies while the
-    # tables still hold what they held: `_follow_flushed_sources` settles the difference after it.
-    session.info.pop(_FLUSHING, None)
-    if session.info.get(_DEFERRED):
-        return
-    post_ids, pairing_ids, link_ids, mask_keys = sources = _flushed_sources(session)
-    if post_ids or pairing_ids or link_ids or mask_keys:
-        session.info[_FLUSHING] = sources, tallies.read(session.connection(), keys=mask_keys, post_ids=post_ids, source_ids=pairing_ids | link_ids)
-
-
-@event.listens_for(Session, "after_flush")
-def _follow_flushed_sources(session: Session, _flush_context) -> None:
-    flushing = session.info.pop(_FLUSHING, None)
-    if flushing is None:  # deferred, or no source written
-        return
-    (post_ids, pairing_ids, link_ids, mask_keys), tallied = flushing
-    # Core statements on the flush's own connection: no autoflush, sees what was just flushed.
-    connection = session.connection()
-    if post_ids or pairing_ids or link_ids:
-        replace(connection, post_ids=sorted(post_ids), pairing_ids=sorted(pairing_ids), link_ids=sorted(link_ids))
-    refresh_visits(connection, mask_keys)
-    tallies.settle(connection, tallied)
 
 
 def snapshot_rows(connection: Connection) -> list[tuple]:

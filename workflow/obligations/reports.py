@@ -24,7 +24,7 @@ from workflow.db import plan_each_statement
 from workflow.errors import DomainError
 from workflow.obligations import fast, general, tallies
 from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow, unit_order
-from workflow.obligations.instances import places
+from workflow.org.places import places
 from workflow.obligations.periods import window
 from workflow.obligations.sources import Selection, names
 from workflow.org.models import OrgUnit

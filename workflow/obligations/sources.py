@@ -16,7 +16,7 @@ from workflow.db import one_of
 from workflow.eventlog import Event
 from workflow.obligations.evaluate import PostRef, Span
 from workflow.chunking import chunks
-from workflow.obligations.instances import places
+from workflow.org.places import in_subtree, places
 from workflow.obligations.models import Obligation
 from workflow.obligations.periods import Window
 from workflow.obligations.visitdays import NO_DAYS, DaySet, MaskDays, VisitDays
@@ -27,13 +27,6 @@ from workflow.visits.models import Visit, VisitMask
 
 # The registry that makes a target of each level "poor" (SPEC §3).
 REGISTRY_OF_LEVEL = {"township": "concentrated_township", "village": "poor_village", "household": "poor_household"}
-
-
-def in_subtree(path_column, unit: OrgUnit):
-    """Rows whose path is `unit`'s or below it, as a range an index on the path can serve."""
-    # Every such path lies in [path, path + "0"), "0" being the character after "/"; the
-    # second test drops siblings such as path + "-2" that the range also holds.
-    return and_(path_column >= unit.path, path_column < unit.path + "0", or_(path_column == unit.path, path_column >= unit.path + "/"))
 
 
 # What each kind of name is read from: people's, households' (the head's) and units'.

@@ -19,11 +19,11 @@ For a monthly rule, as of day d of month c with the month before, L, closed:
 On its last day c is still the current month (SPEC §3). `fast.totals` stays the reference
 and the fallback (other rules, one official, other windows); tests compare both.
 
-The counts are a pure function of the obligation rows and their visit masks, kept as
-`instances` keeps the rows: before a flush (or a batch of visits) writes posts, pairings,
-links or masks, `read` notes what the rows they concern add to the counts; after it,
-`settle` adds what those rows add now, less that. A bulk write instead counts each unit it
-touched once, at its end (`deferred`); a replay counts them all (`rebuild`).
+The counts are a pure function of the obligation rows and their visit masks, kept by the
+obligations projection: before it changes the rows of some posts, pairings or links, or
+some masks, `read` notes what the rows concerned add to the counts; after it, `settle`
+adds what those rows add now, less that. A bulk write instead counts each unit it touched
+once, at its end (`deferred`); a replay counts them all (`rebuild`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,6 @@ import contextlib
 import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, func, select
 from sqlmodel import Session
@@ -43,9 +42,9 @@ from workflow.db import insert_rows, one_of
 from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE
 from workflow.obligations.models import Obligation, ObligationDayTally, ObligationTally
 from workflow.obligations.periods import month_number
-
-if TYPE_CHECKING:
-    from workflow.obligations.sources import Selection
+from workflow.obligations.sources import Selection
+from workflow.org.places import in_subtree
+from workflow.visits.mask_rows import masks_of
 
 _obligation, _tally, _day_tally = Obligation.__table__, ObligationTally.__table__, ObligationDayTally.__table__
 _PENDING = "exit_tracker.tallies_pending"
@@ -70,8 +69,6 @@ class Counts:
 
 def _counted(connection: Connection, rows) -> Counts:
     """What `rows` (obligation rows, `_ROW_COLUMNS`) add to the tallies, with their targets' visit masks."""
-    from workflow.obligations.instances import masks_of  # instances imports this module, to call it when its rows change
-
     masks = masks_of(connection, {(row.person_id, row.target_level, row.target_id) for row in rows})
     counts = Counts()
     for kind, role, unit_code, unit_path, person_id, target_level, target_id, first, last, *_ in rows:
@@ -236,8 +233,6 @@ def applies(selection: Selection) -> bool:
 
 def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, int], int]]:
     """(post's unit, instances by status, missed months), as `fast.totals` answers them."""
-    from workflow.obligations.sources import in_subtree  # sources imports instances, which imports this module
-
     window, rule = selection.window, selection.rule
     low, current = month_number(window.first), month_number(window.current.first)
     latest = current - 1

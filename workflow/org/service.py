@@ -10,9 +10,13 @@ from sqlmodel import Session
 
 from rules.schema import Level
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.eventlog import Actor, Event, append, projects
+from workflow.eventlog import Actor, Event, append
+from workflow.eventlog.projection import EventProjection
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.types import new_id
+
+# The read model of org units, people, households and their registry spells: kept by the functions marked @ORG.on below.
+ORG = EventProjection("org")
 
 # Which level a unit of each level hangs under.
 PARENT_LEVEL: dict[Level, Level | None] = {
@@ -192,7 +196,7 @@ def add_org_unit(
     return session.get(OrgUnit, code)
 
 
-@projects("org_unit.added")
+@ORG.on("org_unit.added")
 def _unit_added(session: Session, event: Event, data: dict[str, Any]) -> None:
     parent_path = session.get(OrgUnit, data["parent_code"]).path + "/" if data["parent_code"] else ""
     session.add(OrgUnit(**data, path=parent_path + data["code"]))
@@ -214,7 +218,7 @@ def set_rural_population(session: Session, *, actor: Actor, code: str, rural_pop
     return unit
 
 
-@projects("org_unit.rural_population_set")
+@ORG.on("org_unit.rural_population_set")
 def _rural_population_set(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.get(OrgUnit, data["code"]).rural_population = data["rural_population"]
 
@@ -239,7 +243,7 @@ def add_person(session: Session, *, actor: Actor, name: str, person_id: str | No
     return session.get(Person, person_id)
 
 
-@projects("person.added")
+@ORG.on("person.added")
 def _person_added(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(Person(**data))
 
@@ -337,12 +341,12 @@ def end_unit_registration(session: Session, *, actor: Actor, kind: str, code: st
     return spell
 
 
-@projects("registry.ended")
+@ORG.on("registry.ended")
 def _registry_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
     close_spell(session, kind=data["kind"], subject_id=data["subject_id"], exited_on=dt.date.fromisoformat(data["exited_on"]), seq=event.seq)
 
 
-@projects("registry.registered")
+@ORG.on("registry.registered")
 def _registered(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(
         RegistrySpell(
@@ -396,7 +400,7 @@ def register_household(
     return session.get(Household, household_id)
 
 
-@projects("household.registered")
+@ORG.on("household.registered")
 def _household_registered(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(
         Household(

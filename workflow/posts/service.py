@@ -11,11 +11,15 @@ from sqlmodel import Session
 from rules.schema import Level, TargetSet
 from workflow import rulebook
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.eventlog import Actor, Event, append, projects
+from workflow.eventlog import Actor, Event, append
+from workflow.eventlog.projection import EventProjection
 from workflow.org.models import OrgUnit, Person
 from workflow.org.service import LEVEL_ZH, ancestor_at, get_household, get_person, get_unit
 from workflow.posts.models import DateSpan, Pairing, Post, UnitLink
 from workflow.types import new_id
+
+# The read model of posts (任职), pairings (结对) and unit links (联系村): kept by the functions marked @POSTS.on below.
+POSTS = EventProjection("posts")
 
 
 def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
@@ -134,7 +138,7 @@ def assign_post(
     return session.get(Post, post_id)
 
 
-@projects("post.assigned")
+@POSTS.on("post.assigned")
 def _post_assigned(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(Post(**_with_dates(data)))
 
@@ -146,7 +150,7 @@ def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date)
     return post
 
 
-@projects("post.ended")
+@POSTS.on("post.ended")
 def _post_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
     _ended(session.get(Post, data["id"]), data)
 
@@ -234,7 +238,7 @@ def pair(
     return session.get(Pairing, pairing_id)
 
 
-@projects("pairing.started")
+@POSTS.on("pairing.started")
 def _pairing_started(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(Pairing(**_with_dates(data)))
 
@@ -248,7 +252,7 @@ def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt
     return pairing
 
 
-@projects("pairing.ended")
+@POSTS.on("pairing.ended")
 def _pairing_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
     _ended(session.get(Pairing, data["id"]), data)
 
@@ -291,7 +295,7 @@ def link_unit(
     return session.get(UnitLink, link_id)
 
 
-@projects("unit_link.started")
+@POSTS.on("unit_link.started")
 def _link_started(session: Session, event: Event, data: dict[str, Any]) -> None:
     session.add(UnitLink(**_with_dates(data)))
 
@@ -304,6 +308,6 @@ def end_link(session: Session, *, actor: Actor, link_id: str, end_date: dt.date)
     return link
 
 
-@projects("unit_link.ended")
+@POSTS.on("unit_link.ended")
 def _link_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
     _ended(session.get(UnitLink, data["id"]), data)

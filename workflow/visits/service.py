@@ -4,26 +4,33 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Select, and_, event, or_, select
+from sqlalchemy import Select, and_, or_, select
 from sqlmodel import Session
 
 from rules.schema import Level, TargetLevel
 from workflow import clock, rulebook
 from workflow.errors import Conflict, DomainError, not_found
-from workflow.eventlog import Actor, Event, append, projects
+from workflow.db import insert_rows
+from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.log import NewEvent, checked_occurrence
+from workflow.eventlog.projection import EventProjection, Run
 from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
 from workflow.org.models import Household, OrgUnit, Person
 from workflow.posts.models import DateSpan, Post
 from workflow.types import new_id
-from workflow.visits.masks import YearMask, counted_targets, year_masks
-from workflow.visits.models import Visit, VisitMask
+from workflow.visits.models import Visit
 
 MAX_NOTES = 2000
 TARGET_LEVEL_ZH = {"township": "乡镇", "village": "村", "household": "贫困户"}
-_MASKS_KEY = "exit_tracker.visit_masks"
+
+# The read model of the visits themselves: kept by the functions marked @VISITS.on below.
+# (The masks of the days they fell on are the obligations projection's.)
+VISITS = EventProjection("visits")
+_visits = Visit.__table__
+_visit_values = itemgetter(*_visits.c.keys())
 
 
 # ---- queries ----------------------------------------------------------------------
@@ -293,72 +300,20 @@ def visit_row(event: Event, data: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@projects("visit.recorded")
+@VISITS.on("visit.recorded")
 def _visit_recorded(session: Session, event: Event, data: dict[str, Any]) -> None:
-    visit = Visit(**visit_row(event, data))
-    session.add(visit)
-    year = visit.occurred_on.year
-    for level, target in counted_targets(visit.target_level, visit.target_id, visit.village_code, visit.township_code):
-        key = (visit.visitor_id, level, target, year)
-        row = _mask_row(session, key)
-        if row is None:
-            mask = YearMask().with_day(visit.occurred_on)
-            row = VisitMask(person_id=visit.visitor_id, target_level=level, target_id=target, year=year, **dataclasses.asdict(mask))
-            session.add(row)
-            session.info.setdefault(_MASKS_KEY, {})[key] = row
-        else:
-            mask = YearMask(row.month_mask, row.first_days, row.last_days).with_day(visit.occurred_on)
-            row.month_mask, row.first_days, row.last_days = mask.month_mask, mask.first_days, mask.last_days
+    session.add(Visit(**visit_row(event, data)))
 
 
-@projects("visit.voided")
+@VISITS.on_many("visit.recorded")
+def _visits_recorded(session: Session, run: Run) -> None:
+    # Imports bring tens of thousands at a time: one bulk INSERT, no ORM object each.
+    insert_rows(session.connection(), _visits, [_visit_values(visit_row(event, data)) for event, data in run])
+
+
+@VISITS.on("visit.voided")
 def _visit_voided(session: Session, event: Event, data: dict[str, Any]) -> None:
     visit = session.get(Visit, data["id"])
     visit.voided_at = event.recorded_at
     visit.voided_by = event.account
     visit.void_reason = data["reason"]
-    year = visit.occurred_on.year
-    for level, target in counted_targets(visit.target_level, visit.target_id, visit.village_code, visit.township_code):
-        remaining = session.execute(
-            select(Visit.occurred_on).where(
-                Visit.visitor_id == visit.visitor_id,
-                Visit.occurred_on >= dt.date(year, 1, 1),
-                Visit.occurred_on <= dt.date(year, 12, 31),
-                Visit.voided_at.is_(None),
-                Visit.id != visit.id,
-                _counts_for(level, target),
-            )
-        ).scalars()
-        mask = year_masks(remaining).get(year)
-        key = (visit.visitor_id, level, target, year)
-        row = _mask_row(session, key)
-        if mask is None:
-            session.delete(row)
-            session.info.get(_MASKS_KEY, {}).pop(key, None)
-            session.flush()  # a later visit in this batch must find no row, not a deleted one
-        else:
-            row.month_mask, row.first_days, row.last_days = mask.month_mask, mask.first_days, mask.last_days
-
-
-def _mask_row(session: Session, key: tuple[str, str, str, int]) -> VisitMask | None:
-    """The mask row for `key`, including one added since the last flush.
-
-    Keeping the added rows at hand spares a flush (and a query) per visit: replay applies
-    thousands of events per flush, and each flush also refreshes the obligation rows. Once
-    flushed, a row is found by `get` like any other, so the cache is emptied at each flush.
-    """
-    added = session.info.setdefault(_MASKS_KEY, {})
-    if key in added:
-        return added[key]
-    with session.no_autoflush:
-        return session.get(VisitMask, key)
-
-
-@event.listens_for(Session, "after_flush_postexec")
-def _forget_flushed_masks(session: Session, _flush_context) -> None:
-    session.info.pop(_MASKS_KEY, None)
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_added_masks(session: Session, _transaction) -> None:
-    session.info.pop(_MASKS_KEY, None)

@@ -1,0 +1,16 @@
+"""Every projection of the event log, in the order each event is applied to them.
+
+The log loads this declaration by name (`eventlog.projection.DECLARATION`) before it applies
+its first event, so every process that writes keeps every projection, whatever it imported.
+A projection later in the list may read what the ones before it wrote for the same event:
+the obligations projection reads the visits, posts, pairings and links kept before it.
+"""
+
+from workflow.accounts.service import ACCOUNTS
+from workflow.exits.service import EXITS
+from workflow.obligations.projection import OBLIGATIONS
+from workflow.org.service import ORG
+from workflow.posts.service import POSTS
+from workflow.visits.service import VISITS
+
+DECLARED = (ORG, POSTS, ACCOUNTS, EXITS, VISITS, OBLIGATIONS)
