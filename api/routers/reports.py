@@ -43,6 +43,15 @@ router = resource_router("reports 报表")
 
 Rules = Annotated[list[Annotated[str, Field(max_length=16)]] | None, Query(alias="rule", max_length=20, description="Visit rule ids, repeatable.", examples=[["V7"]])]
 Roles = Annotated[list[Annotated[str, Field(max_length=64)]] | None, Query(alias="role", max_length=20, description="Role codes, repeatable.", examples=[["township_cadre"]])]
+From = Annotated[
+    dt.date | None,
+    Query(
+        alias="from",
+        description="Evaluate every period from the one containing this date (e.g. 2018-01-01 on 2019-01-15 for a year-end review); "
+        "default: as_of's campaign year and the latest closed period. 自该日所在周期起评估。",
+        examples=["2018-01-01"],
+    ),
+]
 
 
 def _known(report, read):
@@ -65,10 +74,11 @@ def overdue_visits(
     role: Roles = None,
     status: Annotated[list[Literal["overdue", "due", "pending", "met", "not_owed"]] | None, Query(max_length=5, description="Row statuses to keep, repeatable.")] = None,
     person: Annotated[str | None, Query(max_length=64, description="One official's obligations.")] = None,
+    start: From = None,
 ):
     """One row per obligation instance (post, official, rule, target): last visit, missed periods, current status, days overdue."""
     found = overdue_report(
-        report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role, statuses=status, person_id=person, first=report.rows_shown
+        report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role, statuses=status, person_id=person, first=report.rows_shown, from_=start
     )
     page = respond(report, found.rows, view=obligation_view, columns=OVERDUE_COLUMNS, name="overdue-visits")
     if not isinstance(page, ReportPage):
@@ -85,9 +95,9 @@ def overdue_visits(
 
 
 @router.get("/reports/scorecard", summary="Officials' scorecard / 走访考核排名", **file_or(ReportPage[ScoreView]))
-def officials_scorecard(report: Report, rule: Rules = None, role: Roles = None):
+def officials_scorecard(report: Report, rule: Rules = None, role: Roles = None, start: From = None):
     """Each official of the subtree: closed periods owed, met and missed, and the on-time rate, best first."""
-    found = scorecard(report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role)
+    found = scorecard(report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role, from_=start)
     return respond(report, found.scores, view=score_view, columns=SCORE_COLUMNS, name="scorecard")
 
 

@@ -165,3 +165,19 @@ def test_rows_name_their_pairing_and_give_the_status_of_each_period(client, engi
     exported = client.get("/api/v1/reports/overdue-visits", headers=headers, params={"unit": tree.county, "as_of": "2018-06-10", "rule": "V7", "format": "csv", "lang": "en"})
     by_source = {row["Pairing or link"]: row for row in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))}
     assert by_source[renewed_id]["Status of each period"].endswith("2018-05 missed; 2018-06 due")
+
+
+def test_a_year_end_review_asks_from_the_start_of_the_year_and_gets_every_missed_month(client, engine):
+    with transaction(engine) as session:
+        tree, cadre = paired_cadre_visiting_january_to_may(session)
+    headers = bearer(engine, roles=["supervisor"], scope=tree.county)
+    params = {"unit": tree.county, "as_of": "2019-01-15", "rule": "V7"}
+    default = client.get("/api/v1/reports/overdue-visits", headers=headers, params=params).json()["items"]
+    review = client.get("/api/v1/reports/overdue-visits", headers=headers, params={**params, "from": "2018-01-01"}).json()["items"]
+    assert [row["missed_periods"] for row in default] == [["2018-12"]]
+    assert [row["missed_periods"] for row in review] == [[f"2018-{m:02d}" for m in range(6, 13)]]
+    assert [p["period"] for p in review[0]["periods"]][:2] == ["2018-01", "2018-02"] and len(review[0]["periods"]) == 13
+    card = client.get("/api/v1/reports/scorecard", headers=headers, params={**params, "from": "2018-01-01"}).json()["items"]
+    assert [(s["periods_owed"], s["periods_met"]) for s in card] == [(12, 5)]
+    late = client.get("/api/v1/reports/overdue-visits", headers=headers, params={**params, "from": "2019-02-01"})
+    assert late.status_code == 422 and late.json()["code"] == "from_after_as_of"

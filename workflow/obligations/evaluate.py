@@ -1,34 +1,20 @@
-"""Obligation instances (post, person, rule, target) and their period statuses, as of a date.
+"""Report rows of obligation instances (post, person, rule, target), built from their period bits.
 
-For a frequency rule a closed period with no qualifying visit is *missed*; the instance is
-*overdue* when the latest closed period was owed and missed; the current period is *due* until
-a qualifying visit lands, then *met*. For a coverage rule the current campaign year is
-*pending* for a target until it is visited, and *overdue* once the year has ended unvisited.
-
-A period is owed only if the post (and, for paired and linked targets, the pairing or link)
-covers it whole, and, for targets chosen by jurisdiction, if the target was poor at any time
-in the part of the period up to `as_of`. Statuses are computed on bit masks, period i of the
-window being bit i, exactly as `fast` computes them in SQL.
+`row_from_bits` builds every engine's rows from an instance's owed and met periods, judged
+by the specification (`spec`); `evaluate_each` and `evaluate_any` work those bits out in
+Python from the days visits fell on, for the general engine.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from workflow.obligations.periods import CalendarPeriod, Window
+from workflow.obligations.spec import OVERDUE, CalendarPeriod, Span, Window, covers, judge_of, judged, period_statuses
 from workflow.obligations.visitdays import VisitDays
-
-OVERDUE = "overdue"
-DUE = "due"
-PENDING = "pending"
-MET = "met"
-MISSED = "missed"  # a closed period owed and not met
-NOT_OWED = "not_owed"  # the current period is not owed (e.g. a tenure that began on its 2nd day)
-
-Span = tuple[dt.date, dt.date | None]  # first day, last day (None: open), both inclusive
 
 
 class PostRef(NamedTuple):
@@ -69,49 +55,6 @@ class ObligationRow:
     target_name: str | None = None
 
 
-def covers(span: Span, period: CalendarPeriod) -> bool:
-    """Whether `span` includes every day of `period`."""
-    start, end = span
-    return start <= period.first and (end is None or end >= period.last)
-
-
-def intersect(*spans: Span) -> Span | None:
-    """The days every span includes, or None."""
-    start = max(span[0] for span in spans)
-    ends = [span[1] for span in spans if span[1] is not None]
-    end = min(ends) if ends else None
-    return None if end is not None and end < start else (start, end)
-
-
-@dataclasses.dataclass(frozen=True)
-class _Judge:
-    """What `row_from_bits` needs of a window, worked out once per window: reports call it per row."""
-
-    rule_id: str
-    closed: int
-    current: int
-    latest: int
-    open_status: str
-    current_label: str
-    days_overdue: int | None
-
-
-def status_while_open(rule) -> str:
-    """The status of an owed current period not yet met: pending for a coverage rule, else due."""
-    return PENDING if rule.is_coverage else DUE
-
-
-def _judge(window: Window) -> _Judge:
-    known = window.__dict__.get("_judge")  # kept on the (frozen) window it belongs to
-    if known is not None:
-        return known
-    open_status = status_while_open(window.rule)
-    days = (window.as_of - window.latest_closed.last).days if window.latest_closed else None
-    judge = _Judge(window.rule.id, window.closed_bits, window.current_bit, window.latest_closed_bit, open_status, window.current.label, days)
-    window.__dict__["_judge"] = judge
-    return judge
-
-
 def unit_order(county_code: str | None, township_code: str | None, unit_code: str) -> tuple[str, str, str]:
     """Where a post's unit comes in the report's order (county, township, unit; a missing code first)."""
     return county_code or "", township_code or "", unit_code
@@ -129,7 +72,7 @@ def row_from_bits(
     source_id: str | None = None,
 ) -> ObligationRow:
     """The report row of an instance whose owed and met periods are the bits of `owed`, `met`."""
-    judge = _judge(window)
+    judge = judge_of(window)
     status, current_status, owed_closed, missed = judged(window, owed, met)
     return ObligationRow(
         judge.rule_id, *post, target_level, target_id, source_id,
@@ -137,42 +80,6 @@ def row_from_bits(
         owed_closed.bit_count(), (owed_closed & met).bit_count(), last_visit_on, judge.days_overdue if status == OVERDUE else None,
         period_statuses(window, owed, met),
     )
-
-
-def period_statuses(window: Window, owed: int, met: int) -> tuple[tuple[str, str], ...]:
-    """(label, status) of each period of the window: not_owed, met, missed (closed, owed and
-    not met) or, for the current period owed and not yet met, due (pending for coverage)."""
-    known = window.__dict__.setdefault("_period_statuses", {})  # rows share a few (owed, met) pairs
-    key = (owed, met)
-    if key not in known:
-        judge = _judge(window)
-        statuses = []
-        for i, period in enumerate(window.periods):
-            bit = 1 << i
-            if not owed & bit:
-                status = NOT_OWED
-            elif met & bit:
-                status = MET
-            else:
-                status = MISSED if judge.closed & bit else judge.open_status
-            statuses.append((period.label, status))
-        known[key] = tuple(statuses)
-    return known[key]
-
-
-def judged(window: Window, owed: int, met: int) -> tuple[str, str, int, int]:
-    """(status, current period's status, owed closed periods, missed periods) of an instance
-    whose owed and met periods are the bits of `owed` and `met`."""
-    judge = _judge(window)
-    owed_closed = owed & judge.closed
-    missed = owed_closed & ~met
-    if not owed & judge.current:
-        current_status = NOT_OWED
-    elif met & judge.current:
-        current_status = MET
-    else:
-        current_status = judge.open_status
-    return OVERDUE if missed & judge.latest else current_status, current_status, owed_closed, missed
 
 
 PeriodTest = Callable[[CalendarPeriod], bool]
@@ -233,3 +140,13 @@ def evaluate_any(window: Window, post: PostRef, span: Span, members: Sequence[tu
     if not owed:
         return None
     return row_from_bits(window, post, owed=owed, met=met, last_visit_on=_latest(window, members))
+
+
+def unit_counts(rows: Iterable[ObligationRow]) -> list[tuple[str, dict[str, int], int]]:
+    """Per post unit, the rows counted by status, and the periods they missed (an engine's totals, from its rows)."""
+    by_status: dict[str, Counter] = defaultdict(Counter)
+    missed: Counter = Counter()
+    for row in rows:
+        by_status[row.unit_code][row.status] += 1
+        missed[row.unit_code] += len(row.missed_periods)
+    return [(unit, dict(counts), missed[unit]) for unit, counts in by_status.items()]

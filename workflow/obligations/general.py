@@ -1,27 +1,28 @@
-"""The general evaluation: any rule, any window, from the visit masks or from the visits.
+"""The general engine: any rule, any window, as known now or at any moment, in Python.
 
-`fast` answers the rules owed per target over whole months from the projections; everything
-else comes here: the "any poor village" rules (V2, V5) always, and every rule when a report is asked
-as known at a moment (visits, voids, posts, pairings, links and registry spells as the log
-told them then),
-or when a rule book's periods are cut inside a month.
+The faster engines (`relationship`, `jurisdiction`, `tallies`) answer what they can from
+the projections; everything else comes here: the "any poor village" rules (V2, V5) always,
+and every rule when a report is asked as known at a moment (visits, voids, posts, pairings,
+links and registry spells as the log told them then), when a rule book's periods are cut
+inside a month, or when the window reaches back beyond the year before. It reads the
+specification most directly: each instance's periods are judged one by one from the days
+its visits fell on (`evaluate.evaluate_each`, `evaluate_any`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from sqlmodel import Session
 
 from rules.schema import TargetCount, TargetSet
-from workflow.obligations.evaluate import ObligationRow, PostRef, Span, evaluate_any, evaluate_each, intersect
-from workflow.obligations.evaluate import covers
-from workflow.obligations.periods import CalendarPeriod
+from workflow.eventlog.log import known_by
+from workflow.obligations.evaluate import ObligationRow, PostRef, evaluate_any, evaluate_each, unit_counts
+from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.sources import (
     DaySource,
     MaskSource,
-    Selection,
     Target,
     poor_targets,
     relationship_obligations,
@@ -29,38 +30,39 @@ from workflow.obligations.sources import (
     spans_as_known,
     targets_by_unit,
 )
-from workflow.eventlog.log import known_by
+from workflow.obligations.spec import CalendarPeriod, Span, covers, intersect
 from workflow.obligations.visitdays import Undecidable
 
 
-def evaluate_rule(session: Session, selection: Selection, *, known_at: dt.datetime | None = None) -> list[ObligationRow]:
-    """Every instance of the selection's rule that owes a period in the window, as a report row.
+def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
+    """Every instance of the question's rule that owes a period in the window, as a report row.
 
-    Without `known_at` the masks are read, and the visits only where the masks cannot tell;
-    with it, the visits as known then.
+    As known now, the masks are read, and the visits only where the masks cannot tell; as
+    known at a past moment, the visits as known then.
     """
+    known_at = question.known_at
     if known_at is None:
         try:
-            return _evaluate(session, selection, lambda persons, level: MaskSource(session, persons=persons, level=level, window=selection.window))
+            return _evaluate(session, question, lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window))
         except Undecidable:
             pass  # a period or as_of cut inside a month the masks cannot split: read the visits
-    return _evaluate(session, selection, lambda persons, level: DaySource(session, persons=persons, level=level, window=selection.window, known_at=known_at), known_at)
+    return _evaluate(session, question, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window, known_at=known_at), known_at)
 
 
-def _evaluate(session: Session, selection: Selection, source_for, known_at: dt.datetime | None = None) -> list[ObligationRow]:
-    rule = selection.rule
+def _evaluate(session: Session, question: Question, source_for, known_at: dt.datetime | None = None) -> list[ObligationRow]:
+    rule = question.rule
     if rule.targets in (TargetSet.paired, TargetSet.linked):
-        return _relationship_rows(session, selection, source_for, known_at)
-    return _jurisdiction_rows(session, selection, source_for, known_at)
+        return _relationship_rows(session, question, source_for, known_at)
+    return _jurisdiction_rows(session, question, source_for, known_at)
 
 
-def _relationship_spans(session: Session, selection: Selection, known_at: dt.datetime | None) -> list[tuple[object, Span]]:
+def _relationship_spans(session: Session, question: Question, known_at: dt.datetime | None) -> list[tuple[object, Span]]:
     """The obligation rows with the days each runs: as now, or as the log told them at `known_at`."""
     if known_at is None:
-        return [(o, (o.start_date, o.end_date)) for o in relationship_obligations(session, selection)]
-    obligations = relationship_obligations(session, selection, any_time=True)
+        return [(o, (o.start_date, o.end_date)) for o in relationship_obligations(session, question)]
+    obligations = relationship_obligations(session, question, any_time=True)
     posts = spans_as_known(session, "post", {o.post_id for o in obligations}, known_at)
-    kind = "pairing" if selection.rule.targets is TargetSet.paired else "unit_link"
+    kind = "pairing" if question.rule.targets is TargetSet.paired else "unit_link"
     sources = spans_as_known(session, kind, {o.source_id for o in obligations}, known_at)
     found = []
     for o in obligations:
@@ -71,9 +73,9 @@ def _relationship_spans(session: Session, selection: Selection, known_at: dt.dat
     return found
 
 
-def _relationship_rows(session: Session, selection: Selection, source_for, known_at) -> list[ObligationRow]:
-    window, rule = selection.window, selection.rule
-    obligations = _relationship_spans(session, selection, known_at)
+def _relationship_rows(session: Session, question: Question, source_for, known_at) -> list[ObligationRow]:
+    window, rule = question.window, question.rule
+    obligations = _relationship_spans(session, question, known_at)
     source = source_for({o.person_id for o, _ in obligations}, rule.target_level.value)
     rows = []
     if rule.count is TargetCount.each:
@@ -99,16 +101,16 @@ def _relationship_rows(session: Session, selection: Selection, source_for, known
     return rows
 
 
-def _jurisdiction_rows(session: Session, selection: Selection, source_for, known_at) -> list[ObligationRow]:
-    window, rule = selection.window, selection.rule
-    posts = rule_posts(session, selection, any_time=known_at is not None)
+def _jurisdiction_rows(session: Session, question: Question, source_for, known_at) -> list[ObligationRow]:
+    window, rule = question.window, question.rule
+    posts = rule_posts(session, question, any_time=known_at is not None)
     if known_at is not None:
         known = spans_as_known(session, "post", {post.post_id for post, _ in posts}, known_at)
         posts = [(post, known[post.post_id]) for post, _ in posts if post.post_id in known]
     if not posts:
         return []
     known_seq = None if known_at is None else known_by(session, known_at)
-    poor = poor_targets(session, level=rule.target_level.value, scope=selection.scope, window=window, known_seq=known_seq)
+    poor = poor_targets(session, level=rule.target_level.value, scope=question.scope, window=window, known_seq=known_seq)
     targets = targets_by_unit(poor, {post.unit_code for post, _ in posts})
     source = source_for({post.person_id for post, _ in posts}, rule.target_level.value)
     rows = []
@@ -146,3 +148,33 @@ def _poor(window, target: Target):
         return target.poor_during(*window.seen(period))
 
     return test
+
+
+class GeneralEngine(Engine):
+    """Answers every question, from posts, pairings, links, registry spells and visit days in Python."""
+
+    name = "general"
+
+    def can_answer(self, question: Question, need: Need) -> str | None:
+        return None
+
+    def rows(self, session: Session, question: Question) -> list[ObligationRow]:
+        return self.rows_and_totals(session, question)[0]
+
+    def totals(self, session: Session, question: Question) -> list[UnitCounts]:
+        return unit_counts(evaluate_rule(session, question))
+
+    def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
+        owed, met = Counter(), Counter()
+        for row in evaluate_rule(session, question):
+            owed[row.person_id] += row.periods_owed
+            met[row.person_id] += row.periods_met
+        return [(person, owed[person], met[person]) for person in owed]
+
+    def rows_and_totals(self, session: Session, question: Question) -> tuple[list[ObligationRow], list[UnitCounts]]:
+        rows = evaluate_rule(session, question)
+        kept = rows if question.statuses is None else [row for row in rows if row.status in question.statuses]
+        return kept, unit_counts(rows)
+
+
+GENERAL = GeneralEngine()

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, insert, select
 from workflow.chunking import chunks
 from workflow.db import one_of, update_rows
 from workflow.obligations.models import Obligation
-from workflow.obligations.periods import month_end, month_number
+from workflow.obligations.spec import month_end, month_number
 from workflow.org.models import Household, OrgUnit
 from workflow.posts.models import Pairing, Post, UnitLink
 from workflow.org.places import Place, places

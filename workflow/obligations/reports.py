@@ -22,11 +22,12 @@ from rules.schema import VisitRule
 from workflow import clock, rulebook
 from workflow.db import plan_each_statement
 from workflow.errors import DomainError
-from workflow.obligations import fast, general, tallies
-from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE, PENDING, ObligationRow, unit_order
+from workflow.obligations import planner
+from workflow.obligations.evaluate import ObligationRow, unit_counts, unit_order
+from workflow.obligations.question import ROWS, SCORES, TOTALS, Question, UnitCounts
+from workflow.obligations.sources import names
+from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE, PENDING, window
 from workflow.org.places import places
-from workflow.obligations.periods import window
-from workflow.obligations.sources import Selection, names
 from workflow.org.models import OrgUnit
 from workflow.org.service import get_unit, lies_within
 
@@ -185,40 +186,22 @@ def _statuses(statuses: Iterable[str] | None) -> frozenset[str] | None:
 # ---- the report -------------------------------------------------------------------
 
 
-def _counts(rows: Iterable[ObligationRow]) -> dict[tuple[str | None, str | None], StatusCounts]:
-    groups: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
-    for row in rows:
-        counts = groups[(row.township_code, row.county_code)]
-        counts.instances += 1
-        setattr(counts, row.status, getattr(counts, row.status) + 1)
-        counts.missed_periods += len(row.missed_periods)
-    return groups
-
-
-def _rule_part(session: Session, selection: Selection, known_at, statuses, first):
-    """(rows kept by `statuses`, at least the `first` of them in report order when given; counts
-    per (township, county)) of one rule."""
-    if known_at is None and fast.applies(selection):
-        if statuses is None and first is None:  # every row is built: count them
-            rows = fast.rows(session, selection)
-            return rows, _counts(rows)
-        if tallies.applies(selection):
-            found = tallies.totals(session, selection)
-            where = places(session.connection(), {unit for unit, _, _ in found})
-            # The counts tell which units hold the first rows: only their rows are looked at.
-            paths = None if first is None else [where[unit].path for unit in _units_holding_first(found, where, statuses, first)]
-            rows = fast.rows(session, selection, statuses, first=first, unit_paths=paths)
-        else:
-            rows, found = fast.rows_and_totals(session, selection, statuses, first)
-            where = places(session.connection(), {unit for unit, _, _ in found})
-        counts: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
-        for unit, by_status, missed in found:
-            group = counts[(where[unit].township_code, where[unit].county_code)]
-            group.add(StatusCounts(instances=sum(by_status.values()), missed_periods=missed, **by_status))
-        return rows, counts
-    rows = general.evaluate_rule(session, selection, known_at=known_at)
-    counts = _counts(rows)
-    return [row for row in rows if statuses is None or row.status in statuses], counts
+def _rule_part(session: Session, question: Question) -> tuple[list[ObligationRow], list[UnitCounts]]:
+    """(rows kept by the question's statuses, at least its `first` in report order when given;
+    counts per post unit) of one rule, from the engines the planner picks."""
+    rows_engine = planner.plan(question, ROWS)
+    if question.statuses is None and question.first is None:  # every row is built: count them
+        rows = rows_engine.rows(session, question)
+        return rows, unit_counts(rows)
+    totals_engine = planner.plan(question, TOTALS)
+    if totals_engine is rows_engine:
+        return rows_engine.rows_and_totals(session, question)
+    found = totals_engine.totals(session, question)
+    if question.first is not None:
+        # The counts tell which units hold the first rows: only their rows need be looked at.
+        where = places(session.connection(), {unit for unit, _, _ in found})
+        question = dataclasses.replace(question, units=tuple(where[unit].path for unit in _units_holding_first(found, where, question.statuses, question.first)))
+    return rows_engine.rows(session, question), found
 
 
 def _units_holding_first(found, where, statuses, first: int) -> list[str]:
@@ -246,9 +229,13 @@ def overdue_report(
     statuses: Iterable[str] | None = None,
     person_id: str | None = None,
     first: int | None = None,
+    from_: dt.date | None = None,
 ) -> OverdueReport:
     """Every obligation instance of the posts in `unit_code`'s subtree as of `as_of`, with totals.
 
+    Each rule is evaluated over its window: by default `as_of`'s campaign year up to the
+    current period, and the latest closed period; from the period containing `from_` when
+    given (on 15 January 2019, from 1 January 2018 gives every month of 2018).
     `rules` (ids such as "V7") and `roles` (role codes) narrow what is evaluated and totalled;
     `statuses` (overdue, due, pending, met, not_owed) narrows the rows only; `person_id` keeps
     one official's posts. Rows are ordered by county, township, unit, rule, official, target;
@@ -259,18 +246,17 @@ def overdue_report(
     plan_each_statement(session)
     chosen = _rules(as_of, rules, roles)
     rows: list[ObligationRow] = []
-    groups: dict[tuple[str | None, str | None], StatusCounts] = defaultdict(StatusCounts)
+    counted: list[UnitCounts] = []
     for rule, rule_roles in chosen:
         if not _may_hold(scope, rule_roles):
             continue
-        selection = Selection(window=window(as_of, rule), scope=scope, roles=rule_roles, person_id=person_id)
-        part_rows, part_counts = _rule_part(session, selection, known_at, statuses, first)
+        question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=known_at, statuses=statuses, first=first)
+        part_rows, part_counts = _rule_part(session, question)
         rows += part_rows
-        for key, counts in part_counts.items():
-            groups[key].add(counts)
+        counted += part_counts
     _sort(_named(session, rows, targets=False))  # the order reads the officials' names
     rows = _named(session, rows[:first])
-    townships, counties, total = _totals(session, groups)
+    townships, counties, total = _totals(session, counted)
     return OverdueReport(
         unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id,
         rules=tuple(rule.id for rule, _ in chosen), rows=rows, townships=townships, counties=counties, total=total,
@@ -291,16 +277,19 @@ def _sort(rows: list[ObligationRow]) -> None:
         rows.sort(key=lambda row: tuple(value or "" for value in _order(row)))
 
 
-def _totals(session: Session, groups) -> tuple[list[UnitTotals], list[UnitTotals], StatusCounts]:
+def _totals(session: Session, counted: list[UnitCounts]) -> tuple[list[UnitTotals], list[UnitTotals], StatusCounts]:
+    """Totals per township and county and overall, from counts per post unit."""
+    where = places(session.connection(), {unit for unit, _, _ in counted})
     townships: dict[str, StatusCounts] = defaultdict(StatusCounts)
     counties: dict[str, StatusCounts] = defaultdict(StatusCounts)
     total = StatusCounts()
-    for (township, county), counts in groups.items():
+    for unit, by_status, missed in counted:
+        counts = StatusCounts(instances=sum(by_status.values()), missed_periods=missed, **by_status)
         total.add(counts)
-        if township is not None:
-            townships[township].add(counts)
-        if county is not None:
-            counties[county].add(counts)
+        if where[unit].township_code is not None:
+            townships[where[unit].township_code].add(counts)
+        if where[unit].county_code is not None:
+            counties[where[unit].county_code].add(counts)
     unit_names = names(session, "unit", set(townships) | set(counties))
     as_list = lambda found: [UnitTotals(code, unit_names.get(code, code), found[code]) for code in sorted(found)]  # noqa: E731
     return as_list(townships), as_list(counties), total
@@ -331,6 +320,7 @@ def scorecard(
     known_at: dt.datetime | None = None,
     rules: Iterable[str] | None = None,
     roles: Iterable[str] | None = None,
+    from_: dt.date | None = None,
 ) -> Scorecard:
     """Each official of the subtree with closed periods owed, met and missed, best on-time rate first.
 
@@ -346,12 +336,8 @@ def scorecard(
     for rule, rule_roles in chosen:
         if not _may_hold(scope, rule_roles):
             continue
-        selection = Selection(window=window(as_of, rule), scope=scope, roles=rule_roles)
-        if known_at is None and fast.applies(selection):
-            found = fast.person_scores(session, selection)
-        else:
-            found = [(row.person_id, row.periods_owed, row.periods_met) for row in general.evaluate_rule(session, selection, known_at=known_at)]
-        for person, person_owed, person_met in found:
+        question = Question(window(as_of, rule, start=from_), scope, rule_roles, known_at=known_at)
+        for person, person_owed, person_met in planner.plan(question, SCORES).scores(session, question):
             owed[person] += person_owed
             met[person] += person_met
     person_names = names(session, "person", owed)

@@ -11,14 +11,14 @@ from collections.abc import Iterable
 from sqlalchemy import and_, case, null, or_, select
 from sqlmodel import Session
 
-from rules.schema import VisitRule
 from workflow.db import one_of
 from workflow.eventlog import Event
 from workflow.obligations.evaluate import PostRef, Span
 from workflow.chunking import chunks
 from workflow.org.places import in_subtree, places
 from workflow.obligations.models import Obligation
-from workflow.obligations.periods import Window
+from workflow.obligations.question import Question
+from workflow.obligations.spec import Window
 from workflow.obligations.visitdays import NO_DAYS, DaySet, MaskDays, VisitDays
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Post
@@ -42,31 +42,17 @@ def names(session: Session, kind: str, ids: Iterable[str]) -> dict[str, str]:
     return found
 
 
-@dataclasses.dataclass(frozen=True)
-class Selection:
-    """Which instances a report asks for: the rule's window, the subtree, roles, optionally one person."""
-
-    window: Window
-    scope: OrgUnit
-    roles: frozenset[str]
-    person_id: str | None = None
-
-    @property
-    def rule(self) -> VisitRule:
-        return self.window.rule
-
-
 def _overlaps_window(start_column, end_column, window: Window):
     return and_(start_column <= window.current.last, or_(end_column.is_(None), end_column >= window.first))
 
 
-def rule_posts(session: Session, selection: Selection, *, any_time: bool = False) -> list[tuple[PostRef, Span]]:
+def rule_posts(session: Session, question: Question, *, any_time: bool = False) -> list[tuple[PostRef, Span]]:
     """The posts in the subtree holding one of the roles at some time in the window (at any time: `any_time`)."""
-    query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(selection.roles), in_subtree(OrgUnit.path, selection.scope))
+    query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(question.roles), in_subtree(OrgUnit.path, question.scope))
     if not any_time:
-        query = query.where(_overlaps_window(Post.start_date, Post.end_date, selection.window))
-    if selection.person_id is not None:
-        query = query.where(Post.person_id == selection.person_id)
+        query = query.where(_overlaps_window(Post.start_date, Post.end_date, question.window))
+    if question.person_id is not None:
+        query = query.where(Post.person_id == question.person_id)
     posts = list(session.execute(query).scalars())
     where = places(session.connection(), {post.unit_code for post in posts})
     return [
@@ -75,14 +61,14 @@ def rule_posts(session: Session, selection: Selection, *, any_time: bool = False
     ]
 
 
-def relationship_obligations(session: Session, selection: Selection, *, any_time: bool = False) -> list:
+def relationship_obligations(session: Session, question: Question, *, any_time: bool = False) -> list:
     """The obligation rows (plain rows) of a paired or linked rule in the subtree, running in the window (at any time: `any_time`)."""
     table = Obligation.__table__
-    query = select(table).where(table.c.kind == selection.rule.targets.value, table.c.role.in_(selection.roles), in_subtree(table.c.unit_path, selection.scope))
+    query = select(table).where(table.c.kind == question.rule.targets.value, table.c.role.in_(question.roles), in_subtree(table.c.unit_path, question.scope))
     if not any_time:
-        query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, selection.window))
-    if selection.person_id is not None:
-        query = query.where(table.c.person_id == selection.person_id)
+        query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, question.window))
+    if question.person_id is not None:
+        query = query.where(table.c.person_id == question.person_id)
     return list(session.execute(query))
 
 

@@ -1,7 +1,7 @@
 """Report totals of the monthly relationship rules from counts kept per unit and month.
 
 The city-wide overdue report counts every obligation instance by status. Deciding each
-instance's status from its row (`fast.totals`) reads all 260,500 rows of a Huaihua-sized
+instance's status from its row (the relationship engine's totals) reads all 260,500 rows of a Huaihua-sized
 city on every call; the counts below answer the same totals from a few thousand rows.
 
 For a monthly rule, as of day d of month c with the month before, L, closed:
@@ -16,7 +16,7 @@ For a monthly rule, as of day d of month c with the month before, L, closed:
     instances = P(c) - Q(first month of the window - 1)
     missed    = the sum of owed(m) - visited(m) over the window's closed months
 
-On its last day c is still the current month (SPEC §3). `fast.totals` stays the reference
+On its last day c is still the current month (SPEC §3). The relationship engine stays the reference
 and the fallback (other rules, one official, other windows); tests compare both.
 
 The counts are a pure function of the obligation rows and their visit masks, kept by the
@@ -36,13 +36,13 @@ from collections.abc import Iterable, Iterator
 from sqlalchemy import Connection, delete, func, select
 from sqlmodel import Session
 
-from rules.schema import Period, TargetCount, TargetSet
+from rules.schema import Period
 from workflow.chunking import chunks
 from workflow.db import insert_rows, one_of
-from workflow.obligations.evaluate import DUE, MET, NOT_OWED, OVERDUE
+from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE
 from workflow.obligations.models import Obligation, ObligationDayTally, ObligationTally
-from workflow.obligations.periods import month_number
-from workflow.obligations.sources import Selection
+from workflow.obligations.spec import month_number
+from workflow.obligations.question import TOTALS, Engine, Need, Question, UnitCounts
 from workflow.org.places import in_subtree
 from workflow.visits.mask_rows import masks_of
 
@@ -219,25 +219,38 @@ def deferred(connection: Connection) -> Iterator[set[str]]:
 # ---- answering report totals ------------------------------------------------------
 
 
-def applies(selection: Selection) -> bool:
-    """Whether the counts answer this selection's totals: a monthly rule over paired or linked
-    targets, a window of whole months whose latest closed month is the one before the current
-    month, and no single official."""
-    window, rule = selection.window, selection.rule
-    if selection.person_id is not None or rule.is_coverage or rule.count is not TargetCount.each:
-        return False
-    if rule.targets not in (TargetSet.paired, TargetSet.linked) or rule.period is not Period.month or not window.whole_months:
-        return False
-    return window.latest_closed is not None and len(window.periods) >= 2 and window.latest_closed == window.periods[-2]
+class TallyEngine(Engine):
+    """Answers the totals of the monthly rules owed per pairing or link from the kept counts."""
+
+    name = "tallies"
+
+    def can_answer(self, question: Question, need: Need) -> str | None:
+        window, rule = question.window, question.rule
+        if need != TOTALS:
+            return "the counts give totals only"
+        if question.known_at is not None:
+            return "the counts hold current knowledge only"
+        if question.person_id is not None:
+            return "the counts are kept per unit, not per official"
+        if not question.by_relationship or not question.each_target or rule.period is not Period.month:
+            return "the counts are kept for the monthly rules owed per pairing or link"
+        if not window.whole_months:
+            return "a period of the window is cut inside a month"
+        if window.latest_closed is None or len(window.periods) < 2 or window.latest_closed != window.periods[-2]:
+            return "the window has no latest closed month right before the current one"
+        return None
+
+    def totals(self, session: Session, question: Question) -> list[UnitCounts]:
+        return totals(session, question)
 
 
-def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, int], int]]:
-    """(post's unit, instances by status, missed months), as `fast.totals` answers them."""
-    window, rule = selection.window, selection.rule
+def totals(session: Session, question: Question) -> list[tuple[str, dict[str, int], int]]:
+    """(post's unit, instances by status, missed months), as the other engines count them."""
+    window, rule = question.window, question.rule
     low, current = month_number(window.first), month_number(window.current.first)
     latest = current - 1
     t = _tally.c
-    where = [t.kind == rule.targets.value, t.role.in_(sorted(selection.roles)), in_subtree(t.unit_path, selection.scope), t.month <= current]
+    where = [t.kind == rule.targets.value, t.role.in_(sorted(question.roles)), in_subtree(t.unit_path, question.scope), t.month <= current]
     query = (
         select(t.unit_code, t.month, func.sum(t.starting), func.sum(t.ending), func.sum(t.visited), func.sum(t.visited_ending))
         .where(*where)
@@ -250,7 +263,7 @@ def totals(session: Session, selection: Selection) -> list[tuple[str, dict[str, 
     d = _day_tally.c
     met_query = (
         select(d.unit_code, func.sum(d.met))
-        .where(d.kind == rule.targets.value, d.month == current, d.day.between(1, window.as_of.day), d.role.in_(sorted(selection.roles)), in_subtree(d.unit_path, selection.scope))
+        .where(d.kind == rule.targets.value, d.month == current, d.day.between(1, window.as_of.day), d.role.in_(sorted(question.roles)), in_subtree(d.unit_path, question.scope))
         .group_by(d.unit_code)
     )
     met_by_day = {unit: int(met) for unit, met in session.execute(met_query)}
@@ -285,3 +298,6 @@ def _statuses(months, *, low: int, latest: int, current: int, met_now: int) -> t
     overdue_owing_current = (owed[latest] - ending[latest]) - (visited[latest] - visited_ending[latest])
     due = owed[current] - overdue_owing_current - met
     return {OVERDUE: overdue, MET: met, DUE: due, NOT_OWED: instances - overdue - met - due}, missed
+
+
+TALLIES = TallyEngine()

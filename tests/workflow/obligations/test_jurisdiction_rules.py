@@ -1,5 +1,5 @@
 """The jurisdiction rules (V1, V4, V6) as the reports evaluate them from the projections
-(`fast`) equal the general evaluation (`general`, in Python from the same posts, spells
+(the jurisdiction engine) equal the general evaluation (`general`, in Python from the same posts, spells
 and masks), in random worlds built to hit their edges: households and villages that leave
 the registry and come back (several spells), posts starting or ending on a year's first
 or last days, one person holding two posts at one unit (and holding them with another
@@ -20,7 +20,8 @@ from tests.factories import ADMIN, beijing_time, build_tree, household
 from workflow import rulebook
 from workflow.errors import DomainError
 from workflow.eventlog import head
-from workflow.obligations import fast, reports
+from workflow.obligations import planner, reports
+from workflow.obligations.general import GENERAL
 from workflow.org import service as org
 from workflow.org.models import OrgUnit
 from workflow.posts import service as posts
@@ -126,7 +127,7 @@ def _compare(session, monkeypatch, scopes, dates, pages) -> None:
                     page = reports.overdue_report(session, unit_code=scope, as_of=as_of, rules=RULES, statuses=statuses, first=first)
                     assert page.rows == kept[:first], (scope, as_of, statuses, first)
                     assert (page.total, page.townships, page.counties) == (whole.total, whole.townships, whole.counties)
-    monkeypatch.setattr(fast, "applies", lambda selection: False)  # from here on, the general evaluation
+    monkeypatch.setattr(planner, "ENGINES", (GENERAL,))  # from here on, the general evaluation
     compared = 0
     for (scope, as_of), (whole, card) in found.items():
         general = reports.overdue_report(session, unit_code=scope, as_of=as_of, rules=RULES)

@@ -8,7 +8,7 @@ from rules import RuleBooks, default_books
 from rules.schema import Period
 from workflow import rulebook
 from workflow.errors import DomainError
-from workflow.obligations.periods import period_on, window
+from workflow.obligations.spec import period_on, window
 
 D = dt.date
 HUNAN = default_books().books[0]

@@ -1,0 +1,199 @@
+"""The engine of the rules owed per target below a post's unit (V1, V4, V6), from the projections.
+
+Jurisdiction rules have no rows of their own: an instance is a post and a target below its
+unit. The database reads what an index finds — the targets of the units below the posts
+with the periods they were poor in (one query), the periods each holder visited each target
+in (one query) — and Python pairs them, judges each distinct (owed, met) pair once by the
+specification (`spec.judged`), counts and orders them. One look at the instances serves
+both a report's page and its totals (`rows_and_totals`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlmodel import Session
+
+from workflow.chunking import chunks
+from workflow.db import one_of
+from workflow.obligations.evaluate import ObligationRow, PostRef, unit_order
+from workflow.obligations.found import Found, built
+from workflow.obligations.masksql import cannot_read_masks, Masks, bits_where, months_met, n, needs_year_before, period_months
+from workflow.obligations.question import Engine, Need, Question, UnitCounts
+from workflow.obligations.sources import REGISTRY_OF_LEVEL, Target, names, rule_posts, targets_by_unit
+from workflow.obligations.spec import covers, judged
+from workflow.org.models import Household, OrgUnit, RegistrySpell
+from workflow.org.places import in_subtree
+from workflow.visits.mask_rows import masks_of
+from workflow.visits.models import VisitMask
+
+_mask = VisitMask.__table__
+
+
+# An instance: (post, target id, owed, met, counts) — the periods the post covers whole in
+# which the target was poor, those with a visit by the post's holder up to as_of, and those
+# in which the target was poor. A plain tuple: a city has half a million of them.
+_Instance = tuple[PostRef, str, int, int, int]
+
+
+def _anchors(session: Session, question: Question, unit_codes: set[str]) -> dict[str, list[str]]:
+    """The units of the rule's target level below each of `unit_codes` (for household targets, the villages)."""
+    level = "village" if question.rule.target_level.value == "household" else question.rule.target_level.value
+    query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == level, in_subtree(OrgUnit.path, question.scope))
+    units = [Target(code, path, ()) for code, path in session.execute(query)]
+    return {code: [unit.id for unit in below] for code, below in targets_by_unit(units, unit_codes).items()}
+
+
+def _poor_targets(session: Session, question: Question, anchors: set[str]) -> dict[str, list[tuple[str, int]]]:
+    """For each anchor unit, (target, periods it was poor in) of the targets there poor in some period of the window."""
+    window, level = question.window, question.rule.target_level.value
+    if level == "household":
+        subject, anchor = Household.__table__.c.id, Household.__table__.c.village_code
+    else:
+        subject = anchor = OrgUnit.__table__.c.code
+    spell = RegistrySpell.__table__
+    overlaps = lambda first, last: and_(spell.c.registered_on <= last, or_(spell.c.exited_on.is_(None), spell.c.exited_on >= first))  # noqa: E731
+    # A subquery per target rather than a join: each target's spells are then found by index,
+    # where a join may be planned as a scan of every spell in the province.
+    poor_bits = (
+        select(func.coalesce(sum((func.max(case((overlaps(first, last), n(1 << i)), else_=n(0))) for i, (first, last) in enumerate(window.seen_parts)), n(0)), n(0)))
+        .where(spell.c.kind == REGISTRY_OF_LEVEL[level], spell.c.subject_id == subject)
+        .scalar_subquery()
+    )
+    connection, found = session.connection(), defaultdict(list)
+    for part in chunks(sorted(anchors)):
+        for anchor_code, target_id, bits in connection.execute(select(anchor, subject, poor_bits).where(one_of(connection, anchor, part))):
+            if bits:
+                found[anchor_code].append((target_id, int(bits)))
+    return found
+
+
+def _met_periods(session: Session, question: Question, persons: set[str]) -> dict[tuple[str, str], int]:
+    """(person, target) → the periods of the window in which the person visited the target, up to as_of."""
+    window, year = question.window, question.window.as_of.year
+    m = _mask.c
+
+    def of_year(mask_year):  # a mask row's columns when it is of `mask_year`, else 0
+        return tuple(case((m.year == mask_year, m[name]), else_=n(0)) for name in ("month_mask", "first_days", "last_days"))
+
+    before = needs_year_before(window)
+    # Each row adds its own year's months, which no other row of the target has: a sum is their union.
+    months = cast(func.sum(months_met(window, Masks(_mask, of_year(year), of_year(year - 1) if before else None))), BigInteger)
+    met = bits_where(months.bitwise_and(n(bits)) != n(0) for bits in period_months(window))
+    connection, found = session.connection(), {}
+    for part in chunks(sorted(persons)):
+        query = (
+            select(m.person_id, m.target_id, met)
+            .where(one_of(connection, m.person_id, part), m.target_level == question.rule.target_level.value, m.year.in_([year - 1, year] if before else [year]))
+            .group_by(m.person_id, m.target_id)
+        )
+        found.update(((person, target), int(bits)) for person, target, bits in connection.execute(query) if bits)
+    return found
+
+
+def _instances(session: Session, question: Question) -> Iterator[_Instance]:
+    """Each post × each target below its unit that owes some period: owed where the post covers
+    a period whole and the target was poor in it (SPEC §3).
+
+    The database answers what is read by index (the targets' poor periods, the holders' masks);
+    which unit lies below which post is settled from the paths, and the pairs made here.
+    """
+    window = question.window
+    posts = rule_posts(session, question)
+    if not posts:
+        return
+    anchors = _anchors(session, question, {post.unit_code for post, _ in posts})
+    targets = _poor_targets(session, question, {code for below in anchors.values() for code in below})
+    met = _met_periods(session, question, {post.person_id for post, _ in posts})
+    for post, span in posts:
+        covered = sum(1 << i for i, period in enumerate(window.periods) if covers(span, period))
+        if not covered:
+            continue
+        for anchor in anchors.get(post.unit_code, ()):
+            for target_id, poor in targets.get(anchor, ()):
+                if owed := covered & poor:
+                    yield post, target_id, owed, met.get((post.person_id, target_id), 0), poor
+
+
+def _pairs(instances: Iterable[_Instance]) -> Counter:
+    """How many instances each post has with each (owed, met) pair. A post's instances mostly
+    share their pairs, so a judgement per key (`evaluate.judged`) serves them all."""
+    return Counter((post, owed, met) for post, _, owed, met, _ in instances)
+
+
+def _totals(question: Question, pairs: Counter) -> list[tuple[str, dict[str, int], int]]:
+    by_unit: dict[str, Counter] = defaultdict(Counter)
+    missed_by_unit: Counter = Counter()
+    for (post, owed, met), count in pairs.items():
+        status, _, _, missed = judged(question.window, owed, met)
+        by_unit[post.unit_code][status] += count
+        missed_by_unit[post.unit_code] += missed.bit_count() * count
+    return [(unit, dict(by_status), missed_by_unit[unit]) for unit, by_status in by_unit.items()]
+
+
+def _scores(question: Question, pairs: Counter) -> list[tuple[str, int, int]]:
+    owed_by: Counter = Counter()
+    met_by: Counter = Counter()
+    for (post, owed, met), count in pairs.items():
+        _, _, owed_closed, _ = judged(question.window, owed, met)
+        owed_by[post.person_id] += owed_closed.bit_count() * count
+        met_by[post.person_id] += (owed_closed & met).bit_count() * count
+    return [(person, owed_by[person], met_by[person]) for person in owed_by]
+
+
+def _rows(session: Session, question: Question, instances: list[_Instance], pairs: Counter, statuses, first: int | None) -> list[ObligationRow]:
+    window, level = question.window, question.rule.target_level.value
+    if statuses is not None:
+        kept_pairs = {(owed, met) for _, owed, met in pairs if judged(window, owed, met)[0] in statuses}
+        instances = [instance for instance in instances if (instance[2], instance[3]) in kept_pairs]
+    posts = {post for post, _, _ in pairs}
+    person_names = names(session, "person", {post.person_id for post in posts})
+    if first is not None:
+        # The report's order (`reports._sort` within one rule; a missing code or name first): by
+        # the post's place and holder, then by target and post. There are few holders, and only
+        # the first ones' instances are sorted.
+        holder_of = {post: (*unit_order(post.county_code, post.township_code, post.unit_code), person_names.get(post.person_id) or "", post.person_id) for post in posts}
+        by_holder: dict[tuple, list[_Instance]] = defaultdict(list)
+        for instance in instances:
+            by_holder[holder_of[instance[0]]].append(instance)
+        instances = []
+        for holder in sorted(by_holder):
+            if len(instances) >= first:
+                break
+            instances += sorted(by_holder[holder], key=lambda instance: (instance[1], instance[0].post_id))
+        del instances[first:]
+    masks = masks_of(session.connection(), {(post.person_id, level, target_id) for post, target_id, *_ in instances})
+    return built(session, question, (
+        Found(post, level, target_id, None, owed, met, counts, masks.get((post.person_id, level, target_id), {}), person_names.get(post.person_id), None)
+        for post, target_id, owed, met, counts in instances
+    ))
+
+
+class JurisdictionEngine(Engine):
+    name = "jurisdiction"
+
+    def can_answer(self, question: Question, need: Need) -> str | None:
+        if question.by_relationship or not question.each_target:
+            return "the rule is not owed per target below the post's unit"
+        return cannot_read_masks(question)
+
+    def rows(self, session: Session, question: Question) -> list[ObligationRow]:
+        instances = list(_instances(session, question))
+        return _rows(session, question, instances, _pairs(instances), question.statuses, question.first)
+
+    def totals(self, session: Session, question: Question) -> list[UnitCounts]:
+        return _totals(question, _pairs(_instances(session, question)))
+
+    def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
+        return _scores(question, _pairs(_instances(session, question)))
+
+    def rows_and_totals(self, session: Session, question: Question) -> tuple[list[ObligationRow], list[UnitCounts]]:
+        """Both from one look at the instances."""
+        instances = list(_instances(session, question))
+        pairs = _pairs(instances)
+        return _rows(session, question, instances, pairs, question.statuses, question.first), _totals(question, pairs)
+
+
+JURISDICTION = JurisdictionEngine()
