@@ -38,8 +38,11 @@ def _cli_actor():
 
 
 def _fail(exc) -> None:
-    typer.echo(f"refused ({exc.code}): {exc.en}" + (f" [{exc.field}]" if exc.field else ""), err=True)
+    field = f" [{exc.field}]" if exc.field else ""
+    typer.echo(f"拒绝({exc.code}):{exc.zh}{field}\nrefused ({exc.code}): {exc.en}{field}", err=True)
     raise typer.Exit(1)
+
+
 app.add_typer(audit_app, name="audit")
 app.command("replay")(replay)
 
@@ -53,6 +56,37 @@ def init_db() -> None:
     upgrade(engine)
     typer.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
     engine.dispose()
+
+
+@app.command("setup")
+def setup(
+    level: str = typer.Option(..., "--level", help="province or city: the top of your org tree."),
+    code: str = typer.Option(..., "--code", help="The top unit's code, e.g. 431200000000."),
+    name: str = typer.Option(..., "--name", help="The top unit's name, e.g. 怀化市."),
+    admin: str = typer.Option("系统管理员", "--admin", help="Who uses the first admin account, e.g. '怀化市扶贫办'."),
+    name_en: str | None = typer.Option(None, "--name-en", help="The unit's English name (optional)."),
+) -> None:
+    """Start an empty database: create the top unit (a province or a city) and the first admin account.
+
+    Run once, after `init-db`; prints the admin's bearer token once (only its hash is kept).
+    The admin then adds units, people, posts and households below the top unit through the API.
+    """
+    from workflow.db import transaction
+    from workflow.errors import DomainError
+    from workflow.setup import set_up
+
+    engine = make_engine()
+    try:
+        with transaction(engine) as session:
+            unit, account, token = set_up(session, actor=_cli_actor(), level=level, code=code, name=name, name_en=name_en, admin_name=admin)
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"top unit {unit.name} ({unit.code}, {unit.level}) created")
+    typer.echo(f"admin account {account.id} created: {account.name}, scope {unit.code}")
+    typer.echo("token (shown once; keep it secret):")
+    typer.echo(token)
 
 
 @app.command("load-sample")
