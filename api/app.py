@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from api import errors
 from api.routers import accounts, audit, exit_cases, health, history, households, org_units, pairings, people, posts, reports, unit_links, visits
+from workflow import rulebook
 from workflow.db import make_engine
 
 API_PREFIX = "/api/v1"
@@ -36,7 +37,12 @@ ROUTERS = [health, accounts, org_units, households, people, posts, pairings, uni
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
-    """The app bound to `engine` (default: the configured database URL)."""
+    """The app bound to `engine` (default: the configured database URL).
+
+    Refuses to start (rules.RuleBooksRefused, naming each file, key and problem) when the
+    rule books in use cannot be used, rather than answer every request with a 500.
+    """
+    rulebook.books()
     app = FastAPI(
         title="exit-tracker 三走访三签字",
         summary="Visits and exit sign-offs of the poverty-exit campaign, checked against the rule book.",

@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from api.cli_audit import audit_app, replay
-from rules import RuleBookError, load_rule_book
+from rules import RuleBookError, RuleBooksRefused, load_rule_book
+from rules.loader import book_files
+from rules.registry import RULES_DIR_ENV, SHIPPED_ENV, load_configured, shipped_files
 from workflow.db import database_url, make_engine
 
 app = typer.Typer(
@@ -16,7 +18,17 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-rules_app = typer.Typer(help="Work with rule-book files.", no_args_is_help=True)
+RULES_HELP = f"""Check and list rule books.
+
+The books in use are the shipped Hunan books (rules/*.toml) and every *.toml file in the
+directory ${RULES_DIR_ENV}; ${SHIPPED_ENV}=no leaves the shipped ones out. Each book is in
+force from its effective_from until the day before the next one's. To add a book (another
+province's, or Hunan's next revision): copy rules/hunan-2017.toml, give it its own id and a
+later effective_from, change what differs, check it with `exit-tracker rules check DIR`, then
+set ${RULES_DIR_ENV}=DIR for the server and the CLI. A bad or conflicting book stops every
+command but these two from starting, naming the file, the key and the problem.
+"""
+rules_app = typer.Typer(help=RULES_HELP, no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 accounts_app = typer.Typer(help="Create, list and revoke API accounts and their tokens.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
@@ -45,6 +57,25 @@ def _fail(exc) -> None:
 
 app.add_typer(audit_app, name="audit")
 app.command("replay")(replay)
+
+
+@app.callback()
+def _refuse_bad_rule_books(ctx: typer.Context) -> None:
+    """Every command but `rules …` starts only with usable rule books, rather than fail later."""
+    if ctx.invoked_subcommand == "rules":
+        return
+    try:
+        load_configured()
+    except RuleBooksRefused as exc:
+        _refuse_rule_books(exc)
+
+
+def _refuse_rule_books(exc: RuleBooksRefused) -> None:
+    typer.echo("规则文件有误,程序未启动 / the rule books in use cannot be used; nothing was started:", err=True)
+    for line in exc.lines:
+        typer.echo(f"  {line}", err=True)
+    typer.echo(f"Mend or remove the file (check with `exit-tracker rules check DIR`), or change ${RULES_DIR_ENV} / ${SHIPPED_ENV}.", err=True)
+    raise typer.Exit(1)
 
 
 @app.command("init-db")
@@ -121,19 +152,57 @@ def serve(
 
 
 @rules_app.command("check")
-def rules_check(files: list[Path] = typer.Argument(..., help="Rule-book TOML files to validate.")) -> None:
-    """Validate rule-book files; print each problem with the file, the key and what is wrong."""
-    failed = False
+def rules_check(paths: list[Path] = typer.Argument(..., help="Rule-book TOML files, or directories of them (every *.toml file).")) -> None:
+    """Validate rule books and the conflicts between them, with the shipped books as the server
+    would load them; print each problem with the file, the key and what is wrong."""
+    files = book_files(*paths)
+    if not files:
+        typer.echo(f"no *.toml rule-book file in {', '.join(map(str, paths))}", err=True)
+        raise typer.Exit(1)
+    books, failed = [], False
     for path in files:
         try:
             book = load_rule_book(path)
         except RuleBookError as exc:
             failed = True
-            for key, message in exc.problems:
-                typer.echo(f"{exc.path}: {key}: {message}", err=True)
+            for line in exc.lines:
+                typer.echo(line, err=True)
             continue
+        books.append(book)
         typer.echo(f"{path}: ok — {book.id}, effective {book.effective_from}, {len(book.visit_rules)} visit rules, time zone {book.time_zone}")
-    raise typer.Exit(1 if failed else 0)
+    if failed:
+        raise typer.Exit(1)
+    try:
+        shipped = shipped_files()
+        together = load_configured([*shipped, *files])
+    except RuleBooksRefused as exc:
+        for line in exc.lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    beside = f" beside the {len(shipped)} shipped" if shipped else f" (shipped books left out: ${SHIPPED_ENV}=no)"
+    typer.echo(f"{len(together.books)} books{beside}: no conflicts")
+    _print_books(together)
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """The rule books in use, oldest first: id, title, the days each is in force, its file."""
+    try:
+        books = load_configured()
+    except RuleBooksRefused as exc:
+        _refuse_rule_books(exc)
+    _print_books(books)
+
+
+def _print_books(books) -> None:
+    from workflow.clock import local_date, now
+
+    today = local_date(now(), books.zone)
+    for book in books.books:
+        until = books.valid_until(book)
+        current = " (in force today 今日生效)" if book.effective_from <= today and (until is None or today <= until) else ""
+        typer.echo(f"{book.id}  {book.title}  {book.effective_from} – {until or 'until further notice 至今'}{current}  "
+                   f"zone {book.time_zone}, {len(book.visit_rules)} visit rules  {book.source}")
 
 
 @accounts_app.command("create")
