@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from api.cli_audit import audit_app, replay
+from api.cli_reports import report_app
 from rules import RuleBookError, RuleBooksRefused, load_rule_book
 from rules.loader import book_files
 from rules.registry import RULES_DIR_ENV, SHIPPED_ENV, load_configured, shipped_files
@@ -56,6 +57,7 @@ def _fail(exc) -> None:
 
 
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 app.command("replay")(replay)
 
 

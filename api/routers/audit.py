@@ -16,7 +16,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from api.auth import CurrentCaller
 from api.deps import ReadSession
-from api.exports import Column
+from api.exports import Column, Sheet, named_column
 from api.pagination import Cursor, Limit, encode, decode
 from api.reports import Report, ReportPage, file_or, respond
 from api.routers.history import EventView
@@ -138,16 +138,17 @@ def _label(row: Irregularity, language: str) -> str:
     return en if language == "en" else zh
 
 
-IRREGULARITY_COLUMNS = [
-    Column("kind", "类别", "Kind", lambda r, lang: _label(r, lang)),
+IRREGULARITIES = Sheet("irregularities", "异常情况", "Irregularities", (
+    Column("kind", "类别", "Kind", lambda r, words: _label(r, words.language)),
     Column("record_type", "记录类型", "Record type"),
     Column("record_id", "记录编号", "Record id"),
     Column("person_name", "人员", "Person"),
+    named_column("unit", "unit_code", "单位", "Unit"),
     Column("unit_code", "单位代码", "Unit code"),
     Column("occurred_at", "发生时间", "Occurred at"),
     Column("recorded_at", "录入时间", "Recorded at"),
-    Column("detail", "说明", "Detail", lambda r, lang: r.detail_en if lang == "en" else r.detail_zh),
-]
+    Column("detail", "说明", "Detail", lambda r, words: words.pick(r.detail_en, r.detail_zh)),
+))
 
 
 def _inspector(caller: CurrentCaller) -> Caller:
@@ -177,4 +178,4 @@ def irregularity_report(
             recorded_at=row.recorded_at, detail=row.detail_en if report.language == "en" else row.detail_zh,
         )
 
-    return respond(report, rows, view=view, columns=IRREGULARITY_COLUMNS, name="irregularities")
+    return respond(report, rows, view=view, sheet=IRREGULARITIES)

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from rules.schema import Level
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, projects
+from workflow.labels import LEVELS
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.types import new_id
 
@@ -35,14 +36,7 @@ def lies_within(level: Level | str, scope_level: Level | str) -> bool:
     return False
 
 
-LEVEL_ZH = {
-    Level.province: "省",
-    Level.city: "市",
-    Level.city_unit: "市直单位",
-    Level.county: "县",
-    Level.township: "乡镇",
-    Level.village: "村",
-}
+LEVEL_ZH = {level: LEVELS[level.value].zh for level in Level}
 
 # Registry kinds, and the level of unit each applies to (households are not units).
 REGISTRY_KINDS: dict[str, Level | None] = {
