@@ -79,5 +79,5 @@ def test_from_an_empty_database_to_a_first_report_without_the_sample(empty_datab
     report = exit_tracker(url, "report", "overdue", "--unit", "431224000000", "--as-of", "2017-09-30", "--rule", "V7", "--format", "csv")
     assert report.returncode == 0, report.stderr
     (row,) = list(csv.DictReader(io.StringIO(report.stdout.lstrip("\ufeff"))))
-    assert (row["县(市区)"], row["乡镇"], row["姓名"], row["对象名称"], row["状态"]) == ("溆浦县", "北斗溪镇", "舒春生", "向桂兰", "逾期")
+    assert (row["县(市区)"], row["乡镇"], row["姓名"], row["走访对象"], row["状态"]) == ("溆浦县", "北斗溪镇", "舒春生", "向桂兰", "逾期")
     assert row["漏访周期"] == "2017年8月"
