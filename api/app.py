@@ -6,9 +6,11 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from api import errors
+from api.openapi_docs import document
 from api.routers import accounts, audit, exit_cases, health, history, households, org_units, pairings, people, posts, reports, unit_links, visits
 from workflow import rulebook
 from workflow.db import make_engine
@@ -43,7 +45,10 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     rule books in use cannot be used, rather than answer every request with a 500.
     """
     rulebook.books()
-    app = FastAPI(
+    # Swagger UI and ReDoc from files installed with the product, not from a CDN: the docs
+    # open on an office network with no way out (fastapi-offline ships Swagger UI 5).
+    app = FastAPIOffline(
+        static_url="/docs-static",
         title="exit-tracker 三走访三签字",
         summary="Visits and exit sign-offs of the poverty-exit campaign, checked against the rule book.",
         description=DESCRIPTION,
@@ -62,5 +67,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = errors.PROBLEM_SCHEMA
-        app.openapi_schema = schema
+        app.openapi_schema = document(schema)
     return app.openapi_schema

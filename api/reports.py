@@ -17,6 +17,7 @@ from api.deps import ReadSession
 from api.errors import language
 from api.exports import CSV_TYPE, XLSX_TYPE, Column, Sheet, export
 from api.pagination import Cursor, Limit, decode, offset_page
+from api.schemas import Moment
 from rules.schema import Level
 from workflow import clock, rulebook
 from workflow.accounts import scope
@@ -76,7 +77,7 @@ Report = Annotated[ReportRequest, Depends(report_request)]
 class ReportPage(BaseModel, Generic[T]):
     unit: str = Field(examples=["431224000000"])
     as_of: dt.date
-    known_at: dt.datetime | None = None
+    known_at: Moment | None = None
     items: list[T]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page.")
 

@@ -21,6 +21,7 @@ from api.pagination import Cursor, Limit, encode, decode
 from api.reports import Report, ReportPage, file_or, respond
 from api.routers.history import EventView
 from api.routing import WRITE_PROBLEMS, resource_router
+from api.schemas import Moment
 from workflow.accounts import access, scope
 from workflow.accounts.access import Caller
 from workflow.audit import history
@@ -132,8 +133,8 @@ class IrregularityView(BaseModel):
     person_id: str
     person_name: str = Field(examples=["舒春生"])
     unit_code: str = Field(examples=["431224100201"])
-    occurred_at: dt.datetime
-    recorded_at: dt.datetime
+    occurred_at: Moment
+    recorded_at: Moment
     detail: str
 
 
