@@ -7,6 +7,7 @@ The same rows as the API's (the same domain calls, api/reports.py) and the same 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
@@ -16,8 +17,11 @@ import typer
 from sqlmodel import Session
 
 from api.exports import Sheet, export
+from api.reports import incidence_rows, waiting_cases
 from api.views.reports import INCIDENCE, MISSING_SIGNATURES, OVERDUE, SCORECARD
+from rules.schema import ExitLevel, Level
 from workflow import labels
+from workflow.incidence.report import STEPS
 from workflow.db import make_engine, read_only
 
 report_app = typer.Typer(
@@ -85,7 +89,7 @@ def _reading():
         engine.dispose()
 
 
-def _show(session: Session, sheet: Sheet, rows: list[Any], *, unit: str, as_of: dt.date, known_at, fmt: Format, out: Path | None, lang: Language, footer: str = "") -> None:
+def _show(session: Session, sheet: Sheet, rows: list[Any], *, unit: str, as_of: dt.date, known_at: dt.datetime | None, fmt: Format, out: Path | None, lang: Language, footer: str = "") -> None:
     found = export(session, sheet, rows, language=lang.value, unit_code=unit, as_of=as_of, known_at=known_at)
     if fmt is Format.table:
         from rich.console import Console
@@ -117,6 +121,14 @@ def _as_of(value: str | None) -> dt.date:
     return _date(value) or rulebook.today()
 
 
+def _report(sheet: Sheet, read: Callable[[Session, dt.date, dt.datetime | None], tuple[list[Any], str]], *, unit: str, as_of: str | None, known_at: str | None, fmt: Format, out: Path | None, lang: Language) -> None:
+    """Read a report's rows (`read` gives them and a footer line) and show them as asked."""
+    day, moment = _as_of(as_of), _moment(known_at)
+    with _reading() as session:
+        rows, footer = read(session, day, moment)
+        _show(session, sheet, rows, unit=unit, as_of=day, known_at=moment, fmt=fmt, out=out, lang=lang, footer=footer)
+
+
 @report_app.command("overdue")
 def overdue(
     unit: str = UNIT,
@@ -133,12 +145,12 @@ def overdue(
     """Overdue visits (走访逾期报表): one row per obligation — who owes which visit to whom, missed periods, days overdue."""
     from workflow.obligations.reports import overdue_report
 
-    day, moment = _as_of(as_of), _moment(known_at)
-    with _reading() as session:
+    def read(session: Session, day: dt.date, moment: dt.datetime | None):
         found = overdue_report(session, unit_code=unit, as_of=day, known_at=moment, rules=rule, roles=role, statuses=status, person_id=person)
-        counts = (", " if lang is Language.en else ",").join(f"{labels.word(status, lang.value)} {getattr(found.total, status)}" for status in ("overdue", "due", "pending", "met", "not_owed"))
-        footer = f"{found.total.instances} obligations: {counts}" if lang is Language.en else f"共 {found.total.instances} 项义务:{counts}"
-        _show(session, OVERDUE, found.rows, unit=unit, as_of=day, known_at=moment, fmt=format, out=out, lang=lang, footer=footer)
+        counts = (", " if lang is Language.en else ",").join(f"{labels.word(s, lang.value)} {getattr(found.total, s)}" for s in ("overdue", "due", "pending", "met", "not_owed"))
+        return found.rows, f"{found.total.instances} obligations: {counts}" if lang is Language.en else f"共 {found.total.instances} 项义务:{counts}"
+
+    _report(OVERDUE, read, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
 
 
 @report_app.command("scorecard")
@@ -155,16 +167,10 @@ def scorecard(
     """Officials' scorecard (走访考核排名): closed periods owed, met and missed, and the on-time rate, best first."""
     from workflow.obligations.reports import scorecard as scores
 
-    day, moment = _as_of(as_of), _moment(known_at)
-    with _reading() as session:
-        found = scores(session, unit_code=unit, as_of=day, known_at=moment, rules=rule, roles=role)
-        _show(session, SCORECARD, found.scores, unit=unit, as_of=day, known_at=moment, fmt=format, out=out, lang=lang)
+    def read(session: Session, day: dt.date, moment: dt.datetime | None):
+        return scores(session, unit_code=unit, as_of=day, known_at=moment, rules=rule, roles=role).scores, ""
 
-
-class CaseLevel(StrEnum):
-    household = "household"
-    village = "village"
-    county = "county"
+    _report(SCORECARD, read, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
 
 
 @report_app.command("missing-signatures")
@@ -172,33 +178,18 @@ def missing_signatures(
     unit: str = UNIT,
     as_of: str | None = AS_OF,
     known_at: str | None = KNOWN_AT,
-    level: CaseLevel | None = typer.Option(None, "--level", help="Only cases of households, villages or counties."),
+    level: ExitLevel | None = typer.Option(None, "--level", help="Only cases of households, villages or counties."),
     blocked: bool | None = typer.Option(None, "--blocked/--ready", help="--blocked: only cases nobody can sign yet; --ready: only cases ready to sign."),
     format: Format = FORMAT,
     out: Path | None = OUT,
     lang: Language = LANG,
 ) -> None:
     """Missing signatures (缺签报表): open exit cases waiting for signatures, longest wait first, and whom to call."""
-    from api.reports import waiting_cases
 
-    day, moment = _as_of(as_of), _moment(known_at)
-    with _reading() as session:
-        rows = waiting_cases(session, unit=unit, as_of=day, known_at=moment, level=level.value if level else None, blocked=blocked)
-        _show(session, MISSING_SIGNATURES, rows, unit=unit, as_of=day, known_at=moment, fmt=format, out=out, lang=lang)
+    def read(session: Session, day: dt.date, moment: dt.datetime | None):
+        return waiting_cases(session, unit=unit, as_of=day, known_at=moment, level=level.value if level else None, blocked=blocked), ""
 
-
-class Step(StrEnum):
-    month = "month"
-    quarter = "quarter"
-    year = "year"
-
-
-class UnitLevel(StrEnum):
-    province = "province"
-    city = "city"
-    county = "county"
-    township = "township"
-    village = "village"
+    _report(MISSING_SIGNATURES, read, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
 
 
 @report_app.command("incidence")
@@ -207,16 +198,15 @@ def incidence(
     as_of: str | None = AS_OF,
     known_at: str | None = KNOWN_AT,
     start: str | None = typer.Option(None, "--from", help="First date of the series (default: only as_of), e.g. 2014-01-01."),
-    every: Step = typer.Option(Step.year, "--every", help="Step of the series: month, quarter or year."),
-    level: UnitLevel | None = typer.Option(None, "--level", help="Every unit of this level below the unit (default: the unit and its direct children)."),
+    every: str = typer.Option("year", "--every", help=f"Step of the series: {', '.join(STEPS)}."),
+    level: Level | None = typer.Option(None, "--level", help="Every unit of this level below the unit (default: the unit and its direct children)."),
     format: Format = FORMAT,
     out: Path | None = OUT,
     lang: Language = LANG,
 ) -> None:
     """Poverty incidence (贫困发生率) of the unit and its parts at the end of each period up to as_of."""
-    from api.reports import incidence_rows
 
-    day, moment = _as_of(as_of), _moment(known_at)
-    with _reading() as session:
-        rows = incidence_rows(session, unit=unit, as_of=day, known_at=moment, start=_date(start), every=every.value, level=level.value if level else None)
-        _show(session, INCIDENCE, rows, unit=unit, as_of=day, known_at=moment, fmt=format, out=out, lang=lang)
+    def read(session: Session, day: dt.date, moment: dt.datetime | None):
+        return incidence_rows(session, unit=unit, as_of=day, known_at=moment, start=_date(start), every=every, level=level), ""
+
+    _report(INCIDENCE, read, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rules.schema import ExitLevel, Level, TargetLevel
 from workflow import labels, rulebook
 
 ROLE = "role"  # a marker: list the rule book's role codes
 CASE_STATUSES = tuple(code for code in labels.CASE_STATUSES if code != "relapsed")
+UNIT_LEVELS = [level.value for level in Level]
+EXIT_LEVELS = [level.value for level in ExitLevel]
+TARGET_LEVELS = [level.value for level in TargetLevel]
 
 # name → description, or (description, valid values listed after it).
 FIELDS: dict[str, Any] = {
@@ -91,7 +95,7 @@ FIELDS: dict[str, Any] = {
     "income_per_capita": "Per-capita net income for the year, yuan (人均纯收入).",
     "registry": "The record's spells on poverty registries, oldest first.",
     # visits
-    "target_level": ("What is visited (走访对象层级).", ["township", "village", "household"]),
+    "target_level": ("What is visited (走访对象层级).", TARGET_LEVELS),
     "target_id": "Code of the township or village, or the household's registry number, visited.",
     "notes": "What was done (走访记录), optional.",
     "latitude": "Where the visit was, degrees north (optional).",
@@ -160,7 +164,7 @@ FIELDS: dict[str, Any] = {
     "title": "Title.",
     "status": "Status.",
     "kind": "Kind.",
-    "level": ("Level of the org unit (层级).", ["province", "city", "city_unit", "county", "township", "village"]),
+    "level": ("Level of the org unit (层级).", UNIT_LEVELS),
     "instance": "The request path.",
 }
 
@@ -181,10 +185,10 @@ OVERRIDES: dict[str, Any] = {
     "ExitCaseView.status": ("The case's status (SPEC §1).", list(labels.CASE_STATUSES)),
     "ExitCaseDetail.status": ("The case's status (SPEC §1).", list(labels.CASE_STATUSES)),
     "WaitingCaseView.status": ("The case's status.", list(labels.CASE_STATUSES)),
-    "ExitCaseView.level": ("What exits.", ["household", "village", "county"]),
-    "ExitCaseDetail.level": ("What exits.", ["household", "village", "county"]),
-    "CaseOpen.level": ("What exits.", ["household", "village", "county"]),
-    "WaitingCaseView.level": ("What exits.", ["household", "village", "county"]),
+    "ExitCaseView.level": ("What exits.", EXIT_LEVELS),
+    "ExitCaseDetail.level": ("What exits.", EXIT_LEVELS),
+    "CaseOpen.level": ("What exits.", EXIT_LEVELS),
+    "WaitingCaseView.level": ("What exits.", EXIT_LEVELS),
     "RegistrySpellView.kind": ("Which poverty registry.", list(labels.REGISTRIES)),
     "IrregularityView.kind": "The kind of irregularity (see the report's `kind` parameter).",
     "ChainBreakView.problem": "What is wrong at that event: missing, contents not matching its hash, or not chained to the one before.",
@@ -198,7 +202,7 @@ OVERRIDES: dict[str, Any] = {
     "Rejection.reason": "Why the signer rejects the exit; the case returns to its start (理由).",
     "Relapse.reason": "Why the household is back in poverty (返贫原因).",
     "VisitVoid.reason": "Why the visit is voided (作废理由).",
-    "ObligationView.target_level": ("What is visited; null for 'any poor village' rules (V2, V5).", ["township", "village", "household"]),
+    "ObligationView.target_level": ("What is visited; null for 'any poor village' rules (V2, V5).", TARGET_LEVELS),
     # parameters
     "param.cadre": "Only pairings of this cadre (person id).",
     "param.household": "Only pairings of this household (registry number).",
@@ -218,9 +222,9 @@ OVERRIDES: dict[str, Any] = {
     "param.entity_type": "Only events about this kind of record (see EventView.entity_type).",
     "param.entity_id": "Only events about this record.",
     "param.type": "Only events of this type, e.g. exit_case.signed.",
-    "param.level": ("Only units of this level.", ["province", "city", "city_unit", "county", "township", "village"]),
-    "get /api/v1/exit-cases.level": ("Only cases of households, villages or counties.", ["household", "village", "county"]),
-    "get /api/v1/reports/missing-signatures.level": ("Only cases of households, villages or counties.", ["household", "village", "county"]),
+    "param.level": ("Only units of this level.", UNIT_LEVELS),
+    "get /api/v1/exit-cases.level": ("Only cases of households, villages or counties.", EXIT_LEVELS),
+    "get /api/v1/reports/missing-signatures.level": ("Only cases of households, villages or counties.", EXIT_LEVELS),
 }
 
 
