@@ -145,8 +145,8 @@ class MissingRoleView(BaseModel):
     role: str = Field(examples=["village_director"])
     role_zh: str = Field(examples=["村委会主任"])
     role_en: str
-    unit_code: str
-    unit_name: str = Field(examples=["坪溪村"])
+    unit_code: str | None = Field(description="The unit whose post signs; null where the tree has no unit of that level (a city at the top has no province).")
+    unit_name: str | None = Field(examples=["坪溪村"])
     holders: list[Holder] = Field(description="Who holds the post now: whom to call. Empty: the post is vacant.")
 
 
