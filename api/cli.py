@@ -15,7 +15,8 @@ from workflow.db import database_url, make_engine
 
 app = typer.Typer(
     help="exit-tracker: the 三走访三签字 records system. The database is $EXIT_TRACKER_DATABASE_URL "
-    "(default: sqlite:///exit-tracker.db in the working directory).",
+    "(default: sqlite:///exit-tracker.db in the working directory). The rule books are the shipped ones "
+    "and those in $EXIT_TRACKER_RULES_DIR: see `exit-tracker rules --help`. A new database: init-db, then setup.",
     no_args_is_help=True,
     add_completion=False,
 )

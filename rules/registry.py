@@ -71,13 +71,12 @@ class RuleBooks:
 
 def conflicts(books: list[RuleBook]) -> list[RuleBookError]:
     """Why `books` cannot be in use together, each problem named on the later book's file:
-    two books with one id or one `effective_from` (which is in force that day?), books in
-    different time zones (periods would not line up), a role whose level changes (posts
-    already held under it would sit at the wrong level)."""
+    two books with one id or one `effective_from` (which is in force that day?), or books in
+    different time zones (periods would not line up). A role may move to another level in a
+    newer book: posts held under the older one keep their unit."""
     found: list[RuleBookError] = []
     first_of_id: dict[str, RuleBook] = {}
     first_on: dict[object, RuleBook] = {}
-    role_level: dict[str, tuple[str, RuleBook]] = {}
     ordered = sorted(books, key=lambda b: b.effective_from)
     for book in ordered:
         problems = []
@@ -90,10 +89,6 @@ def conflicts(books: list[RuleBook]) -> list[RuleBookError]:
         if ordered[0].time_zone != book.time_zone:
             first = ordered[0]
             problems.append(("time_zone", f"'{book.time_zone}' differs from '{first.time_zone}' of {first.id} ({first.source}); every book in use must share one time zone"))
-        for code, role in book.roles.items():
-            level, where = role_level.setdefault(code, (role.level.value, book))
-            if level != role.level.value:
-                problems.append((f"roles.{code}.level", f"'{role.level.value}' differs from '{level}' in {where.id} ({where.source}); a role keeps its level across books"))
         first_of_id.setdefault(book.id, book)
         first_on.setdefault(book.effective_from, book)
         if problems:
