@@ -1,5 +1,7 @@
-# The two front-door commands: `make run` and `make test`.
+# The two front-door commands: `make run` and `make test`; `make clean` resets.
 PYTHON ?= python3
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
@@ -16,11 +18,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Create the SQLite database, load the sample data when it is empty, serve on 127.0.0.1:8000.
+## Create the SQLite database, load the sample data when it is empty, serve on $(HOST):$(PORT).
 run: $(STAMP)
 	$(BIN)/exit-tracker init-db
 	$(BIN)/exit-tracker load-sample --if-empty
-	$(BIN)/exit-tracker serve --host 127.0.0.1 --port 8000
+	$(BIN)/exit-tracker serve --host $(HOST) --port $(PORT)
 
 ## Run the whole test suite (PostgreSQL too when EXIT_TRACKER_TEST_PG_URL is set).
 test: $(STAMP)
@@ -29,5 +31,6 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+## Reset: remove the virtualenv, the SQLite database and the tour's saved tokens; `make run` starts afresh.
 clean:
-	rm -rf $(VENV) exit-tracker.db exit-tracker.db-wal exit-tracker.db-shm
+	rm -rf $(VENV) exit-tracker.db exit-tracker.db-wal exit-tracker.db-shm .tour

@@ -6,10 +6,13 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
 from api import errors
+from api.openapi_docs import document
 from api.routers import accounts, audit, exit_cases, health, history, households, org_units, pairings, people, posts, reports, unit_links, visits
+from workflow import rulebook
 from workflow.db import make_engine
 
 API_PREFIX = "/api/v1"
@@ -36,8 +39,16 @@ ROUTERS = [health, accounts, org_units, households, people, posts, pairings, uni
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
-    """The app bound to `engine` (default: the configured database URL)."""
-    app = FastAPI(
+    """The app bound to `engine` (default: the configured database URL).
+
+    Refuses to start (rules.RuleBooksRefused, naming each file, key and problem) when the
+    rule books in use cannot be used, rather than answer every request with a 500.
+    """
+    rulebook.books()
+    # Swagger UI and ReDoc from files installed with the product, not from a CDN: the docs
+    # open on an office network with no way out (fastapi-offline ships Swagger UI 5).
+    app = FastAPIOffline(
+        static_url="/docs-static",
         title="exit-tracker 三走访三签字",
         summary="Visits and exit sign-offs of the poverty-exit campaign, checked against the rule book.",
         description=DESCRIPTION,
@@ -56,5 +67,5 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, summary=app.summary, description=app.description, routes=app.routes)
         schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = errors.PROBLEM_SCHEMA
-        app.openapi_schema = schema
+        app.openapi_schema = document(schema)
     return app.openapi_schema

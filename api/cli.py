@@ -7,16 +7,30 @@ from pathlib import Path
 import typer
 
 from api.cli_audit import audit_app, replay
-from rules import RuleBookError, load_rule_book
+from api.cli_reports import report_app
+from rules import RuleBookError, RuleBooksRefused, load_rule_book
+from rules.loader import book_files
+from rules.registry import RULES_DIR_ENV, SHIPPED_ENV, load_configured, shipped_files
 from workflow.db import database_url, make_engine
 
 app = typer.Typer(
     help="exit-tracker: the 三走访三签字 records system. The database is $EXIT_TRACKER_DATABASE_URL "
-    "(default: sqlite:///exit-tracker.db in the working directory).",
+    "(default: sqlite:///exit-tracker.db in the working directory). The rule books are the shipped ones "
+    "and those in $EXIT_TRACKER_RULES_DIR: see `exit-tracker rules --help`. A new database: init-db, then setup.",
     no_args_is_help=True,
     add_completion=False,
 )
-rules_app = typer.Typer(help="Work with rule-book files.", no_args_is_help=True)
+RULES_HELP = f"""Check and list rule books.
+
+The books in use are the shipped Hunan books (rules/*.toml) and every *.toml file in the
+directory ${RULES_DIR_ENV}; ${SHIPPED_ENV}=no leaves the shipped ones out. Each book is in
+force from its effective_from until the day before the next one's. To add a book (another
+province's, or Hunan's next revision): copy rules/hunan-2017.toml, give it its own id and a
+later effective_from, change what differs, check it with `exit-tracker rules check DIR`, then
+set ${RULES_DIR_ENV}=DIR for the server and the CLI. A bad or conflicting book stops every
+command but these two from starting, naming the file, the key and the problem.
+"""
+rules_app = typer.Typer(help=RULES_HELP, no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 accounts_app = typer.Typer(help="Create, list and revoke API accounts and their tokens.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
@@ -38,10 +52,33 @@ def _cli_actor():
 
 
 def _fail(exc) -> None:
-    typer.echo(f"refused ({exc.code}): {exc.en}" + (f" [{exc.field}]" if exc.field else ""), err=True)
+    field = f" [{exc.field}]" if exc.field else ""
+    typer.echo(f"拒绝({exc.code}):{exc.zh}{field}\nrefused ({exc.code}): {exc.en}{field}", err=True)
     raise typer.Exit(1)
+
+
 app.add_typer(audit_app, name="audit")
+app.add_typer(report_app, name="report")
 app.command("replay")(replay)
+
+
+@app.callback()
+def _refuse_bad_rule_books(ctx: typer.Context) -> None:
+    """Every command but `rules …` starts only with usable rule books, rather than fail later."""
+    if ctx.invoked_subcommand == "rules":
+        return
+    try:
+        load_configured()
+    except RuleBooksRefused as exc:
+        _refuse_rule_books(exc)
+
+
+def _refuse_rule_books(exc: RuleBooksRefused) -> None:
+    typer.echo("规则文件有误,程序未启动 / the rule books in use cannot be used; nothing was started:", err=True)
+    for line in exc.lines:
+        typer.echo(f"  {line}", err=True)
+    typer.echo(f"Mend or remove the file (check with `exit-tracker rules check DIR`), or change ${RULES_DIR_ENV} / ${SHIPPED_ENV}.", err=True)
+    raise typer.Exit(1)
 
 
 @app.command("init-db")
@@ -53,6 +90,37 @@ def init_db() -> None:
     upgrade(engine)
     typer.echo(f"database ready: {engine.url.render_as_string(hide_password=True)}")
     engine.dispose()
+
+
+@app.command("setup")
+def setup(
+    level: str = typer.Option(..., "--level", help="province or city: the top of your org tree."),
+    code: str = typer.Option(..., "--code", help="The top unit's code, e.g. 431200000000."),
+    name: str = typer.Option(..., "--name", help="The top unit's name, e.g. 怀化市."),
+    admin: str = typer.Option("系统管理员", "--admin", help="Who uses the first admin account, e.g. '怀化市扶贫办'."),
+    name_en: str | None = typer.Option(None, "--name-en", help="The unit's English name (optional)."),
+) -> None:
+    """Start an empty database: create the top unit (a province or a city) and the first admin account.
+
+    Run once, after `init-db`; prints the admin's bearer token once (only its hash is kept).
+    The admin then adds units, people, posts and households below the top unit through the API.
+    """
+    from workflow.db import transaction
+    from workflow.errors import DomainError
+    from workflow.setup import set_up
+
+    engine = make_engine()
+    try:
+        with transaction(engine) as session:
+            unit, account, token = set_up(session, actor=_cli_actor(), level=level, code=code, name=name, name_en=name_en, admin_name=admin)
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"top unit {unit.name} ({unit.code}, {unit.level}) created")
+    typer.echo(f"admin account {account.id} created: {account.name}, scope {unit.code}")
+    typer.echo("token (shown once; keep it secret):")
+    typer.echo(token)
 
 
 @app.command("load-sample")
@@ -87,19 +155,57 @@ def serve(
 
 
 @rules_app.command("check")
-def rules_check(files: list[Path] = typer.Argument(..., help="Rule-book TOML files to validate.")) -> None:
-    """Validate rule-book files; print each problem with the file, the key and what is wrong."""
-    failed = False
+def rules_check(paths: list[Path] = typer.Argument(..., help="Rule-book TOML files, or directories of them (every *.toml file).")) -> None:
+    """Validate rule books and the conflicts between them, with the shipped books as the server
+    would load them; print each problem with the file, the key and what is wrong."""
+    files = book_files(*paths)
+    if not files:
+        typer.echo(f"no *.toml rule-book file in {', '.join(map(str, paths))}", err=True)
+        raise typer.Exit(1)
+    books, failed = [], False
     for path in files:
         try:
             book = load_rule_book(path)
         except RuleBookError as exc:
             failed = True
-            for key, message in exc.problems:
-                typer.echo(f"{exc.path}: {key}: {message}", err=True)
+            for line in exc.lines:
+                typer.echo(line, err=True)
             continue
+        books.append(book)
         typer.echo(f"{path}: ok — {book.id}, effective {book.effective_from}, {len(book.visit_rules)} visit rules, time zone {book.time_zone}")
-    raise typer.Exit(1 if failed else 0)
+    if failed:
+        raise typer.Exit(1)
+    try:
+        shipped = shipped_files()
+        together = load_configured([*shipped, *files])
+    except RuleBooksRefused as exc:
+        for line in exc.lines:
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    beside = f" beside the {len(shipped)} shipped" if shipped else f" (shipped books left out: ${SHIPPED_ENV}=no)"
+    typer.echo(f"{len(together.books)} books{beside}: no conflicts")
+    _print_books(together)
+
+
+@rules_app.command("list")
+def rules_list() -> None:
+    """The rule books in use, oldest first: id, title, the days each is in force, its file."""
+    try:
+        books = load_configured()
+    except RuleBooksRefused as exc:
+        _refuse_rule_books(exc)
+    _print_books(books)
+
+
+def _print_books(books) -> None:
+    from workflow.clock import local_date, now
+
+    today = local_date(now(), books.zone)
+    for book in books.books:
+        until = books.valid_until(book)
+        current = " (in force today 今日生效)" if book.effective_from <= today and (until is None or today <= until) else ""
+        typer.echo(f"{book.id}  {book.title}  {book.effective_from} – {until or 'until further notice 至今'}{current}  "
+                   f"zone {book.time_zone}, {len(book.visit_rules)} visit rules  {book.source}")
 
 
 @accounts_app.command("create")

@@ -48,37 +48,75 @@ _TITLES = {
     503: ("Service unavailable", "服务暂不可用"),
 }
 
-# Chinese for the validation problems a client can make, by pydantic error type.
-_VALIDATION_ZH = {
+# Chinese for the validation problems a client can make, by pydantic error type; the
+# entries that are functions word the limit the error's context names (a length, a bound,
+# the valid values). A type not listed here still gets Chinese: 取值有误.
+_VALIDATION_ZH: dict[str, Any] = {
     "missing": "缺少必填项",
     "extra_forbidden": "不允许的字段(请检查拼写)",
     "json_invalid": "JSON 格式错误",
+    "json_type": "应为 JSON",
     "model_attributes_type": "应为 JSON 对象",
+    "model_type": "应为 JSON 对象",
     "dict_type": "应为 JSON 对象",
     "string_type": "应为字符串",
-    "string_too_short": "过短",
-    "string_too_long": "过长",
-    "string_pattern_mismatch": "格式不符",
+    "string_unicode": "应为有效的 Unicode 字符串",
+    "string_too_short": lambda c: f"过短:至少 {c.get('min_length')} 个字符",
+    "string_too_long": lambda c: f"过长:最多 {c.get('max_length')} 个字符",
+    "string_pattern_mismatch": lambda c: f"格式不符,应符合 {c.get('pattern')}",
     "int_type": "应为整数",
     "int_parsing": "应为整数",
+    "int_from_float": "应为整数,不能有小数",
+    "int_parsing_size": "整数超出范围",
+    "float_type": "应为数字",
     "float_parsing": "应为数字",
+    "decimal_type": "应为数字",
+    "decimal_parsing": "应为数字,如 4120.50",
+    "decimal_max_digits": lambda c: f"数字位数过多:最多 {c.get('max_digits')} 位",
+    "decimal_max_places": lambda c: f"小数位数过多:最多 {c.get('decimal_places')} 位",
+    "finite_number": "应为有限数值",
+    "bool_type": "应为 true 或 false",
     "bool_parsing": "应为 true 或 false",
-    "greater_than_equal": "数值过小",
-    "less_than_equal": "数值过大",
-    "greater_than": "数值过小",
-    "less_than": "数值过大",
+    "greater_than_equal": lambda c: f"数值过小:不能小于 {_number(c.get('ge'))}",
+    "less_than_equal": lambda c: f"数值过大:不能大于 {_number(c.get('le'))}",
+    "greater_than": lambda c: f"数值过小:须大于 {_number(c.get('gt'))}",
+    "less_than": lambda c: f"数值过大:须小于 {_number(c.get('lt'))}",
+    "date_type": "应为日期,如 2017-07-01",
     "date_parsing": "应为日期,如 2017-07-01",
     "date_from_datetime_parsing": "应为日期,如 2017-07-01",
+    "date_from_datetime_inexact": "应为日期,不带时间,如 2017-07-01",
+    "datetime_type": "应为带时区的时间,如 2017-07-01T10:00:00+08:00",
     "datetime_parsing": "应为带时区的时间,如 2017-07-01T10:00:00+08:00",
     "datetime_from_date_parsing": "应为带时区的时间,如 2017-07-01T10:00:00+08:00",
+    "datetime_object_invalid": "应为带时区的时间,如 2017-07-01T10:00:00+08:00",
     "timezone_aware": "时间必须带时区偏移,如 +08:00",
-    "enum": "不在可选值中",
-    "literal_error": "不在可选值中",
+    "enum": lambda c: f"不在可选值中,应为 {_choices(c.get('expected', ''))} 之一",
+    "literal_error": lambda c: f"不在可选值中,应为 {_choices(c.get('expected', ''))} 之一",
     "list_type": "应为列表",
-    "too_short": "项数过少",
-    "too_long": "项数过多",
+    "too_short": lambda c: f"项数过少:至少 {c.get('min_length')} 项",
+    "too_long": lambda c: f"项数过多:最多 {c.get('max_length')} 项",
+    "uuid_parsing": "应为 UUID",
+    "uuid_type": "应为 UUID",
+    "bytes_type": "应为文件内容",
     "value_error": "取值有误",
+    "assertion_error": "取值有误",
 }
+
+
+def _number(value: Any) -> str:
+    """A bound as people write it: 90, not 90.0."""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
+def _choices(expected: str) -> str:
+    """pydantic's "'json', 'csv' or 'xlsx'" as "'json'、'csv'、'xlsx'"."""
+    return expected.replace(" or ", "、").replace(", ", "、")
+
+
+def _validation_zh(error: dict[str, Any]) -> str:
+    """The Chinese of one pydantic validation error."""
+    found = _VALIDATION_ZH.get(error.get("type", ""), "取值有误")
+    return found(error.get("ctx") or {}) if callable(found) else found
 
 
 def language(request: Request) -> str:
@@ -145,21 +183,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _location(tuple(err.get("loc", ()))), "problem": err.get("msg", ""), "type": err.get("type", "")}
-            for err in exc.errors()
-        ]
-        first = errors[0] if errors else {"field": None, "problem": "invalid input", "type": ""}
-        first_zh = _VALIDATION_ZH.get(first["type"], first["problem"])
-        return problem(
-            request,
-            status=422,
-            code="invalid_input",
-            en=f"{first['field']}: {first['problem']}",
-            zh=f"输入有误:{first['field']}:{first_zh}",
-            field=first["field"],
-            errors=errors,
-        )
+        # Every problem in the client's language, like `detail`: Chinese unless it asks for English.
+        english = language(request) == "en"
+        found = [(_location(tuple(err.get("loc", ()))), err.get("msg", ""), _validation_zh(err), err.get("type", "")) for err in exc.errors()]
+        errors = [{"field": field, "problem": en if english else zh, "type": type} for field, en, zh, type in found]
+        field, en, zh, _ = found[0] if found else (None, "invalid input", "输入有误", "")
+        return problem(request, status=422, code="invalid_input", en=f"{field}: {en}", zh=f"输入有误:{field}:{zh}", field=field, errors=errors)
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

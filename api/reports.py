@@ -11,14 +11,19 @@ from fastapi import Depends, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, Field
 from sqlmodel import Session
 
+from api.asof import at_moment
 from api.auth import CurrentCaller
 from api.deps import ReadSession
 from api.errors import language
-from api.exports import CSV_TYPE, XLSX_TYPE, Column, tabular
+from api.exports import CSV_TYPE, XLSX_TYPE, Column, Sheet, export
 from api.pagination import Cursor, Limit, decode, offset_page
+from api.schemas import Moment
+from rules.schema import Level
 from workflow import clock, rulebook
 from workflow.accounts import scope
 from workflow.accounts.access import Caller
+from workflow.exits.reports import WaitingCase, missing_signatures
+from workflow.incidence.report import IncidenceRow, incidence_report, series
 
 T = TypeVar("T")
 
@@ -48,10 +53,6 @@ class ReportRequest:
         more to tell whether another page follows (as `offset_page` does); a file's, all (None)."""
         return (decode(self.cursor, "o") or 0) + self.limit + 1 if self.format == "json" else None
 
-    @property
-    def as_of_moment(self) -> dt.datetime:
-        """The end of `as_of` in the rule book's zone, or now if that is still to come."""
-        return min(clock.end_of_day(self.as_of, rulebook.books().latest().zone), clock.now())
 
 
 def report_request(
@@ -76,16 +77,16 @@ Report = Annotated[ReportRequest, Depends(report_request)]
 class ReportPage(BaseModel, Generic[T]):
     unit: str = Field(examples=["431224000000"])
     as_of: dt.date
-    known_at: dt.datetime | None = None
+    known_at: Moment | None = None
     items: list[T]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page.")
 
 
-def respond(report: ReportRequest, rows: Sequence[Any], *, view: Callable[[Any], BaseModel], columns: Sequence[Column], name: str) -> Any:
+def respond(report: ReportRequest, rows: Sequence[Any], *, view: Callable[[Any], BaseModel], sheet: Sheet) -> Any:
     """A JSON page of `rows`, or every row as a file."""
     if report.format != "json":
-        stamp = report.as_of.isoformat()
-        return tabular(rows, columns, fmt=report.format, language=report.language, name=f"{name}-{report.unit}-{stamp}")
+        found = export(report.session, sheet, rows, language=report.language, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at)
+        return found.download(report.format)
     page, next_cursor = offset_page(list(rows), cursor=report.cursor, limit=report.limit)
     return ReportPage(unit=report.unit, as_of=report.as_of, known_at=report.known_at, items=[view(row) for row in page], next_cursor=next_cursor)
 
@@ -95,4 +96,29 @@ def file_or(response_model: type) -> dict[str, Any]:
     return {"response_model": response_model, "responses": FILE_RESPONSES}
 
 
-__all__ = ["Column", "Report", "ReportPage", "Response", "file_or", "respond"]
+# ---- the rows of the reports that are more than one domain call (the API's and the CLI's)
+
+
+def report_moment(as_of: dt.date) -> dt.datetime:
+    """The end of `as_of` in the rule book's zone, or now if that is still to come."""
+    return min(clock.end_of_day(as_of, rulebook.books().zone), clock.now())
+
+
+def waiting_cases(
+    session: Session, *, unit: str, as_of: dt.date, known_at: dt.datetime | None = None, level: str | None = None, blocked: bool | None = None
+) -> list[WaitingCase]:
+    """Missing signatures under `unit` as of the end of `as_of` (waits counted to then), as known at `known_at`."""
+    at = report_moment(as_of)
+    rows = at_moment(session, known_at, lambda known: missing_signatures(known, scope_code=unit, at=at), field="known_at")
+    return [r for r in rows if (level is None or r.level == level) and (blocked is None or (r.blocked_by is not None) == blocked)]
+
+
+def incidence_rows(
+    session: Session, *, unit: str, as_of: dt.date, known_at: dt.datetime | None = None, start: dt.date | None = None, every: str = "year", level: Level | str | None = None
+) -> list[IncidenceRow]:
+    """Poverty incidence under `unit` at the end of each `every` from `start` to `as_of`, as known at `known_at`."""
+    dates = series(as_of=as_of, start=start, every=every)
+    return at_moment(session, known_at, lambda known: incidence_report(known, unit_code=unit, dates=dates, level=level), field="known_at")
+
+
+__all__ = ["Column", "Report", "ReportPage", "Response", "file_or", "incidence_rows", "respond", "waiting_cases"]

@@ -4,8 +4,8 @@ Nothing here touches the database; `workflow` asks this package which book is in
 force on a date and reads its rules.
 """
 
-from rules.loader import RuleBookError, load_rule_book, load_shipped_books
-from rules.registry import RuleBooks, default_books
+from rules.loader import RuleBookError, RuleBooksRefused, load_rule_book, load_shipped_books
+from rules.registry import RuleBooks, default_books, load_configured
 from rules.schema import (
     ExitProcedure,
     RoleDefinition,
@@ -19,10 +19,12 @@ __all__ = [
     "RoleDefinition",
     "RuleBook",
     "RuleBookError",
+    "RuleBooksRefused",
     "RuleBooks",
     "SignatureStep",
     "VisitRule",
     "default_books",
+    "load_configured",
     "load_rule_book",
     "load_shipped_books",
 ]

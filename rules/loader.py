@@ -18,8 +18,24 @@ class RuleBookError(ValueError):
     def __init__(self, path: Path | str, problems: list[tuple[str, str]]):
         self.path = str(path)
         self.problems = problems
-        lines = [f"{self.path}: {key}: {message}" for key, message in problems]
-        super().__init__("invalid rule book\n" + "\n".join(lines))
+        super().__init__("invalid rule book\n" + "\n".join(self.lines))
+
+    @property
+    def lines(self) -> list[str]:
+        """Each problem as `file: key: problem`."""
+        return [f"{self.path}: {key}: {message}" for key, message in self.problems]
+
+
+class RuleBooksRefused(ValueError):
+    """Rule books that cannot be used together: every file's problems and every conflict."""
+
+    def __init__(self, errors: list[RuleBookError]):
+        self.errors = errors
+        super().__init__("the rule books cannot be used\n" + "\n".join(self.lines))
+
+    @property
+    def lines(self) -> list[str]:
+        return [line for error in self.errors for line in error.lines]
 
 
 def _key_of(location: tuple) -> str:
@@ -44,10 +60,12 @@ def load_rule_book(path: Path | str) -> RuleBook:
     except tomllib.TOMLDecodeError as exc:
         raise RuleBookError(path, [("(syntax)", f"not valid TOML: {exc}")]) from None
     try:
-        return RuleBook.model_validate(raw)
+        book = RuleBook.model_validate(raw)
     except ValidationError as exc:
         problems = [(_key_of(err["loc"]), _message_of(err)) for err in exc.errors()]
         raise RuleBookError(path, problems) from None
+    book._source = str(path)
+    return book
 
 
 def _message_of(err: dict) -> str:
@@ -63,5 +81,28 @@ def _message_of(err: dict) -> str:
 
 def load_shipped_books() -> list[RuleBook]:
     """Every rule book shipped in this package, oldest first."""
-    books = [load_rule_book(path) for path in sorted(SHIPPED_DIR.glob("*.toml"))]
-    return sorted(books, key=lambda book: book.effective_from)
+    return sorted(load_books(book_files(SHIPPED_DIR)), key=lambda book: book.effective_from)
+
+
+def book_files(*paths: Path | str) -> list[Path]:
+    """The rule-book files named: each file itself, and each directory's `*.toml` files."""
+    found: list[Path] = []
+    for path in map(Path, paths):
+        found += sorted(path.glob("*.toml")) if path.is_dir() else [path]
+    return found
+
+
+def load_books(files: list[Path]) -> list[RuleBook]:
+    """The books in `files`, each file once; RuleBooksRefused listing every bad file's problems."""
+    books, errors, seen = [], [], set()
+    for path in files:
+        if path.resolve() in seen:
+            continue
+        seen.add(path.resolve())
+        try:
+            books.append(load_rule_book(path))
+        except RuleBookError as exc:
+            errors.append(exc)
+    if errors:
+        raise RuleBooksRefused(errors)
+    return books

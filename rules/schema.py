@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 
 class Level(StrEnum):
@@ -139,6 +139,12 @@ class RuleBook(_Strict):
     roles: dict[Code, RoleDefinition] = Field(min_length=1)
     visit_rules: list[VisitRule] = Field(min_length=1)
     exits: dict[ExitLevel, ExitProcedure]
+    # The file the book was read from, for messages that name it (not part of the book).
+    _source: str | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        return self._source or f"(rule book {self.id})"
 
     @field_validator("time_zone")
     @classmethod

@@ -22,9 +22,9 @@ CLI = [sys.executable, "-c", "from api.cli import app; app()"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def exit_tracker(url: str, *args: str) -> subprocess.CompletedProcess:
-    """Run `exit-tracker ARGS` in a process of its own on the database at `url`."""
-    env = os.environ | {"EXIT_TRACKER_DATABASE_URL": url}
+def exit_tracker(url: str, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `exit-tracker ARGS` in a process of its own on the database at `url` (and `env`)."""
+    env = os.environ | {"EXIT_TRACKER_DATABASE_URL": url} | (env or {})
     return subprocess.run([*CLI, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
 
 

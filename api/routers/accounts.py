@@ -20,4 +20,5 @@ class Me(BaseModel):
 
 @router.get("/accounts/me", response_model=Me, summary="The calling account / 当前账号")
 def me(caller: CurrentCaller) -> Me:
+    """The account the token belongs to: its name, roles, scope and the person it signs as."""
     return Me(id=caller.account_id, name=caller.name, roles=sorted(caller.roles), scope=caller.scope_code, person_id=caller.person_id)

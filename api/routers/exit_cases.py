@@ -106,6 +106,7 @@ def list_cases(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[ExitCaseView]:
+    """Exit cases (退出案件) in the caller's scope: below a unit, of one level, status or subject."""
     query = scope.cases(caller)
     if unit is not None:
         within = scope.unit(session, caller, unit)
@@ -125,6 +126,7 @@ def get_case(case_id: Id, caller: CurrentCaller, session: ReadSession, as_of: As
 
 @router.post("/exit-cases", status_code=201, response_model=ExitCaseDetail, responses=WRITE_PROBLEMS, summary="Open an exit case / 启动退出")
 def open_case(body: CaseOpen, caller: CurrentCaller, session: WriteSession, response: Response) -> ExitCaseDetail:
+    """Open the exit case of a registered household, village or county (recorders)."""
     access.require(caller, access.RECORD)
     _subject_in_scope(session, caller, body.level, body.subject_id)
     case = exits.open_case(session, actor=caller.actor(), level=body.level, subject_id=body.subject_id, occurred_at=body.occurred_at)
@@ -134,6 +136,7 @@ def open_case(body: CaseOpen, caller: CurrentCaller, session: WriteSession, resp
 
 @router.post("/exit-cases/{case_id}/proposal", response_model=ExitCaseDetail, responses=WRITE_PROBLEMS, summary="Propose the exit / 民主评议后提出退出")
 def propose(case_id: Id, body: Proposal, caller: CurrentCaller, session: WriteSession) -> ExitCaseDetail:
+    """Propose the exit after democratic appraisal (民主评议): a household's assessment, or a unit's incidence below the threshold (recorders)."""
     access.require(caller, access.RECORD)
     scope.case(session, caller, case_id)
     assessment = exits.Assessment(**body.assessment.model_dump()) if body.assessment else None
@@ -142,6 +145,7 @@ def propose(case_id: Id, body: Proposal, caller: CurrentCaller, session: WriteSe
 
 @router.post("/exit-cases/{case_id}/notice", response_model=ExitCaseDetail, responses=WRITE_PROBLEMS, summary="Post the public notice / 公示")
 def post_notice(case_id: Id, body: Moment, caller: CurrentCaller, session: WriteSession) -> ExitCaseDetail:
+    """Post the public notice (公示); signing opens when it ends (recorders)."""
     access.require(caller, access.RECORD)
     scope.case(session, caller, case_id)
     return case_detail(session, exits.post_notice(session, actor=caller.actor(), case_id=case_id, occurred_at=body.occurred_at))
@@ -149,6 +153,7 @@ def post_notice(case_id: Id, body: Moment, caller: CurrentCaller, session: Write
 
 @router.post("/exit-cases/{case_id}/objections", status_code=201, response_model=ObjectionView, responses=WRITE_PROBLEMS, summary="Lodge an objection / 提出异议")
 def lodge_objection(case_id: Id, body: ObjectionLodge, caller: CurrentCaller, session: WriteSession) -> ObjectionView:
+    """Lodge an objection (异议) during the notice: nobody signs while it is open (recorders)."""
     access.require(caller, access.RECORD)
     scope.case(session, caller, case_id)
     objection = exits.lodge_objection(session, actor=caller.actor(), case_id=case_id, lodged_by=body.lodged_by, grounds=body.grounds, occurred_at=body.occurred_at)
@@ -157,6 +162,7 @@ def lodge_objection(case_id: Id, body: ObjectionLodge, caller: CurrentCaller, se
 
 @router.post("/exit-cases/{case_id}/objections/{objection_id}/resolution", response_model=ObjectionView, responses=WRITE_PROBLEMS, summary="Resolve an objection / 异议处理")
 def resolve_objection(case_id: Id, objection_id: Id, body: ObjectionResolve, caller: CurrentCaller, session: WriteSession) -> ObjectionView:
+    """Resolve an objection: upheld returns the case to its start, dismissed lets signing go on (recorders)."""
     access.require(caller, access.RECORD)
     scope.case(session, caller, case_id)
     objection = session.get(Objection, objection_id)

@@ -17,7 +17,7 @@ from sqlmodel import Session
 from api.auth import CurrentCaller
 from api.deps import ReadSession
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Id
+from api.schemas import Id, Moment
 from workflow.accounts import access, scope
 from workflow.accounts.access import Caller
 from workflow.audit.history import history
@@ -47,8 +47,8 @@ class EventView(BaseModel):
     payload: dict[str, Any]
     account: str = Field(description="The account that recorded it.")
     on_behalf_of: str | None = Field(None, description="The person it was recorded for (a paper signature).")
-    occurred_at: dt.datetime
-    recorded_at: dt.datetime
+    occurred_at: Moment
+    recorded_at: Moment
     prev_hash: str
     hash: str
 

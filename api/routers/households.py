@@ -52,6 +52,7 @@ def list_households(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[HouseholdView]:
+    """Households in the caller's scope, by registry number: all, those below a unit, or those whose exit case has a status."""
     query = scope.households(caller)
     if unit is not None:
         within = scope.unit(session, caller, unit)

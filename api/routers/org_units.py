@@ -79,6 +79,7 @@ def list_units(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[OrgUnitView]:
+    """Org units in the caller's scope in tree order: all of them, a unit's direct children (`parent`), or one level."""
     query = scope.units(caller)
     if parent is not None:
         query = query.where(OrgUnit.parent_code == scope.unit(session, caller, parent, field="parent").code)

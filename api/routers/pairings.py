@@ -45,6 +45,7 @@ def list_pairings(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[PairingView]:
+    """Pairings (结对) of households in the caller's scope: of one cadre, or of one household."""
     query = scope.pairings(caller)
     if cadre is not None:
         query = query.where(Pairing.cadre_id == cadre)
@@ -56,6 +57,7 @@ def list_pairings(
 
 @router.get("/pairings/{pairing_id}", response_model=PairingView, summary="One pairing / 单个结对")
 def get_pairing(pairing_id: Id, caller: CurrentCaller, session: ReadSession) -> PairingView:
+    """One pairing of a cadre with a household (结对), with its first and last day."""
     return PairingView.model_validate(scope.pairing(session, caller, pairing_id))
 
 
@@ -71,6 +73,7 @@ def pair(body: PairingCreate, caller: CurrentCaller, session: WriteSession, resp
 
 @router.post("/pairings/{pairing_id}/end", response_model=PairingView, responses=WRITE_PROBLEMS, summary="End a pairing / 结束结对")
 def end_pairing(pairing_id: Id, body: SpanEnd, caller: CurrentCaller, session: WriteSession) -> PairingView:
+    """End a pairing on its last day (inclusive) (admins)."""
     access.require(caller, access.REGISTRY)
     scope.pairing(session, caller, pairing_id)
     return PairingView.model_validate(posts.end_pairing(session, actor=caller.actor(), pairing_id=pairing_id, end_date=body.end_date))

@@ -44,6 +44,7 @@ def list_people(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[PersonView]:
+    """People the caller may see (those with a post in its scope, or added by it and not yet posted), by name."""
     query = scope.people(caller)
     if name is not None:
         query = query.where(Person.name == name)
@@ -53,6 +54,7 @@ def list_people(
 
 @router.get("/people/{person_id}", response_model=PersonDetail, summary="One person and their posts / 人员及任职")
 def get_person(person_id: Id, caller: CurrentCaller, session: ReadSession) -> PersonDetail:
+    """A person and every post they hold or held (任职)."""
     person = scope.person(session, caller, person_id)
     posts = session.execute(scope.posts(caller).where(scope.Post.person_id == person.id).order_by(scope.Post.start_date)).scalars()
     return PersonDetail(**PersonView.model_validate(person).model_dump(), posts=[PostView.model_validate(p) for p in posts])

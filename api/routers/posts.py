@@ -53,6 +53,7 @@ def list_posts(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[PostView]:
+    """Posts (任职) at units in the caller's scope: at one unit, of one person, of one role, or held on a day."""
     query = scope.posts(caller)
     if unit is not None:
         query = query.where(Post.unit_code == unit)

@@ -13,14 +13,13 @@ from typing import Annotated, Literal
 from fastapi import Query
 from pydantic import Field
 
-from api.asof import at_moment
-from api.reports import Report, ReportPage, file_or, respond
+from api.reports import Report, ReportPage, file_or, incidence_rows, respond, waiting_cases
 from api.routing import resource_router
 from api.views.reports import (
-    INCIDENCE_COLUMNS,
-    MISSING_COLUMNS,
-    OVERDUE_COLUMNS,
-    SCORE_COLUMNS,
+    INCIDENCE,
+    MISSING_SIGNATURES,
+    OVERDUE,
+    SCORECARD,
     CountsView,
     IncidenceView,
     ObligationView,
@@ -35,8 +34,6 @@ from api.views.reports import (
     waiting_view,
 )
 from rules.schema import Level
-from workflow.exits.reports import missing_signatures
-from workflow.incidence.report import incidence_report, series
 from workflow.obligations.reports import overdue_report, scorecard
 
 router = resource_router("reports 报表")
@@ -52,11 +49,6 @@ From = Annotated[
         examples=["2018-01-01"],
     ),
 ]
-
-
-def _known(report, read):
-    """`read(session)` on the live records, or on the records as known at `known_at`."""
-    return at_moment(report.session, report.known_at, read, field="known_at")
 
 
 class OverduePage(ReportPage[ObligationView]):
@@ -80,7 +72,7 @@ def overdue_visits(
     found = overdue_report(
         report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role, statuses=status, person_id=person, first=report.rows_shown, from_=start
     )
-    page = respond(report, found.rows, view=obligation_view, columns=OVERDUE_COLUMNS, name="overdue-visits")
+    page = respond(report, found.rows, view=obligation_view, sheet=OVERDUE)
     if not isinstance(page, ReportPage):
         return page
     return OverduePage(
@@ -98,7 +90,7 @@ def overdue_visits(
 def officials_scorecard(report: Report, rule: Rules = None, role: Roles = None, start: From = None):
     """Each official of the subtree: closed periods owed, met and missed, and the on-time rate, best first."""
     found = scorecard(report.session, unit_code=report.unit, as_of=report.as_of, known_at=report.known_at, rules=rule, roles=role, from_=start)
-    return respond(report, found.scores, view=score_view, columns=SCORE_COLUMNS, name="scorecard")
+    return respond(report, found.scores, view=score_view, sheet=SCORECARD)
 
 
 @router.get("/reports/missing-signatures", summary="Missing signatures / 缺签报表", **file_or(ReportPage[WaitingCaseView]))
@@ -108,10 +100,8 @@ def missing_signatures_report(
     blocked: Annotated[bool | None, Query(description="true: only cases nobody can sign yet; false: only cases ready to sign.")] = None,
 ):
     """Open exit cases waiting for signatures, longest wait first: the step, the roles missing, who holds them now."""
-    at = report.as_of_moment
-    rows = _known(report, lambda session: missing_signatures(session, scope_code=report.unit, at=at))
-    rows = [r for r in rows if (level is None or r.level == level) and (blocked is None or (r.blocked_by is not None) == blocked)]
-    return respond(report, rows, view=waiting_view, columns=MISSING_COLUMNS, name="missing-signatures")
+    rows = waiting_cases(report.session, unit=report.unit, as_of=report.as_of, known_at=report.known_at, level=level, blocked=blocked)
+    return respond(report, rows, view=waiting_view, sheet=MISSING_SIGNATURES)
 
 
 @router.get("/reports/incidence", summary="Poverty incidence over time / 贫困发生率", **file_or(ReportPage[IncidenceView]))
@@ -122,6 +112,5 @@ def incidence(
     level: Annotated[Level | None, Query(description="Every unit of this level below `unit`; default: `unit` and its direct children.")] = None,
 ):
     """Poverty incidence (贫困发生率) of the unit and its parts at the end of each period up to `as_of`."""
-    dates = series(as_of=report.as_of, start=start, every=every)
-    rows = _known(report, lambda session: incidence_report(session, unit_code=report.unit, dates=dates, level=level))
-    return respond(report, rows, view=incidence_view, columns=INCIDENCE_COLUMNS, name="incidence")
+    rows = incidence_rows(report.session, unit=report.unit, as_of=report.as_of, known_at=report.known_at, start=start, every=every, level=level)
+    return respond(report, rows, view=incidence_view, sheet=INCIDENCE)

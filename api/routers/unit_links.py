@@ -45,6 +45,7 @@ def list_links(
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[UnitLinkView]:
+    """Links of city-direct units to poor villages (联系村) with either end in the caller's scope."""
     query = scope.links(caller)
     if unit is not None:
         query = query.where(UnitLink.unit_code == unit)
@@ -56,6 +57,7 @@ def list_links(
 
 @router.get("/unit-links/{link_id}", response_model=UnitLinkView, summary="One unit link / 单个联系村")
 def get_link(link_id: Id, caller: CurrentCaller, session: ReadSession) -> UnitLinkView:
+    """One link of a city-direct unit to a poor village (联系村)."""
     return UnitLinkView.model_validate(scope.link(session, caller, link_id))
 
 
@@ -72,6 +74,7 @@ def link_unit(body: UnitLinkCreate, caller: CurrentCaller, session: WriteSession
 
 @router.post("/unit-links/{link_id}/end", response_model=UnitLinkView, responses=WRITE_PROBLEMS, summary="End a unit link / 结束联系")
 def end_link(link_id: Id, body: SpanEnd, caller: CurrentCaller, session: WriteSession) -> UnitLinkView:
+    """End a link on its last day (inclusive) (admins)."""
     access.require(caller, access.REGISTRY)
     scope.link(session, caller, link_id)
     return UnitLinkView.model_validate(posts.end_link(session, actor=caller.actor(), link_id=link_id, end_date=body.end_date))

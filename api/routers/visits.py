@@ -13,7 +13,7 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession, holding_rows
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, View
+from api.schemas import Body, Id, Moment, View
 from workflow.accounts import access, scope
 from workflow.imports import visits as visit_import
 from workflow.visits import service as visits
@@ -31,14 +31,14 @@ class VisitView(View):
     target_id: str = Field(examples=["4312241002010001"])
     village_code: str | None = Field(None, examples=["431224100201"])
     township_code: str = Field(examples=["431224100000"])
-    occurred_at: dt.datetime
+    occurred_at: Moment
     occurred_on: dt.date = Field(description="The local (Asia/Shanghai) date the visit counts for.")
-    recorded_at: dt.datetime
+    recorded_at: Moment
     recorded_by: str = Field(description="The account that recorded it.")
     notes: str | None = Field(None, examples=["入户走访,了解收入和两不愁三保障情况"])
     latitude: float | None = Field(None, examples=[27.908])
     longitude: float | None = Field(None, examples=[110.594])
-    voided_at: dt.datetime | None = None
+    voided_at: Moment | None = None
     voided_by: str | None = None
     void_reason: str | None = None
 
@@ -122,6 +122,7 @@ def list_visits(
 
 @router.get("/visits/{visit_id}", response_model=VisitView, summary="One visit / 单条走访记录")
 def get_visit(visit_id: Id, caller: CurrentCaller, session: ReadSession) -> VisitView:
+    """One visit, with who recorded it and when, and its void if it was voided."""
     return VisitView.model_validate(scope.visit(session, caller, visit_id))
 
 

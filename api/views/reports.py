@@ -6,17 +6,12 @@ import datetime as dt
 
 from pydantic import BaseModel, Field
 
-from api.exports import Column
-from workflow import rulebook
+from api.exports import DAYS, RATE, Column, Labels, Sheet, named_column
+from api.schemas import Moment
 from workflow.exits.reports import WaitingCase
 from workflow.incidence.report import IncidenceRow
 from workflow.obligations.evaluate import ObligationRow
 from workflow.obligations.reports import Score, StatusCounts, UnitTotals
-
-
-def role_label(code: str, language: str) -> str:
-    definition = rulebook.books().role(code)
-    return code if definition is None else (definition.en if language == "en" else definition.zh)
 
 
 # ---- overdue visits -------------------------------------------------------------------
@@ -81,26 +76,34 @@ def totals_view(totals: UnitTotals) -> UnitTotalsView:
     return UnitTotalsView(unit_code=totals.unit_code, unit_name=totals.unit_name, counts=counts_view(totals.counts))
 
 
-OVERDUE_COLUMNS = [
-    Column("county_code", "县(市区)", "County"),
-    Column("township_code", "乡镇", "Township"),
-    Column("unit_code", "任职单位", "Unit of the post"),
-    Column("rule_id", "走访规则", "Rule"),
-    Column("role", "职务", "Role", lambda r, lang: role_label(r.role, lang)),
-    Column("person_name", "姓名", "Official"),
-    Column("target_id", "走访对象", "Target"),
-    Column("target_name", "对象名称", "Target name"),
-    Column("status", "状态", "Status"),
-    Column("current_period", "当前周期", "Current period"),
-    Column("current_status", "当前周期状态", "Current period status"),
-    Column("missed_periods", "漏访周期", "Missed periods"),
+def _period_statuses(row: ObligationRow, words: Labels) -> str:
+    return "; ".join(f"{words.period(label)} {words.word(status)}" for label, status in row.periods)
+
+
+OVERDUE = Sheet("overdue-visits", "走访逾期报表", "Overdue visits", (
+    named_column("unit", "county_code", "县(市区)", "County", brief=True),
+    Column("county_code", "县(市区)代码", "County code"),
+    named_column("unit", "township_code", "乡镇", "Township", brief=True),
+    Column("township_code", "乡镇代码", "Township code"),
+    named_column("unit", "unit_code", "任职单位", "Unit of the post"),
+    Column("unit_code", "任职单位代码", "Unit code"),
+    Column("rule_id", "走访规则", "Rule", brief=True),
+    Column("role", "职务", "Role", lambda r, words: words.role(r.role), brief=True),
+    Column("person_name", "姓名", "Official", brief=True),
+    Column("target_name", "走访对象", "Target", brief=True),
+    Column("target_id", "走访对象编号", "Target code"),
+    Column("target_level", "对象层级", "Target level", lambda r, words: words.word(r.target_level)),
+    Column("status", "状态", "Status", lambda r, words: words.word(r.status), brief=True),
+    Column("current_period", "当前周期", "Current period", lambda r, words: words.period(r.current_period)),
+    Column("current_status", "当前周期状态", "Current period status", lambda r, words: words.word(r.current_status)),
+    Column("missed_periods", "漏访周期", "Missed periods", lambda r, words: [words.period(p) for p in r.missed_periods], brief=True),
     Column("periods_owed", "应访周期数", "Periods owed"),
     Column("periods_met", "已访周期数", "Periods met"),
-    Column("last_visit_on", "最近走访日期", "Last visit"),
-    Column("days_overdue", "逾期天数", "Days overdue"),
-    Column("periods", "各周期状态", "Status of each period", lambda r, lang: "; ".join(f"{label} {status}" for label, status in r.periods)),
+    Column("last_visit_on", "最近走访日期", "Last visit", brief=True),
+    Column("days_overdue", "逾期天数", "Days overdue", shape=DAYS, brief=True),
+    Column("periods", "各周期状态", "Status of each period", _period_statuses),
     Column("source_id", "结对/联系编号", "Pairing or link"),
-]
+))
 
 
 # ---- scorecard ---------------------------------------------------------------------------
@@ -120,14 +123,14 @@ def score_view(score: Score) -> ScoreView:
     return ScoreView(**score.__dict__)
 
 
-SCORE_COLUMNS = [
-    Column("rank", "排名", "Rank"),
-    Column("person_name", "姓名", "Official"),
-    Column("periods_owed", "应访周期数", "Periods owed"),
-    Column("periods_met", "按期走访", "Periods met"),
-    Column("periods_missed", "漏访", "Periods missed"),
-    Column("on_time_rate", "按期率", "On-time rate"),
-]
+SCORECARD = Sheet("scorecard", "走访考核排名", "Officials' scorecard", (
+    Column("rank", "排名", "Rank", brief=True),
+    Column("person_name", "姓名", "Official", brief=True),
+    Column("periods_owed", "应访周期数", "Periods owed", brief=True),
+    Column("periods_met", "按期走访", "Periods met", brief=True),
+    Column("periods_missed", "漏访", "Periods missed", brief=True),
+    Column("on_time_rate", "按期率", "On-time rate", shape=RATE, brief=True),
+))
 
 
 # ---- missing signatures -----------------------------------------------------------------
@@ -142,8 +145,8 @@ class MissingRoleView(BaseModel):
     role: str = Field(examples=["village_director"])
     role_zh: str = Field(examples=["村委会主任"])
     role_en: str
-    unit_code: str
-    unit_name: str = Field(examples=["坪溪村"])
+    unit_code: str | None = Field(description="The unit whose post signs; null where the tree has no unit of that level (a city at the top has no province).")
+    unit_name: str | None = Field(examples=["坪溪村"])
     holders: list[Holder] = Field(description="Who holds the post now: whom to call. Empty: the post is vacant.")
 
 
@@ -158,7 +161,7 @@ class WaitingCaseView(BaseModel):
     step_en: str
     signed: list[str]
     missing: list[MissingRoleView]
-    waiting_since: dt.datetime
+    waiting_since: Moment
     waited_days: float = Field(examples=[12.5])
     blocked_by: str | None = Field(None, description="notice_period_running or objection_open: why nobody can sign yet.")
 
@@ -172,26 +175,28 @@ def waiting_view(case: WaitingCase) -> WaitingCaseView:
     )
 
 
-def missing_text(case: WaitingCase, language: str) -> str:
+def missing_text(case: WaitingCase, words: Labels) -> str:
     parts = []
     for m in case.missing:
-        who = "、".join(h.name for h in m.holders) or ("vacant" if language == "en" else "空缺")
-        parts.append(f"{m.role_en if language == 'en' else m.role_zh}({who})")
-    return "; ".join(parts) if language == "en" else ";".join(parts)
+        who = "、".join(h.name for h in m.holders) or words.pick("vacant", "空缺")
+        parts.append(f"{words.pick(m.role_en, m.role_zh)}({who})")
+    return words.pick("; ", ";").join(parts)
 
 
-MISSING_COLUMNS = [
+MISSING_SIGNATURES = Sheet("missing-signatures", "缺签报表", "Missing signatures", (
     Column("case_id", "案件编号", "Case"),
-    Column("level", "层级", "Level"),
-    Column("subject_id", "退出对象", "Subject"),
-    Column("unit_code", "所在单位", "Unit"),
-    Column("status", "状态", "Status"),
-    Column("step", "待签步骤", "Step waiting", lambda c, lang: c.step_en if lang == "en" else c.step_zh),
-    Column("missing", "缺少签字(现任人员)", "Missing signatures (current holders)", missing_text),
+    Column("level", "层级", "Level", lambda c, words: words.word(c.level), brief=True),
+    Column("subject_name", "退出对象", "Subject", named=lambda c: ("household" if c.level == "household" else "unit", c.subject_id), brief=True),
+    Column("subject_id", "退出对象编号", "Subject code"),
+    named_column("unit", "unit_code", "所在单位", "Unit", brief=True),
+    Column("unit_code", "所在单位代码", "Unit code"),
+    Column("status", "状态", "Status", lambda c, words: words.word(c.status), brief=True),
+    Column("step", "待签步骤", "Step waiting", lambda c, words: words.pick(c.step_en, c.step_zh)),
+    Column("missing", "缺少签字(现任人员)", "Missing signatures (current holders)", missing_text, brief=True),
     Column("waiting_since", "等待起始", "Waiting since"),
-    Column("waited", "已等待天数", "Days waited"),
-    Column("blocked_by", "受阻原因", "Blocked by"),
-]
+    Column("waited", "已等待天数", "Days waited", shape=DAYS, brief=True),
+    Column("blocked_by", "受阻原因", "Blocked by", lambda c, words: words.word(c.blocked_by), brief=True),
+))
 
 
 # ---- poverty incidence ----------------------------------------------------------------
@@ -218,17 +223,15 @@ def incidence_view(row: IncidenceRow) -> IncidenceView:
     return IncidenceView(**data)
 
 
-INCIDENCE_COLUMNS = [
+INCIDENCE = Sheet("incidence", "贫困发生率", "Poverty incidence", (
+    Column("unit_name", "单位", "Unit", brief=True),
     Column("unit_code", "单位代码", "Unit code"),
-    Column("unit_name", "单位", "Unit"),
-    Column("level", "层级", "Level"),
-    Column("date", "日期", "Date"),
-    Column("poor_households", "贫困户数", "Poor households"),
-    Column("poor_population", "贫困人口", "Poor population"),
-    Column("rural_population", "农村人口", "Rural population"),
-    Column("incidence", "贫困发生率", "Poverty incidence"),
-    Column("threshold", "退出标准", "Exit threshold"),
-    Column("below_threshold", "低于退出标准", "Below threshold"),
-]
-
-
+    Column("level", "层级", "Level", lambda r, words: words.word(r.level), brief=True),
+    Column("date", "日期", "Date", brief=True),
+    Column("poor_households", "贫困户数", "Poor households", brief=True),
+    Column("poor_population", "贫困人口", "Poor population", brief=True),
+    Column("rural_population", "农村人口", "Rural population", brief=True),
+    Column("incidence", "贫困发生率", "Poverty incidence", shape=RATE, brief=True),
+    Column("threshold", "退出标准", "Exit threshold", shape=RATE),
+    Column("below_threshold", "低于退出标准", "Below threshold", brief=True),
+))

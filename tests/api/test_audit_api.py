@@ -36,11 +36,10 @@ def test_event_log_pages_in_order_with_who_and_when(client, tokens):
     assert {e["type"] for e in filtered["items"]} == {"registry.registered"} and len(filtered["items"]) == 4
 
 
-@pytest.mark.parametrize("who, code", [("city-auditor", "scope_too_narrow"), ("recorder", "role_not_allowed")])
-def test_whole_log_is_closed_to_narrow_scopes_and_other_roles(client, tokens, who, code):
+def test_the_log_is_closed_to_other_roles(client, tokens):
     for path in ("/api/v1/audit/events", "/api/v1/audit/verify"):
-        response = client.get(path, headers=tokens[who])
-        assert response.status_code == 403 and response.json()["code"] == code
+        response = client.get(path, headers=tokens["recorder"])
+        assert response.status_code == 403 and response.json()["code"] == "role_not_allowed"
 
 
 def test_verify_names_the_first_altered_event(client, tokens, engine):

@@ -50,16 +50,17 @@ def test_files_have_chinese_headers_by_default_and_english_on_request(client, en
     params = {"unit": tree.township, "as_of": "2017-06-30"}
     zh = client.get("/api/v1/reports/incidence", headers=headers, params={**params, "format": "csv"})
     assert zh.status_code == 200 and zh.headers["content-type"].startswith("text/csv")
-    assert zh.content.startswith("\ufeff".encode()) and zh.text.lstrip("\ufeff").startswith("单位代码,单位,层级,日期")
+    assert zh.content.startswith("\ufeff".encode()) and zh.text.lstrip("\ufeff").startswith("单位,单位代码,层级,日期")
     assert "attachment" in zh.headers["content-disposition"]
     en = client.get("/api/v1/reports/incidence", headers={**headers, "Accept-Language": "en"}, params={**params, "format": "csv"})
-    assert en.text.lstrip("\ufeff").startswith("Unit code,Unit,Level,Date")
+    assert en.text.lstrip("\ufeff").startswith("Unit,Unit code,Level,Date")
     xlsx = client.get("/api/v1/reports/overdue-visits", headers=headers, params={"unit": tree.township, "as_of": "2017-09-30", "format": "xlsx", "lang": "en"})
     assert xlsx.status_code == 200, xlsx.text
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][:4] == ("County", "Township", "Unit of the post", "Rule")
-    assert {row[3] for row in rows[1:]} == {"V7"} and len(rows) == 4
+    title, header, *rows = list(sheet.iter_rows(values_only=True))
+    assert title[0].startswith("Overdue visits · 北斗溪镇 (431224100000) · as of 2017-09-30")
+    assert header[:7] == ("County", "County code", "Township", "Township code", "Unit of the post", "Unit code", "Rule")
+    assert {row[6] for row in rows} == {"V7"} and len(rows) == 3
 
 
 def test_reports_page_with_a_cursor_and_carry_totals(client, engine):
@@ -164,7 +165,7 @@ def test_rows_name_their_pairing_and_give_the_status_of_each_period(client, engi
     assert statuses(rows[renewed_id]) == [("2018-01", "not_owed"), ("2018-02", "not_owed"), ("2018-03", "not_owed"), ("2018-04", "not_owed"), ("2018-05", "missed"), ("2018-06", "due")]
     exported = client.get("/api/v1/reports/overdue-visits", headers=headers, params={"unit": tree.county, "as_of": "2018-06-10", "rule": "V7", "format": "csv", "lang": "en"})
     by_source = {row["Pairing or link"]: row for row in csv.DictReader(io.StringIO(exported.text.lstrip("\ufeff")))}
-    assert by_source[renewed_id]["Status of each period"].endswith("2018-05 missed; 2018-06 due")
+    assert by_source[renewed_id]["Status of each period"].endswith("May 2018 missed; Jun 2018 due")
 
 
 def test_a_year_end_review_asks_from_the_start_of_the_year_and_gets_every_missed_month(client, engine):

@@ -10,7 +10,9 @@ Where a record sits in the tree:
 - an exit case: its household's village, or its village or county;
 - a visit: its target (a household's village, a village, a township);
 - a person: the units of their posts (at any time), or — until they are given a post —
-  the account that added them.
+  the account that added them;
+- an event of the log: the record it is about (a registry spell: its household or unit;
+  an account: its scope unit). An account scoped to a top unit reads the whole log.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from workflow.accounts.access import Caller
+from workflow.accounts.models import Account
 from workflow.errors import not_found
 from workflow.eventlog import Event
 from workflow.exits.models import ExitCase
-from workflow.org.models import Household, OrgUnit, Person
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Pairing, Post, UnitLink
 from workflow.visits.models import Visit
 
@@ -159,3 +162,40 @@ def visit_target(session: Session, caller: Caller, target_level: str, target_id:
         household(session, caller, target_id, field=field)
     else:
         unit(session, caller, target_id, field=field)
+
+
+# ---- the event log: the events about records in the subtree ---------------------
+
+
+def whole_log(caller: Caller) -> bool:
+    """Whether the caller is scoped to a top unit, and so reads every event of the log."""
+    return "/" not in caller.scope_path
+
+
+def events(caller: Caller) -> Select:
+    """Events about records in the caller's subtree (every event for a top unit's account).
+
+    An event type whose record has no place in the tree is shown only with the whole log.
+    """
+    if whole_log(caller):
+        return select(Event)
+    unit_codes = select(OrgUnit.code).where(_subtree(caller))
+    household_ids = households(caller).with_only_columns(Household.id)
+    about = {
+        "org_unit": unit_codes,
+        "household": household_ids,
+        "registry_spell": select(RegistrySpell.id).where(or_(RegistrySpell.subject_id.in_(household_ids), RegistrySpell.subject_id.in_(unit_codes))),
+        "person": people(caller).with_only_columns(Person.id),
+        "post": posts(caller).with_only_columns(Post.id),
+        "pairing": pairings(caller).with_only_columns(Pairing.id),
+        "unit_link": links(caller).with_only_columns(UnitLink.id),
+        "visit": select(Visit.id).where(_visit_clause(caller)),
+        "exit_case": cases(caller).with_only_columns(ExitCase.id),
+        "account": select(Account.id).where(unit_clause(caller, Account.scope_code)),
+    }
+    return select(Event).where(or_(*(and_(Event.entity_type == kind, Event.entity_id.in_(ids)) for kind, ids in about.items())))
+
+
+def event_seen(session: Session, caller: Caller, seq: int) -> bool:
+    """Whether event `seq` is about a record in the caller's subtree."""
+    return session.execute(select(events(caller).where(Event.seq == seq).exists())).scalar() is True

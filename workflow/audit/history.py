@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from workflow.audit.scratch import replay_log, scratch_engine
@@ -28,9 +29,10 @@ class EventFilter:
     recorded_to: dt.datetime | None = None
 
 
-def events(session: Session, where: EventFilter, *, after_seq: int = 0, limit: int = 100) -> list[Event]:
-    """Events matching `where`, in log order, after `after_seq` (the cursor), at most `limit`."""
-    query = select(Event).where(Event.seq > after_seq)
+def events(session: Session, where: EventFilter, *, after_seq: int = 0, limit: int = 100, within: Select | None = None) -> list[Event]:
+    """Events matching `where`, in log order, after `after_seq` (the cursor), at most `limit`;
+    only those `within` selects (a SELECT of events, e.g. an account's scope), if given."""
+    query = (within if within is not None else select(Event)).where(Event.seq > after_seq)
     for column in ("entity_type", "entity_id", "account", "on_behalf_of", "type"):
         value = getattr(where, column)
         if value is not None:

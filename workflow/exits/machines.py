@@ -22,19 +22,12 @@ from statemachine.exceptions import TransitionNotAllowed
 
 from rules.schema import ExitLevel, RuleBook, SignatureStep
 from workflow.errors import Conflict, DomainError
+from workflow.labels import CASE_STATUSES
 from workflow.exits.models import ExitCase
 
 CLOSED = ("exited", "relapsed")
 
-STATUS_ZH = {
-    "registered": "已登记(未退出)",
-    "proposed": "已提出退出",
-    "in_notice": "公示中",
-    "village_signed": "村级已签字",
-    "city_signed": "市级已签字",
-    "exited": "已退出",
-    "relapsed": "已返贫",
-}
+STATUS_ZH = {status: label.zh for status, label in CASE_STATUSES.items()}
 
 # What each command does, in words for refusals.
 EVENT_WORDS = {

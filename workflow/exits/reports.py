@@ -28,13 +28,17 @@ class Holder:
 
 @dataclasses.dataclass(frozen=True)
 class MissingRole:
-    """A role whose signature a case still needs, and who holds that post (none: vacant)."""
+    """A role whose signature a case still needs, and who holds that post (none: vacant).
+
+    The unit is None where the tree has no unit of the step's level: a database set up
+    with a city at its top holds no province to approve its counties' exits.
+    """
 
     role: str
     role_en: str
     role_zh: str
-    unit_code: str
-    unit_name: str
+    unit_code: str | None
+    unit_name: str | None
     holders: tuple[Holder, ...]
 
 
@@ -106,6 +110,8 @@ def missing_signatures(session: Session, *, scope_code: str, at: dt.datetime | N
         done = [role for role in step.roles if (step.id, role) in signed[case.id]]
         missing = tuple(
             MissingRole(role, book.roles[role].en, book.roles[role].zh, unit.code, unit.name, holders(unit.code, role))
+            if unit is not None
+            else MissingRole(role, book.roles[role].en, book.roles[role].zh, None, None, ())
             for role in step.roles
             if role not in done
         )

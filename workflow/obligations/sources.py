@@ -13,12 +13,12 @@ from sqlmodel import Session
 
 from workflow.db import one_of
 from workflow.eventlog import Event
-from workflow.obligations.evaluate import PostRef, Span
+from workflow.obligations.evaluate import PostRef
 from workflow.chunking import chunks
 from workflow.org.places import in_subtree, places
 from workflow.obligations.models import Obligation
 from workflow.obligations.question import Question
-from workflow.obligations.spec import Window
+from workflow.obligations.spec import Span, Window
 from workflow.obligations.visitdays import NO_DAYS, DaySet, MaskDays, VisitDays
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Post

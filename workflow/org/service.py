@@ -12,6 +12,7 @@ from rules.schema import Level
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
+from workflow.labels import LEVELS
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.types import new_id
 
@@ -39,14 +40,7 @@ def lies_within(level: Level | str, scope_level: Level | str) -> bool:
     return False
 
 
-LEVEL_ZH = {
-    Level.province: "省",
-    Level.city: "市",
-    Level.city_unit: "市直单位",
-    Level.county: "县",
-    Level.township: "乡镇",
-    Level.village: "村",
-}
+LEVEL_ZH = {level: LEVELS[level.value].zh for level in Level}
 
 # Registry kinds, and the level of unit each applies to (households are not units).
 REGISTRY_KINDS: dict[str, Level | None] = {
@@ -142,21 +136,7 @@ def add_org_unit(
     rural_population: int | None = None,
 ) -> OrgUnit:
     """Add a unit to the tree under `parent_code`, refusing a wrong level or a reused code."""
-    try:
-        level = Level(level)
-    except ValueError:
-        raise DomainError(
-            "invalid_level",
-            f"unknown level '{level}'; valid: {', '.join(l.value for l in Level)}",
-            f"未知层级 '{level}';可用:{', '.join(l.value for l in Level)}",
-            field="level",
-        ) from None
-    if not code or not code.replace("-", "").isalnum():
-        raise DomainError("invalid_code", f"unit code '{code}' must be letters and digits", f"单位代码 '{code}' 只能由字母和数字组成", field="code")
-    if not name.strip():
-        raise DomainError("invalid_name", "a unit needs a name", "单位名称不能为空", field="name")
-    if session.get(OrgUnit, code) is not None:
-        raise Conflict("duplicate_code", f"unit code '{code}' is already in use", f"单位代码 '{code}' 已被使用", field="code")
+    level = _new_unit(session, code=code, name=name, level=level, rural_population=rural_population)
     expected = PARENT_LEVEL[level]
     if expected is None and parent_code is not None:
         raise DomainError("invalid_parent", "a province has no parent unit", "省级单位没有上级单位", field="parent_code")
@@ -176,8 +156,58 @@ def add_org_unit(
                 f"{LEVEL_ZH[level]}的上级应为{LEVEL_ZH[expected]},而 '{parent_code}' 是{LEVEL_ZH[Level(parent.level)]}",
                 field="parent_code",
             )
+    return _append_unit(session, actor=actor, code=code, name=name, name_en=name_en, level=level, parent_code=parent_code, rural_population=rural_population)
+
+
+# The levels a tree can start from: a province, or a city set up on its own (a city's
+# database then has no province above it to approve its counties' exits).
+TOP_LEVELS = (Level.province, Level.city)
+
+
+def add_top_unit(session: Session, *, actor: Actor, code: str, name: str, level: Level | str, name_en: str | None = None) -> OrgUnit:
+    """Start the tree with its top unit, a province or a city; refused once the tree has a top."""
+    level = _new_unit(session, code=code, name=name, level=level)
+    if level not in TOP_LEVELS:
+        raise DomainError(
+            "invalid_level",
+            f"the top unit is a province or a city, not a {level.value}",
+            f"最高层级单位应为省或市,不能是{LEVEL_ZH[level]}",
+            field="level",
+        )
+    top = session.execute(select(OrgUnit).where(OrgUnit.parent_code.is_(None)).limit(1)).scalar()
+    if top is not None:
+        raise Conflict(
+            "already_set_up",
+            f"the tree already has its top unit {top.name} ({top.code}); add units under it, and accounts with `exit-tracker accounts create`",
+            f"已有最高层级单位 {top.name}({top.code});请在其下新增单位,用 `exit-tracker accounts create` 新增账号",
+            field="code",
+        )
+    return _append_unit(session, actor=actor, code=code, name=name, name_en=name_en, level=level, parent_code=None, rural_population=None)
+
+
+def _new_unit(session: Session, *, code: str, name: str, level: Level | str, rural_population: int | None = None) -> Level:
+    """The level of a unit about to be added, once its code, name and population pass."""
+    try:
+        level = Level(level)
+    except ValueError:
+        raise DomainError(
+            "invalid_level",
+            f"unknown level '{level}'; valid: {', '.join(l.value for l in Level)}",
+            f"未知层级 '{level}';可用:{', '.join(l.value for l in Level)}",
+            field="level",
+        ) from None
+    if not code or not code.replace("-", "").isalnum():
+        raise DomainError("invalid_code", f"unit code '{code}' must be letters and digits", f"单位代码 '{code}' 只能由字母和数字组成", field="code")
+    if not name.strip():
+        raise DomainError("invalid_name", "a unit needs a name", "单位名称不能为空", field="name")
+    if session.get(OrgUnit, code) is not None:
+        raise Conflict("duplicate_code", f"unit code '{code}' is already in use", f"单位代码 '{code}' 已被使用", field="code")
     if rural_population is not None and rural_population < 0:
         raise DomainError("invalid_population", "rural population cannot be negative", "农村人口不能为负数", field="rural_population")
+    return level
+
+
+def _append_unit(session: Session, *, actor: Actor, code: str, name: str, name_en: str | None, level: Level, parent_code: str | None, rural_population: int | None) -> OrgUnit:
     append(
         session,
         type="org_unit.added",

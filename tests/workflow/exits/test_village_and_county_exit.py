@@ -156,3 +156,20 @@ def test_exited_village_takes_no_more_records(session):
     with pytest.raises(DomainError) as refused:  # and, off the registry, it cannot open another
         exits.open_case(session, actor=ADMIN, level="village", subject_id=tree.village, occurred_at=SIGNING + dt.timedelta(days=1))
     assert refused.value.code == "not_on_registry"
+
+
+def test_a_county_of_a_city_at_the_top_waits_for_a_province_the_tree_does_not_hold(session):
+    from workflow.exits.reports import missing_signatures
+
+    org.add_top_unit(session, actor=ADMIN, code="431200000000", name="怀化市", level="city")
+    org.add_org_unit(session, actor=ADMIN, code="431224000000", name="溆浦县", level="county", parent_code="431200000000")
+    org.register_poor_unit(session, actor=ADMIN, kind="poor_county", code="431224000000", registered_on=dt.date(2014, 10, 1))
+    org.add_org_unit(session, actor=ADMIN, code="431224100000", name="北斗溪镇", level="township", parent_code="431224000000")
+    org.add_org_unit(session, actor=ADMIN, code="431224100201", name="坪溪村", level="village", parent_code="431224100000", rural_population=1000)
+    signers = {role: person_in_post(session, name=role, role=role, unit="431200000000") for role in CITY_STEP}
+    case = unit_case(session, "county", "431224000000")
+    sign_roles(session, case, signers, CITY_STEP)
+    [waiting] = missing_signatures(session, scope_code="431200000000", at=SIGNING + dt.timedelta(days=1))
+    assert (waiting.step, [(m.role, m.unit_code, m.holders) for m in waiting.missing]) == ("province", [("provincial_party_secretary", None, ()), ("governor", None, ())])
+    with pytest.raises(DomainError):
+        exits.sign(session, actor=ADMIN, case_id=case.id, role="governor", signer_id=signers["mayor"], occurred_at=SIGNING + dt.timedelta(days=2))
