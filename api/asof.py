@@ -9,13 +9,13 @@ from typing import Annotated, TypeVar
 from fastapi import Query
 from sqlmodel import Session
 
+from api.schemas import Moment
 from workflow.audit.history import as_of as replayed_as_of
-from workflow.errors import DomainError
 
 T = TypeVar("T")
 
 AsOf = Annotated[
-    dt.datetime | None,
+    Moment | None,
     Query(
         description="Show the record as it stood at this moment (with an offset), rebuilt from the log: "
         "only events recorded by then count. 按此时刻的记录状态显示(由事件日志重放)。",
@@ -28,6 +28,4 @@ def at_moment(session: Session, moment: dt.datetime | None, read: Callable[[Sess
     """`read` on the live records, or on the records as known at `moment`."""
     if moment is None:
         return read(session)
-    if moment.tzinfo is None:
-        raise DomainError("naive_datetime", f"{field} needs an offset, e.g. 2017-08-01T00:00:00+08:00", f"{field} 须带时区偏移,例如 2017-08-01T00:00:00+08:00", field=field)
     return replayed_as_of(session, moment, read)

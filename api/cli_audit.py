@@ -82,15 +82,15 @@ def checkpoint(
 
 
 def _until(value: str) -> tuple[int | None, dt.datetime | None]:
+    from workflow.clock import parse_moment
+    from workflow.errors import DomainError
+
     if value.isdigit():
         return int(value), None
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("give an event seq (e.g. 1200) or a moment with an offset (e.g. 2018-07-01T00:00:00+08:00)") from None
-    if moment.tzinfo is None:
-        raise typer.BadParameter("the moment needs an offset, e.g. 2018-07-01T00:00:00+08:00")
-    return None, moment
+        return None, parse_moment(value, field="--until")
+    except DomainError as exc:
+        raise typer.BadParameter(f"give an event seq (e.g. 1200) or a moment: {exc.en}") from None
 
 
 def replay(

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.limits import MAX_LISTED_PROBLEMS
 from workflow.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -30,7 +31,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string", "description": "What is wrong and what would be valid, in the requested language."},
         "instance": {"type": "string"},
         "field": {"type": "string", "description": "The offending field, when one is to blame."},
-        "errors": {"type": "array", "items": {"type": "object"}, "description": "Every invalid field, for input errors."},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "The invalid fields, for input errors (at most 100 listed)."},
+        "error_count": {"type": "integer", "description": "How many invalid fields there are in all."},
     },
     "additionalProperties": True,
 }
@@ -134,6 +136,16 @@ def _location(loc: tuple) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
+def _zh(err: dict[str, Any]) -> str:
+    # The domain's parsers (api.schemas) carry their own Chinese message.
+    ctx = err.get("ctx") or {}
+    return ctx["zh"] if isinstance(ctx.get("zh"), str) else _VALIDATION_ZH.get(err.get("type", ""), err.get("msg", ""))
+
+
+def _field_problem(err: dict[str, Any]) -> dict[str, str]:
+    return {"field": _location(tuple(err.get("loc", ()))), "problem": err.get("msg", ""), "type": err.get("type", "")}
+
+
 def install(app: FastAPI) -> None:
     """Map every error the app can raise to a problem response."""
 
@@ -145,20 +157,20 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {"field": _location(tuple(err.get("loc", ()))), "problem": err.get("msg", ""), "type": err.get("type", "")}
-            for err in exc.errors()
-        ]
+        found = exc.errors()
+        errors = [_field_problem(err) for err in found[:MAX_LISTED_PROBLEMS]]
         first = errors[0] if errors else {"field": None, "problem": "invalid input", "type": ""}
-        first_zh = _VALIDATION_ZH.get(first["type"], first["problem"])
+        first_en = found[0].get("msg", "") if found else "invalid input"
+        first_zh = _zh(found[0]) if found else "输入有误"
         return problem(
             request,
             status=422,
             code="invalid_input",
-            en=f"{first['field']}: {first['problem']}",
-            zh=f"输入有误:{first['field']}:{first_zh}",
+            en=f"{first['field']}: {first_en}" + (f" ({len(found)} problems, the first {len(errors)} listed)" if len(found) > len(errors) else ""),
+            zh=f"输入有误:{first['field']}:{first_zh}" + (f"(共 {len(found)} 处,列出前 {len(errors)} 处)" if len(found) > len(errors) else ""),
             field=first["field"],
             errors=errors,
+            error_count=len(found),
         )
 
     @app.exception_handler(IntegrityError)

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PlainValidator, ValidationInfo, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from workflow import clock
+from workflow.errors import DomainError
 
 
 class Body(BaseModel):
@@ -22,3 +28,29 @@ class View(BaseModel):
 
 # An id or code in a path: bounded so no request can ask the database for an absurd key.
 Id = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def _read_with(parse: Callable[..., Any]) -> PlainValidator:
+    """A pydantic validator reading a value with the domain's own parser (workflow.clock).
+
+    Its refusal becomes a validation error whose type is the parser's code; the Chinese
+    message travels in the error's context for api.errors.
+    """
+
+    def validate(value: Any, info: ValidationInfo) -> Any:
+        try:
+            return parse(value, field=info.field_name or "value")
+        except DomainError as exc:
+            raise PydanticCustomError(exc.code, exc.en.replace("{", "(").replace("}", ")"), {"zh": exc.zh}) from None
+
+    return PlainValidator(validate)
+
+
+# A moment from a client: ISO 8601 text with its offset, read by clock.parse_moment (never a number).
+Moment = Annotated[
+    dt.datetime,
+    _read_with(clock.parse_moment),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2017-07-01T10:00:00+08:00"]}),
+]
+# A calendar date from a client: ISO 8601 text, read by clock.parse_date (never a number).
+Day = Annotated[dt.date, _read_with(clock.parse_date), WithJsonSchema({"type": "string", "format": "date", "examples": ["2017-07-01"]})]

@@ -12,7 +12,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.auth import CurrentCaller
 from api.deps import ReadSession
@@ -21,6 +21,7 @@ from api.pagination import Cursor, Limit, encode, decode
 from api.reports import Report, ReportPage, file_or, respond
 from api.routers.history import EventView
 from api.routing import WRITE_PROBLEMS, resource_router
+from api.schemas import Day, Moment
 from workflow.accounts import access
 from workflow.accounts.access import AccessDenied, Caller
 from workflow.audit import history
@@ -55,8 +56,8 @@ def list_events(
     actor: Annotated[str | None, Query(max_length=64, description="The account that recorded the event.")] = None,
     on_behalf_of: Annotated[str | None, Query(max_length=64, description="The person it was recorded for.")] = None,
     type: Annotated[str | None, Query(max_length=64, examples=["exit_case.signed"])] = None,
-    recorded_from: Annotated[AwareDatetime | None, Query(examples=["2017-07-01T00:00:00+08:00"])] = None,
-    recorded_to: Annotated[AwareDatetime | None, Query(examples=["2017-08-01T00:00:00+08:00"])] = None,
+    recorded_from: Annotated[Moment | None, Query(examples=["2017-07-01T00:00:00+08:00"])] = None,
+    recorded_to: Annotated[Moment | None, Query(examples=["2017-08-01T00:00:00+08:00"])] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> EventPage:
@@ -156,11 +157,11 @@ def _inspector(caller: CurrentCaller) -> Caller:
     return caller
 
 
-@router.get("/reports/irregularities", summary="Irregularities / 异常情况", **file_or(ReportPage[IrregularityView]))
+@router.get("/reports/irregularities", summary="Irregularities / 异常情况", **file_or(ReportPage[IrregularityView], {403: WRITE_PROBLEMS[403]}))
 def irregularity_report(
     _caller: Annotated[Caller, Depends(_inspector)],
     report: Report,
-    start: Annotated[dt.date | None, Query(alias="from", description="First day of the period (local); 1 January of as_of's year if omitted.", examples=["2017-06-01"])] = None,
+    start: Annotated[Day | None, Query(alias="from", description="First day of the period (local); 1 January of as_of's year if omitted.", examples=["2017-06-01"])] = None,
     kind: Annotated[list[str] | None, Query(max_length=10, description="Only these kinds, repeatable.", examples=[["backfilled_visit"]])] = None,
 ):
     """Signatures without a prior visit, back-filled visits, visits outside tenure, implausible travel,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import Query, Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from api.asof import AsOf, at_moment
@@ -19,7 +19,7 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id
+from api.schemas import Body, Id, Moment
 from api.views.exit_cases import ExitCaseDetail, ExitCaseView, ObjectionView, SignatureView, case_detail, case_view, objection_view, signature_view
 from workflow.accounts import access, scope
 from workflow.errors import not_found
@@ -30,7 +30,7 @@ from workflow.org.service import subtree_filter
 
 router = resource_router("exit cases 退出")
 
-OccurredAt = Annotated[AwareDatetime | None, Field(description="When it happened, with its offset; now if omitted. Never in the future.", examples=["2017-09-12T10:00:00+08:00"])]
+OccurredAt = Annotated[Moment | None, Field(description="When it happened, with its offset; now if omitted. Never in the future.", examples=["2017-09-12T10:00:00+08:00"])]
 
 
 class CaseOpen(Body):

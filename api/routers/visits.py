@@ -7,13 +7,13 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
 from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession, holding_rows
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, View
+from api.schemas import Body, Day, Id, Moment, View
 from workflow.accounts import access, scope
 from workflow.imports import visits as visit_import
 from workflow.visits import service as visits
@@ -47,7 +47,7 @@ class VisitCreate(Body):
     visitor_id: str = Field(min_length=1, max_length=64, description="The person who visited.")
     target_level: TargetLevel = Field(examples=["household"])
     target_id: str = Field(min_length=1, max_length=64, examples=["4312241002010001"])
-    occurred_at: AwareDatetime = Field(description="When, with its offset; never in the future.", examples=["2017-07-01T00:30:00+08:00"])
+    occurred_at: Moment = Field(description="When, with its offset; never in the future.", examples=["2017-07-01T00:30:00+08:00"])
     notes: str | None = Field(None, max_length=visits.MAX_NOTES, examples=["入户走访,核实务工收入"])
     latitude: float | None = Field(None, ge=-90, le=90, examples=[27.908])
     longitude: float | None = Field(None, ge=-180, le=180, examples=[110.594])
@@ -95,10 +95,10 @@ def list_visits(
     visitor: Annotated[str | None, Query(max_length=64)] = None,
     target_level: TargetLevel | None = None,
     target: Annotated[str | None, Query(max_length=64, description="Visits that count for this target (with target_level).")] = None,
-    occurred_from: Annotated[dt.date | None, Query(alias="from", description="First local date, inclusive.")] = None,
-    occurred_to: Annotated[dt.date | None, Query(alias="to", description="Last local date, inclusive.")] = None,
+    occurred_from: Annotated[Day | None, Query(alias="from", description="First local date, inclusive.")] = None,
+    occurred_to: Annotated[Day | None, Query(alias="to", description="Last local date, inclusive.")] = None,
     include_voided: bool = False,
-    known_at: Annotated[AwareDatetime | None, Query(description="Show the list as recorded at this moment.")] = None,
+    known_at: Annotated[Moment | None, Query(description="Show the list as recorded at this moment.")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[VisitView]:

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from workflow import clock
 from workflow.chunking import chunks
 from workflow.db import one_of, plan_each_statement
 from workflow.errors import DomainError
@@ -166,6 +167,13 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]
         except ValueError as exc:
             yield number, LineProblem(number, "invalid_json", None, f"not a JSON object: {exc}", f"不是有效的 JSON 对象:{exc}")
             continue
+        except RecursionError:
+            yield number, LineProblem(number, "invalid_json", None, "the line nests arrays or objects too deeply", "该行数组或对象嵌套过深")
+            continue
+        if ("\\ud" in line or "\\uD" in line) and not _encodable(record):
+            # JSON may escape half of a surrogate pair alone: text no UTF-8 can hold, nor the log.
+            yield number, LineProblem(number, "invalid_json", None, "the line holds a lone surrogate escape (\\ud800–\\udfff), which is no character", "该行含有不成对的代理字符转义(\\ud800–\\udfff),不是有效字符")
+            continue
         if not isinstance(record, dict):
             yield number, LineProblem(number, "invalid_json", None, "each line must be one JSON object", "每行须为一个 JSON 对象")
             continue
@@ -173,7 +181,29 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]
         if unknown:
             yield number, LineProblem(number, "unknown_field", unknown[0], f"unknown field(s) {', '.join(unknown)}; fields are {', '.join(COLUMNS)}", f"未知字段 {'、'.join(unknown)};可用字段:{'、'.join(COLUMNS)}")
             continue
+        nested = next((name for name, value in record.items() if isinstance(value, dict | list)), None)
+        if nested is not None:
+            yield number, LineProblem(number, "invalid_value", nested, f"{nested} must be text or a number, not a list or an object", f"{nested} 应为文本或数字,不能是数组或对象")
+            continue
         yield number, record
+
+
+def _encodable(record: dict[str, Any]) -> bool:
+    """Whether every text in `record`, keys and nested values too, can be written as UTF-8."""
+    pending: list[Any] = [record]
+    while pending:  # not recursive: a line may nest as deep as the JSON decoder allows
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return True
 
 
 def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
@@ -186,14 +216,7 @@ def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
             raise DomainError("invalid_value", f"{name} must be text", f"{name} 应为文本", field=name)
     if len(record["visitor_id"]) > 64 or len(record["target_id"]) > 64 or len(record.get("id") or "") > 64:
         raise DomainError("invalid_value", "ids are at most 64 characters", "编号不能超过 64 个字符", field="id")
-    try:
-        occurred_at = dt.datetime.fromisoformat(record["occurred_at"]) if isinstance(record["occurred_at"], str) else None
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None:
-        raise DomainError("invalid_datetime", "occurred_at must be a time with its offset, e.g. 2017-07-01T10:00:00+08:00", "occurred_at 应为带时区的时间,如 2017-07-01T10:00:00+08:00", field="occurred_at")
-    if occurred_at.tzinfo is None:
-        raise DomainError("naive_datetime", "occurred_at must carry its UTC offset, e.g. +08:00", "occurred_at 必须带时区偏移,如 +08:00", field="occurred_at")
+    occurred_at = clock.parse_moment(record["occurred_at"], field="occurred_at")
     coordinates = {}
     for name in ("latitude", "longitude"):
         value = record.get(name)

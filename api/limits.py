@@ -1,0 +1,38 @@
+"""The bounds every request lives within, in one place; docs/SECURITY.md lists them.
+
+Each can be set by an environment variable (read when the server starts); the defaults
+suit one server with a few cores.
+"""
+
+from __future__ import annotations
+
+import os
+
+KIB, MIB = 1024, 1024 * 1024
+
+
+def _setting(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"${name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"${name} must be positive, not {raw!r}")
+    return value
+
+
+# Request bodies, per operation: every JSON body, and a visit import's file.
+MAX_JSON_BODY = int(_setting("EXIT_TRACKER_MAX_JSON_BYTES", 64 * KIB))
+MAX_IMPORT_BODY = int(_setting("EXIT_TRACKER_MAX_IMPORT_BYTES", 64 * MIB))
+
+# How many invalid fields, or bad lines of an import, one refusal lists (it counts them all).
+MAX_LISTED_PROBLEMS = 100
+
+# Reads `as_of` a past moment replay the log (api/asof.py): how many may run at once, how
+# long a request waits for its turn, and how long a replay may take, in seconds.
+AS_OF_READS = int(_setting("EXIT_TRACKER_AS_OF_READS", 2))
+AS_OF_WAIT = _setting("EXIT_TRACKER_AS_OF_WAIT_SECONDS", 5)
+AS_OF_TIMEOUT = _setting("EXIT_TRACKER_AS_OF_TIMEOUT_SECONDS", 30)
