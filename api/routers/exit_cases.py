@@ -170,7 +170,8 @@ def resolve_objection(case_id: Id, objection_id: Id, body: ObjectionResolve, cal
 def sign(case_id: Id, body: Decision, caller: CurrentCaller, session: WriteSession) -> SignatureView:
     """Sign as yourself (an account linked to the signer), or enter a paper signature as a recorder."""
     actor = access.signing_actor(caller, body.signer_id)
-    scope.case(session, caller, case_id)
+    case = scope.case(session, caller, case_id)
+    scope.person_named(session, caller, body.signer_id, unit_code=case.unit_code, field="signer_id")
     signature = exits.sign(session, actor=actor, case_id=case_id, role=body.role, signer_id=body.signer_id, occurred_at=body.occurred_at, document_ref=body.document_ref)
     return signature_view(session, signature)
 
@@ -179,7 +180,8 @@ def sign(case_id: Id, body: Decision, caller: CurrentCaller, session: WriteSessi
 def reject(case_id: Id, body: Rejection, caller: CurrentCaller, session: WriteSession) -> SignatureView:
     """A required signer refuses: the case goes back to registered with the reason kept."""
     actor = access.signing_actor(caller, body.signer_id)
-    scope.case(session, caller, case_id)
+    case = scope.case(session, caller, case_id)
+    scope.person_named(session, caller, body.signer_id, unit_code=case.unit_code, field="signer_id")
     signature = exits.reject(
         session, actor=actor, case_id=case_id, role=body.role, signer_id=body.signer_id, reason=body.reason, occurred_at=body.occurred_at, document_ref=body.document_ref
     )

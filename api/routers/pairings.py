@@ -63,7 +63,8 @@ def get_pairing(pairing_id: Id, caller: CurrentCaller, session: ReadSession) -> 
 def pair(body: PairingCreate, caller: CurrentCaller, session: WriteSession, response: Response) -> PairingView:
     """Pair a township cadre with a household in scope, at most the rule book's cap at once (admins)."""
     access.require(caller, access.REGISTRY)
-    scope.household(session, caller, body.household_id, field="household_id")
+    household = scope.household(session, caller, body.household_id, field="household_id")
+    scope.person_named(session, caller, body.cadre_id, unit_code=household.village_code, field="cadre_id")
     pairing = posts.pair(session, actor=caller.actor(), **body.model_dump())
     response.headers["Location"] = f"/api/v1/pairings/{pairing.id}"
     return PairingView.model_validate(pairing)

@@ -130,7 +130,7 @@ def record_visit(body: VisitCreate, caller: CurrentCaller, session: WriteSession
     """Record a visit to a target within scope (recorders)."""
     access.require(caller, access.RECORD)
     with holding_rows(session):  # the checks of record_visit find the target the scope check loaded
-        scope.visit_target(session, caller, body.target_level, body.target_id)
+        scope.visit_writes(session, caller)(body.visitor_id, body.target_level, body.target_id)
         visit = visits.record_visit(session, actor=caller.actor(), **body.model_dump())
     response.headers["Location"] = f"/api/v1/visits/{visit.id}"
     return VisitView.model_validate(visit)
@@ -159,7 +159,7 @@ def import_visits(caller: CurrentCaller, session: WriteSession, body: RawFile) -
         session,
         actor=caller.actor(),
         lines=visit_import.parse(visit_import.decode(body.data), visit_import.kind_of(body.content_type)),
-        authorize=lambda level, target: scope.visit_target(session, caller, level, target),
+        authorize=scope.visit_writes(session, caller),
     )
     if outcome.failures:
         raise visit_import.refusal(outcome)

@@ -243,13 +243,13 @@ def import_visits(
     *,
     actor: Actor,
     lines: Iterable[tuple[int, dict[str, Any] | LineProblem]],
-    authorize: Callable[[str, str], None] | None = None,
+    authorize: Callable[[str, str, str], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Outcome:
     """Record each line's visit; the outcome lists every bad line. The caller must roll back
     (raise `refusal(outcome)`) when there are failures, so that nothing is written.
 
-    `authorize(target_level, target_id)` raises for a target the importer may not write to.
+    `authorize(visitor_id, target_level, target_id)` raises for a visit the importer may not record.
 
     Lines are checked and appended a chunk at a time (`eventlog.append_many`): the events,
     hashes and projections are those `visits.record_visit` would write line by line; once a
@@ -276,7 +276,7 @@ def _import_chunk(
     *,
     actor: Actor,
     lookups: _Preloaded,
-    authorize: Callable[[str, str], None] | None,
+    authorize: Callable[[str, str, str], None] | None,
     outcome: Outcome,
 ) -> None:
     """Check each line of `chunk` into `outcome`; append their events if no line has failed yet."""
@@ -289,7 +289,7 @@ def _import_chunk(
         try:
             arguments = _visit_arguments(record)
             if authorize is not None:
-                authorize(arguments["target_level"], arguments["target_id"])
+                authorize(arguments["visitor_id"], arguments["target_level"], arguments["target_id"])
             new = visits.visit_recorded(session, **arguments, lookups=lookups)
             lookups.seen.add(new.entity_id)
             events.append(new)
