@@ -44,6 +44,7 @@ _TITLES = {
     404: ("Not found", "未找到"),
     405: ("Method not allowed", "不允许的方法"),
     409: ("Conflict", "冲突"),
+    413: ("Content too large", "请求体过大"),
     415: ("Unsupported media type", "不支持的媒体类型"),
     422: ("Unprocessable request", "无法处理的请求"),
     500: ("Internal error", "内部错误"),

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import os
 
+from starlette.requests import Request
+
+from workflow.errors import DomainError
+
 KIB, MIB = 1024, 1024 * 1024
 
 
@@ -36,3 +40,38 @@ MAX_LISTED_PROBLEMS = 100
 AS_OF_READS = int(_setting("EXIT_TRACKER_AS_OF_READS", 2))
 AS_OF_WAIT = _setting("EXIT_TRACKER_AS_OF_WAIT_SECONDS", 5)
 AS_OF_TIMEOUT = _setting("EXIT_TRACKER_AS_OF_TIMEOUT_SECONDS", 30)
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, read no further than `limit` bytes: BodyTooLarge (413) beyond it.
+
+    A declared Content-Length over the limit is refused before anything is read; a body
+    sent without one (chunked) is refused as soon as it passes the limit. What was read
+    is kept where Starlette keeps a read body, so the route reads it from there.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    received, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        received.append(chunk)
+    request._body = body = b"".join(received)  # Request.body() returns this from now on
+    return body
+
+
+def _too_large(limit: int) -> BodyTooLarge:
+    shown = f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit // KIB} KiB" if limit % KIB == 0 else f"{limit} bytes"
+    return BodyTooLarge(
+        "body_too_large",
+        f"the request body is larger than this operation takes: at most {shown} ({limit} bytes)",
+        f"请求体超过本操作的上限:最多 {shown}({limit} 字节)",
+        field="body",
+        limit_bytes=limit,
+    )

@@ -9,10 +9,11 @@ from typing import Annotated, Literal
 from fastapi import Depends, Query, Request, Response
 from pydantic import Field
 
+from api import limits
 from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession, holding_rows
 from api.pagination import Cursor, Limit, Page, keyset
-from api.routing import WRITE_PROBLEMS, resource_router
+from api.routing import MAX_BODY_KEY, WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Day, Id, Moment, View
 from workflow.accounts import access, scope
 from workflow.imports import visits as visit_import
@@ -76,6 +77,7 @@ async def _raw_file(request: Request) -> UploadedFile:
 RawFile = Annotated[UploadedFile, Depends(_raw_file)]
 
 IMPORT_BODY = {
+    MAX_BODY_KEY: limits.MAX_IMPORT_BODY,
     "requestBody": {
         "required": True,
         "description": "CSV with a header row (visitor_id,target_level,target_id,occurred_at[,notes,latitude,longitude,id]), or JSON lines with the same keys.",

@@ -207,3 +207,23 @@ def test_a_refused_write_gives_up_its_turn_so_the_next_write_goes_ahead(client, 
         assert client.post("/api/v1/visits", headers=headers, json=body).status_code == 201
     assert time.monotonic() - started < 4.0
     assert _visits(engine) == 3
+
+
+def test_a_body_over_its_operations_limit_is_refused_naming_the_limit(client, engine):
+    tree, cadre, headers = _setup(engine)
+    body = {"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": "2017-07-03T10:00:00+08:00"}
+    body |= {f"unknown{n}": n for n in range(700_000)}  # 12 MB of unknown keys
+    refused = client.post("/api/v1/visits", headers=headers, json=body)
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["code"] == "body_too_large" and refused.json()["details"]["limit_bytes"] == 64 * 1024
+    assert "64 KiB" in refused.json()["detail"]
+
+    def chunked():  # no Content-Length: counted as it arrives
+        yield b'{"notes": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    streamed = client.post("/api/v1/visits", headers={**headers, "Content-Type": "application/json"}, content=chunked())
+    assert streamed.status_code == 413
+    assert _visits(engine) == 0
