@@ -10,6 +10,7 @@ from workflow.exits import models as _exit_models, service as _exit_service  # n
 from workflow.visits import models as _visit_models, service as _visit_service  # noqa: F401
 from workflow.visits import batch as _visit_batch  # noqa: F401  (the batch projector replays and imports use)
 from workflow.obligations import models as _obligation_models, instances as _obligation_instances  # noqa: F401
+from workflow.imports import models as _import_models, visits as _visit_imports  # noqa: F401
 
 metadata = SQLModel.metadata
 

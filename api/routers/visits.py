@@ -11,7 +11,7 @@ from pydantic import Field
 
 from api import limits
 from api.auth import CurrentCaller
-from api.deps import ReadSession, WriteSession, holding_rows
+from api.deps import ReadSession, WriteSession, holding_rows, reading
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import MAX_BODY_KEY, WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Day, Id, Moment, View
@@ -60,6 +60,8 @@ class VisitVoid(Body):
 
 class ImportResult(Body):
     imported: int = Field(description="Visits recorded from the file.", examples=[1200])
+    import_id: str = Field(description="The import, as the log records it (event type visits.imported).")
+    content_sha256: str = Field(description="SHA-256 of the file's bytes: the same file again is refused unless again=true.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,6 +77,27 @@ async def _raw_file(request: Request) -> UploadedFile:
 
 
 RawFile = Annotated[UploadedFile, Depends(_raw_file)]
+
+
+@dataclasses.dataclass(frozen=True)
+class CheckedFile:
+    file: visit_import.VisitFile
+    again: bool
+
+
+def _checked_file(
+    request: Request,
+    caller: CurrentCaller,
+    body: RawFile,
+    again: Annotated[bool, Query(description="Import the file even though the same content was imported before.")] = False,
+) -> CheckedFile:
+    # A dependency, so it runs before WriteSession: a file refused here never waits for,
+    # nor holds, the write lock.
+    access.require(caller, access.RECORD)
+    file = visit_import.VisitFile.read(body.data, body.content_type)
+    with reading(request) as session:
+        visit_import.check_file(session, file, again=again, authorize=scope.visit_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS)
+    return CheckedFile(file, again)
 
 IMPORT_BODY = {
     MAX_BODY_KEY: limits.MAX_IMPORT_BODY,
@@ -154,15 +177,11 @@ def void_visit(visit_id: Id, body: VisitVoid, caller: CurrentCaller, session: Wr
     openapi_extra=IMPORT_BODY,
     summary="Import visits from a file, all or nothing / 批量导入走访",
 )
-def import_visits(caller: CurrentCaller, session: WriteSession, body: RawFile) -> ImportResult:
-    """Record every visit in a CSV or JSON-lines file, or none: each bad line is reported with its number and reason."""
-    access.require(caller, access.RECORD)
-    outcome = visit_import.import_visits(
-        session,
-        actor=caller.actor(),
-        lines=visit_import.parse(visit_import.decode(body.data), visit_import.kind_of(body.content_type)),
-        authorize=scope.visit_writes(session, caller),
+def import_visits(caller: CurrentCaller, checked: Annotated[CheckedFile, Depends(_checked_file)], session: WriteSession) -> ImportResult:
+    """Record every visit in a CSV or JSON-lines file, or none: each bad line is reported with its number and reason
+    (the first 100 listed). The same file (by content) is imported once: again, it is refused naming the earlier
+    import, unless `again=true`."""
+    imported = visit_import.import_file(
+        session, checked.file, actor=caller.actor(), again=checked.again, authorize=scope.visit_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS
     )
-    if outcome.failures:
-        raise visit_import.refusal(outcome)
-    return ImportResult(imported=outcome.imported)
+    return ImportResult(imported=imported.visits, import_id=imported.id, content_sha256=imported.content_sha256)
