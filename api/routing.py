@@ -17,6 +17,7 @@ READ_PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "No valid token / 未认证", **_PROBLEM},
     404: {"description": "Not found, or outside the account's scope / 未找到或不在账号范围内", **_PROBLEM},
     422: {"description": "Invalid input / 输入有误", **_PROBLEM},
+    503: {"description": "The database is busy, or too many reads as of a past moment run at once / 服务暂不可用", **_PROBLEM},
 }
 WRITE_PROBLEMS: dict[int | str, dict[str, Any]] = {
     **READ_PROBLEMS,
