@@ -15,7 +15,8 @@ from workflow.errors import DomainError
 KIB, MIB = 1024, 1024 * 1024
 
 
-def _setting(name: str, default: float) -> float:
+def setting(name: str, default: float) -> float:
+    """The positive number in environment variable `name`, or `default` when it is unset."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -29,17 +30,17 @@ def _setting(name: str, default: float) -> float:
 
 
 # Request bodies, per operation: every JSON body, and a visit import's file.
-MAX_JSON_BODY = int(_setting("EXIT_TRACKER_MAX_JSON_BYTES", 64 * KIB))
-MAX_IMPORT_BODY = int(_setting("EXIT_TRACKER_MAX_IMPORT_BYTES", 64 * MIB))
+MAX_JSON_BODY = int(setting("EXIT_TRACKER_MAX_JSON_BYTES", 64 * KIB))
+MAX_IMPORT_BODY = int(setting("EXIT_TRACKER_MAX_IMPORT_BYTES", 64 * MIB))
 
 # How many invalid fields, or bad lines of an import, one refusal lists (it counts them all).
 MAX_LISTED_PROBLEMS = 100
 
 # Reads `as_of` a past moment replay the log (api/asof.py): how many may run at once, how
 # long a request waits for its turn, and how long a replay may take, in seconds.
-AS_OF_READS = int(_setting("EXIT_TRACKER_AS_OF_READS", 2))
-AS_OF_WAIT = _setting("EXIT_TRACKER_AS_OF_WAIT_SECONDS", 5)
-AS_OF_TIMEOUT = _setting("EXIT_TRACKER_AS_OF_TIMEOUT_SECONDS", 30)
+AS_OF_READS = int(setting("EXIT_TRACKER_AS_OF_READS", 2))
+AS_OF_WAIT = setting("EXIT_TRACKER_AS_OF_WAIT_SECONDS", 5)
+AS_OF_TIMEOUT = setting("EXIT_TRACKER_AS_OF_TIMEOUT_SECONDS", 30)
 
 
 class BodyTooLarge(DomainError):

@@ -11,8 +11,9 @@ from workflow.visits import models as _visit_models, service as _visit_service  
 from workflow.visits import batch as _visit_batch  # noqa: F401  (the batch projector replays and imports use)
 from workflow.obligations import models as _obligation_models, instances as _obligation_instances  # noqa: F401
 from workflow.imports import models as _import_models, visits as _visit_imports  # noqa: F401
+from workflow.audit import models as _audit_models  # noqa: F401
 
 metadata = SQLModel.metadata
 
 # Tables that are not rebuilt from the log by replay.
-NOT_PROJECTIONS = {"account_token", "idempotent_request", "event"}
+NOT_PROJECTIONS = {"account_token", "idempotent_request", "event", "audit_checkpoint"}

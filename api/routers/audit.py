@@ -25,6 +25,7 @@ from api.schemas import Day, Moment
 from workflow.accounts import access
 from workflow.accounts.access import AccessDenied, Caller
 from workflow.audit import history
+from workflow.audit.checkpoint import coverage
 from workflow.audit.irregularities import KINDS, Irregularity, irregularities
 from workflow.audit.verify import audit
 
@@ -96,6 +97,9 @@ class VerifyView(BaseModel):
     head_hash: str
     chain_break: ChainBreakView | None
     projection_difference: ProjectionDifferenceView | None
+    newest_checkpoint_seq: int | None = Field(description="The newest checkpoint the server signed and kept (null: none).")
+    uncovered_events: int = Field(description="Events after it, which no kept checkpoint covers yet.")
+    checkpoint_problem: str | None = Field(description="Why the newest kept checkpoint fails to verify, if it does.")
 
 
 @router.get("/audit/verify", response_model=VerifyView, responses={403: WRITE_PROBLEMS[403]}, summary="Verify the log and tables / 校验日志与数据")
@@ -104,8 +108,12 @@ def verify(caller: CurrentCaller, session: ReadSession) -> VerifyView:
     _whole_log(caller)
     report = audit(session)
     diff = report.projection
+    kept = coverage(session, report.chain)
     return VerifyView(
-        intact=report.intact,
+        intact=report.intact and kept.problem is None,
+        newest_checkpoint_seq=kept.newest_seq,
+        uncovered_events=kept.uncovered,
+        checkpoint_problem=kept.problem,
         events=report.chain.events,
         head_seq=report.chain.head_seq,
         head_hash=report.chain.head_hash,
