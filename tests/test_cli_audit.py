@@ -15,13 +15,20 @@ def _run(*args: str):
     return CliRunner().invoke(app, list(args))
 
 
-def test_audit_commands_catch_an_edited_event_and_replay_rebuilds_the_past(tmp_path, monkeypatch):
+def _sample_database_and_key(tmp_path, monkeypatch, key_name: str):
+    """The URL of a file database holding the sample data, and a new signing key."""
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     monkeypatch.setenv("EXIT_TRACKER_DATABASE_URL", url)
     assert _run("init-db").exit_code == 0
     assert _run("load-sample").exit_code == 0
-    key, checkpoint = tmp_path / "signing.key", tmp_path / "checkpoint.json"
+    key = tmp_path / key_name
     assert _run("audit", "keygen", "--key", str(key)).exit_code == 0
+    return url, key
+
+
+def test_audit_commands_catch_an_edited_event_and_replay_rebuilds_the_past(tmp_path, monkeypatch):
+    url, key = _sample_database_and_key(tmp_path, monkeypatch, "signing.key")
+    checkpoint = tmp_path / "checkpoint.json"
     assert _run("audit", "checkpoint", "--key", str(key), "--out", str(checkpoint)).exit_code == 0
     clean = _run("audit", "verify", "--checkpoint", str(checkpoint), "--public-key", f"{key}.pub")
     assert clean.exit_code == 0, clean.output
@@ -43,12 +50,8 @@ def test_audit_commands_catch_an_edited_event_and_replay_rebuilds_the_past(tmp_p
 
 
 def test_exported_checkpoints_catch_a_rewritten_log_that_verifies_on_its_own(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    monkeypatch.setenv("EXIT_TRACKER_DATABASE_URL", url)
-    assert _run("init-db").exit_code == 0
-    assert _run("load-sample").exit_code == 0
-    key, exported = tmp_path / "server.key", tmp_path / "off-site"
-    assert _run("audit", "keygen", "--key", str(key)).exit_code == 0
+    url, key = _sample_database_and_key(tmp_path, monkeypatch, "server.key")
+    exported = tmp_path / "off-site"
     engine = make_engine(url)
     sign_checkpoint(engine, key)  # as the server does on its schedule
     with transaction(engine) as session:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from workflow.errors import DomainError
 
 UTC = dt.timezone.utc
+T = TypeVar("T")
 
 # The dates and moments the product takes in, from any client: wide enough for any record
 # or query, and far enough from Python's limits (years 1–9999) that a day either side, in
@@ -53,12 +56,7 @@ def parse_moment(value: object, *, field: str) -> dt.datetime:
     lines, the command line). Anything else is a DomainError naming `field`: not text
     (a number is not read as a Unix time), not ISO 8601, without an offset, or out of range.
     """
-    moment = None
-    if isinstance(value, str):
-        try:
-            moment = dt.datetime.fromisoformat(value)
-        except ValueError:
-            pass
+    moment = _from_iso(value, dt.datetime.fromisoformat)
     if moment is None:
         raise DomainError(
             "invalid_datetime",
@@ -89,14 +87,19 @@ def parse_date(value: object, *, field: str) -> dt.date:
 
     The one reading of a date from outside; DomainError naming `field` otherwise.
     """
-    day = None
-    if isinstance(value, str):
-        try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            pass
+    day = _from_iso(value, dt.date.fromisoformat)
     if day is None:
         raise DomainError("invalid_date", f"{field} must be an ISO 8601 date, e.g. 2017-07-01", f"{field} 应为 ISO 8601 日期,如 2017-07-01", field=field)
     if not EARLIEST_DATE <= day <= LATEST_DATE:
         raise DomainError("date_out_of_range", f"{field} must fall {_RANGE_EN}", f"{field} 须在 {_RANGE_ZH} 之间", field=field)
     return day
+
+
+def _from_iso(value: object, read: Callable[[str], T]) -> T | None:
+    """`read(value)` when `value` is text `read` takes, else None (a number is never read as a time)."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return read(value)
+    except ValueError:
+        return None

@@ -39,12 +39,18 @@ def test_an_account_is_created_with_a_token_shown_once_listed_and_revoked(cli, e
     assert refused.exit_code == 1 and "auditor_cannot_write" in refused.output
 
 
-def test_import_visits_writes_every_line_or_none_and_names_the_bad_lines(cli, engine, tmp_path):
+def _a_file_of_one_visit(engine, tmp_path):
+    """The tree, its township cadre, and a file recording one visit of hers."""
     with transaction(engine) as session:
         tree = build_tree(session)
         cadre = person_in_post(session, name="舒春生", role="township_cadre", unit=tree.township, start=dt.date(2017, 1, 1))
-    good = tmp_path / "visits.csv"
-    good.write_text(f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n", encoding="utf-8")
+    file = tmp_path / "visits.csv"
+    file.write_text(f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n", encoding="utf-8")
+    return tree, cadre, file
+
+
+def test_import_visits_writes_every_line_or_none_and_names_the_bad_lines(cli, engine, tmp_path):
+    tree, cadre, good = _a_file_of_one_visit(engine, tmp_path)
     header_and_good_line = f"visitor_id,target_level,target_id,occurred_at,notes\n{cadre},village,{tree.village},2017-07-04T10:00:00+08:00,\n"
     bad_third_lines = {
         "visitor_not_in_post [visitor_id]": (f"{cadre},village,{tree.village},2016-07-04T10:00:00+08:00,\n", "gb18030"),
@@ -63,11 +69,7 @@ def test_import_visits_writes_every_line_or_none_and_names_the_bad_lines(cli, en
 
 
 def test_the_same_file_imported_twice_is_refused_naming_the_first_import_unless_again(cli, engine, tmp_path):
-    with transaction(engine) as session:
-        tree = build_tree(session)
-        cadre = person_in_post(session, name="舒春生", role="township_cadre", unit=tree.township, start=dt.date(2017, 1, 1))
-    visits = tmp_path / "visits.csv"
-    visits.write_text(f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n", encoding="utf-8")
+    _, _, visits = _a_file_of_one_visit(engine, tmp_path)
     first = cli.invoke(app, ["import", "visits", str(visits)])
     assert first.exit_code == 0, first.output
     with transaction(engine) as session:

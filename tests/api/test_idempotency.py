@@ -1,5 +1,6 @@
 """Retried POSTs with the same Idempotency-Key take effect once, within the retention period."""
 
+import contextlib
 import datetime as dt
 
 from fastapi.testclient import TestClient
@@ -108,8 +109,7 @@ def test_a_remembered_response_serves_retries_for_its_retention_then_is_forgotte
     tree, headers = _setup(engine)
     retention = dt.timedelta(hours=24)
     keyed = {**headers, "Idempotency-Key": "c0ffee-retention"}
-    app = create_app(engine, Housekeeping(idempotency_retention=retention, purge_every=float("inf")))
-    with freeze_time("2026-12-01T08:00:00Z") as clock, TestClient(app) as client:
+    with _retaining(engine, retention) as (clock, client):
         first = client.post("/api/v1/people", headers=keyed, json={"name": "向秀英"})
         assert first.status_code == 201
         written = _events(engine)
@@ -130,8 +130,7 @@ def test_a_response_past_its_retention_but_not_yet_purged_is_not_replayed(engine
     tree, headers = _setup(engine)
     retention = dt.timedelta(hours=1)
     keyed = {**headers, "Idempotency-Key": "c0ffee-unpurged"}
-    app = create_app(engine, Housekeeping(idempotency_retention=retention, purge_every=float("inf")))
-    with freeze_time("2026-12-01T08:00:00Z") as clock, TestClient(app) as client:
+    with _retaining(engine, retention) as (clock, client):
         assert client.post("/api/v1/people", headers=keyed, json={"name": "向秀英"}).status_code == 201
         clock.tick(dt.timedelta(hours=2))
         other = client.post("/api/v1/people", headers=keyed, json={"name": "舒春生"})
@@ -142,3 +141,11 @@ def test_a_response_past_its_retention_but_not_yet_purged_is_not_replayed(engine
 def _remembered(engine) -> int:
     with transaction(engine) as session:
         return session.execute(select(func.count()).select_from(IdempotentRequest)).scalar_one()
+
+
+@contextlib.contextmanager
+def _retaining(engine, retention: dt.timedelta):
+    """A frozen clock, and a client of an app remembering responses for `retention` (purged when the test says)."""
+    app = create_app(engine, Housekeeping(idempotency_retention=retention, purge_every=float("inf")))
+    with freeze_time("2026-12-01T08:00:00Z") as clock, TestClient(app) as client:
+        yield clock, client
