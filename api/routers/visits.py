@@ -99,6 +99,7 @@ def _checked_file(
         visit_import.check_file(session, file, again=again, authorize=scope.visit_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS)
     return CheckedFile(file, again)
 
+
 IMPORT_BODY = {
     MAX_BODY_KEY: limits.MAX_IMPORT_BODY,
     "requestBody": {
