@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI
@@ -9,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
-from api import errors
+from api import errors, housekeeping
 from api.openapi_docs import document
 from api.routers import accounts, audit, exit_cases, health, history, households, org_units, pairings, people, posts, reports, unit_links, visits
 from workflow import rulebook
@@ -32,14 +35,21 @@ and the offending `field`; `detail` is in Chinese by default, in English with
 
 **Retries.** Every POST accepts `Idempotency-Key`: a retry with the same key and body
 returns the first response and writes nothing more; the same key with another body is
-refused (409 `idempotency_key_reused`).
+refused (409 `idempotency_key_reused`). A response is remembered for a week (configurable):
+retry within that.
+
+**Limits.** A JSON body is at most 64 KiB, an imported file 64 MiB (413 beyond); a refusal
+lists at most 100 invalid fields or bad lines and counts them all; dates and moments are
+ISO 8601 text, years 1900–2999; reads `as_of` a past moment run a few at a time (503
+when busy or too long). See docs/SECURITY.md.
 """
 
 ROUTERS = [health, accounts, org_units, households, people, posts, pairings, unit_links, visits, exit_cases, reports, history, audit]
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """The app bound to `engine` (default: the configured database URL).
+def create_app(engine: Engine | None = None, schedule: housekeeping.Housekeeping | None = None) -> FastAPI:
+    """The app bound to `engine` (default: the configured database URL), keeping house by `schedule`
+    (default: as the environment configures it; api/housekeeping.py).
 
     Refuses to start (rules.RuleBooksRefused, naming each file, key and problem) when the
     rule books in use cannot be used, rather than answer every request with a 500.
@@ -53,13 +63,27 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         summary="Visits and exit sign-offs of the poverty-exit campaign, checked against the rule book.",
         description=DESCRIPTION,
         version=health.product_version(),
+        lifespan=_keeping_house,
     )
     app.state.engine = engine or make_engine()
+    app.state.housekeeping = schedule or housekeeping.Housekeeping.from_environment()
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
     app.openapi = lambda: _openapi(app)
     return app
+
+
+@contextlib.asynccontextmanager
+async def _keeping_house(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves: its scheduled checkpoints and purges."""
+    task = asyncio.create_task(housekeeping.run(app.state.engine, app.state.housekeeping))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -274,32 +274,42 @@ def accounts_list() -> None:
 @import_app.command("visits")
 def import_visits(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A .csv file with a header row, or a .jsonl file (one JSON object a line)."),
+    again: bool = typer.Option(False, "--again", help="Import the file even though the same content was imported before."),
 ) -> None:
-    """Import visits from FILE, all or nothing: every bad line is listed and then nothing is written."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    """Import visits from FILE, all or nothing, once: every bad line is listed and then nothing is written.
 
-    from workflow.db import transaction
+    The lines are checked before the import takes the write lock, so a refused file never
+    makes other writers wait. A file whose content was imported before is refused, naming
+    that import, unless --again.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from sqlmodel import Session
+
+    from workflow.db import read_only, transaction
     from workflow.errors import DomainError
     from workflow.imports import visits as visit_import
 
     engine = make_engine()
     try:
-        text = visit_import.decode(file.read_bytes())  # the bytes go once decoded: a year's file is hundreds of MB
-        lines = visit_import.parse(text, visit_import.kind_of(file.name))
+        visit_file = visit_import.VisitFile.read(file.read_bytes(), file.name)  # the bytes go once read: a year's file is hundreds of MB
+        text = visit_file.text
         total = max(text.count("\n") + (0 if text.endswith("\n") else 1), 1)
-        with Progress(TextColumn("importing {task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
-            task = bar.add_task(file.name, total=total)
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=True) as bar:
+            checking = bar.add_task(f"checking {file.name}", total=total)
+            with Session(read_only(engine)) as session:
+                visit_import.check_file(session, visit_file, again=again, progress=lambda line: bar.update(checking, completed=line))
+            importing = bar.add_task(f"importing {file.name}", total=total)
             with transaction(engine) as session:
-                outcome = visit_import.import_visits(session, actor=_cli_actor(), lines=lines, progress=lambda line: bar.update(task, completed=line))
-                if outcome.failures:
-                    raise visit_import.refusal(outcome)
+                imported = visit_import.import_file(session, visit_file, actor=_cli_actor(), again=again, progress=lambda line: bar.update(importing, completed=line))
     except visit_import.ImportRefused as exc:
         for problem in exc.problems:
             typer.echo(f"line {problem.line}: {problem.code}" + (f" [{problem.field}]" if problem.field else "") + f": {problem.en}", err=True)
+        if exc.failed > len(exc.problems):
+            typer.echo(f"… and {exc.failed - len(exc.problems)} more bad lines", err=True)
         typer.echo(f"{file}: {exc.en}", err=True)
         raise typer.Exit(1) from None
     except DomainError as exc:
         _fail(exc)
     finally:
         engine.dispose()
-    typer.echo(f"{file}: {outcome.imported} visits imported")
+    typer.echo(f"{file}: {imported.visits} visits imported (import {imported.id}, sha256 {imported.content_sha256})")

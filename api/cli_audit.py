@@ -18,14 +18,16 @@ KEY_HELP = "Ed25519 private key file, kept outside the database (make one with `
 
 @audit_app.command("verify")
 def verify(
-    checkpoint: Path | None = typer.Option(None, help="A saved checkpoint: also prove the log since then has only grown."),
-    public_key: Path | None = typer.Option(None, help="The trusted public key for the checkpoint (default: the key it names)."),
+    checkpoint: Path | None = typer.Option(None, help="A saved checkpoint, or a folder of exported ones: also prove the log up to each has not changed since."),
+    public_key: Path | None = typer.Option(None, help="The trusted public key for the checkpoints (default: the key each names)."),
 ) -> None:
     """Recompute the hash chain and check every table against a replay of the log.
 
-    Exits 0 when everything agrees, 1 at the first broken event or altered row, which it names.
+    Also reports how many events the newest checkpoint the server kept leaves uncovered.
+    Exits 0 when everything agrees, 1 at the first broken event, altered row or failing
+    checkpoint, which it names.
     """
-    from workflow.audit.checkpoint import load_public_key, read_checkpoint, verify_checkpoint
+    from workflow.audit.checkpoint import coverage, load_public_key, read_checkpoints, verify_checkpoint
     from workflow.audit.verify import audit
 
     engine = make_engine()
@@ -44,16 +46,36 @@ def verify(
             typer.echo(f"TABLE {diff.table} differs from the log: {diff.problem} {diff.key} {diff.columns or ''} (last event about it: {diff.last_event_seq})")
         else:
             typer.echo("tables: match a replay of the log")
-        if checkpoint:
-            trusted = load_public_key(public_key) if public_key else None
-            check = verify_checkpoint(session, read_checkpoint(checkpoint), trusted, chain=report.chain)
+        trusted = load_public_key(public_key) if public_key else None
+        kept = coverage(session, report.chain, trusted)
+        if kept.newest_seq is None:
+            typer.echo(f"uncovered: no checkpoint kept in the database; none of the {kept.uncovered} events is covered")
+        elif kept.problem is None:
+            typer.echo(f"uncovered: {kept.uncovered} events after the newest kept checkpoint (event {kept.newest_seq}, made {kept.made_at})")
+        else:
+            failed = True
+            typer.echo(f"KEPT CHECKPOINT at event {kept.newest_seq} FAILS: {kept.problem}")
+        for path, saved in read_checkpoints(checkpoint) if checkpoint else ():
+            check = verify_checkpoint(session, saved, trusted, chain=report.chain)
             if check.ok:
-                typer.echo(f"checkpoint at event {check.seq}: verified; the log has grown by {check.grown_by} events since")
+                typer.echo(f"checkpoint at event {check.seq} ({path.name}): verified; the log has grown by {check.grown_by} events since")
             else:
                 failed = True
-                typer.echo(f"CHECKPOINT FAILS: {check.problem}")
+                typer.echo(f"CHECKPOINT FAILS ({path.name}): {check.problem}")
     engine.dispose()
     raise typer.Exit(1 if failed else 0)
+
+
+@audit_app.command("export-checkpoints")
+def export_checkpoints(out: Path = typer.Option(..., "--out", help="A folder off this machine's disks, or one copied off it (see docs/AUDIT.md).")) -> None:
+    """Write every checkpoint the server signed and kept to a file of its own in OUT (those not there yet)."""
+    from workflow.audit.checkpoint import export_checkpoints as export
+
+    engine = make_engine()
+    with Session(read_only(engine)) as session:
+        written = export(session, out)
+    engine.dispose()
+    typer.echo(f"{len(written)} checkpoints exported to {out}" + (f", the newest {written[-1].name}" if written else ""))
 
 
 @audit_app.command("keygen")
@@ -82,15 +104,15 @@ def checkpoint(
 
 
 def _until(value: str) -> tuple[int | None, dt.datetime | None]:
+    from workflow.clock import parse_moment
+    from workflow.errors import DomainError
+
     if value.isdigit():
         return int(value), None
     try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter("give an event seq (e.g. 1200) or a moment with an offset (e.g. 2018-07-01T00:00:00+08:00)") from None
-    if moment.tzinfo is None:
-        raise typer.BadParameter("the moment needs an offset, e.g. 2018-07-01T00:00:00+08:00")
-    return None, moment
+        return None, parse_moment(value, field="--until")
+    except DomainError as exc:
+        raise typer.BadParameter(f"give an event seq (e.g. 1200) or a moment: {exc.en}") from None
 
 
 def replay(

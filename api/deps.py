@@ -68,6 +68,13 @@ def write_session(
 
 def read_session(request: Request) -> Iterator[Session]:
     """A session for reads that does not queue behind writers."""
+    with reading(request) as session:
+        yield session
+
+
+@contextlib.contextmanager
+def reading(request: Request) -> Iterator[Session]:
+    """A read session for part of a request's work, closed when the block ends."""
     with Session(read_only(request.app.state.engine)) as session:
         yield session
 

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.limits import MAX_LISTED_PROBLEMS
 from workflow.errors import DomainError
 
 PROBLEM_JSON = "application/problem+json"
@@ -30,7 +31,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string", "description": "What is wrong and what would be valid, in the requested language."},
         "instance": {"type": "string"},
         "field": {"type": "string", "description": "The offending field, when one is to blame."},
-        "errors": {"type": "array", "items": {"type": "object"}, "description": "Every invalid field, for input errors."},
+        "errors": {"type": "array", "items": {"type": "object"}, "description": "The invalid fields, for input errors (at most 100 listed)."},
+        "error_count": {"type": "integer", "description": "How many invalid fields there are in all."},
     },
     "additionalProperties": True,
 }
@@ -42,6 +44,7 @@ _TITLES = {
     404: ("Not found", "未找到"),
     405: ("Method not allowed", "不允许的方法"),
     409: ("Conflict", "冲突"),
+    413: ("Content too large", "请求体过大"),
     415: ("Unsupported media type", "不支持的媒体类型"),
     422: ("Unprocessable request", "无法处理的请求"),
     500: ("Internal error", "内部错误"),
@@ -172,6 +175,12 @@ def _location(loc: tuple) -> str:
     return ".".join(parts) or str(loc[-1] if loc else "")
 
 
+def _zh(err: dict[str, Any]) -> str:
+    """The Chinese of one validation error: the domain's parsers (api.schemas) carry their own."""
+    ctx = err.get("ctx") or {}
+    return ctx["zh"] if isinstance(ctx.get("zh"), str) else _validation_zh(err)
+
+
 def install(app: FastAPI) -> None:
     """Map every error the app can raise to a problem response."""
 
@@ -185,10 +194,21 @@ def install(app: FastAPI) -> None:
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Every problem in the client's language, like `detail`: Chinese unless it asks for English.
         english = language(request) == "en"
-        found = [(_location(tuple(err.get("loc", ()))), err.get("msg", ""), _validation_zh(err), err.get("type", "")) for err in exc.errors()]
-        errors = [{"field": field, "problem": en if english else zh, "type": type} for field, en, zh, type in found]
-        field, en, zh, _ = found[0] if found else (None, "invalid input", "输入有误", "")
-        return problem(request, status=422, code="invalid_input", en=f"{field}: {en}", zh=f"输入有误:{field}:{zh}", field=field, errors=errors)
+        found = exc.errors()
+        listed = [(_location(tuple(err.get("loc", ()))), err.get("msg", ""), _zh(err), err.get("type", "")) for err in found[:MAX_LISTED_PROBLEMS]]
+        errors = [{"field": field, "problem": en if english else zh, "type": type} for field, en, zh, type in listed]
+        field, en, zh, _ = listed[0] if listed else (None, "invalid input", "输入有误", "")
+        more = len(found) > len(listed)
+        return problem(
+            request,
+            status=422,
+            code="invalid_input",
+            en=f"{field}: {en}" + (f" ({len(found)} problems, the first {len(listed)} listed)" if more else ""),
+            zh=f"输入有误:{field}:{zh}" + (f"(共 {len(found)} 处,列出前 {len(listed)} 处)" if more else ""),
+            field=field,
+            errors=errors,
+            error_count=len(found),
+        )
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -81,6 +81,7 @@ class IdempotentRoute(APIRoute):
                     media_type=response.media_type or "application/json",
                     body=body.decode("utf-8"),
                     location=response.headers.get("location"),
+                    retention=request.app.state.housekeeping.idempotency_retention,
                 )
             return response
 
@@ -91,7 +92,7 @@ def _recall(request: Request, key: str, mark: str) -> tuple[Caller, Response | N
     """The caller, and the response remembered for its key if any (one read session for both)."""
     with Session(read_only(request.app.state.engine)) as session:
         caller = caller_from_request(request, session)
-        found = idempotency.recall(session, account_id=caller.account_id, key=key, fingerprint=mark)
+        found = idempotency.recall(session, account_id=caller.account_id, key=key, fingerprint=mark, retention=request.app.state.housekeeping.idempotency_retention)
     if found is None:
         return caller, None
     headers = {"Idempotent-Replayed": "true"}

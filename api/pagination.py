@@ -14,6 +14,7 @@ from sqlalchemy import literal, tuple_
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
+from workflow import clock
 from workflow.errors import DomainError
 
 T = TypeVar("T")
@@ -82,12 +83,12 @@ def _parsed(key, value: Any) -> Any:
     python_type = getattr(key.type, "impl", key.type).python_type
     try:
         if python_type is dt.datetime:
-            return dt.datetime.fromisoformat(value)
+            return clock.parse_moment(value, field="cursor")
         if python_type is dt.date:
-            return dt.date.fromisoformat(value)
+            return clock.parse_date(value, field="cursor")
         if isinstance(value, python_type):
             return value
-    except (TypeError, ValueError):
+    except DomainError:
         pass
     raise DomainError("invalid_cursor", "the cursor is not one this list returned", "cursor 无效", field="cursor")
 

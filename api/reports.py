@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from api.asof import at_moment
@@ -17,7 +17,7 @@ from api.deps import ReadSession
 from api.errors import language
 from api.exports import CSV_TYPE, XLSX_TYPE, Column, Sheet, export
 from api.pagination import Cursor, Limit, decode, offset_page
-from api.schemas import Moment
+from api.schemas import Day, LocalMoment, Moment
 from rules.schema import Level
 from workflow import clock, rulebook
 from workflow.accounts import scope
@@ -60,8 +60,8 @@ def report_request(
     caller: CurrentCaller,
     session: ReadSession,
     unit: Annotated[str, Query(min_length=1, max_length=32, description="Org unit code: the report covers its subtree.", examples=["431224000000"])],
-    as_of: Annotated[dt.date | None, Query(description="Evaluate as of the end of this local date; today if omitted.", examples=["2017-09-30"])] = None,
-    known_at: Annotated[AwareDatetime | None, Query(description="Ignore records recorded after this moment (what was known then).", examples=["2017-10-05T09:00:00+08:00"])] = None,
+    as_of: Annotated[Day | None, Query(description="Evaluate as of the end of this local date; today if omitted.", examples=["2017-09-30"])] = None,
+    known_at: Annotated[Moment | None, Query(description="Ignore records recorded after this moment (what was known then).", examples=["2017-10-05T09:00:00+08:00"])] = None,
     format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json (paginated), or a csv / xlsx file of every row.")] = "json",
     lang: Annotated[Literal["zh", "en"] | None, Query(description="Column headers and labels; default from Accept-Language (zh).")] = None,
     cursor: Cursor = None,
@@ -77,7 +77,7 @@ Report = Annotated[ReportRequest, Depends(report_request)]
 class ReportPage(BaseModel, Generic[T]):
     unit: str = Field(examples=["431224000000"])
     as_of: dt.date
-    known_at: Moment | None = None
+    known_at: LocalMoment | None = None
     items: list[T]
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page; null on the last page.")
 
@@ -91,9 +91,9 @@ def respond(report: ReportRequest, rows: Sequence[Any], *, view: Callable[[Any],
     return ReportPage(unit=report.unit, as_of=report.as_of, known_at=report.known_at, items=[view(row) for row in page], next_cursor=next_cursor)
 
 
-def file_or(response_model: type) -> dict[str, Any]:
-    """Route keyword arguments documenting a JSON page that may instead be a file."""
-    return {"response_model": response_model, "responses": FILE_RESPONSES}
+def file_or(response_model: type, responses: dict[int | str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Route keyword arguments documenting a JSON page that may instead be a file (and any other `responses`)."""
+    return {"response_model": response_model, "responses": {**FILE_RESPONSES, **(responses or {})}}
 
 
 # ---- the rows of the reports that are more than one domain call (the API's and the CLI's)

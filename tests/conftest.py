@@ -8,6 +8,7 @@ server fails the run instead.
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import uuid
@@ -23,6 +24,7 @@ from workflow.migrate import upgrade
 from workflow.schema import metadata
 
 PG_URL_ENV = "EXIT_TRACKER_TEST_PG_URL"
+TRUNCATE_GUARD = importlib.import_module("workflow.migrations.versions.0008_event_no_truncate").CREATE_TRIGGER
 ENGINES = ["sqlite", "postgresql"]
 
 
@@ -70,12 +72,15 @@ def reset_database(engine: Engine) -> None:
     names = [table.name for table in metadata.sorted_tables]
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
+            # The log refuses TRUNCATE (migration 0008): its guard is off while the tables empty.
+            connection.execute(text("DROP TRIGGER IF EXISTS event_no_truncate ON event"))
             connection.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in names) + " RESTART IDENTITY CASCADE"))
-            # Tampering tests drop the guard; every test starts with it back in place.
+            # Tampering tests drop the guards; every test starts with them back in place.
             connection.execute(text(
                 "CREATE OR REPLACE TRIGGER event_append_only BEFORE UPDATE OR DELETE ON event "
                 "FOR EACH ROW EXECUTE FUNCTION event_is_append_only()"
             ))
+            connection.execute(text(TRUNCATE_GUARD))
             return
         connection.exec_driver_sql("DROP TRIGGER IF EXISTS event_no_delete")
         for name in reversed(names):

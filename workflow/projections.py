@@ -8,9 +8,10 @@ the obligations projection reads the visits, posts, pairings and links kept befo
 
 from workflow.accounts.service import ACCOUNTS
 from workflow.exits.service import EXITS
+from workflow.imports.visits import IMPORTS
 from workflow.obligations.projection import OBLIGATIONS
 from workflow.org.service import ORG
 from workflow.posts.service import POSTS
 from workflow.visits.service import VISITS
 
-DECLARED = (ORG, POSTS, ACCOUNTS, EXITS, VISITS, OBLIGATIONS)
+DECLARED = (ORG, POSTS, ACCOUNTS, EXITS, VISITS, IMPORTS, OBLIGATIONS)

@@ -9,8 +9,10 @@ from workflow.accounts import models as _account_models  # noqa: F401
 from workflow.exits import models as _exit_models  # noqa: F401
 from workflow.visits import models as _visit_models  # noqa: F401
 from workflow.obligations import models as _obligation_models  # noqa: F401
+from workflow.imports import models as _import_models  # noqa: F401
+from workflow.audit import models as _audit_models  # noqa: F401
 
 metadata = SQLModel.metadata
 
 # Tables that are not rebuilt from the log by replay.
-NOT_PROJECTIONS = {"account_token", "idempotent_request", "event"}
+NOT_PROJECTIONS = {"account_token", "idempotent_request", "event", "audit_checkpoint"}

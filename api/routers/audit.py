@@ -12,7 +12,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from api.auth import CurrentCaller
 from api.deps import ReadSession
@@ -21,10 +21,11 @@ from api.pagination import Cursor, Limit, encode, decode
 from api.reports import Report, ReportPage, file_or, respond
 from api.routers.history import EventView
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Moment
+from api.schemas import Day, LocalMoment, Moment
 from workflow.accounts import access, scope
 from workflow.accounts.access import Caller
 from workflow.audit import history
+from workflow.audit.checkpoint import coverage
 from workflow.audit.irregularities import KINDS, Irregularity, irregularities
 from workflow.audit.verify import audit
 
@@ -45,8 +46,8 @@ def list_events(
     actor: Annotated[str | None, Query(max_length=64, description="The account that recorded the event.")] = None,
     on_behalf_of: Annotated[str | None, Query(max_length=64, description="The person it was recorded for.")] = None,
     type: Annotated[str | None, Query(max_length=64, examples=["exit_case.signed"])] = None,
-    recorded_from: Annotated[AwareDatetime | None, Query(examples=["2017-07-01T00:00:00+08:00"])] = None,
-    recorded_to: Annotated[AwareDatetime | None, Query(examples=["2017-08-01T00:00:00+08:00"])] = None,
+    recorded_from: Annotated[Moment | None, Query(examples=["2017-07-01T00:00:00+08:00"])] = None,
+    recorded_to: Annotated[Moment | None, Query(examples=["2017-08-01T00:00:00+08:00"])] = None,
     cursor: Cursor = None,
     limit: Limit = 100,
 ) -> EventPage:
@@ -88,6 +89,9 @@ class VerifyView(BaseModel):
     head_hash: str
     chain_break: ChainBreakView | None
     projection_difference: ProjectionDifferenceView | None
+    newest_checkpoint_seq: int | None = Field(description="The newest checkpoint the server signed and kept (null: none).")
+    uncovered_events: int = Field(description="Events after it, which no kept checkpoint covers yet.")
+    checkpoint_problem: str | None = Field(description="Why the newest kept checkpoint fails to verify, if it does.")
 
 
 @router.get("/audit/verify", response_model=VerifyView, responses={403: WRITE_PROBLEMS[403]}, summary="Verify the log and tables / 校验日志与数据")
@@ -99,8 +103,12 @@ def verify(caller: CurrentCaller, session: ReadSession) -> VerifyView:
     access.require(caller, access.AUDIT)
     report = audit(session)
     diff = report.projection
+    kept = coverage(session, report.chain)
     return VerifyView(
-        intact=report.intact,
+        intact=report.intact and kept.problem is None,
+        newest_checkpoint_seq=kept.newest_seq,
+        uncovered_events=kept.uncovered,
+        checkpoint_problem=kept.problem,
         events=report.chain.events,
         head_seq=report.chain.head_seq,
         head_hash=report.chain.head_hash,
@@ -133,8 +141,8 @@ class IrregularityView(BaseModel):
     person_id: str
     person_name: str = Field(examples=["舒春生"])
     unit_code: str = Field(examples=["431224100201"])
-    occurred_at: Moment
-    recorded_at: Moment
+    occurred_at: LocalMoment
+    recorded_at: LocalMoment
     detail: str
 
 
@@ -162,11 +170,11 @@ def _inspector(caller: CurrentCaller) -> Caller:
     return caller
 
 
-@router.get("/reports/irregularities", summary="Irregularities / 异常情况", **file_or(ReportPage[IrregularityView]))
+@router.get("/reports/irregularities", summary="Irregularities / 异常情况", **file_or(ReportPage[IrregularityView], {403: WRITE_PROBLEMS[403]}))
 def irregularity_report(
     _caller: Annotated[Caller, Depends(_inspector)],
     report: Report,
-    start: Annotated[dt.date | None, Query(alias="from", description="First day of the period (local); 1 January of as_of's year if omitted.", examples=["2017-06-01"])] = None,
+    start: Annotated[Day | None, Query(alias="from", description="First day of the period (local); 1 January of as_of's year if omitted.", examples=["2017-06-01"])] = None,
     kind: Annotated[list[str] | None, Query(max_length=10, description="Only these kinds, repeatable.", examples=[["backfilled_visit"]])] = None,
 ):
     """Signatures without a prior visit, back-filled visits, visits outside tenure, implausible travel,

@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import Query, Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from api.asof import AsOf, at_moment
@@ -19,7 +19,7 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id
+from api.schemas import Body, Id, Moment
 from api.views.exit_cases import ExitCaseDetail, ExitCaseView, ObjectionView, SignatureView, case_detail, case_view, objection_view, signature_view
 from workflow.accounts import access, scope
 from workflow.errors import not_found
@@ -30,7 +30,7 @@ from workflow.org.service import subtree_filter
 
 router = resource_router("exit cases 退出")
 
-OccurredAt = Annotated[AwareDatetime | None, Field(description="When it happened, with its offset; now if omitted. Never in the future.", examples=["2017-09-12T10:00:00+08:00"])]
+OccurredAt = Annotated[Moment | None, Field(description="When it happened, with its offset; now if omitted. Never in the future.", examples=["2017-09-12T10:00:00+08:00"])]
 
 
 class CaseOpen(Body):
@@ -56,7 +56,7 @@ class Proposal(Body):
     occurred_at: OccurredAt = None
 
 
-class Moment(Body):
+class WhenBody(Body):
     occurred_at: OccurredAt = None
 
 
@@ -144,7 +144,7 @@ def propose(case_id: Id, body: Proposal, caller: CurrentCaller, session: WriteSe
 
 
 @router.post("/exit-cases/{case_id}/notice", response_model=ExitCaseDetail, responses=WRITE_PROBLEMS, summary="Post the public notice / 公示")
-def post_notice(case_id: Id, body: Moment, caller: CurrentCaller, session: WriteSession) -> ExitCaseDetail:
+def post_notice(case_id: Id, body: WhenBody, caller: CurrentCaller, session: WriteSession) -> ExitCaseDetail:
     """Post the public notice (公示); signing opens when it ends (recorders)."""
     access.require(caller, access.RECORD)
     scope.case(session, caller, case_id)
@@ -176,7 +176,8 @@ def resolve_objection(case_id: Id, objection_id: Id, body: ObjectionResolve, cal
 def sign(case_id: Id, body: Decision, caller: CurrentCaller, session: WriteSession) -> SignatureView:
     """Sign as yourself (an account linked to the signer), or enter a paper signature as a recorder."""
     actor = access.signing_actor(caller, body.signer_id)
-    scope.case(session, caller, case_id)
+    case = scope.case(session, caller, case_id)
+    scope.person_named(session, caller, body.signer_id, unit_code=case.unit_code, field="signer_id")
     signature = exits.sign(session, actor=actor, case_id=case_id, role=body.role, signer_id=body.signer_id, occurred_at=body.occurred_at, document_ref=body.document_ref)
     return signature_view(session, signature)
 
@@ -185,7 +186,8 @@ def sign(case_id: Id, body: Decision, caller: CurrentCaller, session: WriteSessi
 def reject(case_id: Id, body: Rejection, caller: CurrentCaller, session: WriteSession) -> SignatureView:
     """A required signer refuses: the case goes back to registered with the reason kept."""
     actor = access.signing_actor(caller, body.signer_id)
-    scope.case(session, caller, case_id)
+    case = scope.case(session, caller, case_id)
+    scope.person_named(session, caller, body.signer_id, unit_code=case.unit_code, field="signer_id")
     signature = exits.reject(
         session, actor=actor, case_id=case_id, role=body.role, signer_id=body.signer_id, reason=body.reason, occurred_at=body.occurred_at, document_ref=body.document_ref
     )

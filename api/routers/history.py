@@ -17,7 +17,7 @@ from sqlmodel import Session
 from api.auth import CurrentCaller
 from api.deps import ReadSession
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Id, Moment
+from api.schemas import Id, LocalMoment
 from workflow.accounts import access, scope
 from workflow.accounts.access import Caller
 from workflow.audit.history import history
@@ -47,8 +47,8 @@ class EventView(BaseModel):
     payload: dict[str, Any]
     account: str = Field(description="The account that recorded it.")
     on_behalf_of: str | None = Field(None, description="The person it was recorded for (a paper signature).")
-    occurred_at: Moment
-    recorded_at: Moment
+    occurred_at: LocalMoment
+    recorded_at: LocalMoment
     prev_hash: str
     hash: str
 

@@ -15,7 +15,7 @@ from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routers.org_units import RegistrySpellView
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, View
+from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
 from workflow.org import service as org
 from workflow.org.models import Household, OrgUnit, RegistrySpell
@@ -40,7 +40,7 @@ class HouseholdCreate(Body):
     village_code: str = Field(min_length=1, max_length=32, examples=["431224100201"])
     head_name: str = Field(min_length=1, max_length=128, examples=["向桂兰"])
     members: int = Field(ge=1, le=100, examples=[3])
-    registered_on: dt.date = Field(examples=["2014-10-01"])
+    registered_on: Day = Field(examples=["2014-10-01"])
 
 
 @router.get("/households", response_model=Page[HouseholdView], summary="List households in scope / 贫困户列表")

@@ -14,7 +14,7 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, View
+from api.schemas import Body, Day, Id, View
 from rules.schema import Level
 from workflow.accounts import access, scope
 from workflow.org import service as org
@@ -62,12 +62,12 @@ class RuralPopulation(Body):
 
 class Registration(Body):
     kind: str = Field(max_length=32, description="poor_village, poor_county or concentrated_township", examples=["poor_village"])
-    registered_on: dt.date = Field(examples=["2014-10-01"])
+    registered_on: Day = Field(examples=["2014-10-01"])
 
 
 class RegistrationEnd(Body):
     kind: str = Field(max_length=32, description="concentrated_township: villages and counties leave their registries through exit cases", examples=["concentrated_township"])
-    exited_on: dt.date = Field(description="The last day on the registry (inclusive).", examples=["2018-06-15"])
+    exited_on: Day = Field(description="The last day on the registry (inclusive).", examples=["2018-06-15"])
 
 
 @router.get("/org-units", response_model=Page[OrgUnitView], summary="List org units in scope / 组织机构列表")

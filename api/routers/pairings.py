@@ -13,7 +13,7 @@ from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routers.posts import SpanEnd
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, View
+from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
 from workflow.posts import service as posts
 from workflow.posts.models import Pairing
@@ -32,8 +32,8 @@ class PairingView(View):
 class PairingCreate(Body):
     cadre_id: str = Field(min_length=1, max_length=64)
     household_id: str = Field(min_length=1, max_length=64, examples=["4312241002010001"])
-    start_date: dt.date = Field(examples=["2016-03-01"])
-    end_date: dt.date | None = None
+    start_date: Day = Field(examples=["2016-03-01"])
+    end_date: Day | None = None
 
 
 @router.get("/pairings", response_model=Page[PairingView], summary="List pairings in scope / 结对列表")
@@ -65,7 +65,8 @@ def get_pairing(pairing_id: Id, caller: CurrentCaller, session: ReadSession) -> 
 def pair(body: PairingCreate, caller: CurrentCaller, session: WriteSession, response: Response) -> PairingView:
     """Pair a township cadre with a household in scope, at most the rule book's cap at once (admins)."""
     access.require(caller, access.REGISTRY)
-    scope.household(session, caller, body.household_id, field="household_id")
+    household = scope.household(session, caller, body.household_id, field="household_id")
+    scope.person_named(session, caller, body.cadre_id, unit_code=household.village_code, field="cadre_id")
     pairing = posts.pair(session, actor=caller.actor(), **body.model_dump())
     response.headers["Location"] = f"/api/v1/pairings/{pairing.id}"
     return PairingView.model_validate(pairing)

@@ -13,7 +13,7 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, View
+from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
 from workflow.posts import service as posts
 from workflow.posts.models import Post
@@ -34,12 +34,12 @@ class PostCreate(Body):
     person_id: str = Field(min_length=1, max_length=64)
     role: str = Field(min_length=1, max_length=64, examples=["village_director"])
     unit_code: str = Field(min_length=1, max_length=32, examples=["431224100201"])
-    start_date: dt.date = Field(examples=["2017-07-15"])
-    end_date: dt.date | None = None
+    start_date: Day = Field(examples=["2017-07-15"])
+    end_date: Day | None = None
 
 
 class SpanEnd(Body):
-    end_date: dt.date = Field(description="The last day (inclusive).", examples=["2017-07-14"])
+    end_date: Day = Field(description="The last day (inclusive).", examples=["2017-07-14"])
 
 
 @router.get("/posts", response_model=Page[PostView], summary="List posts in scope / 任职列表")
@@ -49,7 +49,7 @@ def list_posts(
     unit: Annotated[str | None, Query(max_length=32, description="Posts at exactly this unit.")] = None,
     person: Annotated[str | None, Query(max_length=64)] = None,
     role: Annotated[str | None, Query(max_length=64, examples=["township_head"])] = None,
-    on: Annotated[dt.date | None, Query(description="Only posts held on this day.")] = None,
+    on: Annotated[Day | None, Query(description="Only posts held on this day.")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[PostView]:

@@ -15,6 +15,7 @@ from pydantic import Field
 
 from api.reports import Report, ReportPage, file_or, incidence_rows, respond, waiting_cases
 from api.routing import resource_router
+from api.schemas import Day
 from api.views.reports import (
     INCIDENCE,
     MISSING_SIGNATURES,
@@ -107,7 +108,7 @@ def missing_signatures_report(
 @router.get("/reports/incidence", summary="Poverty incidence over time / 贫困发生率", **file_or(ReportPage[IncidenceView]))
 def incidence(
     report: Report,
-    start: Annotated[dt.date | None, Query(alias="from", description="First date of the series; only `as_of` if omitted.", examples=["2014-01-01"])] = None,
+    start: Annotated[Day | None, Query(alias="from", description="First date of the series; only `as_of` if omitted.", examples=["2014-01-01"])] = None,
     every: Annotated[Literal["month", "quarter", "year"], Query(description="Step of the series.")] = "year",
     level: Annotated[Level | None, Query(description="Every unit of this level below `unit`; default: `unit` and its direct children.")] = None,
 ):

@@ -13,7 +13,7 @@ from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routers.posts import SpanEnd
 from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, View
+from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
 from workflow.posts import service as posts
 from workflow.posts.models import UnitLink
@@ -32,8 +32,8 @@ class UnitLinkView(View):
 class UnitLinkCreate(Body):
     unit_code: str = Field(min_length=1, max_length=32, description="The city-direct unit (市直单位).", examples=["431200900001"])
     village_code: str = Field(min_length=1, max_length=32, examples=["431224100202"])
-    start_date: dt.date = Field(examples=["2017-06-01"])
-    end_date: dt.date | None = None
+    start_date: Day = Field(examples=["2017-06-01"])
+    end_date: Day | None = None
 
 
 @router.get("/unit-links", response_model=Page[UnitLinkView], summary="List unit links in scope / 联系村列表")

@@ -7,13 +7,14 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from fastapi import Depends, Query, Request, Response
-from pydantic import AwareDatetime, Field
+from pydantic import Field
 
+from api import limits
 from api.auth import CurrentCaller
-from api.deps import ReadSession, WriteSession, holding_rows
+from api.deps import ReadSession, WriteSession, holding_rows, reading
 from api.pagination import Cursor, Limit, Page, keyset
-from api.routing import WRITE_PROBLEMS, resource_router
-from api.schemas import Body, Id, Moment, View
+from api.routing import MAX_BODY_KEY, WRITE_PROBLEMS, resource_router
+from api.schemas import Body, Day, Id, LocalMoment, Moment, View
 from workflow.accounts import access, scope
 from workflow.imports import visits as visit_import
 from workflow.visits import service as visits
@@ -31,14 +32,14 @@ class VisitView(View):
     target_id: str = Field(examples=["4312241002010001"])
     village_code: str | None = Field(None, examples=["431224100201"])
     township_code: str = Field(examples=["431224100000"])
-    occurred_at: Moment
+    occurred_at: LocalMoment
     occurred_on: dt.date = Field(description="The local (Asia/Shanghai) date the visit counts for.")
-    recorded_at: Moment
+    recorded_at: LocalMoment
     recorded_by: str = Field(description="The account that recorded it.")
     notes: str | None = Field(None, examples=["入户走访,了解收入和两不愁三保障情况"])
     latitude: float | None = Field(None, examples=[27.908])
     longitude: float | None = Field(None, examples=[110.594])
-    voided_at: Moment | None = None
+    voided_at: LocalMoment | None = None
     voided_by: str | None = None
     void_reason: str | None = None
 
@@ -47,7 +48,7 @@ class VisitCreate(Body):
     visitor_id: str = Field(min_length=1, max_length=64, description="The person who visited.")
     target_level: TargetLevel = Field(examples=["household"])
     target_id: str = Field(min_length=1, max_length=64, examples=["4312241002010001"])
-    occurred_at: AwareDatetime = Field(description="When, with its offset; never in the future.", examples=["2017-07-01T00:30:00+08:00"])
+    occurred_at: Moment = Field(description="When, with its offset; never in the future.", examples=["2017-07-01T00:30:00+08:00"])
     notes: str | None = Field(None, max_length=visits.MAX_NOTES, examples=["入户走访,核实务工收入"])
     latitude: float | None = Field(None, ge=-90, le=90, examples=[27.908])
     longitude: float | None = Field(None, ge=-180, le=180, examples=[110.594])
@@ -59,6 +60,8 @@ class VisitVoid(Body):
 
 class ImportResult(Body):
     imported: int = Field(description="Visits recorded from the file.", examples=[1200])
+    import_id: str = Field(description="The import, as the log records it (event type visits.imported).")
+    content_sha256: str = Field(description="SHA-256 of the file's bytes: the same file again is refused unless again=true.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -75,7 +78,30 @@ async def _raw_file(request: Request) -> UploadedFile:
 
 RawFile = Annotated[UploadedFile, Depends(_raw_file)]
 
+
+@dataclasses.dataclass(frozen=True)
+class CheckedFile:
+    file: visit_import.VisitFile
+    again: bool
+
+
+def _checked_file(
+    request: Request,
+    caller: CurrentCaller,
+    body: RawFile,
+    again: Annotated[bool, Query(description="Import the file even though the same content was imported before.")] = False,
+) -> CheckedFile:
+    # A dependency, so it runs before WriteSession: a file refused here never waits for,
+    # nor holds, the write lock.
+    access.require(caller, access.RECORD)
+    file = visit_import.VisitFile.read(body.data, body.content_type)
+    with reading(request) as session:
+        visit_import.check_file(session, file, again=again, authorize=scope.visit_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS)
+    return CheckedFile(file, again)
+
+
 IMPORT_BODY = {
+    MAX_BODY_KEY: limits.MAX_IMPORT_BODY,
     "requestBody": {
         "required": True,
         "description": "CSV with a header row (visitor_id,target_level,target_id,occurred_at[,notes,latitude,longitude,id]), or JSON lines with the same keys.",
@@ -95,10 +121,10 @@ def list_visits(
     visitor: Annotated[str | None, Query(max_length=64)] = None,
     target_level: TargetLevel | None = None,
     target: Annotated[str | None, Query(max_length=64, description="Visits that count for this target (with target_level).")] = None,
-    occurred_from: Annotated[dt.date | None, Query(alias="from", description="First local date, inclusive.")] = None,
-    occurred_to: Annotated[dt.date | None, Query(alias="to", description="Last local date, inclusive.")] = None,
+    occurred_from: Annotated[Day | None, Query(alias="from", description="First local date, inclusive.")] = None,
+    occurred_to: Annotated[Day | None, Query(alias="to", description="Last local date, inclusive.")] = None,
     include_voided: bool = False,
-    known_at: Annotated[AwareDatetime | None, Query(description="Show the list as recorded at this moment.")] = None,
+    known_at: Annotated[Moment | None, Query(description="Show the list as recorded at this moment.")] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[VisitView]:
@@ -131,7 +157,7 @@ def record_visit(body: VisitCreate, caller: CurrentCaller, session: WriteSession
     """Record a visit to a target within scope (recorders)."""
     access.require(caller, access.RECORD)
     with holding_rows(session):  # the checks of record_visit find the target the scope check loaded
-        scope.visit_target(session, caller, body.target_level, body.target_id)
+        scope.visit_writes(session, caller)(body.visitor_id, body.target_level, body.target_id)
         visit = visits.record_visit(session, actor=caller.actor(), **body.model_dump())
     response.headers["Location"] = f"/api/v1/visits/{visit.id}"
     return VisitView.model_validate(visit)
@@ -153,15 +179,11 @@ def void_visit(visit_id: Id, body: VisitVoid, caller: CurrentCaller, session: Wr
     openapi_extra=IMPORT_BODY,
     summary="Import visits from a file, all or nothing / 批量导入走访",
 )
-def import_visits(caller: CurrentCaller, session: WriteSession, body: RawFile) -> ImportResult:
-    """Record every visit in a CSV or JSON-lines file, or none: each bad line is reported with its number and reason."""
-    access.require(caller, access.RECORD)
-    outcome = visit_import.import_visits(
-        session,
-        actor=caller.actor(),
-        lines=visit_import.parse(visit_import.decode(body.data), visit_import.kind_of(body.content_type)),
-        authorize=lambda level, target: scope.visit_target(session, caller, level, target),
+def import_visits(caller: CurrentCaller, checked: Annotated[CheckedFile, Depends(_checked_file)], session: WriteSession) -> ImportResult:
+    """Record every visit in a CSV or JSON-lines file, or none: each bad line is reported with its number and reason
+    (the first 100 listed). The same file (by content) is imported once: again, it is refused naming the earlier
+    import, unless `again=true`."""
+    imported = visit_import.import_file(
+        session, checked.file, actor=caller.actor(), again=checked.again, authorize=scope.visit_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS
     )
-    if outcome.failures:
-        raise visit_import.refusal(outcome)
-    return ImportResult(imported=outcome.imported)
+    return ImportResult(imported=imported.visits, import_id=imported.id, content_sha256=imported.content_sha256)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from pydantic import BaseModel, Field
-from api.schemas import Moment
+from api.schemas import LocalMoment
 from sqlmodel import Session
 
 from workflow import rulebook
@@ -29,8 +29,8 @@ class SignatureView(BaseModel):
     document_ref: str | None = Field(None, examples=["北斗溪镇退出审批表 2017-031"])
     account: str = Field(description="The account that recorded it.")
     on_behalf_of: str | None = Field(None, description="Set when staff recorded it for the signer from a paper form.")
-    occurred_at: Moment
-    recorded_at: Moment
+    occurred_at: LocalMoment
+    recorded_at: LocalMoment
 
 
 class RoleStatus(BaseModel):
@@ -55,11 +55,11 @@ class ObjectionView(BaseModel):
     attempt: int
     lodged_by: str = Field(examples=["村民 向永红"])
     grounds: str = Field(examples=["该户家中有在外务工收入未申报,收入测算有误"])
-    lodged_at: Moment
+    lodged_at: LocalMoment
     account: str
     outcome: str | None = Field(None, examples=["dismissed"])
     resolution: str | None = None
-    resolved_at: Moment | None = None
+    resolved_at: LocalMoment | None = None
 
 
 class ExitCaseView(BaseModel):
@@ -69,11 +69,11 @@ class ExitCaseView(BaseModel):
     unit_code: str = Field(examples=["431224100201"])
     status: str = Field(examples=["in_notice"])
     attempt: int
-    opened_at: Moment
-    status_since: Moment
-    notice_ends_at: Moment | None = None
+    opened_at: LocalMoment
+    status_since: LocalMoment
+    notice_ends_at: LocalMoment | None = None
     reason: str | None = None
-    exited_at: Moment | None = None
+    exited_at: LocalMoment | None = None
 
 
 class ExitCaseDetail(ExitCaseView):

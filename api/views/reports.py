@@ -7,7 +7,7 @@ import datetime as dt
 from pydantic import BaseModel, Field
 
 from api.exports import DAYS, RATE, Column, Labels, Sheet, named_column
-from api.schemas import Moment
+from api.schemas import LocalMoment
 from workflow.exits.reports import WaitingCase
 from workflow.incidence.report import IncidenceRow
 from workflow.obligations.evaluate import ObligationRow
@@ -161,7 +161,7 @@ class WaitingCaseView(BaseModel):
     step_en: str
     signed: list[str]
     missing: list[MissingRoleView]
-    waiting_since: Moment
+    waiting_since: LocalMoment
     waited_days: float = Field(examples=[12.5])
     blocked_by: str | None = Field(None, description="notice_period_running or objection_open: why nobody can sign yet.")
 

@@ -101,7 +101,7 @@ def test_every_problem_of_a_422_is_in_chinese_unless_english_is_asked_for(client
     assert problems["visitor_id"] == "过长:最多 64 个字符"
     assert problems["target_level"].startswith("不在可选值中,应为 'township'、'village'、'household'")
     assert problems["latitude"] == "数值过大:不能大于 90"
-    assert problems["occurred_at"] == "时间必须带时区偏移,如 +08:00"
+    assert problems["occurred_at"] == "occurred_at 必须带时区偏移,如 2017-07-01T10:00:00+08:00"
     en = client.post("/api/v1/visits", headers={**headers, "Accept-Language": "en"}, json=body).json()
     english = {e["field"]: e["problem"] for e in en["errors"]}
     assert english["visitor_id"] == "String should have at most 64 characters"

@@ -1,10 +1,18 @@
-"""Retried POSTs with the same Idempotency-Key take effect once."""
+"""Retried POSTs with the same Idempotency-Key take effect once, within the retention period."""
 
+import contextlib
+import datetime as dt
+
+from fastapi.testclient import TestClient
+from freezegun import freeze_time
 from sqlalchemy import func, select
 
+from api.app import create_app
+from api.housekeeping import Housekeeping, purge_responses
 from tests.api.conftest import bearer
 from tests.factories import build_tree
 from workflow.db import transaction
+from workflow.accounts.models import IdempotentRequest
 from workflow.eventlog import Event
 
 
@@ -95,3 +103,49 @@ def test_concurrent_retries_with_one_key_write_once(engine):
     created = {r.json()["id"] for r in responses if r.status_code == 201}
     assert len(created) == 1
     assert all(r.status_code == 201 or r.json()["code"] in ("idempotency_key_in_flight", "concurrent_change") for r in responses)
+
+
+def test_a_remembered_response_serves_retries_for_its_retention_then_is_forgotten_and_purged(engine):
+    tree, headers = _setup(engine)
+    retention = dt.timedelta(hours=24)
+    keyed = {**headers, "Idempotency-Key": "c0ffee-retention"}
+    with _retaining(engine, retention) as (clock, client):
+        first = client.post("/api/v1/people", headers=keyed, json={"name": "向秀英"})
+        assert first.status_code == 201
+        written = _events(engine)
+        clock.tick(retention - dt.timedelta(minutes=1))
+        purge_responses(engine, retention)  # nothing is old enough yet
+        retry = client.post("/api/v1/people", headers=keyed, json={"name": "向秀英"})
+        assert retry.headers.get("idempotent-replayed") == "true" and retry.json() == first.json()
+        assert _events(engine) == written
+        clock.tick(dt.timedelta(minutes=2))
+        purge_responses(engine, retention)
+        assert _remembered(engine) == 0
+        # Past its retention the key is free: a new request with it runs.
+        reused = client.post("/api/v1/people", headers=keyed, json={"name": "舒春生"})
+        assert reused.status_code == 201 and "idempotent-replayed" not in reused.headers
+
+
+def test_a_response_past_its_retention_but_not_yet_purged_is_not_replayed(engine):
+    tree, headers = _setup(engine)
+    retention = dt.timedelta(hours=1)
+    keyed = {**headers, "Idempotency-Key": "c0ffee-unpurged"}
+    with _retaining(engine, retention) as (clock, client):
+        assert client.post("/api/v1/people", headers=keyed, json={"name": "向秀英"}).status_code == 201
+        clock.tick(dt.timedelta(hours=2))
+        other = client.post("/api/v1/people", headers=keyed, json={"name": "舒春生"})
+        assert other.status_code == 201 and other.json()["name"] == "舒春生"
+        assert _remembered(engine) == 1  # the new response took the forgotten one's place
+
+
+def _remembered(engine) -> int:
+    with transaction(engine) as session:
+        return session.execute(select(func.count()).select_from(IdempotentRequest)).scalar_one()
+
+
+@contextlib.contextmanager
+def _retaining(engine, retention: dt.timedelta):
+    """A frozen clock, and a client of an app remembering responses for `retention` (purged when the test says)."""
+    app = create_app(engine, Housekeeping(idempotency_retention=retention, purge_every=float("inf")))
+    with freeze_time("2026-12-01T08:00:00Z") as clock, TestClient(app) as client:
+        yield clock, client

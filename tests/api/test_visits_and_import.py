@@ -1,6 +1,8 @@
 """Visits through the API: record, void, list; bulk import all-or-nothing with line numbers."""
 
 import json
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import func, select
 
@@ -8,6 +10,7 @@ from tests.api.conftest import bearer
 from tests.factories import build_tree, household, person_in_post
 from workflow.db import transaction
 from workflow.eventlog import Event
+from workflow.imports import visits as visit_import
 from workflow.visits.models import Visit
 
 
@@ -67,7 +70,7 @@ def test_a_csv_import_records_every_line(client, engine):
     )
     response = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "text/csv"}, content=csv.encode("utf-8-sig"))
     assert response.status_code == 201, response.text
-    assert response.json() == {"imported": 2} and _visits(engine) == 2
+    assert response.json()["imported"] == 2 and _visits(engine) == 2
 
 
 def test_an_import_with_bad_lines_reports_each_with_its_number_and_writes_nothing(client, engine):
@@ -161,8 +164,8 @@ def test_a_retried_import_with_the_same_key_imports_once(client, engine):
     tree, cadre, headers = _setup(engine)
     csv = f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n".encode()
     keyed = {**headers, "Content-Type": "text/csv", "Idempotency-Key": "import-2017-07"}
-    assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json() == {"imported": 1}
-    assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json() == {"imported": 1}
+    assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json()["imported"] == 1
+    assert client.post("/api/v1/visits/import", headers=keyed, content=csv).json()["imported"] == 1
     assert _visits(engine) == 1
 
 
@@ -207,3 +210,85 @@ def test_a_refused_write_gives_up_its_turn_so_the_next_write_goes_ahead(client, 
         assert client.post("/api/v1/visits", headers=headers, json=body).status_code == 201
     assert time.monotonic() - started < 4.0
     assert _visits(engine) == 3
+
+
+def test_the_same_file_posted_again_is_refused_naming_the_first_import_unless_again(client, engine):
+    tree, cadre, headers = _setup(engine)
+    csv = f"visitor_id,target_level,target_id,occurred_at\n{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n".encode()
+    headers = {**headers, "Content-Type": "text/csv"}
+    first = client.post("/api/v1/visits/import", headers=headers, content=csv)
+    assert first.status_code == 201, first.text
+    for retry in ({}, {"Idempotency-Key": "another-upload"}):
+        refused = client.post("/api/v1/visits/import", headers={**headers, **retry}, content=csv)
+        assert refused.status_code == 409 and refused.json()["code"] == "file_already_imported", refused.text
+        assert refused.json()["details"]["import_id"] == first.json()["import_id"] and refused.json()["field"] == "file"
+    assert _visits(engine) == 1
+    forced = client.post("/api/v1/visits/import", headers=headers, content=csv, params={"again": "true"})
+    assert forced.status_code == 201 and forced.json()["import_id"] != first.json()["import_id"]
+    assert _visits(engine) == 2
+
+
+def test_an_import_refusal_lists_the_first_hundred_bad_lines_and_counts_them_all(client, engine):
+    tree, cadre, headers = _setup(engine)
+    csv = "visitor_id,target_level,target_id,occurred_at\n" + f"{cadre},village,{tree.village},2017-07-03T10:00:00\n" * 250
+    refused = client.post("/api/v1/visits/import", headers={**headers, "Content-Type": "text/csv"}, content=csv.encode())
+    assert refused.status_code == 422
+    details = refused.json()["details"]
+    assert len(details["lines"]) == 100 and details["bad_lines"] == 250 and details["lines"][-1]["line"] == 101
+
+
+def test_a_body_over_its_operations_limit_is_refused_naming_the_limit(client, engine):
+    tree, cadre, headers = _setup(engine)
+    body = {"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": "2017-07-03T10:00:00+08:00"}
+    body |= {f"unknown{n}": n for n in range(700_000)}  # 12 MB of unknown keys
+    refused = client.post("/api/v1/visits", headers=headers, json=body)
+    assert refused.status_code == 413, refused.text
+    assert refused.json()["code"] == "body_too_large" and refused.json()["details"]["limit_bytes"] == 64 * 1024
+    assert "64 KiB" in refused.json()["detail"]
+
+    def chunked():  # no Content-Length: counted as it arrives
+        yield b'{"notes": "'
+        for _ in range(100):
+            yield b"x" * 1024
+        yield b'"}'
+
+    streamed = client.post("/api/v1/visits", headers={**headers, "Content-Type": "application/json"}, content=chunked())
+    assert streamed.status_code == 413
+    assert _visits(engine) == 0
+
+
+def test_a_json_body_lists_the_first_hundred_invalid_fields_and_counts_them_all(client, engine):
+    tree, cadre, headers = _setup(engine)
+    body = {"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": "2017-07-03T10:00:00+08:00"}
+    body |= {f"k{n}": n for n in range(1000)}
+    refused = client.post("/api/v1/visits", headers=headers, json=body)
+    assert refused.status_code == 422
+    assert len(refused.json()["errors"]) == 100 and refused.json()["error_count"] == 1000
+
+
+def test_a_single_visit_posted_during_a_large_refused_import_answers_within_a_second(client, engine, monkeypatch):
+    """A refused file is checked before the import takes the write lock: other writers never wait for it."""
+    tree, cadre, headers = _setup(engine)
+    monkeypatch.setattr(visit_import, "CHUNK", 50)  # appended a chunk at a time, as a large file is
+    checks = visit_import.visits.visit_recorded
+
+    def slow_check(*args, **kwargs):  # about 3 s of checking for the whole file
+        time.sleep(0.01)
+        return checks(*args, **kwargs)
+
+    monkeypatch.setattr(visit_import.visits, "visit_recorded", slow_check)
+    good = f"{cadre},village,{tree.village},2017-07-03T10:00:00+08:00\n" * 300
+    file = ("visitor_id,target_level,target_id,occurred_at\n" + good + "nobody,village,v,2017-07-03T10:00:00+08:00\n").encode()
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        importing = pool.submit(client.post, "/api/v1/visits/import", headers={**headers, "Content-Type": "text/csv"}, content=file)
+        time.sleep(1.0)  # well into the file: past its first chunks
+        assert not importing.done()
+        started = time.monotonic()
+        single = client.post("/api/v1/visits", headers=headers, json={"visitor_id": cadre, "target_level": "village", "target_id": tree.village, "occurred_at": "2017-07-05T10:00:00+08:00"})
+        waited, import_still_running = time.monotonic() - started, not importing.done()
+        refused = importing.result()
+    assert single.status_code == 201, single.text
+    assert waited < 1.0
+    assert import_still_running, "the import ended before the single visit was answered: make the file larger"
+    assert refused.status_code == 422 and refused.json()["details"]["lines"][0]["line"] == 302
+    assert _visits(engine) == 1

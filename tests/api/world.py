@@ -1,8 +1,10 @@
 """A small two-city world for the access-matrix test: everything inside 怀化市, a copy outside.
 
 Accounts are scoped to 怀化市 (HUAIHUA); the same kinds of records exist in 湘西州
-(XIANGXI), outside every account's scope. Builders make fresh records for each write,
-so that every allowed call can succeed however often the matrix runs it.
+(XIANGXI), outside every account's scope. Every person's name starts with their
+county's (溆浦县… inside, 泸溪县… outside), so an answer naming an outsider shows it.
+A governor holds a post at the province, above both. Builders make fresh records for
+each write, so that every allowed call can succeed however often the matrix runs it.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ def at(month: int, day: int, hour: int = 10) -> dt.datetime:
 class Branch:
     """One city's branch of the tree and the records in it."""
 
+    name: str  # the county's name, which every person of the branch's name starts with
     city: str
     city_unit: str
     county: str
@@ -58,6 +61,7 @@ class World:
     inside: Branch
     outside: Branch
     headers: dict[str, dict[str, str]]
+    governor: str = ""
 
     def branch(self, inside: bool) -> Branch:
         return self.inside if inside else self.outside
@@ -106,11 +110,11 @@ class World:
 
     def person(self, inside: bool) -> str:
         with transaction(self.engine) as session:
-            return person_in_post(session, name="舒春生", role="township_cadre", unit=self.branch(inside).township)
+            return person_in_post(session, name=f"{self.branch(inside).name}舒春生", role="township_cadre", unit=self.branch(inside).township)
 
     def post(self, inside: bool) -> str:
         with transaction(self.engine) as session:
-            person = org.add_person(session, actor=ADMIN, name="瞿翠兰")
+            person = org.add_person(session, actor=ADMIN, name=f"{self.branch(inside).name}瞿翠兰")
             return posts.assign_post(session, actor=ADMIN, person_id=person.id, role="township_cadre", unit_code=self.branch(inside).township, start_date=LONG_AGO).id
 
     def pairing(self, inside: bool) -> str:
@@ -148,7 +152,7 @@ class World:
 
 def _branch(session, *, city: str, name: str, county: str, county_name: str) -> Branch:
     prefix = county[:6]
-    branch = Branch(city=city, city_unit=f"{city[:4]}00900001", county=county, township=f"{prefix}100000", village=f"{prefix}100201")
+    branch = Branch(name=county_name, city=city, city_unit=f"{city[:4]}00900001", county=county, township=f"{prefix}100000", village=f"{prefix}100201")
     org.add_org_unit(session, actor=ADMIN, code=city, name=name, level="city", parent_code="430000000000")
     org.add_org_unit(session, actor=ADMIN, code=branch.city_unit, name=f"{name}财政局", level="city_unit", parent_code=city)
     org.add_org_unit(session, actor=ADMIN, code=county, name=county_name, level="county", parent_code=city)
@@ -156,10 +160,10 @@ def _branch(session, *, city: str, name: str, county: str, county_name: str) -> 
     org.add_org_unit(session, actor=ADMIN, code=branch.village, name=f"{county_name}一村", level="village", parent_code=branch.township, rural_population=1000)
     org.register_poor_unit(session, actor=ADMIN, kind="poor_village", code=branch.village, registered_on=LONG_AGO)
     for role, unit in (("township_party_secretary", branch.township), ("township_head", branch.township)):
-        person_in_post(session, name=role, role=role, unit=unit)
-    branch.secretary = person_in_post(session, name="村支书", role="village_party_secretary", unit=branch.village)
-    branch.director = person_in_post(session, name="村主任", role="village_director", unit=branch.village)
-    branch.cadre = person_in_post(session, name="乡镇干部", role="township_cadre", unit=branch.township)
+        person_in_post(session, name=f"{county_name}{role}", role=role, unit=unit)
+    branch.secretary = person_in_post(session, name=f"{county_name}村支书", role="village_party_secretary", unit=branch.village)
+    branch.director = person_in_post(session, name=f"{county_name}村主任", role="village_director", unit=branch.village)
+    branch.cadre = person_in_post(session, name=f"{county_name}乡镇干部", role="township_cadre", unit=branch.township)
     branch.person = branch.cadre
     org.register_household(session, actor=ADMIN, household_id=f"{branch.village}0001", village_code=branch.village, head_name="户主", members=4, registered_on=LONG_AGO)
     branch.household = f"{branch.village}0001"
@@ -175,13 +179,14 @@ def build_world(engine: Engine) -> World:
         org.add_org_unit(session, actor=ADMIN, code="430000000000", name="湖南省", level="province")
         inside = _branch(session, city="431200000000", name="怀化市", county="431224000000", county_name="溆浦县")
         outside = _branch(session, city="433100000000", name="湘西州", county="433122000000", county_name="泸溪县")
+        governor = person_in_post(session, name="湖南省长", role="governor", unit="430000000000")
     headers = {}
     with transaction(engine) as session:
         for role in ROLES:
             roles, person = ([role], None) if role != "signer" else (["supervisor"], inside.secretary)
             _, token = accounts.create_account(session, actor=ADMIN, name=role, roles=roles, scope_code=inside.city, person_id=person)
             headers[role] = {"Authorization": f"Bearer {token}"}
-    world = World(engine, inside, outside, headers)
+    world = World(engine, inside, outside, headers, governor)
     for branch, is_inside in ((inside, True), (outside, False)):
         branch.case = world.case(is_inside)
     return world

@@ -114,8 +114,10 @@ def test_event_without_an_offset_is_refused(session, actor):
     assert caught.value.code == "naive_datetime"
 
 
-@pytest.mark.parametrize("statement", ["UPDATE event SET account = 'someone-else'", "DELETE FROM event"])
+@pytest.mark.parametrize("statement", ["UPDATE event SET account = 'someone-else'", "DELETE FROM event", "TRUNCATE event"])
 def test_database_refuses_to_edit_or_delete_events(engine, actor, statement):
+    if statement.startswith("TRUNCATE") and engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE; its DELETE without WHERE is refused above")
     with transaction(engine) as session:
         org.add_person(session, actor=actor, name="钱七")
     with pytest.raises(DBAPIError, match="append-only"):

@@ -1,7 +1,15 @@
-"""Remembered first responses of POSTs retried with the same Idempotency-Key."""
+"""Remembered first responses of POSTs retried with the same Idempotency-Key, kept for a retention period.
+
+A response is remembered for `retention` (configured by the server, 7 days by default):
+within it, a retry gets the first response again; past it, the key is forgotten, as if
+never used, and `purge` deletes what is forgotten.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -10,10 +18,10 @@ from workflow.accounts.models import IdempotentRequest
 from workflow.errors import Conflict
 
 
-def recall(session: Session, *, account_id: str, key: str, fingerprint: str) -> IdempotentRequest | None:
+def recall(session: Session, *, account_id: str, key: str, fingerprint: str, retention: dt.timedelta) -> IdempotentRequest | None:
     """The remembered response for this account's key; Conflict if the key came with another request."""
     found = session.get(IdempotentRequest, (account_id, key))
-    if found is None:
+    if found is None or found.created_at < clock.now() - retention:
         return None
     if found.fingerprint != fingerprint:
         raise Conflict(
@@ -35,8 +43,12 @@ def remember(
     media_type: str,
     body: str,
     location: str | None,
+    retention: dt.timedelta,
 ) -> None:
     """Keep the response in the caller's transaction, so it commits with the write or not at all."""
+    now = clock.now()
+    # A response past its retention, not purged yet, gives way: the key is free again.
+    session.execute(delete(_remembered).where(_remembered.c.account_id == account_id, _remembered.c.key == key, _remembered.c.created_at < now - retention))
     session.add(
         IdempotentRequest(
             account_id=account_id,
@@ -46,7 +58,7 @@ def remember(
             media_type=media_type,
             body=body,
             location=location,
-            created_at=clock.now(),
+            created_at=now,
         )
     )
     try:
@@ -59,3 +71,11 @@ def remember(
             "同一 Idempotency-Key 的请求正在同时处理;请重试以取得该请求的结果",
             field="Idempotency-Key",
         ) from None
+
+
+def purge(session: Session, *, retention: dt.timedelta) -> int:
+    """Delete the responses remembered longer than `retention` ago; how many."""
+    return session.execute(delete(_remembered).where(_remembered.c.created_at < clock.now() - retention)).rowcount
+
+
+_remembered = IdempotentRequest.__table__

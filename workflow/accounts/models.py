@@ -62,4 +62,5 @@ class IdempotentRequest(SQLModel, table=True):
     media_type: str = Field(sa_column=Column(String(128), nullable=False))
     body: str = Field(sa_column=Column(Text, nullable=False))
     location: str | None = Field(default=None, sa_column=Column(String(512), nullable=True))
-    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # Responses older than the retention period are purged by it (workflow.accounts.idempotency).
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))

@@ -13,9 +13,17 @@ Where a record sits in the tree:
   the account that added them;
 - an event of the log: the record it is about (a registry spell: its household or unit;
   an account: its scope unit). An account scoped to a top unit reads the whole log.
+
+A write about a record in scope may also name a person outside it when that person is
+answerable for the record (`person_named`): the officials who sign for it, pair with its
+households and visit it hold posts above it or at a unit linked to its village. Anyone
+else is refused as not found, before any check could name them. docs/SECURITY.md lists
+which writes reach across the scope.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.sql import Select
@@ -156,12 +164,57 @@ def visits(caller: Caller, query: Select) -> Select:
     return query.where(_visit_clause(caller))
 
 
-def visit_target(session: Session, caller: Caller, target_level: str, target_id: str, *, field: str = "target_id") -> None:
-    """Refuse (as not found) a visit target outside the caller's scope."""
+def visit_target(session: Session, caller: Caller, target_level: str, target_id: str, *, field: str = "target_id") -> OrgUnit:
+    """The unit where a visit target lies (a household: its village); not found outside the caller's scope."""
     if target_level == "household":
-        household(session, caller, target_id, field=field)
-    else:
-        unit(session, caller, target_id, field=field)
+        return session.get(OrgUnit, household(session, caller, target_id, field=field).village_code)
+    return unit(session, caller, target_id, field=field)
+
+
+def visit_writes(session: Session, caller: Caller) -> Callable[[str, str, str], None]:
+    """A check of (visitor, target level, target) for each visit the caller records.
+
+    Refuses as not found a target outside the scope, and a visitor the caller may not
+    name there (`person_named`). It remembers which visitors it has cleared for which
+    unit, so that an import's many lines by the same people cost one look each.
+    """
+    cleared: set[tuple[str, str]] = set()
+
+    def check(visitor_id: str, target_level: str, target_id: str) -> None:
+        place = visit_target(session, caller, target_level, target_id)
+        if (visitor_id, place.code) not in cleared:
+            person_named(session, caller, visitor_id, unit_code=place.code, field="visitor_id")
+            cleared.add((visitor_id, place.code))
+
+    return check
+
+
+# ---- people a write may name --------------------------------------------------------
+
+
+def person_named(session: Session, caller: Caller, person_id: str, *, unit_code: str, field: str) -> Person:
+    """The person a write about a record at `unit_code` (inside the scope) names, if it may.
+
+    It may name the caller's own person, anyone the caller sees (`person`), and anyone
+    answerable for the record, holding or having held a post at `unit_code`, above it, or
+    at a city-direct unit linked to its village (联系村): whom a signature, a pairing or a
+    visit lawfully names. Anyone else, like an unknown id, is not found, so no check
+    further on can name them or confirm they exist.
+    """
+    found = session.get(Person, person_id)
+    place = session.get(OrgUnit, unit_code)
+    if found is None or place is None:
+        raise not_found("person", person_id, field=field, zh_kind="人员")
+    if person_id == caller.person_id or _answerable(session, person_id, place):
+        return found
+    return person(session, caller, person_id, field=field)
+
+
+def _answerable(session: Session, person_id: str, place: OrgUnit) -> bool:
+    codes = place.path.split("/")
+    linked = select(UnitLink.unit_code).where(UnitLink.village_code.in_(codes))
+    posted = exists().where(Post.person_id == person_id, or_(Post.unit_code.in_(codes), Post.unit_code.in_(linked)))
+    return session.execute(select(posted)).scalar() is True
 
 
 # ---- the event log: the events about records in the subtree ---------------------

@@ -1,7 +1,9 @@
 """Signed checkpoints: an Ed25519 statement of (seq, head hash, time) that later proves the log only grew.
 
 The private key stays outside the database (a file the operator keeps), so whoever can
-rewrite the database cannot also forge a checkpoint.
+rewrite the database cannot also forge a checkpoint. The server signs one on a schedule
+and keeps it in `audit_checkpoint` until the operator exports it off the machine
+(`exit-tracker audit export-checkpoints`); an exported copy is what proves anything.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from workflow import clock
+from workflow.audit.models import AuditCheckpoint
 from workflow.eventlog.log import canonical_json, format_moment, head
 from workflow.eventlog.models import Event
 from workflow.eventlog.verify import ChainReport, verify_chain
@@ -118,3 +121,79 @@ def verify_checkpoint(
 
 def read_checkpoint(path: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+# ---- checkpoints the server keeps until they are exported --------------------------
+
+
+_SIGNED = ("seq", "head_hash", "made_at", "public_key", "signature")
+
+
+def keep_checkpoint(session: Session, key_path: Path) -> dict[str, Any] | None:
+    """Sign a checkpoint of the log's head and keep it, unless the newest kept one covers that head already."""
+    seq, _ = head(session)
+    newest = newest_kept(session)
+    if seq == 0 or (newest is not None and newest["seq"] >= seq):
+        return None
+    checkpoint = make_checkpoint(session, key_path)
+    session.add(AuditCheckpoint(**{name: checkpoint[name] for name in _SIGNED}))
+    session.flush()
+    return checkpoint
+
+
+@dataclasses.dataclass(frozen=True)
+class Coverage:
+    """What the newest kept checkpoint covers: its seq (None without one), the events after it, and
+    why it fails to verify, if it does."""
+
+    newest_seq: int | None
+    made_at: str | None
+    uncovered: int
+    problem: str | None
+
+
+def coverage(session: Session, chain: ChainReport, public_key: Ed25519PublicKey | None = None) -> Coverage:
+    """How many of the log's events the newest kept checkpoint leaves uncovered (`chain`: the log's verification)."""
+    newest = newest_kept(session)
+    if newest is None:
+        return Coverage(None, None, chain.events, None)
+    check = verify_checkpoint(session, newest, public_key, chain=chain)
+    return Coverage(newest["seq"], newest["made_at"], chain.head_seq - newest["seq"], check.problem)
+
+
+def kept_checkpoints(session: Session) -> list[dict[str, Any]]:
+    """Every kept checkpoint, oldest first, as `make_checkpoint` wrote it (and an exported file holds it)."""
+    rows = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq)).scalars()
+    return [_document(row) for row in rows]
+
+
+def newest_kept(session: Session) -> dict[str, Any] | None:
+    row = session.execute(select(AuditCheckpoint).order_by(AuditCheckpoint.seq.desc()).limit(1)).scalar_one_or_none()
+    return None if row is None else _document(row)
+
+
+def _document(row: AuditCheckpoint) -> dict[str, Any]:
+    return {"format": CHECKPOINT_FORMAT, **{name: getattr(row, name) for name in _SIGNED}}
+
+
+def export_checkpoints(session: Session, folder: Path) -> list[Path]:
+    """Write each kept checkpoint not yet in `folder` to its own file there; the files written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for checkpoint in kept_checkpoints(session):
+        path = folder / checkpoint_file_name(checkpoint["seq"])
+        if not path.exists():
+            path.write_text(json.dumps(checkpoint, indent=2) + "\n", encoding="utf-8")
+            written.append(path)
+    return written
+
+
+def checkpoint_file_name(seq: int) -> str:
+    """checkpoint-000000120000.json: file names sort as their seqs."""
+    return f"checkpoint-{seq:012d}.json"
+
+
+def read_checkpoints(path: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """The checkpoint in a file, or every one in a folder of exported checkpoints (by name)."""
+    files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+    return [(file, read_checkpoint(file)) for file in files]

@@ -1,10 +1,17 @@
-"""Importing visits from a CSV or JSON-lines file, all or nothing.
+"""Importing visits from a CSV or JSON-lines file, all or nothing, and each file once.
 
 Every line goes through the checks of a single visit (visits.service.record_visit) and
 becomes the event that command would append, appended in batches (eventlog.append_many),
 in the caller's transaction. A bad line does not stop the import: the remaining lines
 are still checked so that the user gets every problem in one go; then, if any line
 failed, the caller's transaction is rolled back and nothing is written.
+
+A file is imported in two steps (`check_file`, then `import_file`): first every line is
+checked in a read session, taking no write lock, so a file that will be refused never
+makes other writers wait; then, in the write transaction, the lines are checked again
+(the records may have changed meanwhile) and appended. An accepted file is remembered by
+the SHA-256 of its bytes (a `visits.imported` event): the same file again is refused,
+naming the earlier import, unless the caller asks for it again.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import csv
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -23,15 +31,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
+from workflow import clock
 from workflow.chunking import chunks
 from workflow.db import one_of, plan_each_statement
-from workflow.errors import DomainError
-from workflow.eventlog import Actor, append_many, refuse_nul
+from workflow.errors import Conflict, DomainError
+from workflow.eventlog import Actor, Event, NewEvent, append, append_many, refuse_nul
+from workflow.eventlog.projection import EventProjection
+from workflow.imports.models import VisitImport
 from workflow.obligations import tallies
 from workflow.org.models import Household, OrgUnit, Person
 from workflow.posts.models import DateSpan, Post
 from workflow.visits import service as visits
 from workflow.visits.models import Visit
+from workflow.types import new_id
+
+# The read model of imported files (each file once): kept by the function marked @IMPORTS.on below.
+IMPORTS = EventProjection("imports")
 
 REQUIRED = ("visitor_id", "target_level", "target_id", "occurred_at")
 OPTIONAL = ("notes", "latitude", "longitude", "id")
@@ -50,27 +65,42 @@ class LineProblem:
         return {"line": self.line, "code": self.code, "field": self.field, "detail": self.en if language == "en" else self.zh}
 
 
+# Bad lines a refusal lists, at most (it counts them all): the command line's; the API lists fewer.
+LISTED_LINES = 1000
+
+
 @dataclasses.dataclass
 class Outcome:
-    imported: int = 0
-    failures: list[LineProblem] = dataclasses.field(default_factory=list)
+    imported: int = 0  # good lines (imported, or to be imported when only checked)
+    failed: int = 0  # bad lines
+    failures: list[LineProblem] = dataclasses.field(default_factory=list)  # the first `listed` of them
+    listed: int | None = LISTED_LINES
+
+    def refuse(self, problem: LineProblem) -> None:
+        self.failed += 1
+        if self.listed is None or len(self.failures) < self.listed:
+            self.failures.append(problem)
 
 
 class ImportRefused(DomainError):
-    """The file had bad lines; nothing was written. `problems` lists each with its line number."""
+    """The file had bad lines; nothing was written. `problems` lists the first ones with their line numbers."""
 
-    def __init__(self, problems: list[LineProblem], total: int):
+    def __init__(self, problems: list[LineProblem], total: int, failed: int | None = None):
         first = problems[0]
+        failed = len(problems) if failed is None else failed
+        listed_en = f" ({len(problems)} listed)" if failed > len(problems) else ""
+        listed_zh = f"(列出前 {len(problems)} 行)" if failed > len(problems) else ""
         super().__init__(
             "import_refused",
-            f"{len(problems)} of {total} lines are invalid, nothing was imported; first: line {first.line}: {first.en}",
-            f"共 {total} 行中有 {len(problems)} 行有误,未导入任何记录;第一处:第 {first.line} 行:{first.zh}",
+            f"{failed} of {total} lines are invalid, nothing was imported{listed_en}; first: line {first.line}: {first.en}",
+            f"共 {total} 行中有 {failed} 行有误,未导入任何记录{listed_zh};第一处:第 {first.line} 行:{first.zh}",
             field="file",
         )
         self.problems = problems
+        self.failed = failed
 
     def localized_details(self, language: str) -> dict[str, Any]:
-        return {"lines": [p.localized(language) for p in self.problems]}
+        return {"lines": [p.localized(language) for p in self.problems], "bad_lines": self.failed}
 
 
 def kind_of(content_type: str) -> str:
@@ -165,6 +195,13 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]
         except ValueError as exc:
             yield number, LineProblem(number, "invalid_json", None, f"not a JSON object: {exc}", f"不是有效的 JSON 对象:{exc}")
             continue
+        except RecursionError:
+            yield number, LineProblem(number, "invalid_json", None, "the line nests arrays or objects too deeply", "该行数组或对象嵌套过深")
+            continue
+        if ("\\ud" in line or "\\uD" in line) and not _encodable(record):
+            # JSON may escape half of a surrogate pair alone: text no UTF-8 can hold, nor the log.
+            yield number, LineProblem(number, "invalid_json", None, "the line holds a lone surrogate escape (\\ud800–\\udfff), which is no character", "该行含有不成对的代理字符转义(\\ud800–\\udfff),不是有效字符")
+            continue
         if not isinstance(record, dict):
             yield number, LineProblem(number, "invalid_json", None, "each line must be one JSON object", "每行须为一个 JSON 对象")
             continue
@@ -172,7 +209,29 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]
         if unknown:
             yield number, LineProblem(number, "unknown_field", unknown[0], f"unknown field(s) {', '.join(unknown)}; fields are {', '.join(COLUMNS)}", f"未知字段 {'、'.join(unknown)};可用字段:{'、'.join(COLUMNS)}")
             continue
+        nested = next((name for name, value in record.items() if isinstance(value, dict | list)), None)
+        if nested is not None:
+            yield number, LineProblem(number, "invalid_value", nested, f"{nested} must be text or a number, not a list or an object", f"{nested} 应为文本或数字,不能是数组或对象")
+            continue
         yield number, record
+
+
+def _encodable(record: dict[str, Any]) -> bool:
+    """Whether every text in `record`, keys and nested values too, can be written as UTF-8."""
+    pending: list[Any] = [record]
+    while pending:  # not recursive: a line may nest as deep as the JSON decoder allows
+        value = pending.pop()
+        if isinstance(value, str):
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return True
 
 
 def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
@@ -185,14 +244,7 @@ def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
             raise DomainError("invalid_value", f"{name} must be text", f"{name} 应为文本", field=name)
     if len(record["visitor_id"]) > 64 or len(record["target_id"]) > 64 or len(record.get("id") or "") > 64:
         raise DomainError("invalid_value", "ids are at most 64 characters", "编号不能超过 64 个字符", field="id")
-    try:
-        occurred_at = dt.datetime.fromisoformat(record["occurred_at"]) if isinstance(record["occurred_at"], str) else None
-    except ValueError:
-        occurred_at = None
-    if occurred_at is None:
-        raise DomainError("invalid_datetime", "occurred_at must be a time with its offset, e.g. 2017-07-01T10:00:00+08:00", "occurred_at 应为带时区的时间,如 2017-07-01T10:00:00+08:00", field="occurred_at")
-    if occurred_at.tzinfo is None:
-        raise DomainError("naive_datetime", "occurred_at must carry its UTC offset, e.g. +08:00", "occurred_at 必须带时区偏移,如 +08:00", field="occurred_at")
+    occurred_at = clock.parse_moment(record["occurred_at"], field="occurred_at")
     coordinates = {}
     for name in ("latitude", "longitude"):
         value = record.get(name)
@@ -214,69 +266,192 @@ def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+Authorize = Callable[[str, str, str], None]
+Progress = Callable[[int], None]
+
+
 def import_visits(
     session: Session,
     *,
     actor: Actor,
     lines: Iterable[tuple[int, dict[str, Any] | LineProblem]],
-    authorize: Callable[[str, str], None] | None = None,
-    progress: Callable[[int], None] | None = None,
+    authorize: Authorize | None = None,
+    progress: Progress | None = None,
+    listed: int | None = LISTED_LINES,
 ) -> Outcome:
-    """Record each line's visit; the outcome lists every bad line. The caller must roll back
-    (raise `refusal(outcome)`) when there are failures, so that nothing is written.
+    """Record each line's visit; the outcome counts the bad lines and lists the first `listed`.
+    The caller must roll back (raise `refusal(outcome)`) when there are failures, so that
+    nothing is written.
 
-    `authorize(target_level, target_id)` raises for a target the importer may not write to.
+    `authorize(visitor_id, target_level, target_id)` raises for a visit the importer may not record.
 
     Lines are checked and appended a chunk at a time (`eventlog.append_many`): the events,
     hashes and projections are those `visits.record_visit` would write line by line; once a
     line has failed, the rest are only checked.
     """
-    outcome = Outcome()
+    outcome = Outcome(listed=listed)
     plan_each_statement(session)
     lookups = _Preloaded(session)
     # Each chunk touches most units: their report tallies are counted once, after the last chunk.
     with tallies.deferred(session.connection()) as touched_units, _collected_between_chunks() as chunk_done:
         for chunk in chunks(lines, CHUNK):
-            _import_chunk(session, chunk, actor=actor, lookups=lookups, authorize=authorize, outcome=outcome)
-            if progress is not None and chunk:
-                progress(chunk[-1][0])
+            events = _check_chunk(session, chunk, lookups=lookups, authorize=authorize, outcome=outcome)
+            if not outcome.failed:
+                append_many(session, events, actor=actor)
+                # Those ids are stored now, and the next chunks' lookups find them there: a
+                # year's file would otherwise keep millions of ids at hand.
+                lookups.seen.clear()
+            _advance(progress, chunk)
             chunk_done()
-        if outcome.failures:
+        if outcome.failed:
             touched_units.clear()  # the caller rolls everything back: nothing to count
     return outcome
 
 
-def _import_chunk(
+def check_visits(
+    session: Session,
+    *,
+    lines: Iterable[tuple[int, dict[str, Any] | LineProblem]],
+    authorize: Authorize | None = None,
+    progress: Progress | None = None,
+    listed: int | None = LISTED_LINES,
+) -> Outcome:
+    """Check each line as `import_visits` does, writing nothing: what importing them now would give."""
+    outcome = Outcome(listed=listed)
+    lookups = _Preloaded(session)
+    with _collected_between_chunks() as chunk_done:
+        for chunk in chunks(lines, CHUNK):
+            _check_chunk(session, chunk, lookups=lookups, authorize=authorize, outcome=outcome)
+            _advance(progress, chunk)
+            chunk_done()
+    return outcome
+
+
+def _advance(progress: Progress | None, chunk: list[tuple[int, Any]]) -> None:
+    if progress is not None and chunk:
+        progress(chunk[-1][0])
+
+
+def _check_chunk(
     session: Session,
     chunk: list[tuple[int, dict[str, Any] | LineProblem]],
     *,
-    actor: Actor,
     lookups: _Preloaded,
-    authorize: Callable[[str, str], None] | None,
+    authorize: Authorize | None,
     outcome: Outcome,
-) -> None:
-    """Check each line of `chunk` into `outcome`; append their events if no line has failed yet."""
+) -> list[NewEvent]:
+    """Check each line of `chunk` into `outcome`; the events of its good lines."""
     lookups.load([record for _, record in chunk if not isinstance(record, LineProblem)])
     events = []
     for number, record in chunk:
         if isinstance(record, LineProblem):
-            outcome.failures.append(record)
+            outcome.refuse(record)
             continue
         try:
             arguments = _visit_arguments(record)
             if authorize is not None:
-                authorize(arguments["target_level"], arguments["target_id"])
+                authorize(arguments["visitor_id"], arguments["target_level"], arguments["target_id"])
             new = visits.visit_recorded(session, **arguments, lookups=lookups)
-            lookups.seen.add(new.entity_id)
+            if arguments["visit_id"] is not None:  # a generated id is new by construction
+                lookups.seen.add(new.entity_id)
             events.append(new)
             outcome.imported += 1
         except DomainError as exc:
-            outcome.failures.append(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
-    if not outcome.failures:
-        append_many(session, events, actor=actor)
-        # Those ids are stored now, and the next chunks' lookups find them there: a year's
-        # file would otherwise keep millions of ids at hand.
-        lookups.seen.clear()
+            outcome.refuse(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
+    return events
+
+
+# ---- a file, checked, then imported once ------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class VisitFile:
+    """A file of visits as received: its text, its kind ('csv' or 'jsonl'), and the SHA-256 of its bytes."""
+
+    text: str
+    kind: str
+    content_sha256: str
+
+    @classmethod
+    def read(cls, data: bytes, kind: str) -> VisitFile:
+        """The file of `data`; `kind`: a Content-Type or a file name (see `kind_of`)."""
+        return cls(decode(data), kind_of(kind), hashlib.sha256(data).hexdigest())
+
+    def lines(self) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
+        return parse(self.text, self.kind)
+
+
+def check_file(
+    session: Session,
+    file: VisitFile,
+    *,
+    again: bool = False,
+    authorize: Authorize | None = None,
+    progress: Progress | None = None,
+    listed: int | None = LISTED_LINES,
+) -> Outcome:
+    """Refuse a file already imported (unless `again`) or holding a bad line; checks only, in
+    a read session, so that a refused file never takes the write lock. The outcome if fine."""
+    if not again:
+        _refuse_if_imported(session, file.content_sha256)
+    outcome = check_visits(session, lines=file.lines(), authorize=authorize, progress=progress, listed=listed)
+    if outcome.failed:
+        raise refusal(outcome)
+    return outcome
+
+
+def import_file(
+    session: Session,
+    file: VisitFile,
+    *,
+    actor: Actor,
+    again: bool = False,
+    authorize: Authorize | None = None,
+    progress: Progress | None = None,
+    listed: int | None = LISTED_LINES,
+) -> VisitImport:
+    """Record every line's visit and remember the file, or raise (the caller rolls back).
+
+    The file is looked for among earlier imports once more after its events hold the log's
+    lock, so that of two imports of one file at the same time, the second is refused.
+    """
+    outcome = import_visits(session, actor=actor, lines=file.lines(), authorize=authorize, progress=progress, listed=listed)
+    if outcome.failed:
+        raise refusal(outcome)
+    import_id = new_id()
+    append(
+        session,
+        type="visits.imported",
+        entity_type="visit_import",
+        entity_id=import_id,
+        payload={"id": import_id, "content_sha256": file.content_sha256, "visits": outcome.imported},
+        actor=actor,
+    )
+    if not again:
+        _refuse_if_imported(session, file.content_sha256, besides=import_id)
+    return session.get(VisitImport, import_id)
+
+
+def _refuse_if_imported(session: Session, content_sha256: str, *, besides: str | None = None) -> None:
+    query = select(VisitImport).where(VisitImport.content_sha256 == content_sha256, VisitImport.id != (besides or ""))
+    earlier = session.execute(query.order_by(VisitImport.imported_at).limit(1)).scalar_one_or_none()
+    if earlier is None:
+        return
+    at = earlier.imported_at.isoformat()
+    raise Conflict(
+        "file_already_imported",
+        f"this file was already imported as import {earlier.id} at {at} ({earlier.visits} visits); to import it a second time, ask for that (--again on the command line, again=true in the API)",
+        f"该文件已于 {at} 导入(导入编号 {earlier.id},{earlier.visits} 条走访);如确需再次导入,请明确要求(命令行 --again,API 参数 again=true)",
+        field="file",
+        import_id=earlier.id,
+        imported_at=at,
+        content_sha256=content_sha256,
+    )
+
+
+@IMPORTS.on("visits.imported")
+def _visits_imported(session: Session, event: Event, data: dict[str, Any]) -> None:
+    session.add(VisitImport(id=data["id"], content_sha256=data["content_sha256"], visits=data["visits"], imported_at=event.recorded_at, imported_by=event.account))
 
 
 @contextlib.contextmanager
@@ -397,4 +572,4 @@ _post, _visit = Post.__table__, Visit.__table__
 
 
 def refusal(outcome: Outcome) -> ImportRefused:
-    return ImportRefused(outcome.failures, outcome.imported + len(outcome.failures))
+    return ImportRefused(outcome.failures, outcome.imported + outcome.failed, outcome.failed)

@@ -259,7 +259,12 @@ def add_person(session: Session, *, actor: Actor, name: str, person_id: str | No
         raise DomainError("invalid_name", "a person needs a name", "姓名不能为空", field="name")
     person_id = person_id or new_id()
     if session.get(Person, person_id) is not None:
-        raise Conflict("duplicate_id", f"person id '{person_id}' is already in use", f"人员编号 '{person_id}' 已被使用", field="id")
+        raise Conflict(
+            "duplicate_id",
+            f"person id '{person_id}' is already in use; a person who moves to your units keeps their id: give them a post there",
+            f"人员编号 '{person_id}' 已被使用;调入本辖区的人员沿用原编号,请为其任命职务",
+            field="id",
+        )
     if gender not in (None, "male", "female"):
         raise DomainError("invalid_gender", "gender is 'male', 'female' or absent", "性别应为 male、female 或留空", field="gender")
     append(

@@ -1,0 +1,78 @@
+"""The bounds every request lives within, in one place; docs/SECURITY.md lists them.
+
+Each can be set by an environment variable (read when the server starts); the defaults
+suit one server with a few cores.
+"""
+
+from __future__ import annotations
+
+import os
+
+from starlette.requests import Request
+
+from workflow.errors import DomainError
+
+KIB, MIB = 1024, 1024 * 1024
+
+
+def setting(name: str, default: float) -> float:
+    """The positive number in environment variable `name`, or `default` when it is unset."""
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"${name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"${name} must be positive, not {raw!r}")
+    return value
+
+
+# Request bodies, per operation: every JSON body, and a visit import's file.
+MAX_JSON_BODY = int(setting("EXIT_TRACKER_MAX_JSON_BYTES", 64 * KIB))
+MAX_IMPORT_BODY = int(setting("EXIT_TRACKER_MAX_IMPORT_BYTES", 64 * MIB))
+
+# How many invalid fields, or bad lines of an import, one refusal lists (it counts them all).
+MAX_LISTED_PROBLEMS = 100
+
+# Reads `as_of` a past moment replay the log (api/asof.py): how many may run at once, how
+# long a request waits for its turn, and how long a replay may take, in seconds.
+AS_OF_READS = int(setting("EXIT_TRACKER_AS_OF_READS", 2))
+AS_OF_WAIT = setting("EXIT_TRACKER_AS_OF_WAIT_SECONDS", 5)
+AS_OF_TIMEOUT = setting("EXIT_TRACKER_AS_OF_TIMEOUT_SECONDS", 30)
+
+
+class BodyTooLarge(DomainError):
+    status = 413
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request's body, read no further than `limit` bytes: BodyTooLarge (413) beyond it.
+
+    A declared Content-Length over the limit is refused before anything is read; a body
+    sent without one (chunked) is refused as soon as it passes the limit. What was read
+    is kept where Starlette keeps a read body, so the route reads it from there.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    received, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(limit)
+        received.append(chunk)
+    request._body = body = b"".join(received)  # Request.body() returns this from now on
+    return body
+
+
+def _too_large(limit: int) -> BodyTooLarge:
+    shown = f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit // KIB} KiB" if limit % KIB == 0 else f"{limit} bytes"
+    return BodyTooLarge(
+        "body_too_large",
+        f"the request body is larger than this operation takes: at most {shown} ({limit} bytes)",
+        f"请求体超过本操作的上限:最多 {shown}({limit} 字节)",
+        field="body",
+        limit_bytes=limit,
+    )
