@@ -24,9 +24,9 @@ run: $(STAMP)
 	$(BIN)/exit-tracker load-sample --if-empty
 	$(BIN)/exit-tracker serve --host $(HOST) --port $(PORT)
 
-## Run the whole test suite (PostgreSQL too when EXIT_TRACKER_TEST_PG_URL is set).
+## Run the whole test suite on every core (PostgreSQL too when EXIT_TRACKER_TEST_PG_URL is set).
 test: $(STAMP)
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
