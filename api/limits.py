@@ -36,11 +36,6 @@ MAX_IMPORT_BODY = int(setting("EXIT_TRACKER_MAX_IMPORT_BYTES", 64 * MIB))
 # How many invalid fields, or bad lines of an import, one refusal lists (it counts them all).
 MAX_LISTED_PROBLEMS = 100
 
-# Reads `as_of` a past moment replay the log (api/asof.py): how many may run at once, how
-# long a request waits for its turn, and how long a replay may take, in seconds.
-AS_OF_READS = int(setting("EXIT_TRACKER_AS_OF_READS", 2))
-AS_OF_WAIT = setting("EXIT_TRACKER_AS_OF_WAIT_SECONDS", 5)
-AS_OF_TIMEOUT = setting("EXIT_TRACKER_AS_OF_TIMEOUT_SECONDS", 30)
 
 
 class BodyTooLarge(DomainError):

@@ -11,7 +11,6 @@ from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
-from api.asof import at_moment
 from api.auth import CurrentCaller
 from api.deps import ReadSession
 from api.errors import language
@@ -22,6 +21,7 @@ from rules.schema import Level
 from workflow import clock, rulebook
 from workflow.accounts import scope
 from workflow.accounts.access import Caller
+from workflow.eventlog.versions import known_records
 from workflow.exits.reports import WaitingCase, missing_signatures
 from workflow.incidence.report import IncidenceRow, incidence_report, series
 
@@ -109,7 +109,8 @@ def waiting_cases(
 ) -> list[WaitingCase]:
     """Missing signatures under `unit` as of the end of `as_of` (waits counted to then), as known at `known_at`."""
     at = report_moment(as_of)
-    rows = at_moment(session, known_at, lambda known: missing_signatures(known, scope_code=unit, at=at), field="known_at")
+    with known_records(session, known_at) as records:
+        rows = missing_signatures(records, scope_code=unit, at=at)
     return [r for r in rows if (level is None or r.level == level) and (blocked is None or (r.blocked_by is not None) == blocked)]
 
 
@@ -118,7 +119,8 @@ def incidence_rows(
 ) -> list[IncidenceRow]:
     """Poverty incidence under `unit` at the end of each `every` from `start` to `as_of`, as known at `known_at`."""
     dates = series(as_of=as_of, start=start, every=every)
-    return at_moment(session, known_at, lambda known: incidence_report(known, unit_code=unit, dates=dates, level=level), field="known_at")
+    with known_records(session, known_at) as records:
+        return incidence_report(records, unit_code=unit, dates=dates, level=level)
 
 
 __all__ = ["Column", "Report", "ReportPage", "Response", "file_or", "incidence_rows", "respond", "waiting_cases"]

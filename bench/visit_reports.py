@@ -319,10 +319,54 @@ def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: f
     figures.append(("product: city-wide, every rule, 100-row page", seconds_city, f"{len(city_page.rows):,} rows built; {city_page.total.instances:,} instances in the totals"))
     seconds_all, every = _timed(lambda: product(engine, CITY, as_of, rules=["V7"]), 1)
     figures.append(("product: city-wide V7, every row", seconds_all, f"{len(every.rows):,} rows; {dict(Counter(r.status for r in every.rows))}"))
+    figures += known_at_figures(engine, township, as_of, repeat)
     print(f"\n{name}: {visits:,} visits, {pairings:,} pairings; as of {as_of}; median of {repeat} runs (raw and 'every row': one run)")
     for label, seconds_, note in figures:
         print(f"  {label:<48} {seconds_ * 1000:>9.1f} ms   {note}")
     engine.dispose()
+    return figures
+
+
+def known_at_figures(engine: Engine, township: str, as_of: dt.date, repeat: int) -> list[tuple[str, float, str]]:
+    """Reads as known at a moment (from the record versions) beside the same reads as known now."""
+    from workflow import clock
+    from workflow.eventlog.versions import known_records
+    from workflow.exits.reports import missing_signatures
+    from workflow.exits.service import household_status_on
+    from workflow.incidence.report import incidence_report
+    from workflow.org.models import Household
+    from workflow.org.service import on_registry, registry_spells
+
+    moment = clock.now()  # everything recorded: the same answers, read through the versions
+    with engine.connect() as connection:
+        household_id = connection.execute(text("SELECT MIN(id) FROM household")).scalar()
+    end = clock.end_of_day(as_of, rulebook.books().zone)
+
+    def household_read(known_at):
+        with transaction(read_only(engine)) as session, known_records(session, known_at) as records:
+            household = records.get(Household, household_id)
+            spells = registry_spells(records, "poor_household", household_id)
+            return household.status, household_status_on(records, household_id, end), on_registry(spells, as_of)
+
+    def city(read, known_at):
+        with transaction(read_only(engine)) as session, known_records(session, known_at) as records:
+            return read(records)
+
+    figures = []
+    now_town, town = _timed(lambda: product(engine, township, as_of, first=101), repeat)
+    known_town, town_known = _timed(lambda: product(engine, township, as_of, first=101, known_at=moment), repeat)
+    figures.append((f"township {township}, every rule, 100-row page, known_at", known_town, f"as known now: {now_town * 1000:.1f} ms; same rows: {town_known.rows == town.rows}"))
+    now_read, by_now = _timed(lambda: household_read(None), repeat)
+    known_read, by_known = _timed(lambda: household_read(moment), repeat)
+    figures.append(("one household read as of a day, known_at", known_read, f"as of the day alone: {now_read * 1000:.1f} ms; same: {by_now == by_known}"))
+    signatures = lambda records: missing_signatures(records, scope_code=CITY, at=end)  # noqa: E731
+    now_sign, signed = _timed(lambda: city(signatures, None), repeat)
+    known_sign, signed_known = _timed(lambda: city(signatures, moment), repeat)
+    figures.append(("city-wide missing signatures, known_at", known_sign, f"as known now: {now_sign * 1000:.1f} ms; {len(signed):,} cases; same: {len(signed) == len(signed_known)}"))
+    incidence = lambda records: incidence_report(records, unit_code=CITY, dates=[as_of])  # noqa: E731
+    now_inc, inc = _timed(lambda: city(incidence, None), repeat)
+    known_inc, inc_known = _timed(lambda: city(incidence, moment), repeat)
+    figures.append(("city-wide incidence, known_at", known_inc, f"as known now: {now_inc * 1000:.1f} ms; same: {inc == inc_known}"))
     return figures
 
 

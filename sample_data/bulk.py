@@ -42,14 +42,16 @@ class _Chain:
     """Numbers and hashes events in order, as `eventlog.append` does."""
 
     def __init__(self):
-        self.seq, self.prev = 0, GENESIS_HASH
+        self.seq, self.prev, self.recorded_at = 0, GENESIS_HASH, None
 
     def event(self, spec: Spec) -> _Event:
         self.seq += 1
         event = _Event()
         event.seq, event.type, event.entity_type, event.entity_id = self.seq, spec.type, spec.entity_type, spec.entity_id
         event.payload, event.account, event.on_behalf_of = canonical_json(spec.payload), ACCOUNT, None
-        event.occurred_at, event.recorded_at, event.prev_hash = spec.occurred_at, spec.recorded_at, self.prev
+        # As `eventlog.append` records: never earlier than the event before.
+        self.recorded_at = spec.recorded_at if self.recorded_at is None or spec.recorded_at >= self.recorded_at else self.recorded_at
+        event.occurred_at, event.recorded_at, event.prev_hash = spec.occurred_at, self.recorded_at, self.prev
         event.hash = self.prev = chain_hash(event)
         return event
 

@@ -14,7 +14,7 @@ from fastapi import Query, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from api.asof import AsOf, at_moment
+from api.asof import AsOf, KnownAt, end_of
 from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
@@ -23,6 +23,7 @@ from api.schemas import Body, Id, Moment
 from api.views.exit_cases import ExitCaseDetail, ExitCaseView, ObjectionView, SignatureView, case_detail, case_view, objection_view, signature_view
 from workflow.accounts import access, scope
 from workflow.errors import not_found
+from workflow.eventlog.versions import known_records
 from workflow.exits import service as exits
 from workflow.exits.models import ExitCase, Objection
 from workflow.org.models import OrgUnit
@@ -119,9 +120,17 @@ def list_cases(
 
 
 @router.get("/exit-cases/{case_id}", response_model=ExitCaseDetail, summary="One exit case, every step's status / 退出案件详情")
-def get_case(case_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None) -> ExitCaseDetail:
-    """The case with every step's status; with `as_of`, as it stood then."""
-    return at_moment(session, as_of, lambda s: case_detail(s, scope.case(s, caller, case_id)))
+def get_case(case_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None, known_at: KnownAt = None) -> ExitCaseDetail:
+    """The case with every step's status; `as_of`: as it stood at the end of that day (the steps taken by then);
+    `known_at`: as the log held it then."""
+    with known_records(session, known_at) as records:
+        case = scope.case(records, caller, case_id)
+        if as_of is None:
+            return case_detail(records, case)
+        then = exits.case_on(records, case.id, end_of(as_of))
+        if then is None:
+            raise not_found("exit_case", case_id, field="case_id", zh_kind="退出案件")
+        return case_detail(records, then, until=end_of(as_of))
 
 
 @router.post("/exit-cases", status_code=201, response_model=ExitCaseDetail, responses=WRITE_PROBLEMS, summary="Open an exit case / 启动退出")

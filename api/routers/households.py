@@ -9,7 +9,7 @@ from fastapi import Query, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from api.asof import AsOf, at_moment
+from api.asof import AsOf, KnownAt, end_of
 from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
@@ -17,6 +17,8 @@ from api.routers.org_units import RegistrySpellView
 from api.routing import WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
+from workflow.eventlog.versions import known_records
+from workflow.exits.service import household_status_on
 from workflow.org import service as org
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 
@@ -33,6 +35,7 @@ class HouseholdView(View):
 
 class HouseholdDetail(HouseholdView):
     registry: list[RegistrySpellView]
+    on_registry: bool | None = Field(None, description="With as_of: whether it was on the poverty registry that day. 当日是否在建档立卡名单内。")
 
 
 class HouseholdCreate(Body):
@@ -64,17 +67,16 @@ def list_households(
 
 
 @router.get("/households/{household_id}", response_model=HouseholdDetail, summary="One household / 单个贫困户")
-def get_household(household_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None) -> HouseholdDetail:
-    """The household and its registry spells; with `as_of`, as they stood then."""
-    return at_moment(session, as_of, lambda s: _household_detail(s, caller, household_id))
-
-
-def _household_detail(session, caller, household_id: str) -> HouseholdDetail:
-    household = scope.household(session, caller, household_id)
-    spells = session.execute(
-        select(RegistrySpell).where(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == household.id).order_by(RegistrySpell.registered_on)
-    ).scalars()
-    return HouseholdDetail(**HouseholdView.model_validate(household).model_dump(), registry=[RegistrySpellView.model_validate(s) for s in spells])
+def get_household(household_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None, known_at: KnownAt = None) -> HouseholdDetail:
+    """The household and its registry spells; `as_of`: its status on that day; `known_at`: as the log held it then."""
+    with known_records(session, known_at) as records:
+        household = scope.household(records, caller, household_id)
+        spells = org.registry_spells(records, "poor_household", household.id)
+        detail = HouseholdDetail(**HouseholdView.model_validate(household).model_dump(), registry=[RegistrySpellView.model_validate(s) for s in spells])
+        if as_of is not None:
+            detail.status = household_status_on(records, household.id, end_of(as_of))
+            detail.on_registry = org.on_registry(spells, as_of)
+        return detail
 
 
 @router.post("/households", status_code=201, response_model=HouseholdView, responses=WRITE_PROBLEMS, summary="Register a household / 贫困户建档立卡")

@@ -9,7 +9,7 @@ from fastapi import Query, Response
 from pydantic import Field
 from sqlalchemy import select
 
-from api.asof import AsOf, at_moment
+from api.asof import AsOf, KnownAt, end_of
 from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
@@ -17,6 +17,7 @@ from api.routing import WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Day, Id, View
 from rules.schema import Level
 from workflow.accounts import access, scope
+from workflow.eventlog.versions import known_records, state_on
 from workflow.org import service as org
 from workflow.org.models import OrgUnit, RegistrySpell
 
@@ -45,6 +46,7 @@ class RegistrySpellView(View):
 
 class OrgUnitDetail(OrgUnitView):
     registry: list[RegistrySpellView] = Field(description="Spells on a poverty registry (贫困村/贫困县/贫困人口集中乡镇).")
+    on_registry: bool | None = Field(None, description="With as_of: whether it was on a poverty registry that day. 当日是否在贫困登记内。")
 
 
 class OrgUnitCreate(Body):
@@ -90,15 +92,19 @@ def list_units(
 
 
 @router.get("/org-units/{code}", response_model=OrgUnitDetail, summary="One org unit / 单个组织机构")
-def get_unit(code: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None) -> OrgUnitDetail:
-    """The unit (a village or county shows its poverty-registry spells); with `as_of`, as it stood then."""
-    return at_moment(session, as_of, lambda s: _unit_detail(s, caller, code))
-
-
-def _unit_detail(session, caller, code: str) -> OrgUnitDetail:
-    unit = scope.unit(session, caller, code)
-    spells = session.execute(select(RegistrySpell).where(RegistrySpell.subject_id == unit.code).order_by(RegistrySpell.registered_on)).scalars()
-    return OrgUnitDetail(**OrgUnitView.model_validate(unit).model_dump(), registry=[RegistrySpellView.model_validate(s) for s in spells])
+def get_unit(code: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None, known_at: KnownAt = None) -> OrgUnitDetail:
+    """The unit (a village or county shows its poverty-registry spells); `as_of`: whether it was on a registry that day and
+    its rural population then; `known_at`: as the log held it then."""
+    with known_records(session, known_at) as records:
+        unit = scope.unit(records, caller, code)
+        spells = records.execute(select(RegistrySpell).where(RegistrySpell.subject_id == unit.code).order_by(RegistrySpell.registered_on)).scalars().all()
+        detail = OrgUnitDetail(**OrgUnitView.model_validate(unit).model_dump(), registry=[RegistrySpellView.model_validate(s) for s in spells])
+        if as_of is not None:
+            then = state_on(records, OrgUnit, (unit.code,), end_of(as_of))
+            if then is not None:
+                detail.rural_population = then["rural_population"]
+            detail.on_registry = org.on_registry(spells, as_of)
+        return detail
 
 
 @router.post("/org-units", status_code=201, response_model=OrgUnitView, responses=WRITE_PROBLEMS, summary="Add an org unit / 新增组织机构")

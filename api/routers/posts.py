@@ -8,13 +8,14 @@ from typing import Annotated
 from fastapi import Query, Response
 from pydantic import Field
 
-from api.asof import AsOf, at_moment
+from api.asof import AsOf, KnownAt
 from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
+from workflow.eventlog.versions import known_records
 from workflow.posts import service as posts
 from workflow.posts.models import Post
 
@@ -28,6 +29,7 @@ class PostView(View):
     unit_code: str = Field(examples=["431224100000"])
     start_date: dt.date = Field(description="First day in post.", examples=["2016-01-01"])
     end_date: dt.date | None = Field(None, description="Last day in post (inclusive); null while held.")
+    held: bool | None = Field(None, description="With as_of: whether the post was held that day. 当日是否在任。")
 
 
 class PostCreate(Body):
@@ -68,9 +70,13 @@ def list_posts(
 
 
 @router.get("/posts/{post_id}", response_model=PostView, summary="One post / 单个任职")
-def get_post(post_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None) -> PostView:
-    """The post; with `as_of`, as recorded then (an end date entered later is not shown)."""
-    return at_moment(session, as_of, lambda s: PostView.model_validate(scope.post(s, caller, post_id)))
+def get_post(post_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None, known_at: KnownAt = None) -> PostView:
+    """The post; `as_of`: whether it was held that day; `known_at`: as the log held it then (an end date entered later is not shown)."""
+    with known_records(session, known_at) as records:
+        view = PostView.model_validate(scope.post(records, caller, post_id))
+    if as_of is not None:
+        view.held = view.start_date <= as_of and (view.end_date is None or as_of <= view.end_date)
+    return view
 
 
 @router.post("/posts", status_code=201, response_model=PostView, responses=WRITE_PROBLEMS, summary="Assign a post / 任命")

@@ -14,8 +14,10 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession, WriteSession, holding_rows, reading
 from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import MAX_BODY_KEY, WRITE_PROBLEMS, resource_router
+from api.asof import KnownAt
 from api.schemas import Body, Day, Id, LocalMoment, Moment, View
 from workflow.accounts import access, scope
+from workflow.eventlog.versions import known_records
 from workflow.imports import visits as visit_import
 from workflow.visits import service as visits
 from workflow.visits.models import Visit
@@ -124,26 +126,26 @@ def list_visits(
     occurred_from: Annotated[Day | None, Query(alias="from", description="First local date, inclusive.")] = None,
     occurred_to: Annotated[Day | None, Query(alias="to", description="Last local date, inclusive.")] = None,
     include_voided: bool = False,
-    known_at: Annotated[Moment | None, Query(description="Show the list as recorded at this moment.")] = None,
+    known_at: KnownAt = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> Page[VisitView]:
     """Visits in time order (then by id); voided ones only with include_voided."""
-    if unit is not None:
-        scope.unit(session, caller, unit)
-    query = visits.visits_query(
-        session,
-        unit_code=unit,
-        visitor_id=visitor,
-        target_level=target_level,
-        target_id=target,
-        occurred_from=occurred_from,
-        occurred_to=occurred_to,
-        include_voided=include_voided,
-        known_at=known_at,
-    )
-    rows, next_cursor = keyset(session, scope.visits(caller, query), Visit.occurred_at, Visit.id, cursor=cursor, limit=limit)
-    return Page(items=[VisitView.model_validate(row) for row in rows], next_cursor=next_cursor)
+    with known_records(session, known_at) as records:
+        if unit is not None:
+            scope.unit(records, caller, unit)
+        query = visits.visits_query(
+            records,
+            unit_code=unit,
+            visitor_id=visitor,
+            target_level=target_level,
+            target_id=target,
+            occurred_from=occurred_from,
+            occurred_to=occurred_to,
+            include_voided=include_voided,
+        )
+        rows, next_cursor = keyset(records, scope.visits(caller, query), Visit.occurred_at, Visit.id, cursor=cursor, limit=limit)
+        return Page(items=[VisitView.model_validate(row) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/visits/{visit_id}", response_model=VisitView, summary="One visit / 单条走访记录")

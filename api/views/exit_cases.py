@@ -95,11 +95,12 @@ def objection_view(objection: Objection) -> ObjectionView:
     return ObjectionView.model_validate(objection, from_attributes=True)
 
 
-def case_detail(session: Session, case: ExitCase) -> ExitCaseDetail:
-    """The case with the status of every step under the rule book in force today."""
+def case_detail(session: Session, case: ExitCase, *, until: dt.datetime | None = None) -> ExitCaseDetail:
+    """The case with the status of every step under the rule book in force today; with
+    `until`, the signatures and objections given by then (`case` being the case then)."""
     book = rulebook.in_force_or_first(rulebook.today())
     steps = machines.procedure(book, case.level)
-    history = exits.signatures_of(session, case.id)
+    history = exits.signatures_of(session, case.id) if until is None else exits.signatures_on(session, case.id, until)
     current = {(s.step, s.role): s for s in history if s.attempt == case.attempt and s.decision == "signed"}
     # Where the case stands on the path registered → proposed → in_notice → each step's state.
     path = ["registered", "proposed", "in_notice", *(step.state_after for step in steps)]
@@ -125,6 +126,6 @@ def case_detail(session: Session, case: ExitCase) -> ExitCaseDetail:
     return ExitCaseDetail(
         **case_view(case).model_dump(),
         steps=shaped,
-        objections=[objection_view(o) for o in exits.objections_of(session, case.id)],
+        objections=[objection_view(o) for o in (exits.objections_of(session, case.id) if until is None else exits.objections_on(session, case.id, until))],
         history=[signature_view(session, s) for s in history],
     )

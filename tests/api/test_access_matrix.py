@@ -7,6 +7,8 @@ One populated database per engine serves the whole module (see tests/api/world.p
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 import shutil
 
@@ -33,6 +35,7 @@ ALLOWED = {
 }
 # Past every record the world holds: reads "as of" it replay the whole log.
 LATER = "2099-01-01T00:00:00%2B08:00"
+TODAY = dt.date.today().isoformat()
 SIGNED_AT = at(9, 15).isoformat()
 
 
@@ -69,8 +72,8 @@ ENDPOINTS = [
     ("missing signatures csv", ANYONE, "GET", lambda w, i, r: (f"/api/v1/reports/missing-signatures?unit={w.branch(i).county}&format=csv", {})),
     ("incidence", ANYONE, "GET", lambda w, i, r: (f"/api/v1/reports/incidence?unit={w.branch(i).city}&as_of=2017-12-31", {})),
     ("incidence xlsx", ANYONE, "GET", lambda w, i, r: (f"/api/v1/reports/incidence?unit={w.branch(i).county}&format=xlsx", {})),
-    ("household as of", ANYONE, "GET", lambda w, i, r: (f"/api/v1/households/{w.branch(i).household}?as_of={LATER}", {})),
-    ("exit case as of", ANYONE, "GET", lambda w, i, r: (f"/api/v1/exit-cases/{w.branch(i).case}?as_of={LATER}", {})),
+    ("household as of", ANYONE, "GET", lambda w, i, r: (f"/api/v1/households/{w.branch(i).household}?as_of=2018-07-31&known_at={LATER}", {})),
+    ("exit case as of", ANYONE, "GET", lambda w, i, r: (f"/api/v1/exit-cases/{w.branch(i).case}?as_of={TODAY}&known_at={LATER}", {})),
     ("irregularities", INSPECT, "GET", lambda w, i, r: (f"/api/v1/reports/irregularities?unit={w.branch(i).county}&from=2017-01-01&as_of=2017-12-31", {})),
     ("household history", AUDIT, "GET", lambda w, i, r: (f"/api/v1/history/household/{w.branch(i).household}", {})),
     ("exit case history", AUDIT, "GET", lambda w, i, r: (f"/api/v1/history/exit_case/{w.branch(i).case}", {})),

@@ -56,7 +56,7 @@ def test_verify_names_the_first_altered_event(client, tokens, engine):
     assert broken["chain_break"]["seq"] == 3
 
 
-def test_post_read_as_of_a_moment_does_not_show_an_end_recorded_later(client, engine):
+def test_post_read_as_known_at_a_moment_does_not_show_an_end_recorded_later(client, engine):
     with freeze_time("2017-07-01T02:00:00Z"):
         with transaction(engine) as session:
             tree = build_tree(session)
@@ -69,12 +69,16 @@ def test_post_read_as_of_a_moment_does_not_show_an_end_recorded_later(client, en
     tokens = {"auditor": {"Authorization": f"Bearer {token}"}}
     now = client.get(f"/api/v1/posts/{post.id}", headers=tokens["auditor"]).json()
     assert now["end_date"] == "2017-06-30"
-    then = client.get(f"/api/v1/posts/{post.id}", params={"as_of": "2017-08-01T00:00:00+08:00"}, headers=tokens["auditor"]).json()
-    assert then["end_date"] is None
-    before = client.get(f"/api/v1/posts/{post.id}", params={"as_of": "2017-06-01T00:00:00+08:00"}, headers=tokens["auditor"])
+    then = client.get(f"/api/v1/posts/{post.id}", params={"known_at": "2017-08-01T00:00:00+08:00", "as_of": "2017-07-31"}, headers=tokens["auditor"]).json()
+    assert (then["end_date"], then["held"]) == (None, True)  # as the log told it on 1 August
+    now_on_that_day = client.get(f"/api/v1/posts/{post.id}", params={"as_of": "2017-07-31"}, headers=tokens["auditor"]).json()
+    assert (now_on_that_day["end_date"], now_on_that_day["held"]) == ("2017-06-30", False)  # as known now
+    before = client.get(f"/api/v1/posts/{post.id}", params={"known_at": "2017-06-01T00:00:00+08:00"}, headers=tokens["auditor"])
     assert before.status_code == 404
-    naive = client.get(f"/api/v1/posts/{post.id}", params={"as_of": "2017-08-01T00:00:00"}, headers=tokens["auditor"])
+    naive = client.get(f"/api/v1/posts/{post.id}", params={"known_at": "2017-08-01T00:00:00"}, headers=tokens["auditor"])
     assert naive.status_code == 422
+    moment_as_of = client.get(f"/api/v1/posts/{post.id}", params={"as_of": "2017-08-01T00:00:00+08:00"}, headers=tokens["auditor"])
+    assert moment_as_of.status_code == 422 and moment_as_of.json()["field"] == "as_of"  # as_of is a date, everywhere
 
 
 def test_household_history_shows_account_and_both_times(client, tokens, engine):

@@ -64,8 +64,9 @@ def test_an_objection_at_an_extreme_offset_is_refused_naming_occurred_at(client,
 def test_extreme_moments_in_known_at_and_as_of_are_input_problems(client, world, moment):
     headers, tree = world["headers"], world["tree"]
     _refused(client.get("/api/v1/visits", headers=headers, params={"known_at": moment}), "known_at", {"moment_out_of_range"})
-    _refused(client.get(f"/api/v1/households/{HOUSEHOLD}", headers=headers, params={"as_of": moment}), "as_of", {"moment_out_of_range"})
-    _refused(client.get(f"/api/v1/exit-cases/{world['case']}", headers=headers, params={"as_of": moment}), "as_of", {"moment_out_of_range"})
+    _refused(client.get(f"/api/v1/households/{HOUSEHOLD}", headers=headers, params={"known_at": moment}), "known_at", {"moment_out_of_range"})
+    _refused(client.get(f"/api/v1/exit-cases/{world['case']}", headers=headers, params={"known_at": moment}), "known_at", {"moment_out_of_range"})
+    _refused(client.get(f"/api/v1/exit-cases/{world['case']}", headers=headers, params={"as_of": moment}), "as_of", {"invalid_date"})  # a date, not a moment
     report = client.get("/api/v1/reports/overdue-visits", headers=headers, params={"unit": tree.township, "known_at": moment})
     _refused(report, "known_at", {"moment_out_of_range"})
 

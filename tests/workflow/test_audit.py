@@ -11,7 +11,8 @@ from sqlmodel import Session
 
 from tests.factories import build_tree, household, person_in_post
 from workflow.audit.checkpoint import generate_key, load_public_key, make_checkpoint, verify_checkpoint
-from workflow.audit.history import as_of, history
+from workflow.audit.history import history
+from workflow.eventlog.versions import as_known_at, known_by
 from workflow.audit.rebuild import replay_database
 from workflow.audit.verify import audit
 from workflow.db import make_engine, transaction
@@ -127,8 +128,8 @@ def test_state_as_of_a_moment_ignores_what_was_recorded_later(engine):
             household(session, tree, "H-late", registered_on=dt.date(2014, 10, 1))
     moment = dt.datetime(2017, 7, 1, tzinfo=dt.timezone.utc)
     with Session(engine) as session:
-        ids = as_of(session, moment, lambda s: sorted(s.execute(select(Household.id)).scalars()))
-        assert ids == ["H-early"]
+        with as_known_at(session, moment) as then:
+            assert sorted(then.execute(select(Household.id)).scalars()) == ["H-early"]
         assert [e.type for e in history(session, "household", "H-late")] == ["household.registered"]
 
 
@@ -146,8 +147,6 @@ def test_replay_until_a_seq_builds_a_database_that_verifies_on_its_own(engine, t
 
 
 def test_state_as_of_stops_at_the_first_event_recorded_later_even_if_clocks_disagree(engine):
-    from workflow.audit.history import known_by
-
     # Event 1 stamped 10:00, event 2 stamped 09:00 by a server whose clock ran behind.
     with freeze_time("2017-07-01T10:00:00Z"):
         with transaction(engine) as session:
@@ -159,5 +158,6 @@ def test_state_as_of_stops_at_the_first_event_recorded_later_even_if_clocks_disa
         nine_thirty = dt.datetime(2017, 7, 1, 9, 30, tzinfo=dt.timezone.utc)
         # The log at 09:30 held nothing: event 2 came after event 1, which was not yet there.
         assert known_by(session, nine_thirty) == 0
-        assert as_of(session, nine_thirty, lambda s: s.execute(select(Person.id)).scalars().all()) == []
+        with as_known_at(session, nine_thirty) as then:
+            assert then.execute(select(Person.id)).scalars().all() == []
         assert known_by(session, dt.datetime(2017, 7, 1, 10, 0, tzinfo=dt.timezone.utc)) == 2

@@ -39,6 +39,8 @@ def _visit(visit_id: str) -> dict:
         "voided_at": None,
         "voided_by": None,
         "void_reason": None,
+        "recorded_seq": 1,
+        "voided_seq": None,
     }
 
 

@@ -163,3 +163,21 @@ def test_concurrent_appends_never_fork_or_reorder_the_chain(engine):
         assert report.events == writers * per_writer
         assert [e.seq for e in _events(session)] == list(range(1, writers * per_writer + 1))
         assert len(session.execute(select(Person)).all()) == writers * per_writer
+
+
+def test_the_logs_recorded_time_never_runs_backwards_even_when_a_servers_clock_does(session, actor):
+    from freezegun import freeze_time
+
+    from workflow.eventlog.verify import verify_chain
+    from workflow.eventlog.versions import known_by
+    from workflow.org import service as org
+
+    with freeze_time("2018-07-01T10:00:00Z"):
+        org.add_person(session, actor=actor, name="甲", person_id="p-a")
+    with freeze_time("2018-07-01T09:00:00Z"):  # a second server whose clock runs an hour behind
+        org.add_person(session, actor=actor, name="乙", person_id="p-b")
+    events = session.execute(select(Event).order_by(Event.seq)).scalars().all()
+    assert [e.recorded_at.isoformat() for e in events] == ["2018-07-01T10:00:00+00:00"] * 2
+    assert known_by(session, dt.datetime(2018, 7, 1, 9, 30, tzinfo=dt.timezone.utc)) == 0
+    assert known_by(session, dt.datetime(2018, 7, 1, 10, 0, tzinfo=dt.timezone.utc)) == 2
+    assert verify_chain(session).intact

@@ -48,7 +48,7 @@ def test_visit_after_the_signature_does_not_excuse_it(session):
 def test_backfilled_visit_is_flagged_past_the_threshold_only(engine):
     from workflow.db import transaction
 
-    with transaction(engine) as session:
+    with freeze_time("2017-06-01T02:00:00Z"), transaction(engine) as session:
         tree = build_tree(session)
         cadre = person_in_post(session, name="向春生", role="township_cadre", unit=tree.township)
     with freeze_time("2017-08-10T02:00:00Z"):  # 41 days after 1 July

@@ -14,34 +14,39 @@ def test_migrated_database_matches_the_models(engine):
     assert differences == []
 
 
-def test_upgrading_a_database_with_spells_takes_their_event_seqs_from_its_log(engine):
-    """Migration 0006 gives spells already on file the seqs their projectors would have set."""
+def test_upgrading_a_database_with_records_gives_them_the_versions_their_log_implies(engine):
+    """Migration 0010 gives records already on file the versions, and visits the seqs, the projections would have written."""
     from alembic import command
     from sqlalchemy import select
 
     from sample_data.load import load_sample_data
     from workflow.db import transaction
+    from workflow.eventlog.versions import versioned_tables
     from workflow.migrate import alembic_config, upgrade
     from workflow.org import service as org
     from workflow.org.models import RegistrySpell
+    from workflow.visits import service as visits
+    from workflow.visits.models import Visit
 
     with transaction(engine) as session:
         load_sample_data(session)
         township = session.execute(select(RegistrySpell.subject_id).where(RegistrySpell.kind == "concentrated_township")).scalars().first()
         org.end_unit_registration(session, actor=ADMIN, kind="concentrated_township", code=township, exited_on=dt.date(2018, 6, 15))
-    spells = RegistrySpell.__table__
+        visits.void_visit(session, actor=ADMIN, visit_id=session.execute(select(Visit.id).limit(1)).scalar_one(), reason="录入错误")
+    kept = [Visit.__table__, *versioned_tables().values()]
 
     def stored():
         with engine.connect() as connection:
-            return sorted(connection.execute(select(spells)).all())
+            return {table.name: sorted(connection.execute(select(table)).all(), key=repr) for table in kept}
 
     projected = stored()
-    assert any(row.exited_seq for row in projected) and all(row.registered_seq for row in projected)
+    filled = ("visit", "org_unit_version", "person_version", "household_version", "registry_spell_version", "post_version", "pairing_version", "exit_case_version", "exit_signature_version")
+    assert all(projected[name] for name in filled) and any(row.voided_seq for row in projected["visit"])
     config = alembic_config(engine)
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.downgrade(config, "0005")
+            command.downgrade(config, "0009")
     finally:
         upgrade(engine)
     assert stored() == projected

@@ -14,9 +14,11 @@ import datetime as dt
 from sqlalchemy import Column, ForeignKey, Integer, PrimaryKeyConstraint, String, Text
 from sqlmodel import Field, SQLModel
 
+from workflow.eventlog.versions import versioned
 from workflow.types import UTCDateTime
 
 
+@versioned
 class Account(SQLModel, table=True):
     """An API account: roles, the org unit whose subtree it works in, and maybe its person."""
 

@@ -131,17 +131,17 @@ def issue_token(session: Session, *, account_id: str) -> str:
 
 
 @ACCOUNTS.on("account.created")
-def _account_created(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(
-        Account(
-            id=data["id"],
-            name=data["name"],
-            roles=",".join(data["roles"]),
-            scope_code=data["scope_code"],
-            person_id=data["person_id"],
-            created_at=event.recorded_at,
-        )
+def _account_created(session: Session, event: Event, data: dict[str, Any]) -> Account:
+    account = Account(
+        id=data["id"],
+        name=data["name"],
+        roles=",".join(data["roles"]),
+        scope_code=data["scope_code"],
+        person_id=data["person_id"],
+        created_at=event.recorded_at,
     )
+    session.add(account)
+    return account
 
 
 def revoke_account(session: Session, *, actor: Actor, account_id: str, reason: str) -> Account:
@@ -163,7 +163,8 @@ def revoke_account(session: Session, *, actor: Actor, account_id: str, reason: s
 
 
 @ACCOUNTS.on("account.revoked")
-def _account_revoked(session: Session, event: Event, data: dict[str, Any]) -> None:
+def _account_revoked(session: Session, event: Event, data: dict[str, Any]) -> Account:
     account = session.get(Account, data["id"])
     account.revoked_at = event.recorded_at
     account.revoked_reason = data["reason"]
+    return account

@@ -1,21 +1,15 @@
-"""The log read back: every change to a record, and any record's state as of a past moment."""
+"""The log read back: the events about a record, and the log filtered for an auditor."""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
-from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.sql import Select
 from sqlmodel import Session
 
-from workflow.audit.scratch import replay_log, scratch_engine
-from workflow.eventlog.log import known_by
 from workflow.eventlog.models import Event
-
-T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,16 +42,3 @@ def history(session: Session, entity_type: str, entity_id: str) -> list[Event]:
     """Every event about one record, oldest first."""
     query = select(Event).where(Event.entity_type == entity_type, Event.entity_id == entity_id).order_by(Event.seq)
     return list(session.execute(query).scalars())
-
-
-def as_of(session: Session, moment: dt.datetime, read: Callable[[Session], T]) -> T:
-    """`read` run against the state the records showed at `moment`, rebuilt from the log.
-
-    Only events recorded by `moment` are replayed, so a back-filled record does not
-    appear in a state read as of a time before it was entered.
-    """
-    with scratch_engine() as scratch:
-        with Session(scratch) as target:
-            replay_log(session, target, until_seq=known_by(session, moment))
-            target.flush()
-            return read(target)

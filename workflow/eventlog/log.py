@@ -203,24 +203,13 @@ def head(session: Session) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, GENESIS_HASH)
 
 
-def known_by(session: Session, moment: dt.datetime) -> int:
-    """The seq of the last event of the log as it stood at `moment`.
-
-    The log up to the first event recorded after `moment`: a prefix, so the state rebuilt
-    from it is one the database really held, even if two servers' clocks disagreed.
-    """
-    later = session.execute(select(func.min(Event.seq)).where(Event.recorded_at > moment)).scalar()
-    if later is not None:
-        return later - 1
-    return session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
-
-
 def _transaction(session: Session) -> object:
     """The innermost transaction under way: what a remembered head is valid for."""
     return session.get_nested_transaction() or session.get_transaction()
 
 
-def _locked_head(session: Session) -> tuple[int, str]:
+def _locked_head(session: Session) -> tuple[int, str, dt.datetime | None]:
+    """The (seq, hash, recorded_at) of the last event, with the log locked for this transaction's appends."""
     # Appends in one transaction reuse the head they computed. The head is remembered with the
     # transaction it was read in, so a later transaction (or a savepoint rolled back) reads it afresh.
     cached = session.info.get(_HEAD_KEY)
@@ -229,11 +218,21 @@ def _locked_head(session: Session) -> tuple[int, str]:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_CHAIN_LOCK})
     # SQLite: the write transaction began IMMEDIATE, so no other writer holds the log now.
-    return head(session)
+    row = session.execute(select(Event.seq, Event.hash, Event.recorded_at).order_by(Event.seq.desc()).limit(1)).first()
+    return (row[0], row[1], row[2]) if row else (0, GENESIS_HASH, None)
 
 
-def _remember_head(session: Session, seq: int, hash: str) -> None:
-    session.info[_HEAD_KEY] = (_transaction(session), (seq, hash))
+def _remember_head(session: Session, seq: int, hash: str, recorded_at: dt.datetime) -> None:
+    session.info[_HEAD_KEY] = (_transaction(session), (seq, hash, recorded_at))
+
+
+def recording_moment(previous: dt.datetime | None) -> dt.datetime:
+    """When an event appended after one recorded at `previous` is recorded: the server's clock,
+    but never earlier than `previous`. The log's recorded time never runs backwards, so the
+    log as known at any moment is the events recorded by then (`versions.known_by`), found by
+    index, even when two servers' clocks disagree a little."""
+    now = clock.now()
+    return now if previous is None or now >= previous else previous
 
 
 def checked_occurrence(occurred_at: dt.datetime | None, *, now: dt.datetime | None = None) -> dt.datetime:
@@ -270,11 +269,12 @@ def append(
     occurred_at: dt.datetime | None = None,
 ) -> Event:
     """Append one event to the log and apply it to the projections, in the caller's transaction."""
-    recorded_at = clock.now()
-    occurred_at = checked_occurrence(occurred_at, now=recorded_at)
+    checked_occurrence(occurred_at)  # a bad moment is refused before the log is locked
     handling(type)  # an event no projection keeps is refused before anything is written
     text = payload_text(payload)
-    seq, prev_hash = _locked_head(session)
+    seq, prev_hash, previous = _locked_head(session)
+    recorded_at = recording_moment(previous)
+    occurred_at = checked_occurrence(occurred_at, now=recorded_at)
     event = Event(
         seq=seq + 1,
         type=type,
@@ -291,7 +291,7 @@ def append(
     session.add(event)
     project(session, [(event, json.loads(event.payload))])
     session.flush()
-    _remember_head(session, event.seq, event.hash)
+    _remember_head(session, event.seq, event.hash, recorded_at)
     return event
 
 
@@ -329,11 +329,11 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
     count = 0
     for batch in chunks(events, BATCH):
         texts = [payload_text(new.payload) for new in batch]  # a NUL is refused before the batch writes anything
-        seq, prev_hash = _locked_head(session)
+        seq, prev_hash, recorded_at = _locked_head(session)
         session.flush()  # earlier pending changes land before this batch's events
         appended = []
         for new, text in zip(batch, texts, strict=True):
-            recorded_at = clock.now()
+            recorded_at = recording_moment(recorded_at)
             event = _Appended()
             seq += 1
             event.seq, event.type, event.entity_type, event.entity_id = seq, new.type, new.entity_type, new.entity_id
@@ -347,7 +347,7 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
             session.flush()
             project(session, [(event, json.loads(event.payload)) for event in run])
         session.flush()
-        _remember_head(session, seq, prev_hash)
+        _remember_head(session, seq, prev_hash, recorded_at)
         count += len(appended)
     return count
 

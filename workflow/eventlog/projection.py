@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from sqlmodel import Session
 
+from workflow.eventlog.versions import note_states, write_states
 from workflow.eventlog.models import Event
 
 # The module declaring every projection, in order: the composition root of the read models.
@@ -56,6 +57,9 @@ class Projection:
 
 class EventProjection(Projection):
     """A projection written as one function per event type: `@PROJECTION.on("type")`.
+
+    A function returns the rows it wrote (one, several, or None): the states of versioned
+    rows are kept by event (`versions`), so that every record reads as known at any point.
 
     `@PROJECTION.on_many("type")` adds a function applying a whole run at once, which must
     leave exactly the rows the one-event function applied to each in turn would.
@@ -94,7 +98,7 @@ class EventProjection(Projection):
             return
         one = self._one[event_type]
         for event, data in run:
-            one(session, event, data)
+            note_states(session, event, one(session, event, data))
 
 
 _declared: tuple[Projection, ...] | None = None
@@ -137,6 +141,7 @@ def project(session: Session, run: Run) -> None:
     for projection in handling(run[0][0].type):
         if not (projection.derived and skip_derived):
             projection.apply(session, run)
+    write_states(session)
 
 
 @contextlib.contextmanager

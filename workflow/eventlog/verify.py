@@ -36,8 +36,8 @@ class ChainReport:
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Walk the log in seq order, recomputing each hash; report the first break, if any."""
-    expected_seq, previous, count = 1, GENESIS_HASH, 0
+    """Walk the log in seq order, recomputing each hash and checking that recorded time never runs back; the first break, if any."""
+    expected_seq, previous, count, recorded_before = 1, GENESIS_HASH, 0, None
     for rows in log_rows(session):
         # Plain rows and one loop: this is the whole cost of an audit's chain check.
         for seq, type, entity_type, entity_id, payload, account, on_behalf_of, occurred_at, recorded_at, prev_hash, stored in rows:
@@ -48,5 +48,9 @@ def verify_chain(session: Session) -> ChainReport:
                 return ChainReport(count, seq, previous, ChainBreak(seq, "prev_hash does not match the hash of the event before it"))
             if columns_hash(seq, type, entity_type, entity_id, payload, account, on_behalf_of, occurred_at, recorded_at, prev_hash) != stored:
                 return ChainReport(count, seq, previous, ChainBreak(seq, "the event's contents do not match its hash"))
-            previous, expected_seq = stored, expected_seq + 1
+            if recorded_before is not None and recorded_at < recorded_before:
+                # Appends never record an event earlier than the one before (log.recording_moment):
+                # a read as known at a moment takes the log's prefix by recorded time.
+                return ChainReport(count, seq, previous, ChainBreak(seq, "the event is recorded earlier than the event before it"))
+            previous, expected_seq, recorded_before = stored, expected_seq + 1, recorded_at
     return ChainReport(count, expected_seq - 1, previous, None)

@@ -7,9 +7,11 @@ import datetime as dt
 from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from workflow.eventlog.versions import versioned
 from workflow.types import UTCDateTime
 
 
+@versioned
 class ExitCase(SQLModel, table=True):
     """One exit procedure of a household, village or county, from registered to exited.
 
@@ -41,6 +43,7 @@ class ExitCase(SQLModel, table=True):
     exited_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
 
 
+@versioned
 class Signature(SQLModel, table=True):
     """A signer's decision at one step of a case: `signed`, or `rejected` with a reason.
 
@@ -70,6 +73,7 @@ class Signature(SQLModel, table=True):
     event_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
+@versioned
 class Objection(SQLModel, table=True):
     """An objection (异议) lodged during a case's public notice, and how it was resolved.
 

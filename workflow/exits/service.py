@@ -21,6 +21,7 @@ from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append, canonical_json
 from workflow.eventlog.log import checked_occurrence
 from workflow.eventlog.projection import EventProjection
+from workflow.eventlog.versions import state_on
 from workflow.exits import machines
 from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
@@ -66,6 +67,36 @@ def signatures_of(session: Session, case_id: str) -> list[Signature]:
 def objections_of(session: Session, case_id: str) -> list[Objection]:
     query = select(Objection).where(Objection.case_id == case_id).order_by(Objection.lodged_at, Objection.id)
     return list(session.execute(query).scalars())
+
+
+# ---- a case on a past day (valid time) ------------------------------------------------
+
+
+def case_on(session: Session, case_id: str, moment: dt.datetime) -> ExitCase | None:
+    """The case as it stood at `moment` (its steps that happened by then); None before it was opened."""
+    state = state_on(session, ExitCase, (case_id,), moment)
+    return ExitCase(**state) if state is not None else None
+
+
+def signatures_on(session: Session, case_id: str, moment: dt.datetime) -> list[Signature]:
+    """The case's signatures and rejections given by `moment`, in the order recorded."""
+    return [signature for signature in signatures_of(session, case_id) if signature.occurred_at <= moment]
+
+
+def objections_on(session: Session, case_id: str, moment: dt.datetime) -> list[Objection]:
+    """The case's objections lodged by `moment`, each as it stood then (resolved or not yet)."""
+    return [Objection(**state_on(session, Objection, (objection.id,), moment)) for objection in objections_of(session, case_id) if objection.lodged_at <= moment]
+
+
+def household_status_on(session: Session, household_id: str, moment: dt.datetime) -> str:
+    """The status a household had at `moment`: its exit case's step then, or registered
+    (a relapse puts it back on the registry: registered)."""
+    cases = session.execute(select(ExitCase.id).where(ExitCase.level == ExitLevel.household.value, ExitCase.subject_id == household_id)).scalars()
+    states = [state for case_id in cases if (state := state_on(session, ExitCase, (case_id,), moment)) is not None]
+    if not states:
+        return "registered"
+    latest = max(states, key=lambda state: state["status_since"])
+    return "registered" if latest["status"] == "relapsed" else latest["status"]
 
 
 def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal) -> IncidenceProposal:
@@ -461,57 +492,62 @@ def _require_text(value: str | None, field: str, what_en: str, what_zh: str, *, 
 
 
 @EXITS.on("exit_case.opened")
-def _opened(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(
-        ExitCase(
-            id=data["case_id"],
-            level=data["level"],
-            subject_id=data["subject_id"],
-            unit_code=data["unit_code"],
-            status="registered",
-            attempt=1,
-            opened_at=event.occurred_at,
-            status_since=event.occurred_at,
-        )
+def _opened(session: Session, event: Event, data: dict[str, Any]) -> ExitCase:
+    case = ExitCase(
+        id=data["case_id"],
+        level=data["level"],
+        subject_id=data["subject_id"],
+        unit_code=data["unit_code"],
+        status="registered",
+        attempt=1,
+        opened_at=event.occurred_at,
+        status_since=event.occurred_at,
     )
+    session.add(case)
+    return case
 
 
 @EXITS.on("exit_case.proposed")
-def _proposed(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _move(session, event.seq, data, since=event.occurred_at).proposal = canonical_json(data["evidence"])
+def _proposed(session: Session, event: Event, data: dict[str, Any]) -> list:
+    case, written = _move(session, data, since=event.occurred_at)
+    case.proposal = canonical_json(data["evidence"])
+    return written
 
 
 @EXITS.on("exit_case.notice_posted")
-def _notice_posted(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _move(session, event.seq, data, since=event.occurred_at).notice_ends_at = dt.datetime.fromisoformat(data["notice_ends_at"])
+def _notice_posted(session: Session, event: Event, data: dict[str, Any]) -> list:
+    case, written = _move(session, data, since=event.occurred_at)
+    case.notice_ends_at = dt.datetime.fromisoformat(data["notice_ends_at"])
+    return written
 
 
 @EXITS.on("exit_case.objection_lodged")
-def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> None:
-    case = _move(session, event.seq, data, since=event.occurred_at)
-    session.add(
-        Objection(
-            id=data["objection_id"],
-            case_id=case.id,
-            attempt=case.attempt,
-            lodged_by=data["lodged_by"],
-            grounds=data["grounds"],
-            lodged_at=event.occurred_at,
-            account=event.account,
-        )
+def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> list:
+    case, written = _move(session, data, since=event.occurred_at)
+    objection = Objection(
+        id=data["objection_id"],
+        case_id=case.id,
+        attempt=case.attempt,
+        lodged_by=data["lodged_by"],
+        grounds=data["grounds"],
+        lodged_at=event.occurred_at,
+        account=event.account,
     )
+    session.add(objection)
+    return [*written, objection]
 
 
 @EXITS.on("exit_case.objection_resolved")
-def _objection_resolved(session: Session, event: Event, data: dict[str, Any]) -> None:
+def _objection_resolved(session: Session, event: Event, data: dict[str, Any]) -> list:
     objection = session.get(Objection, data["objection_id"])
     objection.outcome, objection.resolution, objection.resolved_at = data["outcome"], data["resolution"], event.occurred_at
-    _move(session, event.seq, data, since=event.occurred_at, reason=data["resolution"])
+    _, written = _move(session, data, since=event.occurred_at, reason=data["resolution"])
+    return [objection, *written]
 
 
 @EXITS.on("exit_case.signed")
 @EXITS.on("exit_case.rejected")
-def _decided(session: Session, event: Event, data: dict[str, Any]) -> None:
+def _decided(session: Session, event: Event, data: dict[str, Any]) -> list:
     case = session.get(ExitCase, data["case_id"])
     signature = Signature(
         id=data["signature_id"],
@@ -536,24 +572,27 @@ def _decided(session: Session, event: Event, data: dict[str, Any]) -> None:
         # A step completes with its latest signature, which need not be the last one recorded.
         step = [s for s in signatures_of(session, case.id) if s.attempt == case.attempt and s.step == signature.step]
         since = max(s.occurred_at for s in step)
-    _move(session, event.seq, data, since=since, reason=data.get("reason"))
+    _, written = _move(session, data, since=since, reason=data.get("reason"))
+    return [signature, *written]
 
 
 @EXITS.on("exit_case.relapsed")
-def _relapsed(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _move(session, event.seq, data, since=event.occurred_at, reason=data["reason"])
+def _relapsed(session: Session, event: Event, data: dict[str, Any]) -> list:
+    _, written = _move(session, data, since=event.occurred_at, reason=data["reason"])
     registered_on = dt.date.fromisoformat(data["registered_on"])
-    reopen_spell(session, spell_id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on, seq=event.seq)
+    return [*written, reopen_spell(session, spell_id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on)]
 
 
-def _move(session: Session, seq: int, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> ExitCase:
-    """Projector helper: put the case in the `status_after` of event `seq`, entered at `since`.
+def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> tuple[ExitCase, list]:
+    """Projector helper: put the case in the event's `status_after`, entered at `since`; the
+    case, and every row the move wrote (the case first).
 
     A return to registered starts the next attempt and makes open objections moot; an exit
     closes the subject's registry spell on the local date of the exit; a household shows
     the status of its case.
     """
     case = session.get(ExitCase, data["case_id"])
+    written: list = [case]
     after = data["status_after"]
     if after != case.status:
         if after == "registered":
@@ -561,12 +600,16 @@ def _move(session: Session, seq: int, data: dict[str, Any], *, since: dt.datetim
             for objection in objections_of(session, case.id):
                 if objection.outcome is None:
                     objection.outcome, objection.resolved_at = "moot", since
+                    written.append(objection)
         if after in ("registered", "relapsed"):
             case.reason = reason
         if after == "exited":
             case.exited_at = since
-            close_spell(session, kind=REGISTRY_KIND[ExitLevel(case.level)], subject_id=case.subject_id, exited_on=rulebook.local_date_of(since), seq=seq)
+            spell = close_spell(session, kind=REGISTRY_KIND[ExitLevel(case.level)], subject_id=case.subject_id, exited_on=rulebook.local_date_of(since))
+            written += [spell] if spell is not None else []
         case.status, case.status_since = after, since
     if case.level == ExitLevel.household:
-        session.get(Household, case.subject_id).status = "registered" if after == "relapsed" else after
-    return case
+        household = session.get(Household, case.subject_id)
+        household.status = "registered" if after == "relapsed" else after
+        written.append(household)
+    return case, written

@@ -7,9 +7,11 @@ import datetime as dt
 from sqlalchemy import Column, Integer, String
 from sqlmodel import Field, SQLModel
 
+from workflow.eventlog.versions import versioned
 from workflow.types import UTCDateTime
 
 
+@versioned
 class VisitImport(SQLModel, table=True):
     """One accepted import of a file of visits: which file (its SHA-256), how many, when, by whom."""
 

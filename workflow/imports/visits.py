@@ -450,8 +450,10 @@ def _refuse_if_imported(session: Session, content_sha256: str, *, besides: str |
 
 
 @IMPORTS.on("visits.imported")
-def _visits_imported(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(VisitImport(id=data["id"], content_sha256=data["content_sha256"], visits=data["visits"], imported_at=event.recorded_at, imported_by=event.account))
+def _visits_imported(session: Session, event: Event, data: dict[str, Any]) -> VisitImport:
+    imported = VisitImport(id=data["id"], content_sha256=data["content_sha256"], visits=data["visits"], imported_at=event.recorded_at, imported_by=event.account)
+    session.add(imported)
+    return imported
 
 
 @contextlib.contextmanager

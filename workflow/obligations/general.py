@@ -13,78 +13,72 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from typing import NamedTuple
 
 from sqlmodel import Session
 
-from rules.schema import TargetCount, TargetSet
-from workflow.eventlog.log import known_by
 from workflow.obligations.evaluate import ObligationRow, PostRef, evaluate_any, evaluate_each, unit_counts
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
-from workflow.obligations.sources import (
-    DaySource,
-    MaskSource,
-    Target,
-    poor_targets,
-    relationship_obligations,
-    rule_posts,
-    spans_as_known,
-    targets_by_unit,
-)
-from workflow.obligations.spec import CalendarPeriod, Span, covers, intersect
+from workflow.obligations.instances import derive
+from workflow.obligations.sources import DaySource, MaskSource, Target, poor_targets, relationship_obligations, rule_posts, targets_by_unit
+from workflow.obligations.spec import CalendarPeriod, Span, covers
 from workflow.obligations.visitdays import Undecidable
 
 
 def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
     """Every instance of the question's rule that owes a period in the window, as a report row.
 
-    As known now, the masks are read, and the visits only where the masks cannot tell; as
-    known at a past moment, the visits as known then.
+    As known now, the masks are read, and the visits only where the masks cannot tell. As
+    known at a past moment, `session` reads the records as known then (`reports` opens it
+    with `versions.known_at`), and the visits themselves are read.
     """
-    known_at = question.known_at
-    if known_at is None:
+    if question.known_at is None:
         try:
             return _evaluate(session, question, lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window))
         except Undecidable:
             pass  # a period or as_of cut inside a month the masks cannot split: read the visits
-    return _evaluate(session, question, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window, known_at=known_at), known_at)
+    return _evaluate(session, question, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
 
 
-def _evaluate(session: Session, question: Question, source_for, known_at: dt.datetime | None = None) -> list[ObligationRow]:
-    rule = question.rule
-    if rule.targets in (TargetSet.paired, TargetSet.linked):
-        return _relationship_rows(session, question, source_for, known_at)
-    return _jurisdiction_rows(session, question, source_for, known_at)
+def _evaluate(session: Session, question: Question, source_for) -> list[ObligationRow]:
+    if question.by_relationship:
+        return _relationship_rows(session, question, source_for)
+    return _jurisdiction_rows(session, question, source_for)
 
 
-def _relationship_spans(session: Session, question: Question, known_at: dt.datetime | None) -> list[tuple[object, Span]]:
-    """The obligation rows with the days each runs: as now, or as the log told them at `known_at`."""
-    if known_at is None:
-        return [(o, (o.start_date, o.end_date)) for o in relationship_obligations(session, question)]
-    obligations = relationship_obligations(session, question, any_time=True)
-    posts = spans_as_known(session, "post", {o.post_id for o in obligations}, known_at)
-    kind = "pairing" if question.rule.targets is TargetSet.paired else "unit_link"
-    sources = spans_as_known(session, kind, {o.source_id for o in obligations}, known_at)
-    found = []
-    for o in obligations:
-        if o.post_id in posts and o.source_id in sources:
-            span = intersect(posts[o.post_id], sources[o.source_id])
-            if span is not None:
-                found.append((o, span))
-    return found
+class _Relationship(NamedTuple):
+    post: PostRef
+    target_level: str
+    target_id: str
+    source_id: str
 
 
-def _relationship_rows(session: Session, question: Question, source_for, known_at) -> list[ObligationRow]:
+def _relationships(session: Session, question: Question) -> list[tuple[_Relationship, Span]]:
+    """The question's pairings or links with the days each runs (its post's and its own, both)."""
+    if question.known_at is None:
+        found = [row._mapping for row in relationship_obligations(session, question)]
+    else:
+        # The obligation rows hold what is known now: derive them again from the posts,
+        # pairings and links as known then.
+        posts = {post.post_id for post, _ in rule_posts(session, question)}
+        found = [row for row in derive(session.connection(), post_ids=sorted(posts)) if row["kind"] == question.rule.targets.value]
+    return [
+        (_Relationship(PostRef(o["post_id"], o["person_id"], o["role"], o["unit_code"], o["township_code"], o["county_code"]), o["target_level"], o["target_id"], o["source_id"]), (o["start_date"], o["end_date"]))
+        for o in found
+    ]
+
+
+def _relationship_rows(session: Session, question: Question, source_for) -> list[ObligationRow]:
     window, rule = question.window, question.rule
-    obligations = _relationship_spans(session, question, known_at)
-    source = source_for({o.person_id for o, _ in obligations}, rule.target_level.value)
+    relationships = _relationships(session, question)
+    source = source_for({o.post.person_id for o, _ in relationships}, rule.target_level.value)
     rows = []
-    if rule.count is TargetCount.each:
-        for o, span in obligations:
-            post = PostRef(o.post_id, o.person_id, o.role, o.unit_code, o.township_code, o.county_code)
+    if question.each_target:
+        for o, span in relationships:
             row = evaluate_each(
-                window, post, span,
+                window, o.post, span,
                 target_level=o.target_level, target_id=o.target_id, source_id=o.source_id,
-                days=source.days(o.person_id, o.target_id), counts=_always,
+                days=source.days(o.post.person_id, o.target_id), counts=_always,
             )
             if row is not None:
                 rows.append(row)
@@ -92,8 +86,8 @@ def _relationship_rows(session: Session, question: Question, source_for, known_a
     # One visit to any paired household (or linked village) per period: a period is owed
     # when some pairing or link of the post covers it whole.
     by_post = defaultdict(list)
-    for o, span in obligations:
-        by_post[PostRef(o.post_id, o.person_id, o.role, o.unit_code, o.township_code, o.county_code)].append((o, span))
+    for o, span in relationships:
+        by_post[o.post].append((o, span))
     for post, members in by_post.items():
         row = evaluate_any(window, post, (dt.date.min, None), [(source.days(post.person_id, o.target_id), _covered_by(span)) for o, span in members])
         if row is not None:
@@ -101,22 +95,18 @@ def _relationship_rows(session: Session, question: Question, source_for, known_a
     return rows
 
 
-def _jurisdiction_rows(session: Session, question: Question, source_for, known_at) -> list[ObligationRow]:
+def _jurisdiction_rows(session: Session, question: Question, source_for) -> list[ObligationRow]:
     window, rule = question.window, question.rule
-    posts = rule_posts(session, question, any_time=known_at is not None)
-    if known_at is not None:
-        known = spans_as_known(session, "post", {post.post_id for post, _ in posts}, known_at)
-        posts = [(post, known[post.post_id]) for post, _ in posts if post.post_id in known]
+    posts = rule_posts(session, question)
     if not posts:
         return []
-    known_seq = None if known_at is None else known_by(session, known_at)
-    poor = poor_targets(session, level=rule.target_level.value, scope=question.scope, window=window, known_seq=known_seq)
+    poor = poor_targets(session, level=rule.target_level.value, scope=question.scope, window=window)
     targets = targets_by_unit(poor, {post.unit_code for post, _ in posts})
     source = source_for({post.person_id for post, _ in posts}, rule.target_level.value)
     rows = []
     for post, span in posts:
         mine = targets.get(post.unit_code, [])
-        if rule.count is TargetCount.each:
+        if question.each_target:
             for target in mine:
                 row = evaluate_each(
                     window, post, span, target_level=rule.target_level.value, target_id=target.id,

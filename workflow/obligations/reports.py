@@ -21,6 +21,7 @@ from sqlmodel import Session
 from rules.schema import VisitRule
 from workflow import clock, rulebook
 from workflow.db import plan_each_statement
+from workflow.eventlog.versions import known_records
 from workflow.errors import DomainError
 from workflow.obligations import planner
 from workflow.obligations.evaluate import ObligationRow, unit_counts, unit_order
@@ -247,16 +248,17 @@ def overdue_report(
     chosen = _rules(as_of, rules, roles)
     rows: list[ObligationRow] = []
     counted: list[UnitCounts] = []
-    for rule, rule_roles in chosen:
-        if not _may_hold(scope, rule_roles):
-            continue
-        question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=known_at, statuses=statuses, first=first)
-        part_rows, part_counts = _rule_part(session, question)
-        rows += part_rows
-        counted += part_counts
-    _sort(_named(session, rows, targets=False))  # the order reads the officials' names
-    rows = _named(session, rows[:first])
-    townships, counties, total = _totals(session, counted)
+    with known_records(session, known_at) as records:  # the records as known now, or as known then
+        for rule, rule_roles in chosen:
+            if not _may_hold(scope, rule_roles):
+                continue
+            question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=known_at, statuses=statuses, first=first)
+            part_rows, part_counts = _rule_part(records, question)
+            rows += part_rows
+            counted += part_counts
+        _sort(_named(records, rows, targets=False))  # the order reads the officials' names
+        rows = _named(records, rows[:first])
+        townships, counties, total = _totals(records, counted)
     return OverdueReport(
         unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id,
         rules=tuple(rule.id for rule, _ in chosen), rows=rows, townships=townships, counties=counties, total=total,
@@ -333,14 +335,15 @@ def scorecard(
     chosen = _rules(as_of, rules, roles)
     owed: dict[str, int] = defaultdict(int)
     met: dict[str, int] = defaultdict(int)
-    for rule, rule_roles in chosen:
-        if not _may_hold(scope, rule_roles):
-            continue
-        question = Question(window(as_of, rule, start=from_), scope, rule_roles, known_at=known_at)
-        for person, person_owed, person_met in planner.plan(question, SCORES).scores(session, question):
-            owed[person] += person_owed
-            met[person] += person_met
-    person_names = names(session, "person", owed)
+    with known_records(session, known_at) as records:  # the records as known now, or as known then
+        for rule, rule_roles in chosen:
+            if not _may_hold(scope, rule_roles):
+                continue
+            question = Question(window(as_of, rule, start=from_), scope, rule_roles, known_at=known_at)
+            for person, person_owed, person_met in planner.plan(question, SCORES).scores(records, question):
+                owed[person] += person_owed
+                met[person] += person_met
+        person_names = names(records, "person", owed)
     ranked = sorted(owed, key=lambda p: (owed[p] == 0, -(met[p] / owed[p]) if owed[p] else 0, -owed[p], person_names.get(p, ""), p))
     scores, rank = [], 0
     for position, person in enumerate(ranked, start=1):

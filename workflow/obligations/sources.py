@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import and_, case, null, or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from workflow.db import one_of
-from workflow.eventlog import Event
 from workflow.obligations.evaluate import PostRef
 from workflow.chunking import chunks
 from workflow.org.places import in_subtree, places
@@ -46,11 +44,10 @@ def _overlaps_window(start_column, end_column, window: Window):
     return and_(start_column <= window.current.last, or_(end_column.is_(None), end_column >= window.first))
 
 
-def rule_posts(session: Session, question: Question, *, any_time: bool = False) -> list[tuple[PostRef, Span]]:
-    """The posts in the subtree holding one of the roles at some time in the window (at any time: `any_time`)."""
+def rule_posts(session: Session, question: Question) -> list[tuple[PostRef, Span]]:
+    """The posts in the subtree holding one of the roles at some time in the window."""
     query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(question.roles), in_subtree(OrgUnit.path, question.scope))
-    if not any_time:
-        query = query.where(_overlaps_window(Post.start_date, Post.end_date, question.window))
+    query = query.where(_overlaps_window(Post.start_date, Post.end_date, question.window))
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
     posts = list(session.execute(query).scalars())
@@ -61,43 +58,14 @@ def rule_posts(session: Session, question: Question, *, any_time: bool = False) 
     ]
 
 
-def relationship_obligations(session: Session, question: Question, *, any_time: bool = False) -> list:
-    """The obligation rows (plain rows) of a paired or linked rule in the subtree, running in the window (at any time: `any_time`)."""
+def relationship_obligations(session: Session, question: Question) -> list:
+    """The obligation rows (plain rows) of a paired or linked rule in the subtree, running in the window."""
     table = Obligation.__table__
     query = select(table).where(table.c.kind == question.rule.targets.value, table.c.role.in_(question.roles), in_subtree(table.c.unit_path, question.scope))
-    if not any_time:
-        query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, question.window))
+    query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, question.window))
     if question.person_id is not None:
         query = query.where(table.c.person_id == question.person_id)
     return list(session.execute(query))
-
-
-# The events that start and end each kind of span (workflow.posts.service writes them).
-SPAN_EVENTS = {"post": ("post.assigned", "post.ended"), "pairing": ("pairing.started", "pairing.ended"), "unit_link": ("unit_link.started", "unit_link.ended")}
-
-
-def spans_as_known(session: Session, entity_type: str, ids: Iterable[str], known_at: dt.datetime) -> dict[str, Span]:
-    """The first and last day of each post, pairing or unit link as the log told them at `known_at`.
-
-    A span recorded later is missing; an end recorded later is not applied (the last end
-    recorded by then is, as `end_post` and `end_pairing` supersede earlier ends).
-    """
-    started, ended = SPAN_EVENTS[entity_type]
-    spans: dict[str, Span] = {}
-    for part in chunks(set(ids)):
-        query = (
-            select(Event.type, Event.entity_id, Event.payload)
-            .where(Event.entity_type == entity_type, Event.entity_id.in_(part), Event.recorded_at <= known_at, Event.type.in_([started, ended]))
-            .order_by(Event.seq)
-        )
-        for type, entity_id, payload in session.execute(query):
-            data = json.loads(payload)
-            end = dt.date.fromisoformat(data["end_date"]) if data["end_date"] else None
-            if type == started:
-                spans[entity_id] = (dt.date.fromisoformat(data["start_date"]), end)
-            elif entity_id in spans:
-                spans[entity_id] = (spans[entity_id][0], end)
-    return spans
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,12 +81,8 @@ class Target:
         return any(start <= last and (end is None or end >= first) for start, end in self.spells)
 
 
-def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window, known_seq: int | None = None) -> list[Target]:
-    """The targets of `level` in the subtree that were registered poor at some time in the window.
-
-    With `known_seq`, the spells as the log up to that event told them: a registration
-    recorded later is absent, an end recorded later not yet applied.
-    """
+def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window) -> list[Target]:
+    """The targets of `level` in the subtree that were registered poor at some time in the window."""
     if level == "household":
         query = select(Household.id, OrgUnit.path).join(OrgUnit, OrgUnit.code == Household.village_code)
         subject = Household.id
@@ -127,13 +91,9 @@ def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window
         subject = OrgUnit.code
     # An outer join, the spells' tests in its ON clause: SQLite then walks from the subtree's
     # units to their spells, where an inner join may drive from every spell of the registry.
-    exited_on, known = RegistrySpell.exited_on, []
-    if known_seq is not None:
-        exited_on = case((RegistrySpell.exited_seq <= known_seq, RegistrySpell.exited_on), else_=null())
-        known = [RegistrySpell.registered_seq <= known_seq]
-    query = query.add_columns(RegistrySpell.registered_on, exited_on).outerjoin(
+    query = query.add_columns(RegistrySpell.registered_on, RegistrySpell.exited_on).outerjoin(
         RegistrySpell,
-        and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, *known, _overlaps_window(RegistrySpell.registered_on, exited_on, window)),
+        and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window)),
     ).where(in_subtree(OrgUnit.path, scope))
     paths, spells = {}, defaultdict(list)
     for code, path, start, end in session.execute(query):
@@ -174,24 +134,16 @@ class MaskSource:
 
 
 class DaySource:
-    """Visit days from the visits themselves, optionally as known at a past moment.
-
-    As known at `known_at`: visits recorded after it are left out, and a visit voided after
-    it still counts, because its void was not yet known.
-    """
+    """Visit days from the visits themselves (as the session reads them: as known now, or then)."""
 
     exact = True
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, known_at: dt.datetime | None = None):
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
         days: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
         for part in chunks(persons):
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
-                Visit.visitor_id.in_(part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of
+                Visit.visitor_id.in_(part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
             )
-            if known_at is None:
-                query = query.where(Visit.voided_at.is_(None))
-            else:
-                query = query.where(Visit.recorded_at <= known_at, or_(Visit.voided_at.is_(None), Visit.voided_at > known_at))
             for visitor, target_level, target_id, village, township, day in session.execute(query):
                 for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
                     if counted_level == level:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Column, Date, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
+from workflow.eventlog.versions import versioned
 
+
+@versioned
 class OrgUnit(SQLModel, table=True):
     """An administrative unit (行政区划) or a city-direct unit, keyed by its code."""
 
@@ -25,6 +28,7 @@ class OrgUnit(SQLModel, table=True):
     rural_population: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
 
 
+@versioned
 class Person(SQLModel, table=True):
     """An official or cadre who can hold posts, visit and sign."""
 
@@ -35,6 +39,7 @@ class Person(SQLModel, table=True):
     gender: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
 
 
+@versioned
 class Household(SQLModel, table=True):
     """A poor household (贫困户) on the registry, keyed by its registry number."""
 
@@ -47,15 +52,15 @@ class Household(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(32), nullable=False))
 
 
+@versioned
 class RegistrySpell(SQLModel, table=True):
     """A span of days a subject was on a poverty registry, from registration to exit (inclusive).
 
     Kinds: poor_household, poor_village, poor_county, concentrated_township (贫困人口集中的乡镇).
     A subject "poor at any time in a period" has a spell overlapping that period.
 
-    The seq of the event that opened the spell, and of the one that ended it, say what the
-    log told by any point: as known at a moment before its end was recorded, the spell is
-    open; before it was registered, it is absent (SPEC §3, "as known at").
+    Versioned (`registry_spell_version`): as known at a moment before its end was recorded, the
+    spell is open; before it was registered, it is absent (SPEC §3, "as known at").
     """
 
     __tablename__ = "registry_spell"
@@ -66,5 +71,3 @@ class RegistrySpell(SQLModel, table=True):
     subject_id: str = Field(sa_column=Column(String(64), nullable=False))
     registered_on: dt.date = Field(sa_column=Column(Date, nullable=False))
     exited_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    registered_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
-    exited_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -103,6 +104,11 @@ def is_within(unit: OrgUnit, scope: OrgUnit) -> bool:
 def registry_spells(session: Session, kind: str, subject_id: str) -> list[RegistrySpell]:
     query = select(RegistrySpell).where(RegistrySpell.kind == kind, RegistrySpell.subject_id == subject_id)
     return list(session.execute(query.order_by(RegistrySpell.registered_on)).scalars())
+
+
+def on_registry(spells: Iterable[RegistrySpell], day: dt.date) -> bool:
+    """Whether one of `spells` covers `day` (registered on or before it, not exited before it)."""
+    return any(spell.registered_on <= day and (spell.exited_on is None or day <= spell.exited_on) for spell in spells)
 
 
 def open_spell(session: Session, kind: str, subject_id: str) -> RegistrySpell | None:
@@ -227,9 +233,11 @@ def _append_unit(session: Session, *, actor: Actor, code: str, name: str, name_e
 
 
 @ORG.on("org_unit.added")
-def _unit_added(session: Session, event: Event, data: dict[str, Any]) -> None:
+def _unit_added(session: Session, event: Event, data: dict[str, Any]) -> OrgUnit:
     parent_path = session.get(OrgUnit, data["parent_code"]).path + "/" if data["parent_code"] else ""
-    session.add(OrgUnit(**data, path=parent_path + data["code"]))
+    unit = OrgUnit(**data, path=parent_path + data["code"])
+    session.add(unit)
+    return unit
 
 
 def set_rural_population(session: Session, *, actor: Actor, code: str, rural_population: int) -> OrgUnit:
@@ -249,8 +257,10 @@ def set_rural_population(session: Session, *, actor: Actor, code: str, rural_pop
 
 
 @ORG.on("org_unit.rural_population_set")
-def _rural_population_set(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.get(OrgUnit, data["code"]).rural_population = data["rural_population"]
+def _rural_population_set(session: Session, event: Event, data: dict[str, Any]) -> OrgUnit:
+    unit = session.get(OrgUnit, data["code"])
+    unit.rural_population = data["rural_population"]
+    return unit
 
 
 def add_person(session: Session, *, actor: Actor, name: str, person_id: str | None = None, gender: str | None = None) -> Person:
@@ -279,8 +289,10 @@ def add_person(session: Session, *, actor: Actor, name: str, person_id: str | No
 
 
 @ORG.on("person.added")
-def _person_added(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(Person(**data))
+def _person_added(session: Session, event: Event, data: dict[str, Any]) -> Person:
+    person = Person(**data)
+    session.add(person)
+    return person
 
 
 def _check_unit_registry(kind: str) -> None:
@@ -377,21 +389,15 @@ def end_unit_registration(session: Session, *, actor: Actor, kind: str, code: st
 
 
 @ORG.on("registry.ended")
-def _registry_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
-    close_spell(session, kind=data["kind"], subject_id=data["subject_id"], exited_on=dt.date.fromisoformat(data["exited_on"]), seq=event.seq)
+def _registry_ended(session: Session, event: Event, data: dict[str, Any]) -> RegistrySpell | None:
+    return close_spell(session, kind=data["kind"], subject_id=data["subject_id"], exited_on=dt.date.fromisoformat(data["exited_on"]))
 
 
 @ORG.on("registry.registered")
-def _registered(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(
-        RegistrySpell(
-            id=data["id"],
-            kind=data["kind"],
-            subject_id=data["subject_id"],
-            registered_on=dt.date.fromisoformat(data["registered_on"]),
-            registered_seq=event.seq,
-        )
-    )
+def _registered(session: Session, event: Event, data: dict[str, Any]) -> RegistrySpell:
+    spell = RegistrySpell(id=data["id"], kind=data["kind"], subject_id=data["subject_id"], registered_on=dt.date.fromisoformat(data["registered_on"]))
+    session.add(spell)
+    return spell
 
 
 def register_household(
@@ -436,27 +442,23 @@ def register_household(
 
 
 @ORG.on("household.registered")
-def _household_registered(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(
-        Household(
-            id=data["id"],
-            village_code=data["village_code"],
-            head_name=data["head_name"],
-            members=data["members"],
-            status="registered",
-        )
-    )
-    _registered(session, event, {"id": data["spell_id"], "kind": "poor_household", "subject_id": data["id"], "registered_on": data["registered_on"]})
+def _household_registered(session: Session, event: Event, data: dict[str, Any]) -> tuple[Household, RegistrySpell]:
+    household = Household(id=data["id"], village_code=data["village_code"], head_name=data["head_name"], members=data["members"], status="registered")
+    session.add(household)
+    spell = _registered(session, event, {"id": data["spell_id"], "kind": "poor_household", "subject_id": data["id"], "registered_on": data["registered_on"]})
+    return household, spell
 
 
-def close_spell(session: Session, *, kind: str, subject_id: str, exited_on: dt.date, seq: int) -> None:
-    """Projector helper: end the subject's open spell on `exited_on` (its last day on the
-    registry), as told by event `seq` (reports as known before it still see the spell open)."""
+def close_spell(session: Session, *, kind: str, subject_id: str, exited_on: dt.date) -> RegistrySpell | None:
+    """Projector helper: end the subject's open spell on `exited_on` (its last day on the registry); the spell ended."""
     spell = open_spell(session, kind, subject_id)
     if spell is not None:
-        spell.exited_on, spell.exited_seq = exited_on, seq
+        spell.exited_on = exited_on
+    return spell
 
 
-def reopen_spell(session: Session, *, spell_id: str, kind: str, subject_id: str, registered_on: dt.date, seq: int) -> None:
-    """Projector helper: put the subject back on registry `kind` (返贫) in a new spell, as told by event `seq`."""
-    session.add(RegistrySpell(id=spell_id, kind=kind, subject_id=subject_id, registered_on=registered_on, registered_seq=seq))
+def reopen_spell(session: Session, *, spell_id: str, kind: str, subject_id: str, registered_on: dt.date) -> RegistrySpell:
+    """Projector helper: put the subject back on registry `kind` (返贫) in a new spell."""
+    spell = RegistrySpell(id=spell_id, kind=kind, subject_id=subject_id, registered_on=registered_on)
+    session.add(spell)
+    return spell

@@ -7,6 +7,8 @@ import datetime as dt
 from sqlalchemy import Column, Date, ForeignKey, Index, String
 from sqlmodel import Field, SQLModel
 
+from workflow.eventlog.versions import versioned
+
 
 class DateSpan:
     """Rows in force from `start_date` to an optional `end_date`, both days inclusive."""
@@ -26,6 +28,7 @@ class DateSpan:
         return (last is None or self.start_date <= last) and (self.end_date is None or self.end_date >= first)
 
 
+@versioned
 class Post(DateSpan, SQLModel, table=True):
     """A person holding a role at an org unit from `start_date` to `end_date`, both inclusive."""
 
@@ -40,6 +43,7 @@ class Post(DateSpan, SQLModel, table=True):
     end_date: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
+@versioned
 class Pairing(DateSpan, SQLModel, table=True):
     """A cadre paired with a household (结对帮扶) from `start_date` to `end_date`, inclusive."""
 
@@ -52,6 +56,7 @@ class Pairing(DateSpan, SQLModel, table=True):
     end_date: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
+@versioned
 class UnitLink(DateSpan, SQLModel, table=True):
     """A city-direct unit linked to a poor village (联系的贫困村), from `start_date` to `end_date`."""
 

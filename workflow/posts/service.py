@@ -32,8 +32,9 @@ def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
         )
 
 
-def _ended(span: DateSpan, data: dict[str, Any]) -> None:
+def _ended(span: DateSpan, data: dict[str, Any]) -> DateSpan:
     span.end_date = dt.date.fromisoformat(data["end_date"])
+    return span
 
 
 def _span_ending_event(session: Session, *, actor: Actor, span: DateSpan, kind: str, end_date: dt.date) -> None:
@@ -139,8 +140,8 @@ def assign_post(
 
 
 @POSTS.on("post.assigned")
-def _post_assigned(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(Post(**_with_dates(data)))
+def _post_assigned(session: Session, event: Event, data: dict[str, Any]) -> Post:
+    return _added(session, Post(**_with_dates(data)))
 
 
 def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date) -> Post:
@@ -151,8 +152,13 @@ def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date)
 
 
 @POSTS.on("post.ended")
-def _post_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _ended(session.get(Post, data["id"]), data)
+def _post_ended(session: Session, event: Event, data: dict[str, Any]) -> Post:
+    return _ended(session.get(Post, data["id"]), data)
+
+
+def _added(session: Session, span: DateSpan) -> DateSpan:
+    session.add(span)
+    return span
 
 
 def _with_dates(data: dict[str, Any]) -> dict[str, Any]:
@@ -239,8 +245,8 @@ def pair(
 
 
 @POSTS.on("pairing.started")
-def _pairing_started(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(Pairing(**_with_dates(data)))
+def _pairing_started(session: Session, event: Event, data: dict[str, Any]) -> Pairing:
+    return _added(session, Pairing(**_with_dates(data)))
 
 
 def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt.date) -> Pairing:
@@ -253,8 +259,8 @@ def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt
 
 
 @POSTS.on("pairing.ended")
-def _pairing_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _ended(session.get(Pairing, data["id"]), data)
+def _pairing_ended(session: Session, event: Event, data: dict[str, Any]) -> Pairing:
+    return _ended(session.get(Pairing, data["id"]), data)
 
 
 # ---- links of city-direct units to poor villages ---------------------------------
@@ -296,8 +302,8 @@ def link_unit(
 
 
 @POSTS.on("unit_link.started")
-def _link_started(session: Session, event: Event, data: dict[str, Any]) -> None:
-    session.add(UnitLink(**_with_dates(data)))
+def _link_started(session: Session, event: Event, data: dict[str, Any]) -> UnitLink:
+    return _added(session, UnitLink(**_with_dates(data)))
 
 
 def end_link(session: Session, *, actor: Actor, link_id: str, end_date: dt.date) -> UnitLink:
@@ -309,5 +315,5 @@ def end_link(session: Session, *, actor: Actor, link_id: str, end_date: dt.date)
 
 
 @POSTS.on("unit_link.ended")
-def _link_ended(session: Session, event: Event, data: dict[str, Any]) -> None:
-    _ended(session.get(UnitLink, data["id"]), data)
+def _link_ended(session: Session, event: Event, data: dict[str, Any]) -> UnitLink:
+    return _ended(session.get(UnitLink, data["id"]), data)

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import BigInteger, Column, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
+from workflow.eventlog.versions import known_by_columns
 from workflow.types import UTCDateTime
 
 
@@ -45,6 +46,20 @@ class Visit(SQLModel, table=True):
     voided_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
     voided_by: str | None = Field(default=None, sa_column=Column(String(64), nullable=True))
     void_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # The events that recorded and voided it: a visit is too many rows to keep versions of,
+    # so what was known of it at any point of the log is read from these two (`as_known`).
+    recorded_seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    voided_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+known_by_columns(
+    "visit",
+    "SELECT id, visitor_id, target_level, target_id, village_code, township_code, unit_path, occurred_at, occurred_on, recorded_at, recorded_by, "
+    "on_behalf_of, notes, latitude, longitude, recorded_seq, "
+    "CASE WHEN voided_seq <= {seq} THEN voided_at END AS voided_at, CASE WHEN voided_seq <= {seq} THEN voided_by END AS voided_by, "
+    "CASE WHEN voided_seq <= {seq} THEN void_reason END AS void_reason, CASE WHEN voided_seq <= {seq} THEN voided_seq END AS voided_seq "
+    "FROM {main}.visit WHERE recorded_seq <= {seq}",
+)
 
 
 class VisitMask(SQLModel, table=True):

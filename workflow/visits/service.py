@@ -54,14 +54,13 @@ def visits_query(
     occurred_from: dt.date | None = None,
     occurred_to: dt.date | None = None,
     include_voided: bool = False,
-    known_at: dt.datetime | None = None,
 ) -> Select:
     """A query for the visits matching every filter given (dates are local, inclusive).
 
     `unit_code` keeps visits to that unit or anything below it; `target_level` with
     `target_id` keeps visits that count for that target (visits below it included).
-    `known_at` shows the list as it stood then: visits recorded later are left out, and a
-    visit voided later is shown as not voided (by leaving voided ones out unless asked).
+    The list as known at a past moment: read it from a session as known then
+    (`eventlog.versions.reading`).
     """
     query = select(Visit)
     if unit_code is not None:
@@ -75,12 +74,7 @@ def visits_query(
         query = query.where(Visit.occurred_on >= occurred_from)
     if occurred_to is not None:
         query = query.where(Visit.occurred_on <= occurred_to)
-    if known_at is not None:
-        known_at = clock.require_aware(known_at, "known_at")
-        query = query.where(Visit.recorded_at <= known_at)
-        if not include_voided:
-            query = query.where(or_(Visit.voided_at.is_(None), Visit.voided_at > known_at))
-    elif not include_voided:
+    if not include_voided:
         query = query.where(Visit.voided_at.is_(None))
     return query
 
@@ -297,6 +291,8 @@ def visit_row(event: Event, data: dict[str, Any]) -> dict[str, Any]:
         "voided_at": None,
         "voided_by": None,
         "void_reason": None,
+        "recorded_seq": event.seq,
+        "voided_seq": None,
     }
 
 
@@ -314,6 +310,6 @@ def _visits_recorded(session: Session, run: Run) -> None:
 @VISITS.on("visit.voided")
 def _visit_voided(session: Session, event: Event, data: dict[str, Any]) -> None:
     visit = session.get(Visit, data["id"])
-    visit.voided_at = event.recorded_at
+    visit.voided_at, visit.voided_seq = event.recorded_at, event.seq
     visit.voided_by = event.account
     visit.void_reason = data["reason"]

@@ -17,9 +17,10 @@ HOUSEHOLD = "431224100201000001"
 
 @pytest.fixture
 def place(session):
-    tree = build_tree(session)
-    cadre = person_in_post(session, name="张三", role="township_cadre", unit=tree.township, start=dt.date(2017, 1, 1), end=dt.date(2019, 12, 31))
-    household(session, tree, HOUSEHOLD)
+    with freeze_time("2017-01-01T00:00:00Z"):  # entered before every visit the tests record
+        tree = build_tree(session)
+        cadre = person_in_post(session, name="张三", role="township_cadre", unit=tree.township, start=dt.date(2017, 1, 1), end=dt.date(2019, 12, 31))
+        household(session, tree, HOUSEHOLD)
     return tree, cadre
 
 
@@ -119,7 +120,8 @@ def test_a_refused_visit_writes_nothing(session, place):
 
 def test_voiding_appends_an_event_and_leaves_the_recorded_event_as_it_was(session, place):
     _, cadre = place
-    visit_id = visit(session, cadre, HOUSEHOLD, beijing_time(2018, 7, 2))
+    with freeze_time("2018-07-02T04:00:00Z"):
+        visit_id = visit(session, cadre, HOUSEHOLD, beijing_time(2018, 7, 2))
     [recorded_event] = session.execute(select(Event).where(Event.entity_id == visit_id)).scalars()
     recorded_hash = recorded_event.hash
     with freeze_time("2018-07-05T01:00:00Z"):

@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from tests.factories import ADMIN, beijing_time, build_tree, household, person_in_post, visit
 from workflow.eventlog.replay import rebuild_projections, snapshot
+from workflow.eventlog.versions import as_known_at
 from workflow.visits import service as visits
 from workflow.visits.masks import YearMask
 from workflow.visits.models import VisitMask
@@ -72,16 +73,18 @@ def test_listing_filters_by_subtree_visitor_target_and_dates_and_leaves_voided_v
 
 
 def test_listing_as_known_at_a_moment_shows_neither_later_visits_nor_later_voids(session):
-    tree = build_tree(session)
-    cadre = person_in_post(session, name="张三", role="township_cadre", unit=tree.township)
-    household(session, tree, HOUSEHOLD)
+    with freeze_time("2018-07-01T00:00:00Z"):
+        tree = build_tree(session)
+        cadre = person_in_post(session, name="张三", role="township_cadre", unit=tree.township)
+        household(session, tree, HOUSEHOLD)
     with freeze_time("2018-07-05T00:00:00Z"):
         early = visit(session, cadre, HOUSEHOLD, beijing_time(2018, 7, 3))
     with freeze_time("2018-07-20T00:00:00Z"):
         late = visit(session, cadre, HOUSEHOLD, beijing_time(2018, 7, 4))
         visits.void_visit(session, actor=ADMIN, visit_id=early, reason="错误")
     known = dt.datetime(2018, 7, 10, tzinfo=dt.timezone.utc)
-    assert [v.id for v in visits.list_visits(session, known_at=known)] == [early]
+    with as_known_at(session, known) as then:
+        assert [v.id for v in visits.list_visits(then)] == [early]
     assert [v.id for v in visits.list_visits(session)] == [late]
 
 

@@ -1,0 +1,229 @@
+"""Every state a projected record has had, by the event that gave it: reads in recorded time.
+
+A projected table T declared `versioned` gets a twin, `T_version`, with T's columns and:
+
+    known_from   the seq of the event that gave the record this state
+    known_until  the seq of the event that gave it its next state (NULL: still its state)
+    valid_from   when that event happened (its occurred_at): the state's start in valid time
+
+so the record as the log told it at any point K is its version with known_from <= K <
+known_until. A projection's handler returns the rows it wrote (`EventProjection` passes
+them to `note_states`); `write_states` stores their states once a run of events is applied. Nothing is
+kept by watching the session: a handler that does not return a row it wrote leaves no
+version of it, which the tests compare for every table after random histories.
+
+`as_known(session, seq)` gives a session in which every versioned table reads as known at
+`seq` — through temporary views named like the tables, which the session's statements are
+pointed at (`schema_translate_map`) — so the domain's own reads answer "as known at" with
+no replay. The tables kept from the versions only (the derived read models) have no such
+view: a read of one there fails at once instead of mixing what is known now into the past.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Table, func, inspect, select, text
+from sqlalchemy.sql.schema import MetaData
+from sqlmodel import Session
+
+from workflow.db import insert_rows
+from workflow.eventlog.models import Event
+from workflow.types import UTCDateTime
+
+SUFFIX = "_version"
+_PENDING = "exit_tracker.versions_pending"
+
+_versioned: dict[str, Table] = {}  # table name -> its version table
+_as_known_views: dict[str, str] = {}  # table name -> the SELECT of its rows as known at :seq
+
+
+def versioned(model: type) -> type:
+    """Declare that `model`'s table keeps its versions (a class decorator for SQLModel tables)."""
+    table: Table = model.__table__
+    metadata: MetaData = table.metadata
+    key = [column.name for column in table.primary_key.columns]
+    columns = [Column(column.name, column.type, nullable=column.name not in key) for column in table.columns]
+    version = Table(
+        table.name + SUFFIX,
+        metadata,
+        *columns,
+        Column("known_from", BigInteger, nullable=False, autoincrement=False),
+        Column("known_until", BigInteger, nullable=True),
+        Column("valid_from", UTCDateTime, nullable=False),
+        PrimaryKeyConstraint(*key, "known_from"),
+    )
+    for index in table.indexes:
+        Index(f"{index.name}{SUFFIX}", *(version.c[column.name] for column in index.columns))
+    _versioned[table.name] = version
+    return model
+
+
+def version_table(name: str) -> Table:
+    return _versioned[name]
+
+
+def versioned_tables() -> dict[str, Table]:
+    """Each versioned table's name and its version table."""
+    return dict(_versioned)
+
+
+# ---- keeping versions -------------------------------------------------------------
+
+
+def note_states(session: Session, event: Any, written: Any) -> None:
+    """Note the state `written` (a row, several, or None) has after `event`, for `write_states`."""
+    if written is None:
+        return
+    rows = written if isinstance(written, (list, tuple)) else (written,)
+    pending = session.info.setdefault(_PENDING, [])
+    for row in rows:
+        table = row.__table__
+        version = _versioned.get(table.name)
+        if version is None:
+            continue
+        state = inspect(row)
+        values = {column.name: getattr(row, column.key) for column in row.__mapper__.columns}
+        new = state.transient or state.pending
+        pending.append((table.name, tuple(values[c.name] for c in table.primary_key.columns), values, event.seq, event.occurred_at, new))
+
+
+def write_states(session: Session) -> None:
+    """Store the states noted since the last call: each closes the version before it."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    connection = session.connection()
+    by_table: dict[str, list] = {}
+    for item in pending:
+        by_table.setdefault(item[0], []).append(item)
+    for name, items in by_table.items():
+        table = _versioned[name]
+        key_names = [c.name for c in table.primary_key.columns if c.name != "known_from"]
+        latest: dict[tuple, dict] = {}
+        closing: list[tuple] = []  # (known_until, *key) of versions stored before this run
+        rows: list[dict] = []
+        for _, key, values, seq, occurred_at, new in items:
+            before = latest.get(key)
+            if before is not None:
+                if before["known_from"] == seq:  # the same event wrote the row again: keep its last state
+                    before.update(values)
+                    continue
+                before["known_until"] = seq
+            elif not new:
+                closing.append((seq, *key))
+            row = {**values, "known_from": seq, "known_until": None, "valid_from": occurred_at}
+            latest[key] = row
+            rows.append(row)
+        if closing:
+            where = " AND ".join(f"{_quote(connection, column)} = :{column}" for column in key_names)
+            connection.execute(
+                text(f"UPDATE {_quote(connection, table.name)} SET known_until = :until WHERE {where} AND known_until IS NULL"),
+                [{"until": until, **dict(zip(key_names, key))} for until, *key in closing],
+            )
+        order = [column.name for column in table.columns]
+        insert_rows(connection, table, [tuple(row[column] for column in order) for row in rows])
+
+
+def _quote(connection, name: str) -> str:
+    return connection.dialect.identifier_preparer.quote(name)
+
+
+# ---- reading as known at a point of the log ------------------------------------------
+
+
+def _temporary_schema(session: Session) -> str:
+    return "pg_temp" if session.get_bind().dialect.name == "postgresql" else "temp"
+
+
+def _main_schema(session: Session) -> str:
+    if session.get_bind().dialect.name == "postgresql":
+        return session.execute(text("SELECT current_schema()")).scalar_one()
+    return "main"
+
+
+_computed: dict[str, str] = {}  # table name -> a SELECT over the live table as known at :seq (tables kept by columns, not versions)
+
+
+def known_by_columns(table_name: str, select_sql: str) -> None:
+    """Declare how a table whose rows carry their own seqs reads as known at :seq (`{main}` names its schema)."""
+    _computed[table_name] = select_sql
+
+
+def known_by(session: Session, moment: dt.datetime) -> int:
+    """The seq of the last event of the log as it stood at `moment`: the last one recorded by then.
+
+    The log's recorded time never runs backwards (`log.recording_moment`), so that is a
+    prefix of the log, a state the database really held, found by index.
+    """
+    found = session.execute(select(Event.recorded_at).where(Event.recorded_at <= moment).order_by(Event.recorded_at.desc()).limit(1)).scalar()
+    if found is None:
+        return 0
+    return session.execute(select(func.max(Event.seq)).where(Event.recorded_at == found)).scalar_one()
+
+
+@contextlib.contextmanager
+def as_known(session: Session, seq: int) -> Iterator[Session]:
+    """A session reading, in `session`'s transaction, every versioned table as the log up to
+    event `seq` told it, and the log itself up to `seq`. `session` reads the same while the
+    block runs (they share a connection)."""
+    connection = session.connection()
+    temporary, main = _temporary_schema(session), _main_schema(session)
+    quote = connection.dialect.identifier_preparer.quote
+    views = {}
+    for name, version in _versioned.items():
+        columns = ", ".join(quote(column.name) for column in version.columns if column.name not in ("known_from", "known_until", "valid_from"))
+        views[name] = f"SELECT {columns} FROM {quote(main)}.{quote(version.name)} WHERE known_from <= {int(seq)} AND (known_until IS NULL OR known_until > {int(seq)})"
+        # The versions themselves as far as known then: the record's history in valid time (`state_on`).
+        views[version.name] = f"SELECT * FROM {quote(main)}.{quote(version.name)} WHERE known_from <= {int(seq)}"
+    for name, select_sql in _computed.items():
+        views[name] = select_sql.format(main=quote(main), seq=int(seq))
+    views["event"] = f"SELECT * FROM {quote(main)}.{quote('event')} WHERE seq <= {int(seq)}"
+    for name, select_sql in views.items():
+        connection.exec_driver_sql(f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}")
+    before = connection.get_execution_options().get("schema_translate_map")
+    # Execution options of a connection change it in place: put them back after the block.
+    connection.execution_options(schema_translate_map={None: temporary})
+    known = Session(bind=connection)
+    try:
+        yield known
+    finally:
+        known.close()
+        connection.execution_options(schema_translate_map=before)
+        for name in views:
+            connection.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(temporary)}.{quote(name)}")
+
+
+@contextlib.contextmanager
+def as_known_at(session: Session, moment: dt.datetime) -> Iterator[Session]:
+    """`as_known` at the log as it stood at `moment` (`known_by`)."""
+    with as_known(session, known_by(session, moment)) as known:
+        yield known
+
+
+@contextlib.contextmanager
+def known_records(session: Session, known_at: dt.datetime | None) -> Iterator[Session]:
+    """`session` itself, or, given a moment, `session` as known at it (`known_at`)."""
+    if known_at is None:
+        yield session
+        return
+    with as_known_at(session, known_at) as known:
+        yield known
+
+
+def state_on(session: Session, model: type, key: tuple, moment: dt.datetime) -> dict[str, Any] | None:
+    """The state record `key` of `model` was in at `moment`, in valid time: its latest version
+    whose event happened by then (among those `session` knows of); None if none had."""
+    table = _versioned[model.__tablename__]
+    names = [column.name for column in model.__table__.primary_key.columns]
+    query = (
+        select(*(table.c[column.name] for column in model.__table__.columns))
+        .where(*(table.c[name] == value for name, value in zip(names, key)), table.c.valid_from <= moment)
+        .order_by(table.c.valid_from.desc(), table.c.known_from.desc())
+        .limit(1)
+    )
+    row = session.execute(query).mappings().first()
+    return dict(row) if row is not None else None
