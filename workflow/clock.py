@@ -49,6 +49,19 @@ def start_of_day(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(UTC)
 
 
+def with_offset(moment: dt.datetime, *, field: str) -> dt.datetime:
+    """`moment`, refused (naive_datetime, naming `field`) when it carries no offset: the one
+    place that refuses a moment without one."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise DomainError(
+            "naive_datetime",
+            f"{field} must carry its UTC offset, e.g. 2017-07-01T10:00:00+08:00",
+            f"{field} 必须带时区偏移,如 2017-07-01T10:00:00+08:00",
+            field=field,
+        )
+    return moment
+
+
 def parse_moment(value: object, *, field: str) -> dt.datetime:
     """The moment `value` names: ISO 8601 text with a UTC offset, within the accepted years.
 
@@ -64,13 +77,7 @@ def parse_moment(value: object, *, field: str) -> dt.datetime:
             f"{field} 应为带时区偏移的 ISO 8601 时间文本,如 2017-07-01T10:00:00+08:00",
             field=field,
         )
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise DomainError(
-            "naive_datetime",
-            f"{field} must carry its UTC offset, e.g. 2017-07-01T10:00:00+08:00",
-            f"{field} 必须带时区偏移,如 2017-07-01T10:00:00+08:00",
-            field=field,
-        )
+    with_offset(moment, field=field)
     try:
         in_range = EARLIEST_DATE <= moment.astimezone(UTC).date() <= LATEST_DATE
     except OverflowError:  # before year 1 or after 9999 once in UTC

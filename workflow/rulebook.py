@@ -29,20 +29,26 @@ def using(rule_books: RuleBooks) -> Iterator[RuleBooks]:
         _installed = previous
 
 
-def in_force(on: dt.date) -> RuleBook:
-    """The rule book in force on `on`, as a DomainError a user can act on when there is none."""
+_REFUSE = object()
+
+
+def in_force(on: dt.date, *, otherwise=_REFUSE) -> RuleBook | None:
+    """The rule book in force on `on`: the one place that decides it.
+
+    Before the first book takes effect there is none: a DomainError a user can act on, or
+    `otherwise` when given (None; or `first()`, for what must be read under some book).
+    """
     try:
         return books().in_force(on)
     except NoRuleBookInForce as exc:
+        if otherwise is not _REFUSE:
+            return otherwise
         raise DomainError("no_rule_book", str(exc), f"{on.isoformat()} 没有生效的规则", field="date") from None
 
 
-def in_force_or_first(on: dt.date) -> RuleBook:
-    """The book in force on `on`, or the first book for dates before any takes effect."""
-    try:
-        return books().in_force(on)
-    except NoRuleBookInForce:
-        return books().books[0]
+def first() -> RuleBook:
+    """The earliest rule book in use."""
+    return books().books[0]
 
 
 def local_date_of(moment: dt.datetime) -> dt.date:

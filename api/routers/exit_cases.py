@@ -27,7 +27,7 @@ from workflow.eventlog.versions import known_records
 from workflow.exits import service as exits
 from workflow.exits.models import ExitCase, Objection
 from workflow.org.models import OrgUnit
-from workflow.org.service import subtree_filter
+from workflow.org.places import Subtree
 
 router = resource_router("exit cases 退出")
 
@@ -111,7 +111,7 @@ def list_cases(
     query = scope.cases(caller)
     if unit is not None:
         within = scope.unit(session, caller, unit)
-        query = query.where(ExitCase.unit_code.in_(select(OrgUnit.code).where(subtree_filter(within))))
+        query = query.where(ExitCase.unit_code.in_(select(OrgUnit.code).where(Subtree.of(within).clause(OrgUnit.path))))
     for column, value in ((ExitCase.level, level), (ExitCase.status, status), (ExitCase.subject_id, subject)):
         if value is not None:
             query = query.where(column == value)

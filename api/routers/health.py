@@ -7,7 +7,6 @@ from importlib.metadata import PackageNotFoundError, version
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from rules.registry import NoRuleBookInForce
 from workflow import rulebook
 
 router = APIRouter(tags=["health"])
@@ -37,10 +36,7 @@ def product_version() -> str:
 @router.get("/health", response_model=Health, summary="Service health / 服务状态")
 def health(request: Request) -> Health:
     """The running version, the database engine and the rule book in force today."""
-    try:
-        book = rulebook.books().in_force(rulebook.today())
-    except NoRuleBookInForce:
-        book = None
+    book = rulebook.in_force(rulebook.today(), otherwise=None)
     return Health(
         status="ok",
         version=product_version(),

@@ -21,6 +21,7 @@ from workflow.eventlog.versions import known_records
 from workflow.exits.service import household_status_on
 from workflow.org import service as org
 from workflow.org.models import Household, OrgUnit, RegistrySpell
+from workflow.org.places import Subtree
 
 router = resource_router("households 贫困户")
 
@@ -59,7 +60,7 @@ def list_households(
     query = scope.households(caller)
     if unit is not None:
         within = scope.unit(session, caller, unit)
-        query = query.where(Household.village_code.in_(select(OrgUnit.code).where(org.subtree_filter(within))))
+        query = query.where(Household.village_code.in_(select(OrgUnit.code).where(Subtree.of(within).clause(OrgUnit.path))))
     if status is not None:
         query = query.where(Household.status == status)
     rows, next_cursor = keyset(session, query, Household.id, cursor=cursor, limit=limit)

@@ -35,13 +35,14 @@ from workflow.errors import not_found
 from workflow.eventlog import Event
 from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
+from workflow.org.places import Subtree
 from workflow.posts.models import Pairing, Post, UnitLink
 from workflow.visits.models import Visit
 
 
 def covers(caller: Caller, unit: OrgUnit | None) -> bool:
     """Whether `unit` is the caller's scope unit or lies below it."""
-    return unit is not None and (unit.code == caller.scope_code or unit.path.startswith(caller.scope_path + "/"))
+    return unit is not None and Subtree(caller.scope_path).contains(unit.path)
 
 
 def unit_clause(caller: Caller, column):
@@ -50,7 +51,7 @@ def unit_clause(caller: Caller, column):
 
 
 def _subtree(caller: Caller):
-    return or_(OrgUnit.code == caller.scope_code, OrgUnit.path.startswith(caller.scope_path + "/"))
+    return Subtree(caller.scope_path).clause(OrgUnit.path)
 
 
 # ---- one record, by id --------------------------------------------------------------
@@ -149,12 +150,12 @@ def cases(caller: Caller) -> Select:
 
 
 def _visit_clause(caller: Caller):
-    return or_(Visit.unit_path == caller.scope_path, Visit.unit_path.startswith(caller.scope_path + "/"))
+    return Subtree(caller.scope_path).clause(Visit.unit_path)
 
 
 def visit(session: Session, caller: Caller, visit_id: str, *, field: str = "visit") -> Visit:
     found = session.get(Visit, visit_id)
-    if found is None or not (found.unit_path == caller.scope_path or found.unit_path.startswith(caller.scope_path + "/")):
+    if found is None or not Subtree(caller.scope_path).contains(found.unit_path):
         raise not_found("visit", visit_id, field=field, zh_kind="走访记录")
     return found
 

@@ -16,10 +16,11 @@ from rules import RuleBook
 from workflow import clock, rulebook
 from workflow.exits.models import ExitCase, Signature
 from workflow.org.models import OrgUnit, Person
-from workflow.org.service import get_unit, subtree_filter
+from workflow.org.service import get_unit
 from workflow.posts.models import Post
 from workflow.visits.models import Visit
 from workflow.visits.service import visits_query
+from workflow.org.places import Subtree
 
 KINDS = {
     "signature_without_visit": ("signed without having visited the unit within the rule book's window before", "签字前规定期限内未走访该对象"),
@@ -47,7 +48,7 @@ class Irregularity:
 def irregularities(session: Session, *, scope_code: str, first: dt.date, last: dt.date) -> list[Irregularity]:
     """Every irregularity under `scope_code` among records that occurred from `first` to `last` (local dates)."""
     scope = get_unit(session, scope_code, field="unit")
-    book = rulebook.in_force_or_first(last)
+    book = rulebook.in_force(last, otherwise=rulebook.first())
     names = _Names(session)
     found = [
         *_signatures(session, scope, first, last, book, names),
@@ -77,7 +78,7 @@ def _signatures(session, scope, first, last, book, names):
         select(Signature, ExitCase)
         .join(ExitCase, ExitCase.id == Signature.case_id)
         .join(OrgUnit, OrgUnit.code == ExitCase.unit_code)
-        .where(subtree_filter(scope), Signature.occurred_at >= start, Signature.occurred_at < end)
+        .where(Subtree.of(scope).clause(OrgUnit.path), Signature.occurred_at >= start, Signature.occurred_at < end)
         .order_by(Signature.occurred_at)
     )
     for signature, case in session.execute(query):
@@ -87,7 +88,7 @@ def _signatures(session, scope, first, last, book, names):
                        f"由账户 {signature.account} 代录,未注明签字文书")
         if signature.decision != "signed":
             continue
-        window = rulebook.in_force_or_first(rulebook.local_date_of(signature.occurred_at)).signature_visit_window_days
+        window = rulebook.in_force(rulebook.local_date_of(signature.occurred_at), otherwise=rulebook.first()).signature_visit_window_days
         since = rulebook.local_date_of(signature.occurred_at) - dt.timedelta(days=window)
         visits = visits_query(session, visitor_id=signature.signer_id, occurred_from=since, **_target_of(case))
         visited = session.execute(visits.where(Visit.occurred_at <= signature.occurred_at).limit(1)).first()

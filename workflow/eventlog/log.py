@@ -244,10 +244,7 @@ def checked_occurrence(occurred_at: dt.datetime | None, *, now: dt.datetime | No
     now = now or clock.now()
     if occurred_at is None:
         return now
-    try:
-        occurred_at = clock.require_aware(occurred_at)
-    except ValueError as exc:
-        raise DomainError("naive_datetime", str(exc), "occurred_at 必须带时区偏移,例如 2018-07-01T00:30:00+08:00", field="occurred_at") from None
+    occurred_at = clock.with_offset(occurred_at, field="occurred_at").astimezone(clock.UTC)
     if occurred_at > now:
         raise DomainError(
             "occurred_in_future",

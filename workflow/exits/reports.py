@@ -13,8 +13,9 @@ from workflow import clock, rulebook
 from workflow.exits.machines import MACHINES, procedure, step_ahead
 from workflow.exits.models import ExitCase, Objection, Signature
 from workflow.org.models import OrgUnit, Person
-from workflow.org.service import ancestor_at, get_unit, subtree_filter
+from workflow.org.service import ancestor_at, get_unit
 from workflow.posts import service as posts
+from workflow.org.places import Subtree
 
 # The statuses in which a case waits for signatures: in notice, and between two steps.
 WAITING_STATUSES = sorted({"in_notice"} | {s for machine in MACHINES.values() for s in machine.step_states if s != "exited"})
@@ -77,7 +78,7 @@ def missing_signatures(session: Session, *, scope_code: str, at: dt.datetime | N
     scope = get_unit(session, scope_code, field="scope")
     day = rulebook.local_date_of(at)
     book = rulebook.in_force(day)
-    in_scope = (ExitCase.status.in_(WAITING_STATUSES), ExitCase.opened_at <= at, subtree_filter(scope))
+    in_scope = (ExitCase.status.in_(WAITING_STATUSES), ExitCase.opened_at <= at, Subtree.of(scope).clause(OrgUnit.path))
 
     cases = session.execute(select(ExitCase).join(OrgUnit, OrgUnit.code == ExitCase.unit_code).where(*in_scope)).scalars().all()
     signed: dict[str, set[tuple[str, str]]] = defaultdict(set)

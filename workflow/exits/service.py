@@ -26,9 +26,10 @@ from workflow.exits import machines
 from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
 from workflow.org.models import Household, OrgUnit, RegistrySpell
-from workflow.org.service import ancestor_at, close_spell, get_person, get_unit, open_spell, reopen_spell, subtree_filter
+from workflow.org.service import ancestor_at, close_spell, get_person, get_unit, open_spell, reopen_spell
 from workflow.posts import service as posts
 from workflow.types import new_id
+from workflow.org.places import Subtree
 
 # The read model of exit cases, their objections and signatures (and the registry spells an exit ends): kept by the functions marked @EXITS.on below.
 EXITS = EventProjection("exits")
@@ -102,7 +103,7 @@ def household_status_on(session: Session, household_id: str, moment: dt.datetime
 def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal) -> IncidenceProposal:
     """A village's poverty incidence, or a county's over its villages: the registered poor
     population of households now on the registry over the villages' rural population."""
-    villages = list(session.execute(select(OrgUnit).where(subtree_filter(unit), OrgUnit.level == Level.village)).scalars())
+    villages = list(session.execute(select(OrgUnit).where(Subtree.of(unit).clause(OrgUnit.path), OrgUnit.level == Level.village)).scalars())
     unknown = [v.name for v in villages if not v.rural_population]
     if unknown or not villages:
         names = ", ".join(unknown) or unit.name
@@ -116,7 +117,7 @@ def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal) -> In
         select(func.coalesce(func.sum(Household.members), 0))
         .join(OrgUnit, OrgUnit.code == Household.village_code)
         .join(RegistrySpell, (RegistrySpell.subject_id == Household.id) & (RegistrySpell.kind == "poor_household"))
-        .where(subtree_filter(unit), RegistrySpell.exited_on.is_(None))
+        .where(Subtree.of(unit).clause(OrgUnit.path), RegistrySpell.exited_on.is_(None))
     )
     return IncidenceProposal(
         poor_population=int(session.execute(on_registry).scalar_one()),

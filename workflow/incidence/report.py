@@ -20,7 +20,8 @@ from rules.schema import Level
 from workflow import rulebook
 from workflow.errors import DomainError
 from workflow.org.models import Household, OrgUnit, RegistrySpell
-from workflow.org.service import get_unit, subtree_filter
+from workflow.org.service import get_unit
+from workflow.org.places import Subtree
 
 MAX_DATES = 120
 STEPS = ("month", "quarter", "year")
@@ -75,13 +76,13 @@ def _period_end(day: dt.date, every: str) -> dt.date:
 def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], level: Level | str | None = None) -> list[IncidenceRow]:
     """Rows per unit and date: the unit and its direct children, or every unit of `level` below it."""
     root = get_unit(session, unit_code)
-    units_query = select(OrgUnit).where(subtree_filter(root), OrgUnit.level.in_([lv.value for lv in REPORTED_LEVELS]))
+    units_query = select(OrgUnit).where(Subtree.of(root).clause(OrgUnit.path), OrgUnit.level.in_([lv.value for lv in REPORTED_LEVELS]))
     if level is not None:
         units_query = units_query.where(OrgUnit.level == Level(level).value)
     else:
         units_query = units_query.where(or_(OrgUnit.code == root.code, OrgUnit.parent_code == root.code))
     units = list(session.execute(units_query.order_by(OrgUnit.path)).scalars())
-    villages = list(session.execute(select(OrgUnit.code, OrgUnit.path, OrgUnit.rural_population).where(subtree_filter(root), OrgUnit.level == Level.village.value)))
+    villages = list(session.execute(select(OrgUnit.code, OrgUnit.path, OrgUnit.rural_population).where(Subtree.of(root).clause(OrgUnit.path), OrgUnit.level == Level.village.value)))
     # Which reported units each village counts towards (itself and its ancestors among `units`).
     reported = {unit.code for unit in units}
     counts_for = {code: [c for c in path.split("/") if c in reported] for code, path, _ in villages}
@@ -105,7 +106,7 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
             for unit in counts_for.get(village, ()):
                 poor_households[unit] += households
                 poor_population[unit] += members
-        threshold = rulebook.in_force_or_first(day).exit_incidence_below
+        threshold = rulebook.in_force(day, otherwise=rulebook.first()).exit_incidence_below
         for unit in units:
             complete = unit.code in has_villages and unit.code not in incomplete
             denominator = rural[unit.code] if unit.code in has_villages else None
@@ -142,7 +143,7 @@ def _poor_by_village(session: Session, root: OrgUnit, day: dt.date):
         select(Household.village_code, func.count(Household.id), func.coalesce(func.sum(Household.members), 0))
         .join(RegistrySpell, on_registry)
         .join(OrgUnit, OrgUnit.code == Household.village_code)
-        .where(subtree_filter(root))
+        .where(Subtree.of(root).clause(OrgUnit.path))
         .group_by(Household.village_code)
     )
     return session.execute(query).all()

@@ -23,7 +23,7 @@ from workflow.obligations.models import Obligation
 from workflow.obligations.spec import month_end, month_number
 from workflow.org.models import Household, OrgUnit
 from workflow.posts.models import Pairing, Post, UnitLink
-from workflow.org.places import Place, places
+from workflow.org.places import Place, Subtree, places
 from workflow.visits.mask_rows import masks_of
 from workflow.visits.masks import YearMask
 from workflow.visits.models import VisitMask
@@ -119,7 +119,7 @@ def derive(connection: Connection, *, post_ids=None, pairing_ids=None, link_ids=
             village = where[found_row.village_code].path
             # The post must be at the household's unit or above it: a cadre paired in one
             # township owes nothing through a post held in another.
-            if not (village == unit.path or village.startswith(unit.path + "/")):
+            if not Subtree(unit.path).contains(village):
                 continue
             target = found_row.household_id
         else:

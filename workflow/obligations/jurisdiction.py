@@ -25,7 +25,7 @@ from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.sources import REGISTRY_OF_LEVEL, Target, names, rule_posts, targets_by_unit
 from workflow.obligations.spec import covers, judged
 from workflow.org.models import Household, OrgUnit, RegistrySpell
-from workflow.org.places import in_subtree
+from workflow.org.places import Subtree
 from workflow.visits.mask_rows import masks_of
 from workflow.visits.models import VisitMask
 
@@ -41,7 +41,7 @@ _Instance = tuple[PostRef, str, int, int, int]
 def _anchors(session: Session, question: Question, unit_codes: set[str]) -> dict[str, list[str]]:
     """The units of the rule's target level below each of `unit_codes` (for household targets, the villages)."""
     level = "village" if question.rule.target_level.value == "household" else question.rule.target_level.value
-    query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == level, in_subtree(OrgUnit.path, question.scope))
+    query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == level, Subtree.of(question.scope).clause(OrgUnit.path))
     units = [Target(code, path, ()) for code, path in session.execute(query)]
     return {code: [unit.id for unit in below] for code, below in targets_by_unit(units, unit_codes).items()}
 

@@ -28,7 +28,7 @@ from workflow.obligations.models import Obligation
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.spec import MET, NOT_OWED, OVERDUE, Truth, month_number, status_rules, status_while_open
 from workflow.org.models import Household, OrgUnit, Person
-from workflow.org.places import in_subtree
+from workflow.org.places import Subtree
 from workflow.visits.masks import YearMask
 
 _o = Obligation.__table__
@@ -96,7 +96,7 @@ def _sql_rows(question: Question, units: ColumnElement | None = None) -> _Rows:
     where = [
         _o.c.kind == rule.targets.value,
         _o.c.role.in_(sorted(question.roles)),
-        in_subtree(_o.c.unit_path, question.scope) if units is None else units,
+        Subtree.of(question.scope).clause(_o.c.unit_path) if units is None else units,
         _o.c.start_date <= window.current.last,
         or_(_o.c.end_date.is_(None), _o.c.end_date >= window.first),
     ]

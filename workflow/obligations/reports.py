@@ -125,10 +125,7 @@ def _as_of(as_of: dt.date | None) -> dt.date:
 def _known_at(known_at: dt.datetime | None) -> dt.datetime | None:
     if known_at is None:
         return None
-    try:
-        known_at = clock.require_aware(known_at, "known_at")
-    except ValueError as exc:
-        raise DomainError("naive_datetime", str(exc), "known_at 必须带时区偏移", field="known_at") from None
+    known_at = clock.with_offset(known_at, field="known_at").astimezone(clock.UTC)
     if known_at > clock.now():
         raise DomainError("known_at_in_future", f"known_at {known_at.isoformat()} is in the future", f"known_at {known_at.isoformat()} 晚于当前时间", field="known_at")
     return known_at

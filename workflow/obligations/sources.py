@@ -13,7 +13,7 @@ from sqlmodel import Session
 from workflow.db import one_of
 from workflow.obligations.evaluate import PostRef
 from workflow.chunking import chunks
-from workflow.org.places import in_subtree, places
+from workflow.org.places import Subtree, places
 from workflow.obligations.models import Obligation
 from workflow.obligations.question import Question
 from workflow.obligations.spec import Span, Window
@@ -46,7 +46,7 @@ def _overlaps_window(start_column, end_column, window: Window):
 
 def rule_posts(session: Session, question: Question) -> list[tuple[PostRef, Span]]:
     """The posts in the subtree holding one of the roles at some time in the window."""
-    query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(question.roles), in_subtree(OrgUnit.path, question.scope))
+    query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path))
     query = query.where(_overlaps_window(Post.start_date, Post.end_date, question.window))
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
@@ -61,7 +61,7 @@ def rule_posts(session: Session, question: Question) -> list[tuple[PostRef, Span
 def relationship_obligations(session: Session, question: Question) -> list:
     """The obligation rows (plain rows) of a paired or linked rule in the subtree, running in the window."""
     table = Obligation.__table__
-    query = select(table).where(table.c.kind == question.rule.targets.value, table.c.role.in_(question.roles), in_subtree(table.c.unit_path, question.scope))
+    query = select(table).where(table.c.kind == question.rule.targets.value, table.c.role.in_(question.roles), Subtree.of(question.scope).clause(table.c.unit_path))
     query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, question.window))
     if question.person_id is not None:
         query = query.where(table.c.person_id == question.person_id)
@@ -94,7 +94,7 @@ def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window
     query = query.add_columns(RegistrySpell.registered_on, RegistrySpell.exited_on).outerjoin(
         RegistrySpell,
         and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window)),
-    ).where(in_subtree(OrgUnit.path, scope))
+    ).where(Subtree.of(scope).clause(OrgUnit.path))
     paths, spells = {}, defaultdict(list)
     for code, path, start, end in session.execute(query):
         if start is not None:  # a spell overlapping the window

@@ -28,7 +28,6 @@ import functools
 
 from typing import Any
 
-from rules.registry import NoRuleBookInForce
 from rules.schema import Period, RuleBook, VisitRule
 from workflow import rulebook
 from workflow.errors import DomainError
@@ -93,16 +92,9 @@ def validity(book: RuleBook) -> tuple[dt.date, dt.date | None]:
     return book.effective_from, rulebook.books().valid_until(book)
 
 
-def book_in_force(day: dt.date) -> RuleBook | None:
-    try:
-        return rulebook.books().in_force(day)
-    except NoRuleBookInForce:
-        return None
-
-
 def period_on(day: dt.date, kind: Period) -> CalendarPeriod | None:
     """The period of `kind` containing `day`, clipped to the book in force then; None before any book."""
-    book = book_in_force(day)
+    book = rulebook.in_force(day, otherwise=None)
     if book is None:
         return None
     first, last = calendar_bounds(kind, day)

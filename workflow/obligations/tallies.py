@@ -43,7 +43,7 @@ from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE
 from workflow.obligations.models import Obligation, ObligationDayTally, ObligationTally
 from workflow.obligations.spec import month_number
 from workflow.obligations.question import TOTALS, Engine, Need, Question, UnitCounts
-from workflow.org.places import in_subtree
+from workflow.org.places import Subtree
 from workflow.visits.mask_rows import masks_of
 
 _obligation, _tally, _day_tally = Obligation.__table__, ObligationTally.__table__, ObligationDayTally.__table__
@@ -250,7 +250,7 @@ def totals(session: Session, question: Question) -> list[tuple[str, dict[str, in
     low, current = month_number(window.first), month_number(window.current.first)
     latest = current - 1
     t = _tally.c
-    where = [t.kind == rule.targets.value, t.role.in_(sorted(question.roles)), in_subtree(t.unit_path, question.scope), t.month <= current]
+    where = [t.kind == rule.targets.value, t.role.in_(sorted(question.roles)), Subtree.of(question.scope).clause(t.unit_path), t.month <= current]
     query = (
         select(t.unit_code, t.month, func.sum(t.starting), func.sum(t.ending), func.sum(t.visited), func.sum(t.visited_ending))
         .where(*where)
@@ -263,7 +263,7 @@ def totals(session: Session, question: Question) -> list[tuple[str, dict[str, in
     d = _day_tally.c
     met_query = (
         select(d.unit_code, func.sum(d.met))
-        .where(d.kind == rule.targets.value, d.month == current, d.day.between(1, window.as_of.day), d.role.in_(sorted(question.roles)), in_subtree(d.unit_path, question.scope))
+        .where(d.kind == rule.targets.value, d.month == current, d.day.between(1, window.as_of.day), d.role.in_(sorted(question.roles)), Subtree.of(question.scope).clause(d.unit_path))
         .group_by(d.unit_code)
     )
     met_by_day = {unit: int(met) for unit, met in session.execute(met_query)}

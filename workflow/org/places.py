@@ -1,4 +1,4 @@
-"""Where units sit in the org tree: their paths, the township and county above them, subtrees in SQL."""
+"""Where units sit in the org tree: subtrees, and the township and county above a unit."""
 
 from __future__ import annotations
 
@@ -13,11 +13,26 @@ from workflow.org.models import OrgUnit
 _unit = OrgUnit.__table__
 
 
-def in_subtree(path_column, unit: OrgUnit):
-    """Rows whose path is `unit`'s or below it, as a range an index on the path can serve."""
-    # Every such path lies in [path, path + "0"), "0" being the character after "/"; the
-    # second test drops siblings such as path + "-2" that the range also holds.
-    return and_(path_column >= unit.path, path_column < unit.path + "0", or_(path_column == unit.path, path_column >= unit.path + "/"))
+@dataclasses.dataclass(frozen=True)
+class Subtree:
+    """A unit and every unit below it, known by the unit's path: the one answer to "is this
+    inside that", in Python (`contains`) and in SQL (`clause`)."""
+
+    path: str
+
+    @classmethod
+    def of(cls, unit: OrgUnit) -> Subtree:
+        return cls(unit.path)
+
+    def contains(self, path: str) -> bool:
+        """Whether the unit at `path` (or a record placed there) lies in the subtree."""
+        return path == self.path or path.startswith(self.path + "/")
+
+    def clause(self, path_column):
+        """Rows whose path lies in the subtree, as a range an index on the path can serve."""
+        # Every such path lies in [path, path + "0"), "0" being the character after "/"; the
+        # last test drops siblings such as path + "-2" that the range also holds.
+        return and_(path_column >= self.path, path_column < self.path + "0", or_(path_column == self.path, path_column >= self.path + "/"))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -91,14 +91,6 @@ def ancestor_at(session: Session, unit: OrgUnit, level: Level | str) -> OrgUnit 
     return None
 
 
-def subtree_filter(unit: OrgUnit):
-    """A WHERE clause selecting `unit` and every unit below it."""
-    return or_(OrgUnit.code == unit.code, OrgUnit.path.startswith(unit.path + "/"))
-
-
-def is_within(unit: OrgUnit, scope: OrgUnit) -> bool:
-    """Whether `unit` is `scope` or lies below it."""
-    return unit.code == scope.code or unit.path.startswith(scope.path + "/")
 
 
 def registry_spells(session: Session, kind: str, subject_id: str) -> list[RegistrySpell]:

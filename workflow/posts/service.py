@@ -14,6 +14,7 @@ from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.org.models import OrgUnit, Person
+from workflow.org.places import Subtree
 from workflow.org.service import LEVEL_ZH, ancestor_at, get_household, get_person, get_unit
 from workflow.posts.models import DateSpan, Pairing, Post, UnitLink
 from workflow.types import new_id
@@ -197,7 +198,7 @@ def pair(
     cadre = get_person(session, cadre_id, field="cadre")
     household = get_household(session, household_id)
     _check_span(start_date, end_date)
-    book = rulebook.in_force_or_first(start_date)
+    book = rulebook.in_force(start_date, otherwise=rulebook.first())
     township = ancestor_at(session, get_unit(session, household.village_code), Level.township)
     cadre_roles = {role for rule in book.visit_rules if rule.targets is TargetSet.paired for role in rule.roles}
     if not any(
@@ -283,7 +284,7 @@ def link_unit(
         raise DomainError("invalid_unit", f"'{unit_code}' is a {unit.level}, not a city-direct unit", f"'{unit_code}' 不是市直单位", field="unit")
     if village.level != Level.village:
         raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
-    if not village.path.startswith(unit.path.rsplit("/", 1)[0] + "/"):
+    if not Subtree(unit.path.rsplit("/", 1)[0]).contains(village.path):  # the city above the city-direct unit
         raise DomainError("outside_city", f"{village.name} is not in the city of {unit.name}", f"{village.name} 不在{unit.name}所属市内", field="village")
     _check_span(start_date, end_date)
     query = select(UnitLink).where(UnitLink.unit_code == unit_code, UnitLink.village_code == village_code)

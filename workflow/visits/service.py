@@ -19,6 +19,7 @@ from workflow.eventlog.log import NewEvent, checked_occurrence
 from workflow.eventlog.projection import EventProjection, Run
 from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
 from workflow.org.models import Household, OrgUnit, Person
+from workflow.org.places import Subtree
 from workflow.posts.models import DateSpan, Post
 from workflow.types import new_id
 from workflow.visits.models import Visit
@@ -65,7 +66,7 @@ def visits_query(
     query = select(Visit)
     if unit_code is not None:
         unit = get_unit(session, unit_code, field="unit_code")
-        query = query.where(or_(Visit.unit_path == unit.path, Visit.unit_path.startswith(unit.path + "/")))
+        query = query.where(Subtree.of(unit).clause(Visit.unit_path))
     if visitor_id is not None:
         query = query.where(Visit.visitor_id == visitor_id)
     if target_id is not None:
