@@ -8,6 +8,7 @@ from workflow.errors import Conflict, DomainError, NotFound
 from workflow.org import service as org
 from workflow.org.models import OrgUnit
 from workflow.posts import service as posts
+from workflow.org.places import Subtree
 
 
 def test_units_hang_under_the_level_above_and_keep_chinese_names(session, actor):
@@ -17,10 +18,11 @@ def test_units_hang_under_the_level_above_and_keep_chinese_names(session, actor)
     assert village.name == "坪溪村"
     assert org.ancestor_at(session, village, "county").name == "溆浦县"
     township = session.get(OrgUnit, tree.township)
-    below = session.execute(select(OrgUnit.name).where(org.subtree_filter(township))).scalars().all()
+    below = session.execute(select(OrgUnit.name).where(Subtree.of(township).clause(OrgUnit.path))).scalars().all()
     assert sorted(below) == sorted(["北斗溪镇", "坪溪村", "金中村"])
-    assert org.is_within(village, session.get(OrgUnit, tree.city))
-    assert not org.is_within(village, session.get(OrgUnit, tree.other_township))
+    assert Subtree.of(session.get(OrgUnit, tree.city)).contains(village.path)
+    assert not Subtree.of(session.get(OrgUnit, tree.other_township)).contains(village.path)
+    assert not Subtree("430000000000/431200000000/431224000000/4312241").contains("430000000000/431200000000/431224000000/431224100000")
 
 
 @pytest.mark.parametrize(
