@@ -1,8 +1,8 @@
 """Report rows of obligation instances (post, person, rule, target), built from their period bits.
 
 `row_from_bits` builds every engine's rows from an instance's owed and met periods, judged
-by the specification (`spec`); `evaluate_each` and `evaluate_any` work those bits out in
-Python from the days visits fell on, for the general engine.
+by the specification (`spec`). `VisitBits` and `span_bits` are what the general engine
+works those bits out from.
 """
 
 from __future__ import annotations
@@ -10,11 +10,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from typing import NamedTuple
 
-from workflow.obligations.spec import OVERDUE, CalendarPeriod, Span, Window, covers, judge_of, judged, period_statuses
-from workflow.obligations.visitdays import VisitDays
+from workflow.obligations.spec import OVERDUE, Span, Window, covers, judge_of, judged, period_statuses
 
 
 class PostRef(NamedTuple):
@@ -82,64 +81,30 @@ def row_from_bits(
     )
 
 
-PeriodTest = Callable[[CalendarPeriod], bool]
+class VisitBits(NamedTuple):
+    """The periods of a window in which one person visited one target (bit i: period i, up to
+    as_of), and the last visit day in each of them."""
+
+    bits: int
+    last: dict[int, dt.date]
+
+    def latest(self, counts: int) -> dt.date | None:
+        """The last visit in a period among `counts` (bits): periods run back to back, so the
+        latest such period holds it."""
+        hit = self.bits & counts
+        return self.last[hit.bit_length() - 1] if hit else None
 
 
-def _latest(window: Window, members: Sequence[tuple[VisitDays, PeriodTest]]) -> dt.date | None:
-    # Periods run back to back, so the latest period with a visit holds the latest visit.
-    for period, seen in zip(reversed(window.periods), reversed(window.seen_parts)):
-        days = [d.last_in(*seen) for d, counts in members if counts(period)]
-        days = [day for day in days if day is not None]
-        if days:
-            return max(days)
-    return None
+NO_VISITS = VisitBits(0, {})
 
 
-def evaluate_each(
-    window: Window,
-    post: PostRef,
-    span: Span,
-    *,
-    target_level: str,
-    target_id: str,
-    days: VisitDays,
-    counts: PeriodTest,
-    source_id: str | None = None,
-) -> ObligationRow | None:
-    """The row of one target of a post, or None if it owes nothing in the window.
-
-    `span` is when the obligation runs (the post, cut to the pairing or link); `counts`
-    says whether the target counts in a period (poor then, for jurisdiction targets).
-    """
-    owed = met = 0
-    for i, (period, seen) in enumerate(zip(window.periods, window.seen_parts)):
-        if counts(period) and covers(span, period):
-            owed |= 1 << i
-            if days.visited(*seen):
-                met |= 1 << i
-    if not owed:
-        return None
-    return row_from_bits(
-        window, post, owed=owed, met=met, last_visit_on=_latest(window, [(days, counts)]),
-        target_level=target_level, target_id=target_id, source_id=source_id,
-    )
-
-
-def evaluate_any(window: Window, post: PostRef, span: Span, members: Sequence[tuple[VisitDays, PeriodTest]]) -> ObligationRow | None:
-    """The row of a post owing one visit per period to any of `members` (days, counts-in-period).
-
-    A period in which no member counts (no poor village in the jurisdiction) owes nothing.
-    """
-    owed = met = 0
-    for i, (period, seen) in enumerate(zip(window.periods, window.seen_parts)):
-        counting = [days for days, counts in members if counts(period)]
-        if counting and covers(span, period):
-            owed |= 1 << i
-            if any(days.visited(*seen) for days in counting):
-                met |= 1 << i
-    if not owed:
-        return None
-    return row_from_bits(window, post, owed=owed, met=met, last_visit_on=_latest(window, members))
+def span_bits(window: Window, span: Span) -> int:
+    """The periods of the window `span` covers whole."""
+    known = window.__dict__.setdefault("_span_bits", {})  # posts and pairings share a few spans
+    found = known.get(span)
+    if found is None:
+        found = known[span] = sum(1 << i for i, period in enumerate(window.periods) if covers(span, period))
+    return found
 
 
 def unit_counts(rows: Iterable[ObligationRow]) -> list[tuple[str, dict[str, int], int]]:

@@ -64,5 +64,5 @@ def built(session: Session, question: Question, found: Iterable[Found]) -> list[
         # Several visits in as_of's month on both sides of as_of: the latest one up to it comes from the visits.
         exact = DaySource(session, persons={result[i].person_id for i, _ in unsure}, level=question.rule.target_level.value, window=window)
         for i, counts in unsure:
-            result[i].last_visit_on = latest_visit_day(window, exact.days(result[i].person_id, result[i].target_id), counts)
+            result[i].last_visit_on = exact.visits(result[i].person_id, result[i].target_id).latest(counts)
     return result

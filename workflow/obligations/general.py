@@ -4,9 +4,10 @@ The faster engines (`relationship`, `jurisdiction`, `tallies`) answer what they 
 the projections; everything else comes here: the "any poor village" rules (V2, V5) always,
 and every rule when a report is asked as known at a moment (visits, voids, posts, pairings,
 links and registry spells as the log told them then), when a rule book's periods are cut
-inside a month, or when the window reaches back beyond the year before. It reads the
-specification most directly: each instance's periods are judged one by one from the days
-its visits fell on (`evaluate.evaluate_each`, `evaluate_any`).
+inside a month, or when the window reaches back beyond the year before. Each instance's owed
+periods come from its spans and (for jurisdiction targets) the periods the target was
+poor in, its met periods from the periods its holder visited it in, as bits judged by the
+specification like every engine's.
 """
 
 from __future__ import annotations
@@ -17,11 +18,11 @@ from typing import NamedTuple
 
 from sqlmodel import Session
 
-from workflow.obligations.evaluate import ObligationRow, PostRef, evaluate_any, evaluate_each, unit_counts
+from workflow.obligations.evaluate import ObligationRow, PostRef, VisitBits, row_from_bits, span_bits, unit_counts
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.instances import derive
-from workflow.obligations.sources import DaySource, MaskSource, Target, poor_targets, relationship_obligations, rule_posts, targets_by_unit
-from workflow.obligations.spec import CalendarPeriod, Span, covers
+from workflow.obligations.sources import DaySource, MaskSource, poor_targets, relationship_obligations, rule_posts, targets_by_unit
+from workflow.obligations.spec import Span
 from workflow.obligations.visitdays import Undecidable
 
 
@@ -74,24 +75,23 @@ def _relationship_rows(session: Session, question: Question, source_for) -> list
     source = source_for({o.post.person_id for o, _ in relationships}, rule.target_level.value)
     rows = []
     if question.each_target:
+        # Owed where post and pairing (or link) cover a period whole; met by a visit in it.
         for o, span in relationships:
-            row = evaluate_each(
-                window, o.post, span,
-                target_level=o.target_level, target_id=o.target_id, source_id=o.source_id,
-                days=source.days(o.post.person_id, o.target_id), counts=_always,
-            )
-            if row is not None:
-                rows.append(row)
+            owed = span_bits(window, span)
+            if owed:
+                visits = source.visits(o.post.person_id, o.target_id)
+                rows.append(row_from_bits(
+                    window, o.post, owed=owed, met=visits.bits & owed, last_visit_on=visits.latest(ALL),
+                    target_level=o.target_level, target_id=o.target_id, source_id=o.source_id,
+                ))
         return rows
     # One visit to any paired household (or linked village) per period: a period is owed
-    # when some pairing or link of the post covers it whole.
+    # when some pairing or link of the post covers it whole, met by a visit to one covering it.
     by_post = defaultdict(list)
     for o, span in relationships:
-        by_post[o.post].append((o, span))
+        by_post[o.post].append((source.visits(o.post.person_id, o.target_id), span_bits(window, span)))
     for post, members in by_post.items():
-        row = evaluate_any(window, post, (dt.date.min, None), [(source.days(post.person_id, o.target_id), _covered_by(span)) for o, span in members])
-        if row is not None:
-            rows.append(row)
+        rows += _any_row(window, post, ALL, members)
     return rows
 
 
@@ -103,41 +103,45 @@ def _jurisdiction_rows(session: Session, question: Question, source_for) -> list
     poor = poor_targets(session, level=rule.target_level.value, scope=question.scope, window=window)
     targets = targets_by_unit(poor, {post.unit_code for post, _ in posts})
     source = source_for({post.person_id for post, _ in posts}, rule.target_level.value)
+    poor_in = {target.id: target.poor_bits(window) for target in poor}
     rows = []
     for post, span in posts:
+        covered = span_bits(window, span)
+        if not covered:
+            continue
         mine = targets.get(post.unit_code, [])
         if question.each_target:
+            # Owed where the post covers a period whole and the target was poor in it.
             for target in mine:
-                row = evaluate_each(
-                    window, post, span, target_level=rule.target_level.value, target_id=target.id,
-                    days=source.days(post.person_id, target.id), counts=_poor(window, target),
-                )
-                if row is not None:
-                    rows.append(row)
+                owed = covered & poor_in[target.id]
+                if owed:
+                    visits = source.visits(post.person_id, target.id)
+                    rows.append(row_from_bits(
+                        window, post, owed=owed, met=visits.bits & owed, last_visit_on=visits.latest(poor_in[target.id]),
+                        target_level=rule.target_level.value, target_id=target.id,
+                    ))
         else:
-            row = evaluate_any(window, post, span, [(source.days(post.person_id, target.id), _poor(window, target)) for target in mine])
-            if row is not None:
-                rows.append(row)
+            rows += _any_row(window, post, covered, [(source.visits(post.person_id, target.id), poor_in[target.id]) for target in mine])
     return rows
 
 
-def _always(_period: CalendarPeriod) -> bool:
-    return True
+ALL = -1  # every period of a window
 
 
-def _covered_by(span):
-    def test(period: CalendarPeriod) -> bool:
-        return covers(span, period)
-
-    return test
-
-
-def _poor(window, target: Target):
-    def test(period: CalendarPeriod) -> bool:
-        # Poor at any time in the part of the period seen by as_of.
-        return target.poor_during(*window.seen(period))
-
-    return test
+def _any_row(window, post: PostRef, covered: int, members: list[tuple[VisitBits, int]]) -> list[ObligationRow]:
+    """The row (if it owes anything) of a post owing one visit per period to any member:
+    (its visits, the periods it counts in). A period in which no member counts owes nothing."""
+    counting = 0
+    for _, counts in members:
+        counting |= counts
+    owed = covered & counting
+    if not owed:
+        return []
+    met = 0
+    for visits, counts in members:
+        met |= visits.bits & counts
+    latest = [day for visits, counts in members if (day := visits.latest(counts)) is not None]
+    return [row_from_bits(window, post, owed=owed, met=met & owed, last_visit_on=max(latest) if latest else None)]
 
 
 class GeneralEngine(Engine):

@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
 from workflow.db import one_of
-from workflow.obligations.evaluate import PostRef
+from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
 from workflow.org.places import Subtree, places
 from workflow.obligations.models import Obligation
 from workflow.obligations.question import Question
 from workflow.obligations.spec import Span, Window
-from workflow.obligations.visitdays import NO_DAYS, DaySet, MaskDays, VisitDays
+from workflow.obligations.visitdays import MaskDays
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Post
 from workflow.visits.masks import YearMask, counted_targets
@@ -76,6 +77,10 @@ class Target:
     path: str  # the unit's path; a household's village's path
     spells: tuple[Span, ...]
 
+    def poor_bits(self, window: Window) -> int:
+        """The periods of `window` the target counts in: poor at any time in the part seen by as_of."""
+        return sum(1 << i for i, (first, last) in enumerate(window.seen_parts) if self.poor_during(first, last))
+
     def poor_during(self, first: dt.date, last: dt.date) -> bool:
         """Registered poor on any day from `first` to `last` (SPEC §3: poor at any time in it)."""
         return any(start <= last and (end is None or end >= first) for start, end in self.spells)
@@ -117,38 +122,59 @@ def targets_by_unit(targets: Iterable[Target], unit_codes: set[str]) -> dict[str
 
 
 class MaskSource:
-    """Visit days from the `VisitMask` projection: current knowledge only."""
-
-    exact = False
+    """Visits from the `VisitMask` projection: current knowledge only. Raises `Undecidable`
+    (from `MaskDays`) where a period or as_of cuts a month the masks cannot split."""
 
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
+        self._window = window
         self._masks: dict[tuple[str, str], dict[int, YearMask]] = defaultdict(dict)
         for part in chunks(persons):
             query = select(VisitMask).where(VisitMask.person_id.in_(part), VisitMask.target_level == level, VisitMask.year.in_(list(window.years)))
             for row in session.execute(query).scalars():
                 self._masks[(row.person_id, row.target_id)][row.year] = YearMask(row.month_mask, row.first_days, row.last_days)
 
-    def days(self, person_id: str, target_id: str) -> VisitDays:
+    def visits(self, person_id: str, target_id: str) -> VisitBits:
         masks = self._masks.get((person_id, target_id))
-        return MaskDays(masks) if masks else NO_DAYS
+        if not masks:
+            return NO_VISITS
+        days, bits, last = MaskDays(masks), 0, {}
+        for i, seen in enumerate(self._window.seen_parts):
+            day = days.last_in(*seen)
+            if day is not None:
+                bits, last[i] = bits | 1 << i, day
+        return VisitBits(bits, last)
 
 
 class DaySource:
-    """Visit days from the visits themselves (as the session reads them: as known now, or then)."""
-
-    exact = True
+    """Visits from the visits themselves (as the session reads them: as known now, or then),
+    read once into each (person, target)'s periods with a visit."""
 
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
-        days: dict[tuple[str, str], list[dt.date]] = defaultdict(list)
+        starts = [period.first for period in window.periods]
+        # Days read as text and each distinct one converted once: a city's township has
+        # tens of thousands of visits on a few hundred days.
+        period_of: dict[str, tuple[int, dt.date]] = {}
+        bits: dict[tuple[str, str], int] = defaultdict(int)
+        last: dict[tuple[str, str], dict[int, dt.date]] = defaultdict(dict)
+        connection = session.connection()
         for part in chunks(persons):
-            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
-                Visit.visitor_id.in_(part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
+            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, cast(Visit.occurred_on, String)).where(
+                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
             )
-            for visitor, target_level, target_id, village, township, day in session.execute(query):
+            for visitor, target_level, target_id, village, township, text in connection.execute(query):
+                found = period_of.get(text)
+                if found is None:
+                    day = dt.date.fromisoformat(text)
+                    found = period_of[text] = (bisect.bisect_right(starts, day) - 1, day)
+                i, day = found
                 for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
                     if counted_level == level:
-                        days[(visitor, counted_id)].append(day)
-        self._days = {key: DaySet(found) for key, found in days.items()}
+                        key = (visitor, counted_id)
+                        bits[key] |= 1 << i
+                        seen = last[key]
+                        if i not in seen or seen[i] < day:
+                            seen[i] = day
+        self._visits = {key: VisitBits(found, last[key]) for key, found in bits.items()}
 
-    def days(self, person_id: str, target_id: str) -> VisitDays:
-        return self._days.get((person_id, target_id), NO_DAYS)
+    def visits(self, person_id: str, target_id: str) -> VisitBits:
+        return self._visits.get((person_id, target_id), NO_VISITS)

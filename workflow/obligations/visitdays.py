@@ -1,10 +1,8 @@
-"""The days one person visited one target: from the packed masks, or from the visits themselves."""
+"""The days one person visited one target, read from the packed masks."""
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
-from collections.abc import Iterable
 from typing import Protocol
 
 from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask
@@ -20,25 +18,6 @@ class VisitDays(Protocol):
 
     def last_in(self, first: dt.date, last: dt.date) -> dt.date | None:
         """The latest day from `first` to `last` with a visit, or None."""
-
-
-class DaySet:
-    """Visit days read from the visits: answers every question exactly."""
-
-    def __init__(self, days: Iterable[dt.date]):
-        self._days = sorted(set(days))
-
-    def visited(self, first: dt.date, last: dt.date) -> bool:
-        return self.last_in(first, last) is not None
-
-    def last_in(self, first: dt.date, last: dt.date) -> dt.date | None:
-        index = bisect.bisect_right(self._days, last)
-        if index and self._days[index - 1] >= first:
-            return self._days[index - 1]
-        return None
-
-
-NO_DAYS = DaySet(())
 
 
 def _visited_months(masks: dict[int, YearMask], first: dt.date, last: dt.date):
