@@ -38,8 +38,9 @@ def test_a_city_auditor_reads_every_event_of_its_city_and_none_of_another(client
     assert outside.county not in everything and "湘西州" not in everything
     spells = [e for e in seen if e["entity_type"] == "registry_spell"]
     assert {e["payload"]["subject_id"] for e in spells} == {inside.village}
-    accounts = [e for e in seen if e["entity_type"] == "account"]
+    accounts = [e for e in seen if e["type"] == "account.created"]
     assert accounts and {e["payload"]["scope_code"] for e in accounts} == {inside.city}
+    assert {e["entity_id"] for e in seen if e["entity_type"] == "account"} == {e["entity_id"] for e in accounts}  # their tokens' events too, no other
 
 
 def test_a_city_auditor_filters_within_its_scope(client, world):

@@ -50,3 +50,38 @@ def test_upgrading_a_database_with_records_gives_them_the_versions_their_log_imp
     finally:
         upgrade(engine)
     assert stored() == projected
+
+
+def test_upgrading_a_database_with_tokens_issued_before_the_log_kept_them_turns_each_into_an_event(engine):
+    """Migration 0011: a token stored before 0011 (a row, no event) gets its `account.token_issued`
+    event, occurring when it was issued; tokens already issued through the log are left alone;
+    the audit then passes, and every token still signs in."""
+    import json
+
+    from alembic import command
+    from sqlalchemy import select, text
+
+    from tests.factories import build_tree
+    from workflow.accounts import service as accounts
+    from workflow.audit.verify import audit
+    from workflow.db import transaction
+    from workflow.eventlog.models import Event
+    from workflow.migrate import alembic_config, upgrade
+
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        account, token = accounts.create_account(session, actor=ADMIN, name="溆浦县督查", roles=["supervisor"], scope_code=tree.county)
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0010")
+    legacy = accounts.hash_token("et_legacy")
+    with engine.begin() as connection:  # as the code before 0011 issued a token: a row only
+        connection.execute(text("INSERT INTO account_token (token_hash, account_id, issued_at) VALUES (:h, :a, :t)"), {"h": legacy, "a": account.id, "t": dt.datetime(2017, 9, 1, 2, 0)})
+    upgrade(engine)
+    with transaction(engine) as session:
+        issued = session.execute(select(Event).where(Event.type == "account.token_issued").order_by(Event.seq)).scalars().all()
+        assert [(json.loads(e.payload)["token_hash"], e.account) for e in issued] == [(accounts.hash_token(token), ADMIN.account), (legacy, "migration")]
+        assert issued[1].occurred_at == dt.datetime(2017, 9, 1, 2, 0, tzinfo=dt.timezone.utc)
+        assert accounts.account_for_token(session, token).id == accounts.account_for_token(session, "et_legacy").id == account.id
+        assert audit(session).intact

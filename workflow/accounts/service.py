@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from workflow import clock
 from workflow.accounts.models import Account, AccountToken
 from workflow.errors import Conflict, DomainError, not_found
 from workflow.eventlog import Actor, Event, append
@@ -119,14 +118,24 @@ def create_account(
         payload={"id": account_id, "name": name.strip(), "roles": wanted, "scope_code": scope_code, "person_id": person_id},
         actor=actor,
     )
-    return session.get(Account, account_id), issue_token(session, account_id=account_id)
+    return session.get(Account, account_id), issue_token(session, actor=actor, account_id=account_id)
 
 
-def issue_token(session: Session, *, account_id: str) -> str:
-    """A fresh random token for the account; only its hash is kept."""
+def issue_token(session: Session, *, actor: Actor, account_id: str) -> str:
+    """A fresh random token for the account, returned here and never again.
+
+    The issue is an event carrying the token's hash (never the token), so `audit verify`
+    finds a token row no event issued: a forged sign-in.
+    """
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(AccountToken(token_hash=hash_token(token), account_id=account_id, issued_at=clock.now()))
-    session.flush()
+    append(
+        session,
+        type="account.token_issued",
+        entity_type="account",
+        entity_id=account_id,
+        payload={"account_id": account_id, "token_hash": hash_token(token)},
+        actor=actor,
+    )
     return token
 
 
@@ -142,6 +151,13 @@ def _account_created(session: Session, event: Event, data: dict[str, Any]) -> Ac
     )
     session.add(account)
     return account
+
+
+@ACCOUNTS.on("account.token_issued")
+def _token_issued(session: Session, event: Event, data: dict[str, Any]) -> AccountToken:
+    token = AccountToken(token_hash=data["token_hash"], account_id=data["account_id"], issued_at=event.occurred_at)
+    session.add(token)
+    return token
 
 
 def revoke_account(session: Session, *, actor: Actor, account_id: str, reason: str) -> Account:

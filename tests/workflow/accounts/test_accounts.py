@@ -1,5 +1,8 @@
 """Accounts: created and revoked as events, tokens kept only as hashes."""
 
+import datetime as dt
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -31,7 +34,8 @@ def test_creation_and_revocation_are_events_naming_who_gave_access(engine):
         accounts.revoke_account(session, actor=ADMIN, account_id=account.id, reason="调离")
     with transaction(engine) as session:
         events = session.execute(select(Event).where(Event.entity_type == "account").order_by(Event.seq)).scalars().all()
-        assert [(e.type, e.account) for e in events] == [("account.created", ADMIN.account), ("account.revoked", ADMIN.account)]
+        assert [(e.type, e.account) for e in events] == [("account.created", ADMIN.account), ("account.token_issued", ADMIN.account), ("account.revoked", ADMIN.account)]
+        assert json.loads(events[1].payload) == {"account_id": account.id, "token_hash": accounts.hash_token(token)}
         assert accounts.account_for_token(session, token) is None
 
 
@@ -89,3 +93,21 @@ def test_a_token_names_its_account_and_scope_unit_revoked_or_not(engine):
     with transaction(engine) as session:
         holder, _ = accounts.token_holder(session, token)
         assert holder.revoked_at is not None and accounts.account_for_token(session, token) is None
+
+
+def test_a_token_row_no_event_issued_is_found_by_the_audit_and_named(engine):
+    """A bearer token written straight into the table (a forged sign-in) fails `audit verify`."""
+    from workflow.audit.verify import audit
+
+    with transaction(engine) as session:
+        tree = build_tree(session)
+        account, _ = accounts.create_account(session, actor=ADMIN, name="北斗溪镇录入员", roles=["recorder"], scope_code=tree.township)
+    forged = accounts.hash_token("et_forged")
+    with transaction(engine) as session:
+        session.add(AccountToken(token_hash=forged, account_id=account.id, issued_at=dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)))
+    with transaction(engine) as session:
+        assert accounts.account_for_token(session, "et_forged").id == account.id  # it works until the audit finds it
+        report = audit(session)
+    assert report.chain.intact and not report.intact
+    assert report.projection.table == "account_token"
+    assert forged in str(report.projection)

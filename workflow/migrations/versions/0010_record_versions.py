@@ -229,9 +229,15 @@ def upgrade() -> None:
 
         from workflow.eventlog.replay import rebuild_projections
 
+        # Tokens were not issued through the log in this revision (0011 makes them events):
+        # keep them across the replay, which empties every table it rebuilds.
+        tokens = [dict(row._mapping) for row in connection.execute(sa.text("SELECT token_hash, account_id, issued_at FROM account_token"))]
         with Session(bind=connection) as session:
             rebuild_projections(session)
             session.flush()
+        connection.execute(sa.text("DELETE FROM account_token"))
+        if tokens:
+            connection.execute(sa.text("INSERT INTO account_token (token_hash, account_id, issued_at) VALUES (:token_hash, :account_id, :issued_at)"), tokens)
     with op.batch_alter_table("visit") as batch:
         batch.alter_column("recorded_seq", existing_type=sa.BigInteger(), nullable=False)
 
