@@ -1,0 +1,440 @@
+"""Onboarding a county from its own sheets: units, people, posts, households, pairings and links.
+
+A 扶贫办 has its tree, its officials, their posts (任职), its registered households (建档立卡)
+and their pairings (结对) in spreadsheets. Each file holds one kind of record (`KINDS`), as
+CSV (UTF-8 or GB 18030) or XLSX, with the office's Chinese headers or the English field
+names; rows refer to each other by the office's own codes (unit code, person number,
+household number), never by the product's internal ids.
+
+A file is all or nothing: every row goes through the command a single record would
+(`org.service`, `posts.service`), so through the event log and the same checks; a bad row
+does not stop the others from being checked, and if any row failed the caller's
+transaction is rolled back with every problem listed by line and column. A row already on
+file is left alone (`unchanged`); a row that ends what is on file (a tenure's, a
+pairing's or a link's end date, a unit's registry exit) records that end as its event
+(`changed`); any other difference from the record on file is refused, naming the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from workflow import rulebook
+from workflow.errors import DomainError
+from workflow.eventlog import Actor
+from workflow.imports.visits import LISTED_LINES, ImportRefused, LineProblem, decode
+from workflow.labels import LEVELS
+from workflow.org import service as org
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
+from workflow.posts import service as posts
+from workflow.posts.models import Pairing, Post, UnitLink
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+    field: str  # the English field name, also accepted as a header
+    zh: str  # the office's header
+    required: bool
+    read: Callable[[Any], Any]
+    example: str
+    note: str = ""
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a code typed into a spreadsheet cell as a number
+    text = str(value).strip()
+    if not text:
+        raise ValueError("empty")
+    return text
+
+
+def _day(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value).replace("/", "-").replace(".", "-")
+    try:
+        return dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
+    except ValueError:
+        raise ValueError("a date such as 2017-06-01") from None
+
+
+def _count(value: Any) -> int:
+    try:
+        number = int(float(_text(value)))
+    except ValueError:
+        raise ValueError("a whole number") from None
+    if number < 0:
+        raise ValueError("a whole number, not negative")
+    return number
+
+
+_LEVEL_OF = {label.zh: code for code, label in LEVELS.items() if code != "household"} | {code: code for code in LEVELS if code != "household"}
+
+
+def _level(value: Any) -> str:
+    text = _text(value)
+    if text not in _LEVEL_OF:
+        raise ValueError(f"one of {'、'.join(k for k in _LEVEL_OF if not k.isascii())}")
+    return _LEVEL_OF[text]
+
+
+def _role(value: Any) -> str:
+    text = _text(value)
+    books = rulebook.books()
+    for code in sorted(books.role_codes()):
+        if text in (code, books.role(code).zh):
+            return code
+    raise ValueError("a role of the rule book (see the template's 说明 sheet)")
+
+
+_GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female"}
+
+
+def _gender(value: Any) -> str:
+    text = _text(value)
+    if text not in _GENDERS:
+        raise ValueError("男 or 女")
+    return _GENDERS[text]
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    name: str
+    zh: str
+    columns: tuple[Column, ...]
+    apply: Callable[[Session, Actor, dict[str, Any]], str]  # -> "added" | "changed" | "unchanged"
+    key: tuple[str, ...]  # the fields naming one record: twice in a file is a mistake
+
+
+class Differs(DomainError):
+    """A row names a record on file but says something else about it than the file does."""
+
+    def __init__(self, kind: str, key: str, field: str, on_file: Any, in_row: Any):
+        super().__init__(
+            "differs_from_record",
+            f"{kind} {key} is on file with {field} = {on_file!s}, the row says {in_row!s}; corrections other than an end date are not imported",
+            f"{key} 已登记,其 {field} 为 {on_file!s},本行为 {in_row!s};除结束日期外,已登记的记录不能通过导入修改",
+            field=field,
+        )
+
+
+def _same(kind: str, key: str, record: Any, row: dict[str, Any], fields: dict[str, str]) -> None:
+    for column, attribute in fields.items():
+        if column in row and row[column] is not None and getattr(record, attribute) != row[column]:
+            raise Differs(kind, key, column, getattr(record, attribute), row[column])
+
+
+def _ending(session: Session, actor: Actor, span: Any, end_date: dt.date | None, end: Callable[..., Any], key: str) -> str:
+    """`unchanged`, or `changed` after ending `span` on `end_date` through `end`."""
+    if end_date == span.end_date:
+        return "unchanged"
+    if span.end_date is not None:
+        raise Differs("span", key, "end_date", span.end_date, end_date)
+    end(session, actor=actor, end_date=end_date)
+    return "changed"
+
+
+REGISTRY_OF_LEVEL = {"village": "poor_village", "township": "concentrated_township", "county": "poor_county"}
+
+
+def _unit(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+    code = row["code"]
+    unit = session.get(OrgUnit, code)
+    outcome = "unchanged"
+    if unit is None:
+        org.add_org_unit(session, actor=actor, code=code, name=row["name"], level=row["level"], parent_code=row.get("parent_code"), rural_population=row.get("rural_population"))
+        outcome = "added"
+    else:
+        _same("unit", code, unit, row, {"name": "name", "level": "level", "parent_code": "parent_code"})
+        if row.get("rural_population") is not None and row["rural_population"] != unit.rural_population:
+            org.set_rural_population(session, actor=actor, code=code, rural_population=row["rural_population"])
+            outcome = "changed"
+    registered_on, exited_on = row.get("registered_on"), row.get("exited_on")
+    if registered_on is None:
+        if exited_on is not None:
+            raise DomainError("exit_without_registration", "an exit date needs the registration date", "填写退出日期时须同时填写建档立卡日期", field="registered_on")
+        return outcome
+    kind = REGISTRY_OF_LEVEL.get(row["level"])
+    if kind is None:
+        raise DomainError("not_registrable", f"a {row['level']} is not put on a poverty registry", f"{LEVELS[row['level']].zh}不登记为贫困单位", field="registered_on")
+    spell = session.execute(select(RegistrySpell).where(RegistrySpell.kind == kind, RegistrySpell.subject_id == code, RegistrySpell.registered_on == registered_on)).scalars().first()
+    if spell is None:
+        org.register_poor_unit(session, actor=actor, kind=kind, code=code, registered_on=registered_on)
+        outcome = "added" if outcome == "added" else "changed"
+        spell = org.open_spell(session, kind, code)
+    if exited_on is not None and spell.exited_on != exited_on:
+        if spell.exited_on is not None:
+            raise Differs("unit", code, "exited_on", spell.exited_on, exited_on)
+        org.end_unit_registration(session, actor=actor, kind=kind, code=code, exited_on=exited_on)
+        outcome = "added" if outcome == "added" else "changed"
+    return outcome
+
+
+def _person(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+    person = session.get(Person, row["id"])
+    if person is None:
+        org.add_person(session, actor=actor, name=row["name"], person_id=row["id"], gender=row.get("gender"))
+        return "added"
+    _same("person", row["id"], person, row, {"name": "name", "gender": "gender"})
+    return "unchanged"
+
+
+def _post(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+    org.get_person(session, row["person_id"], field="person_id")
+    post = session.execute(
+        select(Post).where(Post.person_id == row["person_id"], Post.role == row["role"], Post.unit_code == row["unit_code"], Post.start_date == row["start_date"])
+    ).scalars().first()
+    if post is None:
+        posts.assign_post(session, actor=actor, person_id=row["person_id"], role=row["role"], unit_code=row["unit_code"], start_date=row["start_date"], end_date=row.get("end_date"))
+        return "added"
+    return _ending(session, actor, post, row.get("end_date"), lambda s, **kw: posts.end_post(s, post_id=post.id, **kw), f"{row['person_id']} {row['role']}")
+
+
+def _household(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+    household = session.get(Household, row["id"])
+    if household is None:
+        org.register_household(session, actor=actor, household_id=row["id"], village_code=row["village_code"], head_name=row["head_name"], members=row["members"], registered_on=row["registered_on"])
+        return "added"
+    _same("household", row["id"], household, row, {"village_code": "village_code", "head_name": "head_name", "members": "members"})
+    return "unchanged"
+
+
+def _pairing(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+    pairing = session.execute(
+        select(Pairing).where(Pairing.cadre_id == row["cadre_id"], Pairing.household_id == row["household_id"], Pairing.start_date == row["start_date"])
+    ).scalars().first()
+    if pairing is None:
+        posts.pair(session, actor=actor, cadre_id=row["cadre_id"], household_id=row["household_id"], start_date=row["start_date"], end_date=row.get("end_date"))
+        return "added"
+    return _ending(session, actor, pairing, row.get("end_date"), lambda s, **kw: posts.end_pairing(s, pairing_id=pairing.id, **kw), f"{row['cadre_id']}–{row['household_id']}")
+
+
+def _link(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+    link = session.execute(
+        select(UnitLink).where(UnitLink.unit_code == row["unit_code"], UnitLink.village_code == row["village_code"], UnitLink.start_date == row["start_date"])
+    ).scalars().first()
+    if link is None:
+        posts.link_unit(session, actor=actor, unit_code=row["unit_code"], village_code=row["village_code"], start_date=row["start_date"], end_date=row.get("end_date"))
+        return "added"
+    return _ending(session, actor, link, row.get("end_date"), lambda s, **kw: posts.end_link(s, link_id=link.id, **kw), f"{row['unit_code']}–{row['village_code']}")
+
+
+_START = Column("start_date", "开始日期", True, _day, "2017-06-01")
+_END = Column("end_date", "结束日期", False, _day, "", "空白表示仍在")
+
+KINDS: dict[str, Kind] = {
+    kind.name: kind
+    for kind in (
+        Kind("units", "单位", (
+            Column("code", "单位代码", True, _text, "431224100201"),
+            Column("name", "单位名称", True, _text, "坪溪村"),
+            Column("level", "层级", True, _level, "村", "省、市、市直单位、县、乡镇、村"),
+            Column("parent_code", "上级单位代码", False, _text, "431224100000", "最高层级单位以下必填"),
+            Column("rural_population", "农村人口", False, _count, "1200"),
+            Column("registered_on", "建档立卡日期", False, _day, "2014-10-01", "贫困村、贫困乡镇、贫困县"),
+            Column("exited_on", "退出日期", False, _day, ""),
+        ), _unit, ("code",)),
+        Kind("people", "人员", (
+            Column("id", "人员编号", True, _text, "431224198001010011", "本单位的人员编号(如身份证号)"),
+            Column("name", "姓名", True, _text, "舒春生"),
+            Column("gender", "性别", False, _gender, "男", "男、女"),
+        ), _person, ("id",)),
+        Kind("posts", "任职", (
+            Column("person_id", "人员编号", True, _text, "431224198001010011"),
+            Column("role", "职务", True, _role, "乡镇干部", "见说明表"),
+            Column("unit_code", "任职单位代码", True, _text, "431224100000"),
+            _START, _END,
+        ), _post, ("person_id", "role", "unit_code", "start_date")),
+        Kind("households", "贫困户", (
+            Column("id", "户编号", True, _text, "4312241002010001"),
+            Column("village_code", "村代码", True, _text, "431224100201"),
+            Column("head_name", "户主姓名", True, _text, "向桂兰"),
+            Column("members", "家庭人口", True, _count, "3"),
+            Column("registered_on", "建档立卡日期", True, _day, "2014-10-01"),
+        ), _household, ("id",)),
+        Kind("pairings", "结对帮扶", (
+            Column("cadre_id", "干部人员编号", True, _text, "431224198001010011"),
+            Column("household_id", "户编号", True, _text, "4312241002010001"),
+            _START, _END,
+        ), _pairing, ("cadre_id", "household_id", "start_date")),
+        Kind("links", "联系村", (
+            Column("unit_code", "市直单位代码", True, _text, "431200900001"),
+            Column("village_code", "村代码", True, _text, "431224100201"),
+            _START, _END,
+        ), _link, ("unit_code", "village_code", "start_date")),
+    )
+}
+
+
+def kind_named(name: str) -> Kind:
+    if name not in KINDS:
+        raise DomainError("unknown_kind", f"unknown kind '{name}'; kinds: {', '.join(KINDS)}", f"未知类别 '{name}';可用:{'、'.join(KINDS)}", field="kind")
+    return KINDS[name]
+
+
+def _cells(data: bytes, file_name: str) -> Iterator[tuple[int, list[Any]]]:
+    """(line number, cells) of each row of a CSV or XLSX file, the header included."""
+    if file_name.lower().endswith(".xlsx") or data[:2] == b"PK":
+        from openpyxl import load_workbook
+
+        try:
+            sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
+        except Exception:  # noqa: BLE001  (openpyxl raises many kinds on a damaged file)
+            raise DomainError("unreadable_file", "the file is not a readable XLSX workbook", "文件不是可读取的 XLSX 工作簿", field="file") from None
+        for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, ["" if cell is None else cell for cell in row]
+        return
+    reader = csv.reader(io.StringIO(decode(data)))
+    for cells in reader:
+        yield reader.line_num, cells
+
+
+def rows(kind: Kind, data: bytes, file_name: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
+    """(line number, the row's fields or its problem) for each data row of the file."""
+    lines = _cells(data, file_name)
+    header: list[Column | None] = []
+    for number, cells in lines:
+        if any(str(cell).strip() for cell in cells):
+            header = _header(kind, [str(cell).strip() for cell in cells])
+            break
+    else:
+        raise DomainError("empty_file", "the file is empty", "文件为空", field="file")
+    for number, cells in lines:
+        if not any(str(cell).strip() for cell in cells):
+            continue
+        row: dict[str, Any] = {}
+        problem = None
+        for column, cell in zip(header, cells):
+            if column is None:
+                continue
+            if cell is None or str(cell).strip() == "":
+                row[column.field] = None
+                if column.required:
+                    problem = problem or LineProblem(number, "missing_value", column.zh, f"{column.field} is required", f"{column.zh}不能为空")
+                continue
+            try:
+                row[column.field] = column.read(cell)
+            except ValueError as exc:
+                problem = problem or LineProblem(number, "invalid_value", column.zh, f"{column.field}: '{cell}' is not {exc}", f"{column.zh}:'{cell}' 无效,应为{exc}")
+        for column in header[len(cells):]:
+            if column is not None and column.required:
+                problem = problem or LineProblem(number, "missing_value", column.zh, f"{column.field} is required", f"{column.zh}不能为空")
+        yield number, problem or row
+
+
+def _header(kind: Kind, names: list[str]) -> list[Column | None]:
+    by_name = {name: column for column in kind.columns for name in (column.field, column.zh)}
+    unknown = [name for name in names if name and name not in by_name]
+    header = [by_name.get(name) for name in names]
+    missing = [column.zh for column in kind.columns if column.required and column not in header]
+    if missing or unknown:
+        raise DomainError(
+            "invalid_header",
+            f"header: missing {', '.join(missing) or 'nothing'}; unknown {', '.join(unknown) or 'nothing'}; columns are {', '.join(c.zh + '/' + c.field for c in kind.columns)}",
+            f"表头:缺少 {'、'.join(missing) or '无'};未知列 {'、'.join(unknown) or '无'};可用列:{'、'.join(c.zh for c in kind.columns)}",
+            field="header",
+        )
+    return header
+
+
+@dataclasses.dataclass
+class Onboarded:
+    kind: str
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+
+    @property
+    def rows(self) -> int:
+        return self.added + self.changed + self.unchanged
+
+
+def onboard(
+    session: Session,
+    *,
+    actor: Actor,
+    kind: str,
+    data: bytes,
+    file_name: str,
+    authorize: Callable[[str, dict[str, Any]], None] | None = None,
+    listed: int = LISTED_LINES,
+    progress: Callable[[int], None] | None = None,
+) -> Onboarded:
+    """Import one file of `kind` in the caller's transaction; ImportRefused (roll back) if any row is bad.
+
+    `authorize(kind, row)` refuses a row the caller may not write (an API account's scope).
+    """
+    definition = kind_named(kind)
+    outcome, problems, bad, seen = Onboarded(kind), [], 0, {}
+    for number, row in rows(definition, data, file_name):
+        if not isinstance(row, LineProblem):
+            key = tuple(row[field] for field in definition.key)
+            if key in seen:
+                column = next(c.zh for c in definition.columns if c.field == definition.key[0])
+                row = LineProblem(number, "duplicate_in_file", column, f"the same record as line {seen[key]}", f"与第 {seen[key]} 行重复")
+            else:
+                seen[key] = number
+        if isinstance(row, LineProblem):
+            bad += 1
+            problems.append(row)
+            continue
+        try:
+            # A command refuses before it appends; a refused file is rolled back whole.
+            if authorize is not None:
+                authorize(kind, row)
+            result = definition.apply(session, actor, row)
+        except DomainError as exc:
+            bad += 1
+            column = next((c.zh for c in definition.columns if exc.field in (c.field, c.field.removesuffix("_code"), c.field.removesuffix("_id"))), exc.field)
+            problems.append(LineProblem(number, exc.code, column, exc.en, exc.zh))
+            continue
+        setattr(outcome, result, getattr(outcome, result) + 1)
+        if progress is not None:
+            progress(number)
+    if problems:
+        raise ImportRefused(problems[:listed], outcome.rows + bad, bad)
+    return outcome
+
+
+def template(kind: str) -> bytes:
+    """An XLSX template for `kind`: the header, an example row, and a 说明 sheet with each
+    column's meaning and the valid codes (levels, roles)."""
+    from openpyxl import Workbook
+
+    definition = kind_named(kind)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = definition.zh
+    sheet.append([column.zh for column in definition.columns])
+    sheet.append([column.example for column in definition.columns])
+    sheet.freeze_panes = "A2"
+    notes = book.create_sheet("说明")
+    notes.append(["列", "字段", "必填", "说明"])
+    for column in definition.columns:
+        notes.append([column.zh, column.field, "是" if column.required else "否", column.note])
+    notes.append([])
+    if any(column.read is _level for column in definition.columns):
+        notes.append(["层级", "代码"])
+        for code, label in LEVELS.items():
+            if code != "household":
+                notes.append([label.zh, code])
+    if any(column.read is _role for column in definition.columns):
+        books = rulebook.books()
+        notes.append(["职务", "代码", "层级"])
+        for code in sorted(books.role_codes()):
+            role = books.role(code)
+            notes.append([role.zh, code, LEVELS[role.level.value].zh])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
