@@ -197,6 +197,28 @@ def columns_hash(*columns: Any) -> str:
     return hashlib.sha256(canonical_event(*columns).encode("utf-8")).hexdigest()
 
 
+def seal(event: Any) -> str:
+    """Give `event` (an `Event`, or any object with its columns) its canonical bytes and its hash; the hash.
+
+    The one place a writer turns an event's columns, its prev_hash included, into what the
+    chain stores: `canonical` (what `chain_hash` hashes) and `hash`.
+    """
+    event.canonical = canonical_event(
+        event.seq,
+        event.type,
+        event.entity_type,
+        event.entity_id,
+        event.payload,
+        event.account,
+        event.on_behalf_of,
+        event.occurred_at,
+        event.recorded_at,
+        event.prev_hash,
+    ).encode("utf-8")
+    event.hash = hashlib.sha256(event.canonical).hexdigest()
+    return event.hash
+
+
 def head(session: Session) -> tuple[int, str]:
     """The (seq, hash) of the last event, or (0, GENESIS_HASH) for an empty log."""
     row = session.execute(select(Event.seq, Event.hash).order_by(Event.seq.desc()).limit(1)).first()
@@ -284,7 +306,7 @@ def append(
         recorded_at=recorded_at,
         prev_hash=prev_hash,
     )
-    event.hash = chain_hash(event)
+    seal(event)
     session.add(event)
     project(session, [(event, json.loads(event.payload))])
     session.flush()
@@ -336,7 +358,7 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
             event.seq, event.type, event.entity_type, event.entity_id = seq, new.type, new.entity_type, new.entity_id
             event.payload, event.account, event.on_behalf_of = text, actor.account, actor.on_behalf_of
             event.occurred_at, event.recorded_at, event.prev_hash = checked_occurrence(new.occurred_at, now=recorded_at), recorded_at, prev_hash
-            event.hash = prev_hash = chain_hash(event)
+            prev_hash = seal(event)
             appended.append(event)
         insert_rows(session.connection(), Event.__table__, [_values(event) for event in appended])
         for _, run in itertools.groupby(appended, key=lambda event: event.type):
