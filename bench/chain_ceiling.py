@@ -1,0 +1,77 @@
+"""The hash chain's own ceiling: events appended per second by N concurrent writers.
+
+Each writer is a process of its own with its own engine, committing one small event per
+transaction (`org.add_person`: the chain, one projected row and its version) as fast as it
+can for a few seconds. Every append waits for the one head of the chain (PostgreSQL: an
+advisory lock held to commit; SQLite: the one write lock), so the rate with N writers is
+what the chain allows, whatever the work before the append. Afterwards the log must have
+grown by exactly the writers' count and still verify.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+
+from workflow.db import make_engine, read_only, transaction
+from workflow.eventlog import Actor, head
+
+WRITERS = {"postgresql": (1, 2, 4, 8, 16, 32), "sqlite": (1, 2, 4, 8)}  # SQLite's writers poll one file lock: more only wait
+SECONDS = 4.0
+ACTOR = Actor(account="bench-chain")
+
+
+def _writer(url: str, start_at: float, seconds: float, results) -> None:
+    from workflow.org import service as org
+
+    engine = make_engine(url, pool_size=1)
+    latencies = []
+    while time.time() < start_at:
+        time.sleep(0.005)
+    deadline = start_at + seconds
+    while time.time() < deadline:
+        started = time.perf_counter()
+        with transaction(engine) as session:
+            org.add_person(session, actor=ACTOR, name="链压测")
+        latencies.append(time.perf_counter() - started)
+    engine.dispose()
+    results.put(latencies)
+
+
+def _round(url: str, writers: int) -> tuple[float, int, float]:
+    """(events/s, events appended, p99 seconds of a commit) with `writers` concurrent writers."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    start_at = time.time() + 1.0 + 0.05 * writers  # every writer forked and connected first
+    processes = [context.Process(target=_writer, args=(url, start_at, SECONDS, results)) for _ in range(writers)]
+    for process in processes:
+        process.start()
+    latencies = [latency for _ in processes for latency in results.get(timeout=SECONDS + 120)]
+    for process in processes:
+        process.join()
+    ordered = sorted(latencies)
+    return len(ordered) / SECONDS, len(ordered), ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+
+
+def chain_ceiling(url: str, **_) -> list[tuple]:
+    from workflow.eventlog.verify import verify_chain
+
+    engine = make_engine(url)
+    rounds = WRITERS[engine.dialect.name]
+    with transaction(engine) as session:
+        before, _ = head(session)
+    engine.dispose()  # no connection of the parent's crosses a fork
+    figures, appended, single = [], 0, None
+    for writers in rounds:
+        rate, count, p99 = _round(url, writers)
+        appended += count
+        single = single or rate
+        figures.append((f"hash chain, {writers} concurrent writer{'s' if writers > 1 else ''}", rate, "1 writer", single, "events/s", f"{count:,} events in {SECONDS:g} s; p99 of a transaction {p99 * 1000:,.0f} ms"))
+    with transaction(read_only(engine)) as session:
+        after, _ = head(session)
+        report = verify_chain(session)
+    engine.dispose()
+    verdict = "chain intact" if report.intact else f"CHAIN BROKEN at {report.first_break}"
+    grown = "nothing lost or doubled" if after - before == appended else f"MISMATCH: the log grew by {after - before:,} for {appended:,} commits"
+    figures.append(("hash chain after every round", after - before, "commits counted by the writers", appended, "events", f"{grown}; {verdict}"))
+    return figures
