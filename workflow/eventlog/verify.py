@@ -87,7 +87,9 @@ def verify_chain(session: Session) -> ChainReport:
         f"SELECT seq, prev_hash, hash, canonical, recorded_at, {agreement_sql(dialect)}"
         f" FROM event WHERE seq > {mark} ORDER BY seq LIMIT {BATCH}"
     )
-    cursor = connection.connection.cursor()  # the driver's rows: no conversions this loop does not need
+    # The driver's rows: no conversions this loop does not need. psycopg reads bytea in binary
+    # format at a third of the cost of its text (hex) format.
+    cursor = connection.connection.cursor(binary=True) if dialect == "postgresql" else connection.connection.cursor()
     expected_seq, previous, count, recorded_before = 1, GENESIS_HASH, 0, None
     try:
         while True:
