@@ -50,3 +50,40 @@ def test_upgrading_a_database_with_records_gives_them_the_versions_their_log_imp
     finally:
         upgrade(engine)
     assert stored() == projected
+
+
+def test_upgrading_a_log_on_file_gives_each_event_the_canonical_bytes_of_its_columns(engine):
+    """Migration 0014 fills event.canonical from the columns exactly as `seal` does, and puts the log's guard back."""
+    import pytest
+    from alembic import command
+    from sqlalchemy import inspect, select, text
+    from sqlmodel import Session
+
+    from sample_data.load import load_sample_data
+    from workflow.db import transaction
+    from workflow.eventlog import Event
+    from workflow.eventlog.verify import verify_chain
+    from workflow.migrate import alembic_config, upgrade
+
+    with transaction(engine) as session:
+        load_sample_data(session)
+
+    def stored():
+        with engine.connect() as connection:
+            return connection.execute(select(Event.seq, Event.hash, Event.canonical).order_by(Event.seq)).all()
+
+    written = stored()
+    config = alembic_config(engine)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0010")
+        with engine.connect() as connection:
+            assert "canonical" not in {column["name"] for column in inspect(connection).get_columns("event")}
+    finally:
+        upgrade(engine)
+    assert stored() == written and len(written) > 100
+    with Session(engine) as session:
+        assert verify_chain(session).intact
+    with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+        connection.execute(text("UPDATE event SET account = 'x' WHERE seq = 1"))
