@@ -85,7 +85,7 @@ def test_every_kind_of_tampering_is_caught_and_located(engine, tampering):
             if tampering == "edit_canonical_and_hash":
                 c.execute(text("UPDATE event SET canonical = :canonical, hash = :hash WHERE seq = :seq"), forged)
             elif tampering == "edit_account_and_hash":
-                c.execute(text("UPDATE event SET account = :account, hash = :columns_hash WHERE seq = :seq"), forged)
+                c.execute(text("UPDATE event SET account = :account, hash = :hash_of_columns WHERE seq = :seq"), forged)
             else:
                 c.execute(text("UPDATE event SET account = :account, canonical = :canonical, hash = :hash WHERE seq = :seq"), forged)
                 target += 1  # the next event's prev_hash no longer names it
@@ -128,7 +128,7 @@ def _forged(connection, seq: int, *, account: str | None) -> dict:
     else:
         event.account = account
     seal(event)
-    return {"seq": seq, "account": event.account, "canonical": event.canonical, "hash": event.hash, "columns_hash": chain_hash(event)}
+    return {"seq": seq, "account": event.account, "canonical": event.canonical, "hash": event.hash, "hash_of_columns": chain_hash(event)}
 
 
 def test_checkpoint_verifies_while_the_log_only_grows_and_fails_after_a_rewrite(engine, tmp_path):

@@ -178,23 +178,7 @@ def _canonical_event_dict(seq, type, entity_type, entity_id, payload, account, o
 
 def chain_hash(event: Event) -> str:
     """SHA-256 of the event's canonical serialization, which includes the previous hash."""
-    return columns_hash(
-        event.seq,
-        event.type,
-        event.entity_type,
-        event.entity_id,
-        event.payload,
-        event.account,
-        event.on_behalf_of,
-        event.occurred_at,
-        event.recorded_at,
-        event.prev_hash,
-    )
-
-
-def columns_hash(*columns: Any) -> str:
-    """`chain_hash` of an event given as its hashed columns, in `canonical_event`'s order."""
-    return hashlib.sha256(canonical_event(*columns).encode("utf-8")).hexdigest()
+    return hashlib.sha256(_canonical_bytes(event)).hexdigest()
 
 
 def seal(event: Any) -> str:
@@ -203,7 +187,13 @@ def seal(event: Any) -> str:
     The one place a writer turns an event's columns, its prev_hash included, into what the
     chain stores: `canonical` (what `chain_hash` hashes) and `hash`.
     """
-    event.canonical = canonical_event(
+    event.canonical = _canonical_bytes(event)
+    event.hash = hashlib.sha256(event.canonical).hexdigest()
+    return event.hash
+
+
+def _canonical_bytes(event: Any) -> bytes:
+    return canonical_event(
         event.seq,
         event.type,
         event.entity_type,
@@ -215,8 +205,6 @@ def seal(event: Any) -> str:
         event.recorded_at,
         event.prev_hash,
     ).encode("utf-8")
-    event.hash = hashlib.sha256(event.canonical).hexdigest()
-    return event.hash
 
 
 def head(session: Session) -> tuple[int, str]:
