@@ -266,9 +266,39 @@ def verify(url: str, **_) -> list[tuple]:
             for blob in blobs:
                 hashlib.sha256(blob).hexdigest()
             bare += time.perf_counter() - started
+        floor = _read_and_hash(session)
     engine.dispose()
     n = report.events
-    return [("chain verification (verify_chain)", n / seconds, "SHA-256 of the same bytes, bare loop", n / bare, "events/s", f"{n:,} events; {seconds:.2f} s vs {bare:.2f} s")]
+    return [
+        ("chain verification (verify_chain)", n / seconds, "SHA-256 of the same bytes, bare loop", n / bare, "events/s", f"{n:,} events; {seconds:.2f} s vs {bare:.2f} s"),
+        (
+            "chain verification (verify_chain)",
+            n / seconds,
+            "reading each event's seq, links, bytes and time, and hashing the bytes",
+            n / floor,
+            "events/s",
+            f"the floor of any check that reads the log: {floor:.2f} s (no comparison of the bytes with the columns)",
+        ),
+    ]
+
+
+def _read_and_hash(session) -> float:
+    """Seconds to read what verify_chain reads but the agreement of bytes and columns, and hash the bytes, through the driver."""
+    connection = session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    cursor = connection.connection.cursor(binary=True) if postgresql else connection.connection.cursor()
+    mark = "%s" if postgresql else "?"
+    started, last = time.perf_counter(), 0
+    while True:
+        cursor.execute(f"SELECT seq, prev_hash, hash, canonical, recorded_at FROM event WHERE seq > {mark} ORDER BY seq LIMIT 50000", (last,))
+        rows = cursor.fetchall()
+        if not rows:
+            break
+        for row in rows:
+            hashlib.sha256(row[3]).hexdigest()
+        last = rows[-1][0]
+    cursor.close()
+    return time.perf_counter() - started
 
 
 def audit(url: str, **_) -> list[tuple]:
