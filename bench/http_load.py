@@ -63,11 +63,11 @@ async def _load(base: str, requests: list[tuple[str, str, dict | None, dict]]) -
         while not queue.empty() and time.monotonic() < deadline:
             method, path, body, headers = queue.get_nowait()
             started = time.perf_counter()
-            response = await http.request(method, base + path, json=body, headers=headers)
+            response = await _answer(http, method, base + path, body, headers)
             while response.status_code == 409 and response.json().get("code") == "idempotency_key_in_flight":
                 # The first request with this key is still running: ask again, as the answer says.
                 await asyncio.sleep(0.05)
-                response = await http.request(method, base + path, json=body, headers=headers)
+                response = await _answer(http, method, base + path, body, headers)
             latencies.append(time.perf_counter() - started)
             if response.status_code >= 400:
                 errors += 1
@@ -77,6 +77,19 @@ async def _load(base: str, requests: list[tuple[str, str, dict | None, dict]]) -
     async with httpx.AsyncClient(limits=limits, timeout=60) as http:
         await asyncio.gather(*(client(http) for _ in range(CLIENTS)))
     return latencies, errors, len(latencies)
+
+
+async def _answer(http: httpx.AsyncClient, method: str, url: str, body: dict | None, headers: dict) -> httpx.Response:
+    """The server's answer, sending the request again while the connection fails (a kept-alive
+    connection the server closed, say): with its Idempotency-Key a write takes effect once."""
+    for attempt in range(5):
+        try:
+            return await http.request(method, url, json=body, headers=headers)
+        except httpx.TransportError:
+            if attempt == 4:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 def _summary(latencies: list[float], seconds: float) -> dict:
