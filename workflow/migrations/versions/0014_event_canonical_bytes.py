@@ -12,6 +12,11 @@ verification, since its bytes then do not hash to its stored hash.
 
 The log refuses UPDATE: its guard is lifted for the fill and put back, in this
 transaction. About 50,000 events a second on SQLite; a log of 3.5 million takes minutes.
+
+Order: any later migration that appends events through `workflow.eventlog.append` writes
+this column, so it must come after this one (main's 0011, token events, does: chain
+0010 → 0014 → 0011). Migrations that only replay the log (`log_rows`) may come before:
+the replay never reads the column.
 """
 
 from alembic import op
