@@ -249,7 +249,7 @@ def replay(url: str, **_) -> list[tuple]:
 
 
 def verify(url: str, **_) -> list[tuple]:
-    """verify_chain in events/s, beside SHA-256 over the same canonical bytes in a bare loop."""
+    """verify_chain in events/s, beside SHA-256 over the same canonical bytes in a bare loop, and beside reading and hashing them."""
     from workflow.eventlog.replay import log_rows
     from workflow.eventlog.verify import verify_chain
 

@@ -9,7 +9,8 @@ process (so that each peak resident memory is its own):
   reports   city-wide and township overdue reports, missing signatures, scorecard, beside SQL
   history   one household's history and its record rebuilt as of now
   replay    the whole log replayed into scratch SQLite, beside reading it
-  verify    chain verification, beside SHA-256 over the same bytes in a bare loop
+  verify    chain verification, beside SHA-256 over the same bytes in a bare loop, and beside
+            reading those bytes and hashing them
   audit     the full audit (chain and every projection against a replay)
   chain     the hash chain's ceiling: events/s appended by 1…32 concurrent writers, beside one
 
