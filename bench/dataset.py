@@ -62,7 +62,11 @@ def setup_sqlite(target: Path, scale: float, year: int) -> str:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{target}{suffix}").unlink(missing_ok=True)
     shutil.copyfile(template, target)
-    return f"sqlite:///{target}"
+    url = f"sqlite:///{target}"
+    engine = make_engine(url)
+    upgrade(engine)  # a template cached by an older revision gets the migrations since
+    engine.dispose()
+    return url
 
 
 def setup_postgres(url: str, scale: float, year: int) -> None:

@@ -1,4 +1,4 @@
-"""HTTP load: uvicorn on a free loopback port, 32 concurrent clients POSTing single visits.
+"""HTTP load: uvicorn on a free loopback port (`workers` processes), 32 concurrent clients POSTing single visits.
 
 Every request carries an Idempotency-Key; one in ten is sent a second time with the same
 key, as a client retries after a lost answer. Afterwards the visits carrying this run's
@@ -63,11 +63,11 @@ async def _load(base: str, requests: list[tuple[str, str, dict | None, dict]]) -
         while not queue.empty() and time.monotonic() < deadline:
             method, path, body, headers = queue.get_nowait()
             started = time.perf_counter()
-            response = await http.request(method, base + path, json=body, headers=headers)
+            response = await _answer(http, method, base + path, body, headers)
             while response.status_code == 409 and response.json().get("code") == "idempotency_key_in_flight":
                 # The first request with this key is still running: ask again, as the answer says.
                 await asyncio.sleep(0.05)
-                response = await http.request(method, base + path, json=body, headers=headers)
+                response = await _answer(http, method, base + path, body, headers)
             latencies.append(time.perf_counter() - started)
             if response.status_code >= 400:
                 errors += 1
@@ -79,12 +79,33 @@ async def _load(base: str, requests: list[tuple[str, str, dict | None, dict]]) -
     return latencies, errors, len(latencies)
 
 
+async def _answer(http: httpx.AsyncClient, method: str, url: str, body: dict | None, headers: dict) -> httpx.Response:
+    """The server's answer, sending the request again while the connection fails (a kept-alive
+    connection the server closed, say): with its Idempotency-Key a write takes effect once."""
+    for _ in range(4):
+        try:
+            return await http.request(method, url, json=body, headers=headers)
+        except httpx.TransportError:
+            await asyncio.sleep(0.1)
+    return await http.request(method, url, json=body, headers=headers)
+
+
 def _summary(latencies: list[float], seconds: float) -> dict:
     ordered = sorted(latencies)
     return {"rps": len(ordered) / seconds, "p50": statistics.median(ordered), "p99": ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]}
 
 
 def _server_peak_mb(pid: int) -> float | None:
+    """The largest peak resident memory of the server's process and its workers, in MB."""
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        children = []
+    peaks = [peak for process in (pid, *map(int, children)) if (peak := _peak_mb(process)) is not None]
+    return max(peaks, default=None)
+
+
+def _peak_mb(pid: int) -> float | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -94,7 +115,7 @@ def _server_peak_mb(pid: int) -> float | None:
     return None
 
 
-def http_load(url: str, visits_csv: Path, count: int = 2000, **_) -> tuple[list[tuple], dict]:
+def http_load(url: str, visits_csv: Path, count: int = 2000, workers: int = 1, **_) -> tuple[list[tuple], dict]:
     from workflow.accounts import service as accounts
 
     engine = make_engine(url)
@@ -117,7 +138,7 @@ def http_load(url: str, visits_csv: Path, count: int = 2000, **_) -> tuple[list[
     base = f"http://127.0.0.1:{port}"
     environment = {**os.environ, "EXIT_TRACKER_DATABASE_URL": url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"],
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers)],
         env=environment,
     )
     try:
@@ -139,7 +160,7 @@ def http_load(url: str, visits_csv: Path, count: int = 2000, **_) -> tuple[list[
     distinct = len({request[3]["Idempotency-Key"] for request in posts[:sent]})
     verdict = "nothing lost or doubled" if stored == distinct and not post_errors else f"MISMATCH: {stored} stored for {distinct} keys, {post_errors} errors"
     figures = [
-        (f"POST /visits, {CLIENTS} clients", post_figures["rps"], "GET /health, same load", health_figures["rps"], "req/s", f"{sent:,} requests ({distinct:,} keys, {sent - distinct} retries); {stored:,} visits stored: {verdict}"),
+        (f"POST /visits, {CLIENTS} clients, {workers} worker{'s' if workers > 1 else ''}", post_figures["rps"], "GET /health, same load", health_figures["rps"], "req/s", f"{sent:,} requests ({distinct:,} keys, {sent - distinct} retries); {stored:,} visits stored: {verdict}"),
         ("POST /visits p50 latency", post_figures["p50"], "GET /health p50", health_figures["p50"], "s", ""),
         ("POST /visits p99 latency", post_figures["p99"], "GET /health p99", health_figures["p99"], "s", f"health errors: {health_errors}"),
     ]

@@ -4,12 +4,15 @@ Per engine: the setup of the generated data set is written in bulk; then, each i
 process (so that each peak resident memory is its own):
 
   import    a year of visits through the product's import path, beside a plain insert
-  http      uvicorn on loopback, 32 clients POSTing single visits, beside GET /health
+  http      uvicorn on loopback (2 workers on PostgreSQL, 1 on SQLite), 32 clients POSTing
+            single visits, beside GET /health
   reports   city-wide and township overdue reports, missing signatures, scorecard, beside SQL
   history   one household's history and its record rebuilt as of now
   replay    the whole log replayed into scratch SQLite, beside reading it
-  verify    chain verification, beside SHA-256 over the same bytes in a bare loop
+  verify    chain verification, beside SHA-256 over the same bytes in a bare loop, and beside
+            reading those bytes and hashing them
   audit     the full audit (chain and every projection against a replay)
+  chain     the hash chain's ceiling: events/s appended by 1…32 concurrent writers, beside one
 
 The import always runs (the others measure the database it fills). Data sets are cached
 under bench/out/. PostgreSQL runs in a database created for the run and dropped after.
@@ -32,7 +35,7 @@ from pathlib import Path
 
 from bench import dataset
 
-NAMES = ["import", "http", "reports", "history", "replay", "verify", "audit"]
+NAMES = ["import", "http", "reports", "history", "replay", "verify", "audit", "chain"]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -76,7 +79,8 @@ def _run_engine(engine: str, url: str, args, visits_csv: Path) -> list[dict]:
     for name in NAMES:
         if name != "import" and args.only and name not in args.only:
             continue
-        arguments = {**common, "count": args.http_count} if name == "http" else common
+        workers = args.http_workers or (2 if engine == "PostgreSQL" else 1)
+        arguments = {**common, "count": args.http_count, "workers": workers} if name == "http" else common
         print(f"[{engine}] {name} …", file=sys.stderr, flush=True)
         started = time.perf_counter()
         rows.append(_child(name, arguments))
@@ -100,6 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--only", nargs="+", choices=NAMES, help="only these measurements (the import always runs)")
     parser.add_argument("--http-count", type=int, default=2000, help="distinct visits POSTed in the HTTP load (default 2000)")
+    parser.add_argument("--http-workers", type=int, help="uvicorn worker processes in the HTTP load (default: 2 on PostgreSQL, 1 on SQLite)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--arguments", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -20,7 +20,7 @@ from sqlmodel import Session
 from sample_data.generate import ACCOUNT, Plan, Spec
 from workflow.chunking import chunks
 from workflow.db import plan_each_statement, transaction
-from workflow.eventlog import GENESIS_HASH, Event, canonical_json, chain_hash
+from workflow.eventlog import GENESIS_HASH, Event, canonical_json, seal
 from workflow.eventlog.projection import deferred, project
 from workflow.visits.models import Visit
 from workflow.visits.service import visit_row
@@ -30,7 +30,7 @@ COLUMNS = [column.name for column in Event.__table__.columns]
 
 
 class _Event:
-    """An event as `chain_hash` and the projectors read it, without an ORM object's weight."""
+    """An event as `seal` and the projectors read it, without an ORM object's weight."""
 
     __slots__ = COLUMNS
 
@@ -52,7 +52,7 @@ class _Chain:
         # As `eventlog.append` records: never earlier than the event before.
         self.recorded_at = spec.recorded_at if self.recorded_at is None or spec.recorded_at >= self.recorded_at else self.recorded_at
         event.occurred_at, event.recorded_at, event.prev_hash = spec.occurred_at, self.recorded_at, self.prev
-        event.hash = self.prev = chain_hash(event)
+        self.prev = seal(event)
         return event
 
 

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 from api.cli import app
 from api.housekeeping import sign_checkpoint
 from workflow.db import make_engine, transaction
-from workflow.eventlog import Actor, chain_hash, head
+from workflow.eventlog import Actor, head, seal
 from workflow.eventlog.models import Event
 from workflow.org import service as org
 
@@ -73,7 +73,7 @@ def test_exported_checkpoints_catch_a_rewritten_log_that_verifies_on_its_own(tmp
         previous = session.get(Event, 6).hash
         for event in session.execute(select(Event).where(Event.seq >= 7).order_by(Event.seq)).scalars():
             event.prev_hash = previous
-            event.hash = previous = chain_hash(event)
+            previous = seal(event)
     engine.dispose()
     alone = _run("audit", "verify")
     assert alone.exit_code == 0 and "chain: intact" in alone.output and "no checkpoint kept" in alone.output

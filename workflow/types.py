@@ -10,6 +10,8 @@ from sqlalchemy.types import TypeDecorator
 
 from workflow.clock import UTC
 
+_from_iso = dt.datetime.fromisoformat
+
 
 class UTCDateTime(TypeDecorator):
     """A timezone-aware moment, stored in UTC on every engine and read back aware."""
@@ -29,6 +31,29 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def result_processor(self, dialect, coltype):
+        """What `process_result_value` makes of the driver's value, in one step instead of three:
+        reading the log spends a third of its time on its two moments per event."""
+        if dialect.name == "sqlite":
+            # SQLite hands back the stored text, 'YYYY-MM-DD HH:MM:SS[.ffffff]' in UTC.
+            def from_text(value):
+                if value is None:
+                    return None
+                if value.__class__ is str:
+                    return _from_iso(value).replace(tzinfo=UTC)
+                return self.process_result_value(value, dialect)
+
+            return from_text
+        if dialect.name == "postgresql":
+            # psycopg hands back an aware moment, already in UTC when the session's zone is UTC.
+            def aware(value):
+                if value is None or value.tzinfo is UTC:
+                    return value
+                return self.process_result_value(value, dialect)
+
+            return aware
+        return super().result_processor(dialect, coltype)
 
 
 def new_id() -> str:

@@ -16,7 +16,7 @@ from workflow.eventlog.versions import as_known_at, known_by
 from workflow.audit.rebuild import replay_database
 from workflow.audit.verify import audit
 from workflow.db import make_engine, transaction
-from workflow.eventlog import Actor
+from workflow.eventlog import Actor, chain_hash, seal
 from workflow.eventlog.models import Event
 from workflow.org import service as org
 from workflow.org.models import Household, Person
@@ -50,7 +50,19 @@ def test_untouched_database_verifies(engine):
     assert report.intact, (report.chain.first_break, report.projection)
 
 
-TAMPERINGS = ["edit_payload", "edit_account", "delete", "swap", "insert", "projection_edit", "projection_delete"]
+TAMPERINGS = [
+    "edit_payload",
+    "edit_account",
+    "edit_canonical",  # the stored bytes alone
+    "edit_canonical_and_hash",  # the bytes and a hash made for them; the columns left as they were
+    "edit_account_and_hash",  # a column and a hash made for the edited columns; the bytes left as they were
+    "rewrite_one_event",  # its column, bytes and hash made consistent: only the link from the next event breaks
+    "delete",
+    "swap",
+    "insert",
+    "projection_edit",
+    "projection_delete",
+]
 
 
 @pytest.mark.parametrize("tampering", TAMPERINGS)
@@ -66,6 +78,17 @@ def test_every_kind_of_tampering_is_caught_and_located(engine, tampering):
             target = c.execute(text("SELECT min(seq) FROM event WHERE type = 'household.registered'")).scalar_one()
         elif tampering == "edit_account":
             c.execute(text("UPDATE event SET account = 'someone-else' WHERE seq = :s"), {"s": target})
+        elif tampering == "edit_canonical":
+            c.execute(text("UPDATE event SET canonical = :b WHERE seq = :s"), {"b": b"{}", "s": target})
+        elif tampering in ("edit_canonical_and_hash", "edit_account_and_hash", "rewrite_one_event"):
+            forged = _forged(c, target, account=None if tampering == "edit_canonical_and_hash" else "someone-else")
+            if tampering == "edit_canonical_and_hash":
+                c.execute(text("UPDATE event SET canonical = :canonical, hash = :hash WHERE seq = :seq"), forged)
+            elif tampering == "edit_account_and_hash":
+                c.execute(text("UPDATE event SET account = :account, hash = :hash_of_columns WHERE seq = :seq"), forged)
+            else:
+                c.execute(text("UPDATE event SET account = :account, canonical = :canonical, hash = :hash WHERE seq = :seq"), forged)
+                target += 1  # the next event's prev_hash no longer names it
         elif tampering == "delete":
             c.execute(text("DELETE FROM event WHERE seq = :s"), {"s": target})
         elif tampering == "swap":
@@ -77,7 +100,7 @@ def test_every_kind_of_tampering_is_caught_and_located(engine, tampering):
             c.execute(text("UPDATE event SET seq = seq + 1000 WHERE seq > :s"), {"s": target})
             c.execute(text("UPDATE event SET seq = seq - 999 WHERE seq > :s"), {"s": target + 999})
             forged = dict(row, seq=target + 1, hash="f" * 64, prev_hash=row["hash"])
-            c.execute(text("INSERT INTO event (seq, type, entity_type, entity_id, payload, account, on_behalf_of, occurred_at, recorded_at, prev_hash, hash) VALUES (:seq, :type, :entity_type, :entity_id, :payload, :account, :on_behalf_of, :occurred_at, :recorded_at, :prev_hash, :hash)"), forged)
+            c.execute(text("INSERT INTO event (seq, type, entity_type, entity_id, payload, account, on_behalf_of, occurred_at, recorded_at, prev_hash, hash, canonical) VALUES (:seq, :type, :entity_type, :entity_id, :payload, :account, :on_behalf_of, :occurred_at, :recorded_at, :prev_hash, :hash, :canonical)"), forged)
             target += 1
         elif tampering == "projection_edit":
             c.execute(text("UPDATE person SET name = '李鬼' WHERE name = '舒建国'"))
@@ -94,6 +117,18 @@ def test_every_kind_of_tampering_is_caught_and_located(engine, tampering):
             assert report.projection.columns == {"name": ("李鬼", "舒建国")}
     else:
         assert report.chain.first_break.seq == target, report.chain.first_break
+
+
+def _forged(connection, seq: int, *, account: str | None) -> dict:
+    """Event `seq` as a forger would rewrite it: `account` changed (if given), a payload
+    changed otherwise, with the canonical bytes and hash those columns give."""
+    event = Event.model_validate(dict(connection.execute(select(Event.__table__).where(Event.seq == seq)).mappings().one()))
+    if account is None:
+        event.payload = event.payload.replace("}", ',"forged":true}', 1)
+    else:
+        event.account = account
+    seal(event)
+    return {"seq": seq, "account": event.account, "canonical": event.canonical, "hash": event.hash, "hash_of_columns": chain_hash(event)}
 
 
 def test_checkpoint_verifies_while_the_log_only_grows_and_fails_after_a_rewrite(engine, tmp_path):

@@ -53,7 +53,7 @@ def test_upgrading_a_database_with_records_gives_them_the_versions_their_log_imp
 
 
 def test_upgrading_a_database_with_tokens_issued_before_the_log_kept_them_turns_each_into_an_event(engine):
-    """Migration 0011: a token stored before 0011 (a row, no event) gets its `account.token_issued`
+    """Migration 0012: a token stored before 0012 (a row, no event) gets its `account.token_issued`
     event, occurring when it was issued; tokens already issued through the log are left alone;
     the audit then passes, and every token still signs in."""
     import json
@@ -74,9 +74,9 @@ def test_upgrading_a_database_with_tokens_issued_before_the_log_kept_them_turns_
     config = alembic_config(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.downgrade(config, "0010")
+        command.downgrade(config, "0011")
     legacy = accounts.hash_token("et_legacy")
-    with engine.begin() as connection:  # as the code before 0011 issued a token: a row only
+    with engine.begin() as connection:  # as the code before 0012 issued a token: a row only
         connection.execute(text("INSERT INTO account_token (token_hash, account_id, issued_at) VALUES (:h, :a, :t)"), {"h": legacy, "a": account.id, "t": dt.datetime(2017, 9, 1, 2, 0)})
     upgrade(engine)
     with transaction(engine) as session:
@@ -85,3 +85,40 @@ def test_upgrading_a_database_with_tokens_issued_before_the_log_kept_them_turns_
         assert issued[1].occurred_at == dt.datetime(2017, 9, 1, 2, 0, tzinfo=dt.timezone.utc)
         assert accounts.account_for_token(session, token).id == accounts.account_for_token(session, "et_legacy").id == account.id
         assert audit(session).intact
+
+
+def test_upgrading_a_log_on_file_gives_each_event_the_canonical_bytes_of_its_columns(engine):
+    """Migration 0011 fills event.canonical from the columns exactly as `seal` does, and puts the log's guard back."""
+    import pytest
+    from alembic import command
+    from sqlalchemy import inspect, select, text
+    from sqlmodel import Session
+
+    from sample_data.load import load_sample_data
+    from workflow.db import transaction
+    from workflow.eventlog import Event
+    from workflow.eventlog.verify import verify_chain
+    from workflow.migrate import alembic_config, upgrade
+
+    with transaction(engine) as session:
+        load_sample_data(session)
+
+    def stored():
+        with engine.connect() as connection:
+            return connection.execute(select(Event.seq, Event.hash, Event.canonical).order_by(Event.seq)).all()
+
+    written = stored()
+    config = alembic_config(engine)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0010")
+        with engine.connect() as connection:
+            assert "canonical" not in {column["name"] for column in inspect(connection).get_columns("event")}
+    finally:
+        upgrade(engine)
+    assert stored() == written and len(written) > 100
+    with Session(engine) as session:
+        assert verify_chain(session).intact
+    with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
+        connection.execute(text("UPDATE event SET account = 'x' WHERE seq = 1"))

@@ -34,7 +34,7 @@ def replay_database(
             raise DomainError("target_not_empty", "the target database already holds events; replay into an empty one", "目标数据库已有事件记录,请使用空数据库")
 
         def copy_then_yield():
-            for events in log_rows(source, until_seq=until_seq, until_recorded=until_recorded):
+            for events in log_rows(source, until_seq=until_seq, until_recorded=until_recorded, canonical=True):
                 insert_rows(session.connection(), Event.__table__, events)  # rows in the table's column order
                 yield events
 

@@ -38,20 +38,27 @@ class AuditReport:
         return self.chain.intact and self.projection is None
 
 
-def _rows(session: Session, table: Table) -> Iterator[tuple[tuple, dict[str, Any]]]:
+def _rows(session: Session, table: Table) -> Iterator[tuple[tuple, tuple]]:
+    """Every row of `table` in key order, as (its key, its values in column order)."""
     key_columns = list(table.primary_key.columns)
+    positions = [list(table.columns).index(c) for c in key_columns]
     # Both copies must sort alike: byte order for text, whatever the server's collation.
     binary = session.get_bind().dialect.name == "postgresql"
     order = [c.collate("C") if binary and isinstance(c.type, String) else c for c in key_columns]
     query = select(table).order_by(*order).execution_options(yield_per=5000)
-    for row in session.execute(query):
-        mapping = dict(row._mapping)
-        yield tuple(mapping[c.name] for c in key_columns), mapping
+    if len(positions) == 1:
+        (at,) = positions
+        for row in session.execute(query):
+            yield (row[at],), row
+    else:
+        for row in session.execute(query):
+            yield tuple(row[i] for i in positions), row
 
 
 def _first_difference(live: Session, replayed: Session, table: Table) -> ProjectionDifference | None:
     """Merge-walk both copies of `table` in key order; the first row that differs."""
     key_names = [c.name for c in table.primary_key.columns]
+    names = [c.name for c in table.columns]
     left, right = _rows(live, table), _rows(replayed, table)
     a, b = next(left, None), next(right, None)
     while a is not None or b is not None:
@@ -59,9 +66,10 @@ def _first_difference(live: Session, replayed: Session, table: Table) -> Project
             return _difference(live, table, key_names, a[0], "unexplained", {})
         if a is None or b[0] < a[0]:
             return _difference(live, table, key_names, b[0], "missing", {})
-        changed = {name: (a[1][name], b[1][name]) for name in a[1] if a[1][name] != b[1][name]}
-        if changed:
-            return _difference(live, table, key_names, a[0], "changed", changed)
+        if a[1] != b[1]:  # rows compare as tuples; the columns are named only for a difference
+            changed = {name: (x, y) for name, x, y in zip(names, a[1], b[1], strict=True) if x != y}
+            if changed:
+                return _difference(live, table, key_names, a[0], "changed", changed)
         a, b = next(left, None), next(right, None)
     return None
 

@@ -178,7 +178,22 @@ def _canonical_event_dict(seq, type, entity_type, entity_id, payload, account, o
 
 def chain_hash(event: Event) -> str:
     """SHA-256 of the event's canonical serialization, which includes the previous hash."""
-    return columns_hash(
+    return hashlib.sha256(_canonical_bytes(event)).hexdigest()
+
+
+def seal(event: Any) -> str:
+    """Give `event` (an `Event`, or any object with its columns) its canonical bytes and its hash; the hash.
+
+    The one place a writer turns an event's columns, its prev_hash included, into what the
+    chain stores: `canonical` (what `chain_hash` hashes) and `hash`.
+    """
+    event.canonical = _canonical_bytes(event)
+    event.hash = hashlib.sha256(event.canonical).hexdigest()
+    return event.hash
+
+
+def _canonical_bytes(event: Any) -> bytes:
+    return canonical_event(
         event.seq,
         event.type,
         event.entity_type,
@@ -189,12 +204,7 @@ def chain_hash(event: Event) -> str:
         event.occurred_at,
         event.recorded_at,
         event.prev_hash,
-    )
-
-
-def columns_hash(*columns: Any) -> str:
-    """`chain_hash` of an event given as its hashed columns, in `canonical_event`'s order."""
-    return hashlib.sha256(canonical_event(*columns).encode("utf-8")).hexdigest()
+    ).encode("utf-8")
 
 
 def head(session: Session) -> tuple[int, str]:
@@ -284,7 +294,7 @@ def append(
         recorded_at=recorded_at,
         prev_hash=prev_hash,
     )
-    event.hash = chain_hash(event)
+    seal(event)
     session.add(event)
     project(session, [(event, json.loads(event.payload))])
     session.flush()
@@ -336,7 +346,7 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
             event.seq, event.type, event.entity_type, event.entity_id = seq, new.type, new.entity_type, new.entity_id
             event.payload, event.account, event.on_behalf_of = text, actor.account, actor.on_behalf_of
             event.occurred_at, event.recorded_at, event.prev_hash = checked_occurrence(new.occurred_at, now=recorded_at), recorded_at, prev_hash
-            event.hash = prev_hash = chain_hash(event)
+            prev_hash = seal(event)
             appended.append(event)
         insert_rows(session.connection(), Event.__table__, [_values(event) for event in appended])
         for _, run in itertools.groupby(appended, key=lambda event: event.type):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Index, String, Text
+from sqlalchemy import BigInteger, Column, Index, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from workflow.types import UTCDateTime
@@ -32,3 +32,7 @@ class Event(SQLModel, table=True):
     recorded_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     prev_hash: str = Field(sa_column=Column(String(64), nullable=False))
     hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    # The UTF-8 bytes `hash` is the SHA-256 of: the canonical form of the columns above
+    # (log.canonical_event). Kept so that verifying the chain hashes stored bytes instead of
+    # rebuilding them; verification also checks that they agree with the columns.
+    canonical: bytes = Field(sa_column=Column(LargeBinary, nullable=False))

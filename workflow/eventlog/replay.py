@@ -42,17 +42,20 @@ def log_rows(
     until_seq: int | None = None,
     until_recorded: dt.datetime | None = None,
     batch: int = 20000,
+    canonical: bool = False,
 ) -> Iterator[Sequence[Row]]:
     """The events after `after_seq`, up to `until_seq` / recorded by `until_recorded`, in seq order, in batches.
 
     Plain rows of the event table: a row reads like an event (`row.seq`, `row.payload`) and
     unpacks in the table's column order; reading a long log this way costs a fraction of
-    loading `Event` objects, and holds no more than one batch.
+    loading `Event` objects, and holds no more than one batch. The canonical bytes (the
+    last column) only with `canonical`: the projections never read them.
     """
     table = Event.__table__
+    columns = list(table.columns) if canonical else [column for column in table.columns if column.name != "canonical"]
     last = after_seq
     while True:
-        query = select(table).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
+        query = select(*columns).where(table.c.seq > last).order_by(table.c.seq).limit(batch)
         if until_seq is not None:
             query = query.where(table.c.seq <= until_seq)
         if until_recorded is not None:

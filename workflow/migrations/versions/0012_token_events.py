@@ -1,7 +1,7 @@
 """token events: a bearer token is issued through the log, so the audit finds a forged one (issue 15.5)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06 21:40:00
 
 Written by hand. No schema changes: `account_token` becomes a projection of
@@ -16,8 +16,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
