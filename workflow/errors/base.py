@@ -138,3 +138,14 @@ def not_found(kind: str, ident: str, *, field: str | None = None, zh_kind: str |
         field=field,
         id=ident,
     )
+
+
+def table(entries: tuple[type[DomainError], ...]) -> str:
+    """The catalogue as a Markdown table: one row per wording (docs/ERRORS.md, `exit-tracker errors`)."""
+    rows = ["| code | status | field | class.wording | English | 中文 |", "|---|---|---|---|---|---|"]
+    for entry in sorted(entries, key=lambda e: e.code):
+        for text in entry.texts():
+            wording = entry.__name__ if text.name == "text" else f"{entry.__name__}.{text.name}"
+            cells = (entry.code, str(entry.status), text.field or entry.field or "", wording, text.en, text.zh)
+            rows.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
+    return "\n".join(rows) + "\n"
