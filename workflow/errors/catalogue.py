@@ -87,6 +87,7 @@ class InvalidValue(DomainError):
     code = "invalid_value"
     not_text = Text("{field} must be text", "{field} 应为文本")
     id_too_long = Text("ids are at most 64 characters", "编号不能超过 64 个字符", field="id")
+    nested = Text("{field} must be text or a number, not a list or an object", "{field} 应为文本或数字,不能是数组或对象")
 
 
 class InvalidDates(DomainError):
@@ -471,6 +472,26 @@ class InvalidHeader(DomainError):
         "line 1 (header): missing {missing:list|nothing}; unknown {unknown:list|nothing}; columns are {columns:list}",
         "第 1 行(表头):缺少 {missing:list、|无};未知列 {unknown:list、|无};可用列:{columns:list、}",
     )
+
+
+class WrongColumnCount(DomainError):
+    code = "wrong_column_count"
+    text = Text("{cells} cells, the header has {columns}", "该行有 {cells} 列,表头为 {columns} 列")
+
+
+class InvalidJson(DomainError):
+    code = "invalid_json"
+    unreadable = Text("not a JSON object: {reason}", "不是有效的 JSON 对象:{reason}")
+    too_deep = Text("the line nests arrays or objects too deeply", "该行数组或对象嵌套过深")
+    lone_surrogate = Text(
+        "the line holds a lone surrogate escape (\\ud800–\\udfff), which is no character", "该行含有不成对的代理字符转义(\\ud800–\\udfff),不是有效字符"
+    )
+    not_an_object = Text("each line must be one JSON object", "每行须为一个 JSON 对象")
+
+
+class UnknownField(DomainError):
+    code = "unknown_field"
+    text = Text("unknown field(s) {unknown:list}; fields are {columns:list}", "未知字段 {unknown:list、};可用字段:{columns:list、}")
 
 
 class FileAlreadyImported(Conflict):

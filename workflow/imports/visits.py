@@ -62,6 +62,10 @@ class LineProblem:
     en: str
     zh: str
 
+    @classmethod
+    def of(cls, line: int, refusal: DomainError) -> LineProblem:
+        return cls(line, refusal.code, refusal.field, refusal.en, refusal.zh)
+
     def localized(self, language: str) -> dict[str, Any]:
         return {"line": self.line, "code": self.code, "field": self.field, "detail": self.en if language == "en" else self.zh}
 
@@ -120,7 +124,7 @@ def _refusing_nul(lines: Iterator[tuple[int, dict[str, Any] | LineProblem]]) -> 
             try:
                 refuse_nul(record)
             except DomainError as exc:
-                record = LineProblem(number, exc.code, exc.field, exc.en, exc.zh)
+                record = LineProblem.of(number, exc)
         yield number, record
 
 
@@ -151,7 +155,7 @@ def _csv_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
-            yield number, LineProblem(number, "wrong_column_count", None, f"{len(cells)} cells, the header has {len(header)}", f"该行有 {len(cells)} 列,表头为 {len(header)} 列")
+            yield number, LineProblem.of(number, errors.WrongColumnCount(cells=len(cells), columns=len(header)))
             continue
         yield number, {name: (cell.strip() or None) for name, cell in zip(header, cells, strict=True)}
 
@@ -163,25 +167,25 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]
         try:
             record = json.loads(line)
         except ValueError as exc:
-            yield number, LineProblem(number, "invalid_json", None, f"not a JSON object: {exc}", f"不是有效的 JSON 对象:{exc}")
+            yield number, LineProblem.of(number, errors.InvalidJson.unreadable(reason=exc))
             continue
         except RecursionError:
-            yield number, LineProblem(number, "invalid_json", None, "the line nests arrays or objects too deeply", "该行数组或对象嵌套过深")
+            yield number, LineProblem.of(number, errors.InvalidJson.too_deep())
             continue
         if ("\\ud" in line or "\\uD" in line) and not _encodable(record):
             # JSON may escape half of a surrogate pair alone: text no UTF-8 can hold, nor the log.
-            yield number, LineProblem(number, "invalid_json", None, "the line holds a lone surrogate escape (\\ud800–\\udfff), which is no character", "该行含有不成对的代理字符转义(\\ud800–\\udfff),不是有效字符")
+            yield number, LineProblem.of(number, errors.InvalidJson.lone_surrogate())
             continue
         if not isinstance(record, dict):
-            yield number, LineProblem(number, "invalid_json", None, "each line must be one JSON object", "每行须为一个 JSON 对象")
+            yield number, LineProblem.of(number, errors.InvalidJson.not_an_object())
             continue
         unknown = sorted(set(record) - set(COLUMNS))
         if unknown:
-            yield number, LineProblem(number, "unknown_field", unknown[0], f"unknown field(s) {', '.join(unknown)}; fields are {', '.join(COLUMNS)}", f"未知字段 {'、'.join(unknown)};可用字段:{'、'.join(COLUMNS)}")
+            yield number, LineProblem.of(number, errors.UnknownField(unknown=unknown, columns=COLUMNS, field=unknown[0]))
             continue
         nested = next((name for name, value in record.items() if isinstance(value, dict | list)), None)
         if nested is not None:
-            yield number, LineProblem(number, "invalid_value", nested, f"{nested} must be text or a number, not a list or an object", f"{nested} 应为文本或数字,不能是数组或对象")
+            yield number, LineProblem.of(number, errors.InvalidValue.nested(field=nested))
             continue
         yield number, record
 
@@ -327,7 +331,7 @@ def _check_chunk(
             events.append(new)
             outcome.imported += 1
         except DomainError as exc:
-            outcome.refuse(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
+            outcome.refuse(LineProblem.of(number, exc))
     return events
 
 
