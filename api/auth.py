@@ -9,7 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
 from workflow.accounts import service as accounts
-from workflow.accounts.access import Caller, NotAuthenticated
+from workflow import errors
+from workflow.accounts.access import Caller
 from workflow.db import read_only
 
 bearer = HTTPBearer(
@@ -32,12 +33,7 @@ def caller_from_request(request: Request, session: Session | None = None) -> Cal
     scheme, _, token = header.partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise NotAuthenticated(
-            "not_authenticated",
-            "send an account token: Authorization: Bearer <token> (create one with `exit-tracker accounts create`)",
-            "请提供账号令牌:Authorization: Bearer <令牌>(用 `exit-tracker accounts create` 创建)",
-            field="authorization",
-        )
+        raise errors.TokenRequired()
     if session is None:
         with Session(read_only(request.app.state.engine)) as session:
             caller = _caller_of_token(session, token)
@@ -50,15 +46,10 @@ def caller_from_request(request: Request, session: Session | None = None) -> Cal
 def _caller_of_token(session: Session, token: str) -> Caller:
     found = accounts.token_holder(session, token)
     if found is None:
-        raise NotAuthenticated("invalid_token", "the token is not valid", "令牌无效", field="authorization")
+        raise errors.InvalidToken()
     account, scope_unit = found
     if account.revoked_at is not None:
-        raise NotAuthenticated(
-            "token_revoked",
-            f"the account of this token was revoked at {account.revoked_at.isoformat()}",
-            f"该令牌所属账号已于 {account.revoked_at.isoformat()} 注销",
-            field="authorization",
-        )
+        raise errors.TokenRevoked(revoked_at=account.revoked_at.isoformat())
     return Caller.of(account, scope_unit)
 
 

@@ -81,6 +81,14 @@ def _refuse_rule_books(exc: RuleBooksRefused) -> None:
     raise typer.Exit(1)
 
 
+@app.command("errors")
+def errors_table() -> None:
+    """Print every refusal code: its HTTP status, field and wordings in both languages (Markdown)."""
+    from workflow import errors
+
+    typer.echo(errors.table(errors.CATALOGUE), nl=False)
+
+
 @app.command("init-db")
 def init_db() -> None:
     """Create the database, or bring it to the newest schema, by running the migrations."""

@@ -10,7 +10,7 @@ import os
 
 from starlette.requests import Request
 
-from workflow.errors import DomainError
+from workflow.errors import BodyTooLarge
 
 KIB, MIB = 1024, 1024 * 1024
 
@@ -38,10 +38,6 @@ MAX_LISTED_PROBLEMS = 100
 
 
 
-class BodyTooLarge(DomainError):
-    status = 413
-
-
 async def read_body(request: Request, limit: int) -> bytes:
     """The request's body, read no further than `limit` bytes: BodyTooLarge (413) beyond it.
 
@@ -64,10 +60,4 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def _too_large(limit: int) -> BodyTooLarge:
     shown = f"{limit // MIB} MiB" if limit % MIB == 0 else f"{limit // KIB} KiB" if limit % KIB == 0 else f"{limit} bytes"
-    return BodyTooLarge(
-        "body_too_large",
-        f"the request body is larger than this operation takes: at most {shown} ({limit} bytes)",
-        f"请求体超过本操作的上限:最多 {shown}({limit} 字节)",
-        field="body",
-        limit_bytes=limit,
-    )
+    return BodyTooLarge(shown=shown, limit_bytes=limit)

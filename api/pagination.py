@@ -15,7 +15,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session
 
 from workflow import clock
-from workflow.errors import DomainError
+from workflow import errors
 
 T = TypeVar("T")
 
@@ -42,16 +42,11 @@ def decode(cursor: str | None, expected: str) -> Any:
         position = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         value = position[expected]
     except (binascii.Error, ValueError, KeyError, TypeError, UnicodeDecodeError):
-        raise DomainError(
-            "invalid_cursor",
-            "the cursor is not one this list returned; start again without it",
-            "cursor 无效,请不带 cursor 从第一页重新开始",
-            field="cursor",
-        ) from None
+        raise errors.InvalidCursor.stale() from None
     if expected == "o" and (not isinstance(value, int) or value < 0):
-        raise DomainError("invalid_cursor", "the cursor is not one this list returned", "cursor 无效", field="cursor")
+        raise errors.InvalidCursor.unknown()
     if expected == "k" and not isinstance(value, str | list):
-        raise DomainError("invalid_cursor", "the cursor is not one this list returned", "cursor 无效", field="cursor")
+        raise errors.InvalidCursor.unknown()
     return value
 
 
@@ -61,7 +56,7 @@ def keyset(session: Session, query: Select, *keys, cursor: str | None, limit: in
     if after is not None:
         values = after if isinstance(after, list) else [after]
         if len(values) != len(keys):
-            raise DomainError("invalid_cursor", "the cursor is not one this list returned", "cursor 无效", field="cursor")
+            raise errors.InvalidCursor.unknown()
         values = [_parsed(key, value) for key, value in zip(keys, values, strict=True)]
         # Typed literals: PostgreSQL will not compare a row of (timestamptz, …) with untyped parameters.
         bound = [literal(value, key.type) for key, value in zip(keys, values, strict=True)]
@@ -88,9 +83,9 @@ def _parsed(key, value: Any) -> Any:
             return clock.parse_date(value, field="cursor")
         if isinstance(value, python_type):
             return value
-    except DomainError:
+    except errors.DomainError:
         pass
-    raise DomainError("invalid_cursor", "the cursor is not one this list returned", "cursor 无效", field="cursor")
+    raise errors.InvalidCursor.unknown()
 
 
 def offset_page(rows: list[Any], *, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:

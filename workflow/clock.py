@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from workflow.errors import DomainError
+from workflow import errors
 
 UTC = dt.timezone.utc
 T = TypeVar("T")
@@ -17,8 +17,6 @@ T = TypeVar("T")
 # any time zone, is still a date Python and both databases hold.
 EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
-_RANGE_EN = f"from {EARLIEST_DATE} to {LATEST_DATE}"
-_RANGE_ZH = f"{EARLIEST_DATE} 至 {LATEST_DATE}"
 
 
 def now() -> dt.datetime:
@@ -53,12 +51,7 @@ def with_offset(moment: dt.datetime, *, field: str) -> dt.datetime:
     """`moment`, refused (naive_datetime, naming `field`) when it carries no offset: the one
     place that refuses a moment without one."""
     if moment.tzinfo is None or moment.utcoffset() is None:
-        raise DomainError(
-            "naive_datetime",
-            f"{field} must carry its UTC offset, e.g. 2017-07-01T10:00:00+08:00",
-            f"{field} 必须带时区偏移,如 2017-07-01T10:00:00+08:00",
-            field=field,
-        )
+        raise errors.NaiveDatetime(field=field)
     return moment
 
 
@@ -71,21 +64,14 @@ def parse_moment(value: object, *, field: str) -> dt.datetime:
     """
     moment = _from_iso(value, dt.datetime.fromisoformat)
     if moment is None:
-        raise DomainError(
-            "invalid_datetime",
-            f"{field} must be ISO 8601 text with its offset, e.g. 2017-07-01T10:00:00+08:00",
-            f"{field} 应为带时区偏移的 ISO 8601 时间文本,如 2017-07-01T10:00:00+08:00",
-            field=field,
-        )
+        raise errors.InvalidDatetime(field=field)
     with_offset(moment, field=field)
     try:
         in_range = EARLIEST_DATE <= moment.astimezone(UTC).date() <= LATEST_DATE
     except OverflowError:  # before year 1 or after 9999 once in UTC
         in_range = False
     if not in_range:
-        raise DomainError(
-            "moment_out_of_range", f"{field} must fall {_RANGE_EN} (UTC)", f"{field} 须在 {_RANGE_ZH}(UTC)之间", field=field
-        )
+        raise errors.MomentOutOfRange(field=field, earliest=EARLIEST_DATE, latest=LATEST_DATE)
     return moment
 
 
@@ -96,9 +82,9 @@ def parse_date(value: object, *, field: str) -> dt.date:
     """
     day = _from_iso(value, dt.date.fromisoformat)
     if day is None:
-        raise DomainError("invalid_date", f"{field} must be an ISO 8601 date, e.g. 2017-07-01", f"{field} 应为 ISO 8601 日期,如 2017-07-01", field=field)
+        raise errors.InvalidDate(field=field)
     if not EARLIEST_DATE <= day <= LATEST_DATE:
-        raise DomainError("date_out_of_range", f"{field} must fall {_RANGE_EN}", f"{field} 须在 {_RANGE_ZH} 之间", field=field)
+        raise errors.DateOutOfRange(field=field, earliest=EARLIEST_DATE, latest=LATEST_DATE)
     return day
 
 

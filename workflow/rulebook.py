@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 from rules import RuleBook, RuleBooks, default_books
 from rules.registry import NoRuleBookInForce
-from workflow.errors import DomainError
+from workflow import errors
 
 _installed: RuleBooks | None = None
 
@@ -43,7 +43,7 @@ def in_force(on: dt.date, *, otherwise=_REFUSE) -> RuleBook | None:
     except NoRuleBookInForce as exc:
         if otherwise is not _REFUSE:
             return otherwise
-        raise DomainError("no_rule_book", str(exc), f"{on.isoformat()} 没有生效的规则", field="date") from None
+        raise errors.NoRuleBook(reason=str(exc), on=on.isoformat()) from None
 
 
 def first() -> RuleBook:

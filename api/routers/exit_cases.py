@@ -22,7 +22,7 @@ from api.routing import WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Id, Moment
 from api.views.exit_cases import ExitCaseDetail, ExitCaseView, ObjectionView, SignatureView, case_detail, case_view, objection_view, signature_view
 from workflow.accounts import access, scope
-from workflow.errors import not_found
+from workflow import errors
 from workflow.eventlog.versions import known_records
 from workflow.exits import service as exits
 from workflow.exits.models import ExitCase, Objection
@@ -129,7 +129,7 @@ def get_case(case_id: Id, caller: CurrentCaller, session: ReadSession, as_of: As
             return case_detail(records, case)
         then = exits.case_on(records, case.id, end_of(as_of))
         if then is None:
-            raise not_found("exit_case", case_id, field="case_id", zh_kind="退出案件")
+            raise errors.ExitCaseNotFound(id=case_id, field="case_id")
         return case_detail(records, then, until=end_of(as_of))
 
 
@@ -176,7 +176,7 @@ def resolve_objection(case_id: Id, objection_id: Id, body: ObjectionResolve, cal
     scope.case(session, caller, case_id)
     objection = session.get(Objection, objection_id)
     if objection is None or objection.case_id != case_id:
-        raise not_found("objection", objection_id, field="objection_id", zh_kind="异议")
+        raise errors.ObjectionNotFound(id=objection_id, field="objection_id")
     resolved = exits.resolve_objection(session, actor=caller.actor(), objection_id=objection_id, outcome=body.outcome, resolution=body.resolution, occurred_at=body.occurred_at)
     return objection_view(resolved)
 

@@ -16,6 +16,7 @@ from api.pagination import Cursor, Limit, Page, keyset
 from api.routing import WRITE_PROBLEMS, resource_router
 from api.schemas import Body, Day, Id, View
 from rules.schema import Level
+from workflow import errors
 from workflow.accounts import access, scope
 from workflow.eventlog.versions import known_records, state_on
 from workflow.org import service as org
@@ -113,7 +114,7 @@ def add_unit(body: OrgUnitCreate, caller: CurrentCaller, session: WriteSession, 
     access.require(caller, access.REGISTRY)
     if body.parent_code is None:
         # A new root would sit outside every scope but the one it creates.
-        raise access.AccessDenied("root_unit_refused", "a unit without a parent cannot be added through the API", "不能通过 API 新增无上级的单位", field="parent_code")
+        raise errors.RootUnitRefused()
     scope.unit(session, caller, body.parent_code, field="parent_code")
     unit = org.add_org_unit(session, actor=caller.actor(), **body.model_dump())
     response.headers["Location"] = f"/api/v1/org-units/{unit.code}"

@@ -12,17 +12,10 @@ import dataclasses
 
 from workflow.accounts.models import Account
 from workflow.accounts.service import ROLES_ZH
-from workflow.errors import DomainError
+from workflow import errors
+from workflow.errors import AccessDenied, NotAuthenticated  # noqa: F401  (their home was here)
 from workflow.eventlog import Actor
 from workflow.org.models import OrgUnit
-
-
-class NotAuthenticated(DomainError):
-    status = 401
-
-
-class AccessDenied(DomainError):
-    status = 403
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,14 +55,13 @@ def require(caller: Caller, action: str) -> None:
     roles, action_zh = _GRANTS[action]
     if caller.roles & roles:
         return
-    needed = " or ".join(sorted(roles))
-    needed_zh = "或".join(ROLES_ZH[r] for r in sorted(roles))
-    raise AccessDenied(
-        "role_not_allowed",
-        f"only an account with role {needed} may {action}; this account has {', '.join(sorted(caller.roles))}",
-        f"只有{needed_zh}可以{action_zh};本账号角色为 {', '.join(ROLES_ZH[r] for r in sorted(caller.roles))}",
-        field="authorization",
+    raise errors.RoleNotAllowed(
         required_roles=sorted(roles),
+        required_roles_zh=[ROLES_ZH[r] for r in sorted(roles)],
+        action=action,
+        action_zh=action_zh,
+        roles=sorted(caller.roles),
+        roles_zh=[ROLES_ZH[r] for r in sorted(caller.roles)],
     )
 
 
@@ -84,9 +76,4 @@ def signing_actor(caller: Caller, signer_id: str) -> Actor:
         return caller.actor()
     if "recorder" in caller.roles:
         return caller.actor(on_behalf_of=signer_id)
-    raise AccessDenied(
-        "cannot_sign_for_others",
-        "this account may sign only as its own person; a recorder enters paper signatures on a signer's behalf",
-        "本账号只能以本人身份签字;代录纸质签字须由录入员办理",
-        field="signer_id",
-    )
+    raise errors.CannotSignForOthers()

@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from workflow import clock
 from workflow.accounts.models import IdempotentRequest
-from workflow.errors import Conflict
+from workflow import errors
 
 
 def recall(session: Session, *, account_id: str, key: str, fingerprint: str, retention: dt.timedelta) -> IdempotentRequest | None:
@@ -24,12 +24,7 @@ def recall(session: Session, *, account_id: str, key: str, fingerprint: str, ret
     if found is None or found.created_at < clock.now() - retention:
         return None
     if found.fingerprint != fingerprint:
-        raise Conflict(
-            "idempotency_key_reused",
-            f"Idempotency-Key '{key}' was already used with a different request at {found.created_at.isoformat()}; use a new key for a new request",
-            f"Idempotency-Key '{key}' 已于 {found.created_at.isoformat()} 用于另一请求;新请求请使用新的键",
-            field="Idempotency-Key",
-        )
+        raise errors.IdempotencyKeyReused(key=key, at=found.created_at.isoformat())
     return found
 
 
@@ -65,12 +60,7 @@ def remember(
         session.flush()
     except IntegrityError:
         # Another request with the same key committed first; this transaction rolls back.
-        raise Conflict(
-            "idempotency_key_in_flight",
-            "a request with this Idempotency-Key was processed at the same time; retry it to get that request's response",
-            "同一 Idempotency-Key 的请求正在同时处理;请重试以取得该请求的结果",
-            field="Idempotency-Key",
-        ) from None
+        raise errors.IdempotencyKeyInFlight() from None
 
 
 def purge(session: Session, *, retention: dt.timedelta) -> int:

@@ -31,7 +31,7 @@ from sqlmodel import Session
 
 from workflow.accounts.access import Caller
 from workflow.accounts.models import Account
-from workflow.errors import not_found
+from workflow import errors
 from workflow.eventlog import Event
 from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
@@ -60,35 +60,35 @@ def _subtree(caller: Caller):
 def unit(session: Session, caller: Caller, code: str, *, field: str = "unit") -> OrgUnit:
     found = session.get(OrgUnit, code)
     if not covers(caller, found):
-        raise not_found("org_unit", code, field=field, zh_kind="组织单位")
+        raise errors.OrgUnitNotFound(id=code, field=field)
     return found
 
 
 def household(session: Session, caller: Caller, household_id: str, *, field: str = "household") -> Household:
     found = session.get(Household, household_id)
     if found is None or not covers(caller, session.get(OrgUnit, found.village_code)):
-        raise not_found("household", household_id, field=field, zh_kind="贫困户")
+        raise errors.HouseholdNotFound(id=household_id, field=field)
     return found
 
 
 def person(session: Session, caller: Caller, person_id: str, *, field: str = "person") -> Person:
     found = session.get(Person, person_id)
     if found is None or session.execute(select(people(caller).where(Person.id == person_id).exists())).scalar() is not True:
-        raise not_found("person", person_id, field=field, zh_kind="人员")
+        raise errors.PersonNotFound(id=person_id, field=field)
     return found
 
 
 def post(session: Session, caller: Caller, post_id: str, *, field: str = "post") -> Post:
     found = session.get(Post, post_id)
     if found is None or not covers(caller, session.get(OrgUnit, found.unit_code)):
-        raise not_found("post", post_id, field=field, zh_kind="任职")
+        raise errors.PostNotFound.tenure(id=post_id, field=field)
     return found
 
 
 def pairing(session: Session, caller: Caller, pairing_id: str, *, field: str = "pairing") -> Pairing:
     found = session.get(Pairing, pairing_id)
     if found is None:
-        raise not_found("pairing", pairing_id, field=field, zh_kind="结对")
+        raise errors.PairingNotFound(id=pairing_id, field=field)
     household(session, caller, found.household_id, field=field)
     return found
 
@@ -96,7 +96,7 @@ def pairing(session: Session, caller: Caller, pairing_id: str, *, field: str = "
 def link(session: Session, caller: Caller, link_id: str, *, field: str = "link") -> UnitLink:
     found = session.get(UnitLink, link_id)
     if found is None or not (covers(caller, session.get(OrgUnit, found.unit_code)) or covers(caller, session.get(OrgUnit, found.village_code))):
-        raise not_found("unit_link", link_id, field=field, zh_kind="联系村")
+        raise errors.UnitLinkNotFound(id=link_id, field=field)
     return found
 
 
@@ -138,7 +138,7 @@ def links(caller: Caller) -> Select:
 def case(session: Session, caller: Caller, case_id: str, *, field: str = "case") -> ExitCase:
     found = session.get(ExitCase, case_id)
     if found is None or not covers(caller, session.get(OrgUnit, found.unit_code)):
-        raise not_found("exit_case", case_id, field=field, zh_kind="退出案件")
+        raise errors.ExitCaseNotFound(id=case_id, field=field)
     return found
 
 
@@ -156,7 +156,7 @@ def _visit_clause(caller: Caller):
 def visit(session: Session, caller: Caller, visit_id: str, *, field: str = "visit") -> Visit:
     found = session.get(Visit, visit_id)
     if found is None or not Subtree(caller.scope_path).contains(found.unit_path):
-        raise not_found("visit", visit_id, field=field, zh_kind="走访记录")
+        raise errors.VisitNotFound(id=visit_id, field=field)
     return found
 
 
@@ -225,7 +225,7 @@ def person_named(session: Session, caller: Caller, person_id: str, *, unit_code:
     found = session.get(Person, person_id)
     place = session.get(OrgUnit, unit_code)
     if found is None or place is None:
-        raise not_found("person", person_id, field=field, zh_kind="人员")
+        raise errors.PersonNotFound(id=person_id, field=field)
     if person_id == caller.person_id or _answerable(session, person_id, place):
         return found
     return person(session, caller, person_id, field=field)

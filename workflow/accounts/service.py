@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from workflow.accounts.models import Account, AccountToken
-from workflow.errors import Conflict, DomainError, not_found
+from workflow import errors
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.org.models import OrgUnit
@@ -34,7 +34,7 @@ def hash_token(token: str) -> str:
 def get_account(session: Session, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:
-        raise not_found("account", account_id, field="account", zh_kind="账号")
+        raise errors.AccountNotFound(id=account_id)
     return account
 
 
@@ -69,20 +69,10 @@ def _check_roles(roles: list[str]) -> list[str]:
     wanted = sorted(set(roles))
     unknown = [role for role in wanted if role not in ROLES]
     if not wanted or unknown:
-        raise DomainError(
-            "invalid_role",
-            f"roles must be one or more of {', '.join(ROLES)}; got {', '.join(roles) or 'none'}",
-            f"角色应为 {', '.join(ROLES)} 中的一个或多个;收到:{', '.join(roles) or '无'}",
-            field="roles",
-        )
+        raise errors.InvalidRole.of_account(valid=ROLES, roles=roles)
     if "auditor" in wanted and WRITING_ROLES & set(wanted):
         # Discipline inspection (纪检监察) checks the records: it must not also write them.
-        raise DomainError(
-            "auditor_cannot_write",
-            "an auditor account cannot also be admin or recorder: auditors write nothing",
-            "审计员账号不能同时是管理员或录入员:审计员只读不写",
-            field="roles",
-        )
+        raise errors.AuditorCannotWrite()
     return wanted
 
 
@@ -97,18 +87,13 @@ def create_account(
 ) -> tuple[Account, str]:
     """Create an account and its first token; the token is returned here and never again."""
     if not name.strip():
-        raise DomainError("invalid_name", "an account needs a name", "账号名称不能为空", field="name")
+        raise errors.InvalidName.account()
     wanted = _check_roles(roles)
     get_unit(session, scope_code, field="scope")
     if person_id is not None:
         get_person(session, person_id)
         if session.execute(select(Account.id).where(Account.person_id == person_id, Account.revoked_at.is_(None))).first():
-            raise Conflict(
-                "person_has_account",
-                f"person '{person_id}' already has a live account; revoke it first",
-                f"人员 '{person_id}' 已有有效账号,请先注销",
-                field="person",
-            )
+            raise errors.PersonHasAccount(person=person_id)
     account_id = new_id()
     append(
         session,
@@ -164,9 +149,9 @@ def revoke_account(session: Session, *, actor: Actor, account_id: str, reason: s
     """Revoke an account: every token of it stops working at once."""
     account = get_account(session, account_id)
     if account.revoked_at is not None:
-        raise Conflict("already_revoked", f"account '{account_id}' was revoked at {account.revoked_at.isoformat()}", f"账号 '{account_id}' 已于 {account.revoked_at.isoformat()} 注销", field="account")
+        raise errors.AlreadyRevoked(account=account_id, revoked_at=account.revoked_at.isoformat())
     if not reason.strip():
-        raise DomainError("reason_required", "say why the account is revoked", "请说明注销原因", field="reason")
+        raise errors.ReasonRequired.account_revoked()
     append(
         session,
         type="account.revoked",

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from workflow.errors import DomainError
+from workflow import errors
 from workflow.eventlog.models import Event
 from workflow.db import insert_rows
 from workflow.eventlog.replay import log_rows, replay_into
@@ -31,7 +31,7 @@ def replay_database(
     upgrade(target)
     with Session(target) as session:
         if session.execute(select(Event.seq).limit(1)).first() is not None:
-            raise DomainError("target_not_empty", "the target database already holds events; replay into an empty one", "目标数据库已有事件记录,请使用空数据库")
+            raise errors.TargetNotEmpty()
 
         def copy_then_yield():
             for events in log_rows(source, until_seq=until_seq, until_recorded=until_recorded, canonical=True):

@@ -19,7 +19,7 @@ from sqlmodel import Session
 from workflow import clock
 from workflow.chunking import chunks
 from workflow.db import insert_rows
-from workflow.errors import DomainError
+from workflow import errors
 from workflow.eventlog.models import GENESIS_HASH, Event
 from workflow.eventlog.projection import handling, project
 
@@ -76,12 +76,7 @@ def refuse_nul(value: Any) -> None:
     """Raise `nul_character`, naming the key that holds it, if a NUL is in `value` (its keys too)."""
     path = _nul_path(value, None)
     if path is not None:
-        raise DomainError(
-            "nul_character",
-            f"text cannot contain the NUL character (\\u0000); found in {path}",
-            f"文本中不能含有空字符(NUL):{path}",
-            field=path,
-        )
+        raise errors.NulCharacter(field=path)
 
 
 def _nul_path(value: Any, path: str | None) -> str | None:
@@ -256,12 +251,7 @@ def checked_occurrence(occurred_at: dt.datetime | None, *, now: dt.datetime | No
         return now
     occurred_at = clock.with_offset(occurred_at, field="occurred_at").astimezone(clock.UTC)
     if occurred_at > now:
-        raise DomainError(
-            "occurred_in_future",
-            f"occurred_at {occurred_at.isoformat()} is in the future (server time {now.isoformat()})",
-            f"发生时间 {occurred_at.isoformat()} 晚于服务器当前时间 {now.isoformat()}",
-            field="occurred_at",
-        )
+        raise errors.OccurredInFuture(occurred_at=occurred_at.isoformat(), now=now.isoformat())
     return occurred_at
 
 

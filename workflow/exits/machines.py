@@ -21,7 +21,8 @@ from statemachine import State, StateMachine
 from statemachine.exceptions import TransitionNotAllowed
 
 from rules.schema import ExitLevel, RuleBook, SignatureStep
-from workflow.errors import Conflict, DomainError
+from workflow import errors
+from workflow.errors import DomainError
 from workflow.labels import CASE_STATUSES
 from workflow.exits.models import ExitCase
 
@@ -121,13 +122,7 @@ def procedure(book: RuleBook, level: ExitLevel | str) -> tuple[SignatureStep, ..
     steps = tuple(book.exits[level].steps)
     expected = MACHINES[level].step_states
     if tuple(step.state_after for step in steps) != expected:
-        found = " → ".join(step.state_after for step in steps)
-        raise DomainError(
-            "procedure_not_supported",
-            f"rule book {book.id} takes a {level.value} exit through {found}; the {level.value} procedure here goes through {' → '.join(expected)}",
-            f"规则 {book.id} 的{level.value}退出步骤({found})与本系统的退出程序({' → '.join(expected)})不符",
-            field="rule_book",
-        )
+        raise errors.ProcedureNotSupported(book=book.id, level=level.value, found=[step.state_after for step in steps], expected=expected)
     return steps
 
 
@@ -176,23 +171,16 @@ class ExitMachine(StateMachine):
             en.append("the household has not acknowledged the assessment")
             zh.append("贫困户未签字认可")
         if failed:
-            raise DomainError(
-                "criteria_not_met",
-                "; ".join(en) + ". A household exits with income above the line, all five guarantees of 两不愁三保障 and its acknowledgement",
-                ";".join(zh) + "。退出须人均纯收入超过贫困线、两不愁三保障全部达标并经贫困户认可",
-                field="assessment",
-                failed=failed,
-            )
+            raise errors.CriteriaNotMet.household(reasons=en, reasons_zh=zh, failed=failed)
 
     def incidence_below_threshold(self, proposal: IncidenceProposal) -> None:
         if proposal.poor_population < proposal.threshold * proposal.rural_population:
             return
-        shown, limit = f"{proposal.incidence:.2%}", f"{proposal.threshold:.2%}"
-        raise DomainError(
-            "criteria_not_met",
-            f"poverty incidence is {shown} ({proposal.poor_population} registered poor of {proposal.rural_population} rural residents); an exit needs it below {limit}",
-            f"贫困发生率为 {shown}(建档立卡贫困人口 {proposal.poor_population} 人,农村人口 {proposal.rural_population} 人),退出须低于 {limit}",
-            field="poverty_incidence",
+        raise errors.CriteriaNotMet.incidence_too_high(
+            rate=proposal.incidence,
+            threshold=proposal.threshold,
+            poor=proposal.poor_population,
+            rural=proposal.rural_population,
             failed=["poverty_incidence"],
             incidence=str(proposal.incidence),
         )
@@ -202,12 +190,7 @@ class ExitMachine(StateMachine):
     def notice_period_running(self, model: ExitCase, moment: dt.datetime, book: RuleBook) -> None:
         if moment >= model.notice_ends_at:
             ended = local_time(model.notice_ends_at, book)
-            raise DomainError(
-                "notice_period_over",
-                f"the public notice ended at {ended}; objections are lodged while it runs",
-                f"公示期已于 {ended} 结束,异议须在公示期内提出",
-                field="occurred_at",
-            )
+            raise errors.NoticePeriodOver(ended=ended)
 
     def objection_upheld(self, outcome: str) -> bool:
         return outcome == "upheld"
@@ -218,75 +201,40 @@ class ExitMachine(StateMachine):
         role_step, step = signing.role_step, signing.step
         role_en, role_zh = signing.label(signing.role) if signing.role in signing.book.roles else (signing.role, signing.role)
         if role_step is None:
-            signers = "; ".join(f"{s.en}: {', '.join(s.roles)}" for s in signing.steps)
-            raise DomainError(
-                "not_a_signing_role",
-                f"{role_en} does not sign this exit; the signers, step by step, are {signers}",
-                f"{role_zh}不是该退出程序的签字人;各步骤签字人:" + ";".join(f"{s.zh}" for s in signing.steps),
-                field="role",
-            )
+            signers = [f"{s.en}: {', '.join(s.roles)}" for s in signing.steps]
+            raise errors.NotASigningRole(role=role_en, role_zh=role_zh, signers=signers, steps_zh=[s.zh for s in signing.steps])
         if role_step.id == step.id:
             return
         if signing.steps.index(role_step) > signing.steps.index(step):
             missing_en, missing_zh = signing.missing()
-            raise DomainError(
-                "step_out_of_order",
-                f"{role_en} signs at the '{role_step.en}' step, after the '{step.en}' step, which still needs: {missing_en}",
-                f"{role_zh}须在“{step.zh}”完成后签字,尚缺:{missing_zh}",
-                field="role",
+            raise errors.StepOutOfOrder.before_earlier_step(
+                role=role_en, role_zh=role_zh, role_step=role_step.en, step=step.en, step_zh=step.zh, missing=missing_en, missing_zh=missing_zh
             )
-        raise Conflict(
-            "role_already_signed",
-            f"the '{role_step.en}' step is complete; the case now waits at '{step.en}' ({', '.join(step.roles)})",
-            f"“{role_step.zh}”已完成,当前待“{step.zh}”",
-            field="role",
-        )
+        raise errors.RoleAlreadySigned.step_complete(role_step=role_step.en, role_step_zh=role_step.zh, step=step.en, step_zh=step.zh, roles=step.roles)
 
     def notice_period_over(self, model: ExitCase, signing: Signing) -> None:
         if model.notice_ends_at is not None and signing.moment < model.notice_ends_at:
             ends = local_time(model.notice_ends_at, signing.book)
-            raise DomainError(
-                "notice_period_running",
-                f"the public notice runs until {ends}; signatures dated from then on are valid",
-                f"公示期至 {ends} 结束,此后方可签字",
-                field="occurred_at",
-                notice_ends_at=model.notice_ends_at.isoformat(),
-            )
+            raise errors.NoticePeriodRunning(ends=ends, notice_ends_at=model.notice_ends_at.isoformat())
 
     def no_objection_open(self, signing: Signing) -> None:
         if signing.open_objections:
-            who = ", ".join(signing.open_objections)
-            raise DomainError(
-                "objection_open",
-                f"an objection lodged by {who} is open; resolve it (upheld or dismissed) before signing",
-                f"{who} 提出的异议尚未处理,须先核实处理(成立或不成立)后方可签字",
-                field="case",
-            )
+            raise errors.ObjectionOpen(who=signing.open_objections)
 
     def role_not_yet_signed(self, signing: Signing) -> None:
         if signing.role in signing.signed:
             missing_en, missing_zh = signing.missing()
             role_en, role_zh = signing.label(signing.role)
-            raise Conflict(
-                "role_already_signed",
-                f"{role_en} has already signed the '{signing.step.en}' step; still missing: {missing_en or 'nothing'}",
-                f"{role_zh}已在“{signing.step.zh}”签字;尚缺:{missing_zh or '无'}",
-                field="role",
-            )
+            raise errors.RoleAlreadySigned.by_this_role(role=role_en, role_zh=role_zh, step=signing.step.en, step_zh=signing.step.zh, missing=missing_en, missing_zh=missing_zh)
 
     def signer_in_post(self, signing: Signing) -> None:
         if signing.signer_id in signing.holders:
             return
         role_en, role_zh = signing.label(signing.role)
         day = signing.moment.astimezone(signing.book.zone).date().isoformat()
-        held_by = ", ".join(signing.holders.values())
-        raise DomainError(
-            "signer_not_in_post",
-            f"{signing.signer_name} was not {role_en} of {signing.unit_name} on {day}; "
-            + (f"the post was held by {held_by}" if held_by else "nobody held the post that day"),
-            f"{signing.signer_name} 于 {day} 未任{signing.unit_name}{role_zh};" + (f"当日任职者:{held_by}" if held_by else "当日该职务空缺"),
-            field="signer",
-        )
+        holders = list(signing.holders.values())
+        wording = errors.SignerNotInPost.held_by_others if holders else errors.SignerNotInPost.vacant
+        raise wording(signer=signing.signer_name, role=role_en, role_zh=role_zh, unit=signing.unit_name, day=day, holders=holders)
 
     def two_different_people(self, signing: Signing) -> None:
         if signing.book.one_person_may_hold_both_posts:
@@ -295,12 +243,7 @@ class ExitMachine(StateMachine):
             if person_id == signing.signer_id:
                 first_en, first_zh = signing.label(role)
                 role_en, role_zh = signing.label(signing.role)
-                raise DomainError(
-                    "same_person_twice",
-                    f"{signing.signer_name} already signed this step as {first_en}; {role_en} must be a different person under rule book {signing.book.id}",
-                    f"{signing.signer_name} 已以{first_zh}身份签字,{role_zh}须由另一人签字(规则 {signing.book.id} 不允许一肩挑代签)",
-                    field="signer",
-                )
+                raise errors.SamePersonTwice(signer=signing.signer_name, first=first_en, first_zh=first_zh, role=role_en, role_zh=role_zh, book=signing.book.id)
 
     def step_complete(self, signing: Signing) -> bool:
         return set(signing.step.roles) <= set(signing.signed) | {signing.role}
@@ -389,12 +332,7 @@ def run(case: ExitCase, event: str, *, moment: dt.datetime, book: RuleBook, reco
     """Take `case` through `event` by its level's machine, or raise the DomainError that says why not."""
     if moment < case.status_since:
         since = local_time(case.status_since, book)
-        raise DomainError(
-            "step_out_of_order",
-            f"the case has been {case.status} since {since}; a record of what came after cannot be dated earlier",
-            f"该案件自 {since} 起为“{STATUS_ZH[case.status]}”,其后的记录不能早于该时间",
-            field="occurred_at",
-        )
+        raise errors.StepOutOfOrder.before_status_since(status=case.status, status_zh=STATUS_ZH[case.status], since=since)
     # The row is also a listener of the machine: no column may share a callback's name.
     machine = MACHINES[ExitLevel(case.level)](model=case, state_field="status")
     try:
@@ -407,16 +345,8 @@ def _not_now(machine: ExitMachine, case: ExitCase, event: str) -> DomainError:
     """The refusal of `event` for a case whose status has no such transition."""
     words_en, words_zh = EVENT_WORDS[event]
     if case.status in CLOSED:
-        return Conflict(
-            "case_closed",
-            f"case {case.id} is {case.status}; nothing more can be recorded on it",
-            f"案件 {case.id} {STATUS_ZH[case.status]},不能再记录",
-            field="case",
-        )
+        return errors.CaseClosed(case=case.id, status=case.status, status_zh=STATUS_ZH[case.status])
     valid = [state.id for state in machine.states if any(t.match(event) for t in state.transitions)]
-    return DomainError(
-        "step_out_of_order",
-        f"cannot {words_en} a case that is {case.status}; that comes when the case is {' or '.join(valid)}",
-        f"案件当前为“{STATUS_ZH[case.status]}”,不能{words_zh};须在“" + "”或“".join(STATUS_ZH[s] for s in valid) + "”时进行",
-        field="case",
+    return errors.StepOutOfOrder.not_now(
+        act=words_en, act_zh=words_zh, status=case.status, status_zh=STATUS_ZH[case.status], valid=valid, valid_zh=[STATUS_ZH[s] for s in valid]
     )

@@ -16,8 +16,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from rules.schema import ExitLevel, Level, RuleBook
-from workflow import clock, rulebook
-from workflow.errors import Conflict, DomainError, not_found
+from workflow import clock, errors, rulebook
 from workflow.eventlog import Actor, Event, append, canonical_json
 from workflow.eventlog.log import checked_occurrence
 from workflow.eventlog.projection import EventProjection
@@ -45,7 +44,7 @@ OUTCOMES = ("upheld", "dismissed")
 def get_case(session: Session, case_id: str) -> ExitCase:
     case = session.get(ExitCase, case_id)
     if case is None:
-        raise not_found("exit_case", case_id, field="case", zh_kind="退出案件")
+        raise errors.ExitCaseNotFound(id=case_id, field="case")
     return case
 
 
@@ -106,13 +105,7 @@ def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal) -> In
     villages = list(session.execute(select(OrgUnit).where(Subtree.of(unit).clause(OrgUnit.path), OrgUnit.level == Level.village)).scalars())
     unknown = [v.name for v in villages if not v.rural_population]
     if unknown or not villages:
-        names = ", ".join(unknown) or unit.name
-        raise DomainError(
-            "rural_population_unknown",
-            f"poverty incidence needs the rural population of {names}; record it first",
-            f"计算贫困发生率需要{names}的农村人口,请先录入",
-            field="rural_population",
-        )
+        raise errors.RuralPopulationUnknown(units=unknown or [unit.name])
     on_registry = (
         select(func.coalesce(func.sum(Household.members), 0))
         .join(OrgUnit, OrgUnit.code == Household.village_code)
@@ -143,34 +136,18 @@ def open_case(
     moment, book = _moment_and_book(occurred_at)
     unit_code = _lock_subject(session, level, subject_id)
     if open_spell(session, REGISTRY_KIND[level], subject_id) is None:
-        raise DomainError(
-            "not_on_registry",
-            f"{level.value} '{subject_id}' is not on the poverty registry; only a registered {level.value} can exit",
-            f"{LEVEL_ZH[level]} '{subject_id}' 不在建档立卡登记中,不能办理退出",
-            field="subject",
-        )
+        raise errors.NotOnRegistry(level=level.value, level_zh=LEVEL_ZH[level], subject=subject_id)
     history = cases_of(session, level=level, subject_id=subject_id)
     existing = next((c for c in history if c.status not in machines.CLOSED), None)
     if existing is not None:
-        raise Conflict(
-            "case_already_open",
-            f"{level.value} '{subject_id}' already has an open exit case ({existing.id}, {existing.status})",
-            f"{LEVEL_ZH[level]} '{subject_id}' 已有未办结的退出案件 {existing.id}",
-            field="subject",
-            case=existing.id,
-        )
+        raise errors.CaseAlreadyOpen(level=level.value, level_zh=LEVEL_ZH[level], subject=subject_id, case=existing.id, status=existing.status)
     if history and moment < history[-1].status_since:
         # Cases follow one another: a household's new case starts after its relapse.
         closed = machines.local_time(history[-1].status_since, book)
-        raise DomainError(
-            "step_out_of_order",
-            f"the previous case of '{subject_id}' closed at {closed}; a new case cannot open before that",
-            f"'{subject_id}' 的上一退出案件于 {closed} 办结,新案件不能早于该时间",
-            field="occurred_at",
-        )
+        raise errors.StepOutOfOrder.before_previous_case(subject=subject_id, closed=closed)
     case_id = case_id or new_id()
     if session.get(ExitCase, case_id) is not None:
-        raise Conflict("duplicate_id", f"exit case id '{case_id}' is already in use", f"退出案件编号 '{case_id}' 已被使用", field="id")
+        raise errors.DuplicateId.exit_case(id=case_id)
     append(
         session,
         type="exit_case.opened",
@@ -197,22 +174,17 @@ def propose(
     moment, book = _moment_and_book(occurred_at)
     if case.level == ExitLevel.household:
         if assessment is None:
-            raise DomainError("assessment_required", "a household's exit is proposed with its assessment", "贫困户退出须附评估结果", field="assessment")
+            raise errors.AssessmentRequired()
         year = clock.local_date(moment, book.zone).year
         try:
             line = book.poverty_line_for(year)
         except KeyError as exc:
-            raise DomainError("no_poverty_line", str(exc), f"规则 {book.id} 未规定 {year} 年的贫困线", field="occurred_at") from None
+            raise errors.NoPovertyLine(reason=str(exc), book=book.id, year=year) from None
         proposal = HouseholdProposal(assessment=assessment, year=year, poverty_line=line)
         evidence = {"assessment": dataclasses.asdict(assessment), "year": year, "poverty_line": line}
     else:
         if assessment is not None:
-            raise DomainError(
-                "assessment_not_applicable",
-                f"a {case.level}'s exit is proposed on its poverty incidence, computed from the registry, not on a household assessment",
-                f"{LEVEL_ZH[ExitLevel(case.level)]}退出以贫困发生率为准(由登记数据计算),不附贫困户评估",
-                field="assessment",
-            )
+            raise errors.AssessmentNotApplicable(level=case.level, level_zh=LEVEL_ZH[ExitLevel(case.level)])
         proposal = poverty_incidence(session, get_unit(session, case.unit_code), book.exit_incidence_below)
         evidence = {
             "poor_population": proposal.poor_population,
@@ -249,11 +221,11 @@ def lodge_objection(
     """Record an objection (异议) to a case in public notice; signing waits until it is resolved."""
     case = _locked_case(session, case_id)
     moment, book = _moment_and_book(occurred_at)
-    _require_text(lodged_by, "lodged_by", "who lodged the objection", "异议人")
-    _require_text(grounds, "grounds", "the grounds of the objection", "异议理由")
+    _require_text(lodged_by, errors.MissingField.lodged_by)
+    _require_text(grounds, errors.MissingField.grounds)
     objection_id = objection_id or new_id()
     if session.get(Objection, objection_id) is not None:
-        raise Conflict("duplicate_id", f"objection id '{objection_id}' is already in use", f"异议编号 '{objection_id}' 已被使用", field="id")
+        raise errors.DuplicateId.objection(id=objection_id)
     payload = {"objection_id": objection_id, "lodged_by": lodged_by.strip(), "grounds": grounds.strip()}
     record = _recorder(session, actor, case, "exit_case.objection_lodged", moment, payload)
     machines.run(case, "lodge_objection", moment=moment, book=book, record=record)
@@ -272,22 +244,17 @@ def resolve_objection(
     """Record the finding on an objection: upheld sends the case back to registered, dismissed lets it go on."""
     objection = session.get(Objection, objection_id)
     if objection is None:
-        raise not_found("objection", objection_id, field="objection", zh_kind="异议")
+        raise errors.ObjectionNotFound(id=objection_id, field="objection")
     case = _locked_case(session, objection.case_id)
     session.refresh(objection)  # as it stands now that the case is ours
     moment, book = _moment_and_book(occurred_at)
     if outcome not in OUTCOMES:
-        raise DomainError("invalid_outcome", f"outcome is 'upheld' or 'dismissed', not '{outcome}'", "处理结果应为 upheld(成立)或 dismissed(不成立)", field="outcome")
-    _require_text(resolution, "resolution", "the finding on the objection", "核实处理意见", code="reason_required")
+        raise errors.InvalidOutcome(outcome=outcome)
+    _require_text(resolution, errors.ReasonRequired.objection_resolved)
     if objection.outcome is not None:
-        raise Conflict(
-            "objection_closed",
-            f"objection {objection_id} was already closed as {objection.outcome}",
-            f"异议 {objection_id} 已处理({objection.outcome})",
-            field="objection",
-        )
+        raise errors.ObjectionClosed(objection=objection_id, outcome=objection.outcome)
     if moment < objection.lodged_at:
-        raise DomainError("step_out_of_order", "an objection cannot be resolved before it was lodged", "异议的处理时间不能早于提出时间", field="occurred_at")
+        raise errors.StepOutOfOrder.before_objection()
     payload = {"objection_id": objection_id, "outcome": outcome, "resolution": resolution.strip()}
     record = _recorder(session, actor, case, "exit_case.objection_resolved", moment, payload)
     machines.run(case, "resolve_objection", moment=moment, book=book, record=record, outcome=outcome)
@@ -324,7 +291,7 @@ def reject(
     signature_id: str | None = None,
 ) -> Signature:
     """Record a required signer's refusal to sign: the case goes back to registered, the reason kept."""
-    _require_text(reason, "reason", "the reason for rejecting", "否决理由", code="reason_required")
+    _require_text(reason, errors.ReasonRequired.exit_rejected)
     return _decide(session, "reject", actor=actor, case_id=case_id, role=role, signer_id=signer_id,
                    occurred_at=occurred_at, document_ref=document_ref, signature_id=signature_id, reason=reason.strip())
 
@@ -342,10 +309,10 @@ def relapse(
     in a new spell, its exited case is kept as relapsed, and a new case can be opened."""
     _lock_subject(session, ExitLevel.household, household_id)
     moment, book = _moment_and_book(occurred_at)
-    _require_text(reason, "reason", "the reason for the relapse", "返贫原因", code="reason_required")
+    _require_text(reason, errors.ReasonRequired.relapse)
     cases = cases_of(session, level=ExitLevel.household, subject_id=household_id)
     if not cases:
-        raise DomainError("not_exited", f"household '{household_id}' has never exited", f"贫困户 '{household_id}' 未曾退出", field="household")
+        raise errors.NotExited(household=household_id)
     case = _locked_case(session, cases[-1].id)
     payload = {
         "household_id": household_id,
@@ -367,15 +334,10 @@ def _decide(session: Session, event: str, *, actor: Actor, case_id: str, role: s
     case = _locked_case(session, case_id)
     moment, book = _moment_and_book(occurred_at)
     if actor.on_behalf_of is not None and actor.on_behalf_of != signer_id:
-        raise DomainError(
-            "on_behalf_of_mismatch",
-            f"the record is made on behalf of '{actor.on_behalf_of}' but the signer is '{signer_id}'; staff record a signature on behalf of its signer",
-            f"代录对象 '{actor.on_behalf_of}' 与签字人 '{signer_id}' 不一致;代录须以签字人名义",
-            field="signer",
-        )
+        raise errors.OnBehalfOfMismatch(on_behalf_of=actor.on_behalf_of, signer=signer_id)
     signature_id = signature_id or new_id()
     if session.get(Signature, signature_id) is not None:
-        raise Conflict("duplicate_id", f"signature id '{signature_id}' is already in use", f"签字编号 '{signature_id}' 已被使用", field="id")
+        raise errors.DuplicateId.signature(id=signature_id)
     signing = _signing(session, case, role=role, signer_id=signer_id, moment=moment, book=book)
     payload = {
         "signature_id": signature_id,
@@ -448,7 +410,7 @@ def _locked_case(session: Session, case_id: str) -> ExitCase:
     query = select(ExitCase).where(ExitCase.id == case_id).with_for_update().execution_options(populate_existing=True)
     case = session.execute(query).scalar_one_or_none()
     if case is None:
-        raise not_found("exit_case", case_id, field="case", zh_kind="退出案件")
+        raise errors.ExitCaseNotFound(id=case_id, field="case")
     return case
 
 
@@ -457,13 +419,13 @@ def _lock_subject(session: Session, level: ExitLevel, subject_id: str) -> str:
     if level is ExitLevel.household:
         household = session.execute(select(Household).where(Household.id == subject_id).with_for_update()).scalar_one_or_none()
         if household is None:
-            raise not_found("household", subject_id, field="subject", zh_kind="贫困户")
+            raise errors.HouseholdNotFound(id=subject_id, field="subject")
         return household.village_code
     unit = session.execute(select(OrgUnit).where(OrgUnit.code == subject_id).with_for_update()).scalar_one_or_none()
     if unit is None:
-        raise not_found("org_unit", subject_id, field="subject", zh_kind="组织单位")
+        raise errors.OrgUnitNotFound(id=subject_id, field="subject")
     if unit.level != level.value:
-        raise DomainError("invalid_subject", f"'{subject_id}' is a {unit.level}, not a {level.value}", f"'{subject_id}' 不是{LEVEL_ZH[level]}", field="subject")
+        raise errors.InvalidSubject(subject=subject_id, level=unit.level, expected=level.value, expected_zh=LEVEL_ZH[level])
     return unit.code
 
 
@@ -471,7 +433,7 @@ def _level(level: ExitLevel | str) -> ExitLevel:
     try:
         return ExitLevel(level)
     except ValueError:
-        raise DomainError("invalid_exit_level", f"unknown exit level '{level}'; valid: household, village, county", f"未知退出层级 '{level}';可用:household、village、county", field="level") from None
+        raise errors.InvalidExitLevel(level=level) from None
 
 
 def _moment_and_book(occurred_at: dt.datetime | None) -> tuple[dt.datetime, RuleBook]:
@@ -484,9 +446,9 @@ def _moment_and_book(occurred_at: dt.datetime | None) -> tuple[dt.datetime, Rule
     return moment, rulebook.in_force(rulebook.local_date_of(moment))
 
 
-def _require_text(value: str | None, field: str, what_en: str, what_zh: str, *, code: str = "missing_field") -> None:
+def _require_text(value: str | None, refusal: Callable[[], errors.DomainError]) -> None:
     if value is None or not value.strip():
-        raise DomainError(code, f"{what_en} is required", f"须填写{what_zh}", field=field)
+        raise refusal()
 
 
 # ---- projectors -------------------------------------------------------------------

@@ -34,7 +34,8 @@ from sqlmodel import Session
 from workflow import clock
 from workflow.chunking import chunks
 from workflow.db import one_of, plan_each_statement
-from workflow.errors import Conflict, DomainError
+from workflow import errors
+from workflow.errors import DomainError, ImportRefused
 from workflow.eventlog import Actor, Event, NewEvent, append, append_many, refuse_nul
 from workflow.eventlog.projection import EventProjection
 from workflow.imports.models import VisitImport
@@ -61,6 +62,10 @@ class LineProblem:
     en: str
     zh: str
 
+    @classmethod
+    def of(cls, line: int, refusal: DomainError) -> LineProblem:
+        return cls(line, refusal.code, refusal.field, refusal.en, refusal.zh)
+
     def localized(self, language: str) -> dict[str, Any]:
         return {"line": self.line, "code": self.code, "field": self.field, "detail": self.en if language == "en" else self.zh}
 
@@ -82,27 +87,6 @@ class Outcome:
             self.failures.append(problem)
 
 
-class ImportRefused(DomainError):
-    """The file had bad lines; nothing was written. `problems` lists the first ones with their line numbers."""
-
-    def __init__(self, problems: list[LineProblem], total: int, failed: int | None = None):
-        first = problems[0]
-        failed = len(problems) if failed is None else failed
-        listed_en = f" ({len(problems)} listed)" if failed > len(problems) else ""
-        listed_zh = f"(列出前 {len(problems)} 行)" if failed > len(problems) else ""
-        super().__init__(
-            "import_refused",
-            f"{failed} of {total} lines are invalid, nothing was imported{listed_en}; first: line {first.line}: {first.en}",
-            f"共 {total} 行中有 {failed} 行有误,未导入任何记录{listed_zh};第一处:第 {first.line} 行:{first.zh}",
-            field="file",
-        )
-        self.problems = problems
-        self.failed = failed
-
-    def localized_details(self, language: str) -> dict[str, Any]:
-        return {"lines": [p.localized(language) for p in self.problems], "bad_lines": self.failed}
-
-
 def kind_of(content_type: str) -> str:
     """'csv' or 'jsonl' from a Content-Type or a file name."""
     lowered = content_type.lower()
@@ -110,12 +94,7 @@ def kind_of(content_type: str) -> str:
         return "jsonl"
     if "csv" in lowered or lowered.endswith(".csv"):
         return "csv"
-    raise DomainError(
-        "unsupported_file_type",
-        f"send the file as text/csv or application/x-ndjson (JSON lines), not '{content_type or 'nothing'}'",
-        f"请以 text/csv 或 application/x-ndjson(JSON 行)格式提交文件,而非 '{content_type or '无'}'",
-        field="content-type",
-    )
+    raise errors.UnsupportedFileType(content_type=content_type)
 
 
 def decode(data: bytes) -> str:
@@ -125,13 +104,13 @@ def decode(data: bytes) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise DomainError("unreadable_file", "the file is neither UTF-8 nor GB 18030 text", "文件既不是 UTF-8 也不是 GB18030 编码的文本", field="file")
+    raise errors.UnreadableFile.encoding()
 
 
 def parse(text: str, kind: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
     """(line number, fields or the problem with the line) for each record line of the file."""
     if "\x00" in next(physical_lines(text), ""):
-        raise DomainError("unreadable_file", "the file contains NUL bytes: is it a spreadsheet rather than CSV?", "文件含有空字符,可能不是 CSV 文本", field="file")
+        raise errors.UnreadableFile.nul_bytes()
     lines = _csv_lines(text) if kind == "csv" else _json_lines(text)
     # A NUL, or in JSON its escape: each line is looked at only when the file has one.
     return _refusing_nul(lines) if "\x00" in text or "\\u0000" in text else lines
@@ -145,7 +124,7 @@ def _refusing_nul(lines: Iterator[tuple[int, dict[str, Any] | LineProblem]]) -> 
             try:
                 refuse_nul(record)
             except DomainError as exc:
-                record = LineProblem(number, exc.code, exc.field, exc.en, exc.zh)
+                record = LineProblem.of(number, exc)
         yield number, record
 
 
@@ -165,23 +144,18 @@ def _csv_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
     reader = csv.reader(physical_lines(text))
     header = next(reader, None)
     if header is None:
-        raise DomainError("empty_file", "the file is empty", "文件为空", field="file")
+        raise errors.EmptyFile()
     header = [name.strip() for name in header]
     missing = [name for name in REQUIRED if name not in header]
     unknown = [name for name in header if name not in COLUMNS]
     if missing or unknown:
-        raise DomainError(
-            "invalid_header",
-            f"line 1 (header): missing {', '.join(missing) or 'nothing'}; unknown {', '.join(unknown) or 'nothing'}; columns are {', '.join(COLUMNS)}",
-            f"第 1 行(表头):缺少 {'、'.join(missing) or '无'};未知列 {'、'.join(unknown) or '无'};可用列:{'、'.join(COLUMNS)}",
-            field="header",
-        )
+        raise errors.InvalidHeader(missing=missing, unknown=unknown, columns=COLUMNS)
     for cells in reader:
         number = reader.line_num
         if not any(cell.strip() for cell in cells):
             continue
         if len(cells) != len(header):
-            yield number, LineProblem(number, "wrong_column_count", None, f"{len(cells)} cells, the header has {len(header)}", f"该行有 {len(cells)} 列,表头为 {len(header)} 列")
+            yield number, LineProblem.of(number, errors.WrongColumnCount(cells=len(cells), columns=len(header)))
             continue
         yield number, {name: (cell.strip() or None) for name, cell in zip(header, cells, strict=True)}
 
@@ -193,25 +167,25 @@ def _json_lines(text: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]
         try:
             record = json.loads(line)
         except ValueError as exc:
-            yield number, LineProblem(number, "invalid_json", None, f"not a JSON object: {exc}", f"不是有效的 JSON 对象:{exc}")
+            yield number, LineProblem.of(number, errors.InvalidJson.unreadable(reason=exc))
             continue
         except RecursionError:
-            yield number, LineProblem(number, "invalid_json", None, "the line nests arrays or objects too deeply", "该行数组或对象嵌套过深")
+            yield number, LineProblem.of(number, errors.InvalidJson.too_deep())
             continue
         if ("\\ud" in line or "\\uD" in line) and not _encodable(record):
             # JSON may escape half of a surrogate pair alone: text no UTF-8 can hold, nor the log.
-            yield number, LineProblem(number, "invalid_json", None, "the line holds a lone surrogate escape (\\ud800–\\udfff), which is no character", "该行含有不成对的代理字符转义(\\ud800–\\udfff),不是有效字符")
+            yield number, LineProblem.of(number, errors.InvalidJson.lone_surrogate())
             continue
         if not isinstance(record, dict):
-            yield number, LineProblem(number, "invalid_json", None, "each line must be one JSON object", "每行须为一个 JSON 对象")
+            yield number, LineProblem.of(number, errors.InvalidJson.not_an_object())
             continue
         unknown = sorted(set(record) - set(COLUMNS))
         if unknown:
-            yield number, LineProblem(number, "unknown_field", unknown[0], f"unknown field(s) {', '.join(unknown)}; fields are {', '.join(COLUMNS)}", f"未知字段 {'、'.join(unknown)};可用字段:{'、'.join(COLUMNS)}")
+            yield number, LineProblem.of(number, errors.UnknownField(unknown=unknown, columns=COLUMNS, field=unknown[0]))
             continue
         nested = next((name for name, value in record.items() if isinstance(value, dict | list)), None)
         if nested is not None:
-            yield number, LineProblem(number, "invalid_value", nested, f"{nested} must be text or a number, not a list or an object", f"{nested} 应为文本或数字,不能是数组或对象")
+            yield number, LineProblem.of(number, errors.InvalidValue.nested(field=nested))
             continue
         yield number, record
 
@@ -238,12 +212,12 @@ def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
     """The keyword arguments of record_visit from one line's fields; DomainError naming the field."""
     for name in REQUIRED:
         if record.get(name) in (None, ""):
-            raise DomainError("missing_field", f"{name} is required", f"缺少必填项 {name}", field=name)
+            raise errors.MissingField(field=name)
     for name in ("visitor_id", "target_level", "target_id", "notes", "id"):
         if record.get(name) is not None and not isinstance(record[name], str):
-            raise DomainError("invalid_value", f"{name} must be text", f"{name} 应为文本", field=name)
+            raise errors.InvalidValue.not_text(field=name)
     if len(record["visitor_id"]) > 64 or len(record["target_id"]) > 64 or len(record.get("id") or "") > 64:
-        raise DomainError("invalid_value", "ids are at most 64 characters", "编号不能超过 64 个字符", field="id")
+        raise errors.InvalidValue.id_too_long()
     occurred_at = clock.parse_moment(record["occurred_at"], field="occurred_at")
     coordinates = {}
     for name in ("latitude", "longitude"):
@@ -254,7 +228,7 @@ def _visit_arguments(record: dict[str, Any]) -> dict[str, Any]:
         try:
             coordinates[name] = float(value)
         except (TypeError, ValueError):
-            raise DomainError("invalid_coordinates", f"{name} must be a number", f"{name} 应为数字", field=name) from None
+            raise errors.InvalidCoordinates.not_a_number(field=name) from None
     return {
         "visitor_id": record["visitor_id"],
         "target_level": record["target_level"],
@@ -357,7 +331,7 @@ def _check_chunk(
             events.append(new)
             outcome.imported += 1
         except DomainError as exc:
-            outcome.refuse(LineProblem(number, exc.code, exc.field, exc.en, exc.zh))
+            outcome.refuse(LineProblem.of(number, exc))
     return events
 
 
@@ -437,16 +411,7 @@ def _refuse_if_imported(session: Session, content_sha256: str, *, besides: str |
     earlier = session.execute(query.order_by(VisitImport.imported_at).limit(1)).scalar_one_or_none()
     if earlier is None:
         return
-    at = earlier.imported_at.isoformat()
-    raise Conflict(
-        "file_already_imported",
-        f"this file was already imported as import {earlier.id} at {at} ({earlier.visits} visits); to import it a second time, ask for that (--again on the command line, again=true in the API)",
-        f"该文件已于 {at} 导入(导入编号 {earlier.id},{earlier.visits} 条走访);如确需再次导入,请明确要求(命令行 --again,API 参数 again=true)",
-        field="file",
-        import_id=earlier.id,
-        imported_at=at,
-        content_sha256=content_sha256,
-    )
+    raise errors.FileAlreadyImported(import_id=earlier.id, imported_at=earlier.imported_at.isoformat(), visits=earlier.visits, content_sha256=content_sha256)
 
 
 @IMPORTS.on("visits.imported")

@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from rules.schema import Level
 from workflow import rulebook
-from workflow.errors import DomainError
+from workflow import errors
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.service import get_unit
 from workflow.org.places import Subtree
@@ -47,11 +47,11 @@ class IncidenceRow:
 def series(*, as_of: dt.date, start: dt.date | None, every: str) -> list[dt.date]:
     """The last day of each `every` period from `start`'s to `as_of`'s, `as_of` itself last."""
     if every not in STEPS:
-        raise DomainError("invalid_step", f"every is one of {', '.join(STEPS)}", f"every 应为 {'、'.join(STEPS)} 之一", field="every")
+        raise errors.InvalidStep(steps=STEPS)
     if start is None:
         return [as_of]
     if start > as_of:
-        raise DomainError("invalid_dates", f"from {start} is after as_of {as_of}", f"起始日期 {start} 晚于 as_of {as_of}", field="from")
+        raise errors.InvalidDates.from_after_as_of(start=start, as_of=as_of)
     dates, day = [], start
     while day < as_of:
         end = _period_end(day, every)
@@ -60,7 +60,7 @@ def series(*, as_of: dt.date, start: dt.date | None, every: str) -> list[dt.date
         dates.append(end)
         day = end + dt.timedelta(days=1)
         if len(dates) >= MAX_DATES:
-            raise DomainError("too_many_dates", f"at most {MAX_DATES} dates per report; choose a later start or a longer step", f"每次最多 {MAX_DATES} 个日期,请推迟起始日期或加大间隔", field="from")
+            raise errors.TooManyDates(limit=MAX_DATES)
     return [*dates, as_of]
 
 

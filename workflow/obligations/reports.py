@@ -22,7 +22,7 @@ from rules.schema import VisitRule
 from workflow import clock, rulebook
 from workflow.db import plan_each_statement
 from workflow.eventlog.versions import known_records
-from workflow.errors import DomainError
+from workflow import errors
 from workflow.obligations import planner
 from workflow.obligations.evaluate import ObligationRow, unit_counts, unit_order
 from workflow.obligations.question import ROWS, SCORES, TOTALS, Question, UnitCounts
@@ -113,12 +113,7 @@ def _as_of(as_of: dt.date | None) -> dt.date:
     if as_of is None:
         return today
     if as_of > today:
-        raise DomainError(
-            "as_of_in_future",
-            f"as_of {as_of.isoformat()} is after today ({today.isoformat()}): nothing is known about it yet",
-            f"as_of {as_of.isoformat()} 晚于今天({today.isoformat()})",
-            field="as_of",
-        )
+        raise errors.AsOfInFuture(as_of=as_of.isoformat(), today=today.isoformat())
     return as_of
 
 
@@ -127,7 +122,7 @@ def _known_at(known_at: dt.datetime | None) -> dt.datetime | None:
         return None
     known_at = clock.with_offset(known_at, field="known_at").astimezone(clock.UTC)
     if known_at > clock.now():
-        raise DomainError("known_at_in_future", f"known_at {known_at.isoformat()} is in the future", f"known_at {known_at.isoformat()} 晚于当前时间", field="known_at")
+        raise errors.KnownAtInFuture(known_at=known_at.isoformat())
     return known_at
 
 
@@ -138,21 +133,11 @@ def _rules(as_of: dt.date, rule_ids: Iterable[str] | None, roles: Iterable[str] 
     if rule_ids is not None:
         unknown = sorted(set(rule_ids) - set(known))
         if unknown:
-            raise DomainError(
-                "unknown_rule",
-                f"rule book {book.id} has no visit rule {', '.join(unknown)}; it has {', '.join(known)}",
-                f"规则 {book.id} 中没有走访规则 {', '.join(unknown)};可用:{', '.join(known)}",
-                field="rules",
-            )
+            raise errors.UnknownRule(book=book.id, unknown=unknown, known=known)
     if roles is not None:
         unknown = sorted(set(roles) - set(book.roles))
         if unknown:
-            raise DomainError(
-                "unknown_role",
-                f"rule book {book.id} has no role {', '.join(unknown)}",
-                f"规则 {book.id} 中没有职务 {', '.join(unknown)}",
-                field="roles",
-            )
+            raise errors.UnknownRole(book=book.id, unknown=unknown)
     chosen = []
     for rule in book.visit_rules:
         if rule_ids is not None and rule.id not in rule_ids:
@@ -177,7 +162,7 @@ def _statuses(statuses: Iterable[str] | None) -> frozenset[str] | None:
     statuses = frozenset(statuses)
     unknown = sorted(statuses - set(ROW_STATUSES))
     if unknown:
-        raise DomainError("unknown_status", f"unknown status {', '.join(unknown)}; valid: {', '.join(ROW_STATUSES)}", f"未知状态 {', '.join(unknown)};可用:{', '.join(ROW_STATUSES)}", field="statuses")
+        raise errors.UnknownStatus(unknown=unknown, valid=ROW_STATUSES)
     return statuses
 
 

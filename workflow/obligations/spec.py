@@ -30,7 +30,7 @@ from typing import Any
 
 from rules.schema import Period, RuleBook, VisitRule
 from workflow import rulebook
-from workflow.errors import DomainError
+from workflow import errors
 
 ONE_DAY = dt.timedelta(days=1)
 
@@ -184,7 +184,7 @@ def window(as_of: dt.date, rule: VisitRule, *, start: dt.date | None = None) -> 
     book = rulebook.in_force(as_of)
     current = period_on(as_of, rule.period)
     if start is not None and start > as_of:
-        raise DomainError("from_after_as_of", f"from {start.isoformat()} is after as_of {as_of.isoformat()}", f"起始日期 {start.isoformat()} 晚于 as_of {as_of.isoformat()}", field="from")
+        raise errors.FromAfterAsOf(start=start.isoformat(), as_of=as_of.isoformat())
     first = period_on(as_of, Period.campaign_year).first if start is None else start
     before = period_on(current.first - ONE_DAY, rule.period)
     # The period containing as_of is the current one, its last day included (SPEC §3: the
@@ -200,12 +200,7 @@ def window(as_of: dt.date, rule: VisitRule, *, start: dt.date | None = None) -> 
             break
         periods.insert(0, earlier)
         if len(periods) > MAX_PERIODS:
-            raise DomainError(
-                "window_too_long",
-                f"a report looks back at most {MAX_PERIODS} periods of rule {rule.id}; give a later from",
-                f"报表最多回溯规则 {rule.id} 的 {MAX_PERIODS} 个周期,请选择较晚的起始日期",
-                field="from",
-            )
+            raise errors.WindowTooLong(limit=MAX_PERIODS, rule=rule.id)
     assert book.id == current.book_id
     return Window(as_of=as_of, rule=rule, periods=tuple(periods), latest_closed=latest_closed)
 

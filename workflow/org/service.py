@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from rules.schema import Level
-from workflow.errors import Conflict, DomainError, not_found
+from workflow import errors
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.labels import LEVELS
@@ -59,21 +59,21 @@ def get_unit(session: Session, code: str, *, field: str = "unit") -> OrgUnit:
     """The org unit `code`; NotFound otherwise."""
     unit = session.get(OrgUnit, code)
     if unit is None:
-        raise not_found("org_unit", code, field=field, zh_kind="组织单位")
+        raise errors.OrgUnitNotFound(id=code, field=field)
     return unit
 
 
 def get_person(session: Session, person_id: str, *, field: str = "person") -> Person:
     person = session.get(Person, person_id)
     if person is None:
-        raise not_found("person", person_id, field=field, zh_kind="人员")
+        raise errors.PersonNotFound(id=person_id, field=field)
     return person
 
 
 def get_household(session: Session, household_id: str, *, field: str = "household") -> Household:
     household = session.get(Household, household_id)
     if household is None:
-        raise not_found("household", household_id, field=field, zh_kind="贫困户")
+        raise errors.HouseholdNotFound(id=household_id, field=field)
     return household
 
 
@@ -137,22 +137,20 @@ def add_org_unit(
     level = _new_unit(session, code=code, name=name, level=level, rural_population=rural_population)
     expected = PARENT_LEVEL[level]
     if expected is None and parent_code is not None:
-        raise DomainError("invalid_parent", "a province has no parent unit", "省级单位没有上级单位", field="parent_code")
+        raise errors.InvalidParent.province()
     if expected is not None:
         if parent_code is None:
-            raise DomainError(
-                "invalid_parent",
-                f"a {level.value} needs a parent {expected.value}",
-                f"{LEVEL_ZH[level]}必须有上级{LEVEL_ZH[expected]}",
-                field="parent_code",
-            )
+            raise errors.InvalidParent.missing(level=level.value, level_zh=LEVEL_ZH[level], expected=expected.value, expected_zh=LEVEL_ZH[expected])
         parent = get_unit(session, parent_code, field="parent_code")
         if parent.level != expected:
-            raise DomainError(
-                "invalid_parent",
-                f"a {level.value} hangs under a {expected.value}, but '{parent_code}' is a {parent.level}",
-                f"{LEVEL_ZH[level]}的上级应为{LEVEL_ZH[expected]},而 '{parent_code}' 是{LEVEL_ZH[Level(parent.level)]}",
-                field="parent_code",
+            raise errors.InvalidParent.wrong_level(
+                level=level.value,
+                level_zh=LEVEL_ZH[level],
+                expected=expected.value,
+                expected_zh=LEVEL_ZH[expected],
+                parent_code=parent_code,
+                parent_level=parent.level,
+                parent_level_zh=LEVEL_ZH[Level(parent.level)],
             )
     return _append_unit(session, actor=actor, code=code, name=name, name_en=name_en, level=level, parent_code=parent_code, rural_population=rural_population)
 
@@ -166,20 +164,10 @@ def add_top_unit(session: Session, *, actor: Actor, code: str, name: str, level:
     """Start the tree with its top unit, a province or a city; refused once the tree has a top."""
     level = _new_unit(session, code=code, name=name, level=level)
     if level not in TOP_LEVELS:
-        raise DomainError(
-            "invalid_level",
-            f"the top unit is a province or a city, not a {level.value}",
-            f"最高层级单位应为省或市,不能是{LEVEL_ZH[level]}",
-            field="level",
-        )
+        raise errors.InvalidLevel.top(level=level.value, level_zh=LEVEL_ZH[level])
     top = session.execute(select(OrgUnit).where(OrgUnit.parent_code.is_(None)).limit(1)).scalar()
     if top is not None:
-        raise Conflict(
-            "already_set_up",
-            f"the tree already has its top unit {top.name} ({top.code}); add units under it, and accounts with `exit-tracker accounts create`",
-            f"已有最高层级单位 {top.name}({top.code});请在其下新增单位,用 `exit-tracker accounts create` 新增账号",
-            field="code",
-        )
+        raise errors.AlreadySetUp(name=top.name, code=top.code)
     return _append_unit(session, actor=actor, code=code, name=name, name_en=name_en, level=level, parent_code=None, rural_population=None)
 
 
@@ -188,20 +176,15 @@ def _new_unit(session: Session, *, code: str, name: str, level: Level | str, rur
     try:
         level = Level(level)
     except ValueError:
-        raise DomainError(
-            "invalid_level",
-            f"unknown level '{level}'; valid: {', '.join(l.value for l in Level)}",
-            f"未知层级 '{level}';可用:{', '.join(l.value for l in Level)}",
-            field="level",
-        ) from None
+        raise errors.InvalidLevel.unknown(level=level, valid=[l.value for l in Level]) from None
     if not code or not code.replace("-", "").isalnum():
-        raise DomainError("invalid_code", f"unit code '{code}' must be letters and digits", f"单位代码 '{code}' 只能由字母和数字组成", field="code")
+        raise errors.InvalidCode(code=code)
     if not name.strip():
-        raise DomainError("invalid_name", "a unit needs a name", "单位名称不能为空", field="name")
+        raise errors.InvalidName.unit()
     if session.get(OrgUnit, code) is not None:
-        raise Conflict("duplicate_code", f"unit code '{code}' is already in use", f"单位代码 '{code}' 已被使用", field="code")
+        raise errors.DuplicateCode(code=code)
     if rural_population is not None and rural_population < 0:
-        raise DomainError("invalid_population", "rural population cannot be negative", "农村人口不能为负数", field="rural_population")
+        raise errors.InvalidPopulation()
     return level
 
 
@@ -236,7 +219,7 @@ def set_rural_population(session: Session, *, actor: Actor, code: str, rural_pop
     """Record a unit's rural population (农村人口), the denominator of poverty incidence."""
     unit = get_unit(session, code)
     if rural_population < 0:
-        raise DomainError("invalid_population", "rural population cannot be negative", "农村人口不能为负数", field="rural_population")
+        raise errors.InvalidPopulation()
     append(
         session,
         type="org_unit.rural_population_set",
@@ -258,17 +241,12 @@ def _rural_population_set(session: Session, event: Event, data: dict[str, Any]) 
 def add_person(session: Session, *, actor: Actor, name: str, person_id: str | None = None, gender: str | None = None) -> Person:
     """Add a person; `person_id` is kept when given (e.g. from a roster), generated otherwise."""
     if not name.strip():
-        raise DomainError("invalid_name", "a person needs a name", "姓名不能为空", field="name")
+        raise errors.InvalidName.person()
     person_id = person_id or new_id()
     if session.get(Person, person_id) is not None:
-        raise Conflict(
-            "duplicate_id",
-            f"person id '{person_id}' is already in use; a person who moves to your units keeps their id: give them a post there",
-            f"人员编号 '{person_id}' 已被使用;调入本辖区的人员沿用原编号,请为其任命职务",
-            field="id",
-        )
+        raise errors.DuplicateId.person(id=person_id)
     if gender not in (None, "male", "female"):
-        raise DomainError("invalid_gender", "gender is 'male', 'female' or absent", "性别应为 male、female 或留空", field="gender")
+        raise errors.InvalidGender()
     append(
         session,
         type="person.added",
@@ -290,8 +268,7 @@ def _person_added(session: Session, event: Event, data: dict[str, Any]) -> Perso
 def _check_unit_registry(kind: str) -> None:
     """Refuse a `kind` that is not the registry of a unit (households register with their own command)."""
     if kind not in REGISTRY_KINDS or REGISTRY_KINDS[kind] is None:
-        valid = ", ".join(k for k, level in REGISTRY_KINDS.items() if level is not None)
-        raise DomainError("invalid_registry", f"unknown unit registry '{kind}'; valid: {valid}", f"未知登记类别 '{kind}';可用:{valid}", field="kind")
+        raise errors.InvalidRegistry.unknown(kind=kind, valid=[k for k, level in REGISTRY_KINDS.items() if level is not None])
 
 
 def register_poor_unit(session: Session, *, actor: Actor, kind: str, code: str, registered_on: dt.date) -> RegistrySpell:
@@ -299,27 +276,24 @@ def register_poor_unit(session: Session, *, actor: Actor, kind: str, code: str, 
     _check_unit_registry(kind)
     unit = get_unit(session, code)
     if unit.level != REGISTRY_KINDS[kind]:
-        raise DomainError(
-            "invalid_registry",
-            f"registry '{kind}' is for a {REGISTRY_KINDS[kind].value}, but '{code}' is a {unit.level}",
-            f"登记类别 '{kind}' 只适用于{LEVEL_ZH[REGISTRY_KINDS[kind]]},而 '{code}' 是{LEVEL_ZH[Level(unit.level)]}",
-            field="kind",
+        raise errors.InvalidRegistry.wrong_level(
+            kind=kind,
+            kind_level=REGISTRY_KINDS[kind].value,
+            kind_level_zh=LEVEL_ZH[REGISTRY_KINDS[kind]],
+            code=code,
+            level=unit.level,
+            level_zh=LEVEL_ZH[Level(unit.level)],
         )
     return _open_spell(session, actor=actor, kind=kind, subject_id=code, registered_on=registered_on)
 
 
 def _open_spell(session: Session, *, actor: Actor, kind: str, subject_id: str, registered_on: dt.date) -> RegistrySpell:
     if open_spell(session, kind, subject_id) is not None:
-        raise Conflict("already_registered", f"'{subject_id}' is already on the {kind} registry", f"'{subject_id}' 已在登记中", field="subject_id")
+        raise errors.AlreadyRegistered(subject_id=subject_id, kind=kind)
     ended = [spell.exited_on for spell in registry_spells(session, kind, subject_id)]
     if ended and registered_on <= max(ended):
         # A spell is a run of days: a new one starts after the last one ended, not inside it.
-        raise Conflict(
-            "overlapping_spell",
-            f"'{subject_id}' was on the {kind} registry until {max(ended)}; a new spell starts after that day",
-            f"'{subject_id}' 的上一次登记截至 {max(ended)},新的登记须从其后开始",
-            field="registered_on",
-        )
+        raise errors.OverlappingSpell(subject_id=subject_id, kind=kind, ended=max(ended))
     spell_id = new_id()
     append(
         session,
@@ -340,35 +314,15 @@ def end_unit_registration(session: Session, *, actor: Actor, kind: str, code: st
     """
     _check_unit_registry(kind)
     if kind != "concentrated_township":
-        raise DomainError(
-            "exit_case_required",
-            f"a village or county leaves the {kind} registry only through its exit case (三签字); only concentrated_township is ended by command",
-            "贫困村、贫困县只能经退出程序(三签字)退出登记;只有贫困人口集中乡镇的认定可直接结束",
-            field="kind",
-        )
+        raise errors.ExitCaseRequired(kind=kind)
     unit = get_unit(session, code)
     if unit.level != Level.township:
-        raise DomainError(
-            "not_a_township",
-            f"'{code}' is a {unit.level}, not a township; a village or county leaves its registry only through an exit case",
-            f"'{code}' 是{LEVEL_ZH[Level(unit.level)]},不是乡镇;村和县只能经退出程序退出登记",
-            field="code",
-        )
+        raise errors.NotATownship(code=code, level=unit.level, level_zh=LEVEL_ZH[Level(unit.level)])
     spell = open_spell(session, kind, code)
     if spell is None:
-        raise Conflict(
-            "not_registered",
-            f"'{code}' has no open {kind} designation to end",
-            f"'{code}' 目前没有可结束的贫困人口集中乡镇认定",
-            field="code",
-        )
+        raise errors.NotRegistered(code=code, kind=kind)
     if exited_on < spell.registered_on:
-        raise DomainError(
-            "invalid_dates",
-            f"exited_on {exited_on} is before the designation began on {spell.registered_on}",
-            f"结束日期 {exited_on} 早于认定开始日期 {spell.registered_on}",
-            field="exited_on",
-        )
+        raise errors.InvalidDates.exit_before_designation(exited_on=exited_on, registered_on=spell.registered_on)
     append(
         session,
         type="registry.ended",
@@ -405,15 +359,15 @@ def register_household(
     """Put a household on the poverty registry (建档立卡) in its village."""
     village = get_unit(session, village_code, field="village")
     if village.level != Level.village:
-        raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
+        raise errors.InvalidVillage(code=village_code, level=village.level)
     if not household_id.strip():
-        raise DomainError("invalid_id", "a household needs its registry number", "贫困户需要登记编号", field="id")
+        raise errors.InvalidId()
     if session.get(Household, household_id) is not None:
-        raise Conflict("duplicate_id", f"household '{household_id}' is already registered", f"贫困户 '{household_id}' 已登记", field="id")
+        raise errors.DuplicateId.household(id=household_id)
     if members < 1:
-        raise DomainError("invalid_members", "a household has at least one member", "家庭人口至少为 1", field="members")
+        raise errors.InvalidMembers()
     if not head_name.strip():
-        raise DomainError("invalid_name", "a household needs the name of its head", "户主姓名不能为空", field="head_name")
+        raise errors.InvalidName.household()
     spell_id = new_id()
     append(
         session,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from rules.schema import Level, TargetSet
 from workflow import rulebook
-from workflow.errors import Conflict, DomainError, not_found
+from workflow import errors
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.org.models import OrgUnit, Person
@@ -25,12 +25,7 @@ POSTS = EventProjection("posts")
 
 def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
     if end_date is not None and end_date < start_date:
-        raise DomainError(
-            "invalid_dates",
-            f"end_date {end_date} is before start_date {start_date}",
-            f"结束日期 {end_date} 早于开始日期 {start_date}",
-            field="end_date",
-        )
+        raise errors.InvalidDates.end_before_start(end_date=end_date, start_date=start_date)
 
 
 def _ended(span: DateSpan, data: dict[str, Any]) -> DateSpan:
@@ -68,7 +63,7 @@ def posts_of(session: Session, person_id: str) -> list[Post]:
 def get_post(session: Session, post_id: str) -> Post:
     post = session.get(Post, post_id)
     if post is None:
-        raise not_found("post", post_id, field="post", zh_kind="职务")
+        raise errors.PostNotFound(id=post_id, field="post")
     return post
 
 
@@ -88,38 +83,35 @@ def assign_post(
     unit = get_unit(session, unit_code)
     definition = rulebook.books().role(role)
     if definition is None:
-        known = ", ".join(sorted(rulebook.books().role_codes()))
-        raise DomainError("invalid_role", f"unknown role '{role}'; known roles: {known}", f"未知职务 '{role}';可用:{known}", field="role")
+        raise errors.InvalidRole.unknown(role=role, known=sorted(rulebook.books().role_codes()))
     if unit.level != definition.level:
-        raise DomainError(
-            "role_unit_mismatch",
-            f"{definition.en} is a post at a {definition.level.value}, but '{unit_code}' is a {unit.level}",
-            f"{definition.zh}是{LEVEL_ZH[definition.level]}级职务,而 '{unit_code}' 是{LEVEL_ZH[Level(unit.level)]}",
-            field="unit",
+        raise errors.RoleUnitMismatch(
+            role=definition.en,
+            role_zh=definition.zh,
+            role_level=definition.level.value,
+            role_level_zh=LEVEL_ZH[definition.level],
+            unit=unit_code,
+            level=unit.level,
+            level_zh=LEVEL_ZH[Level(unit.level)],
         )
     _check_span(start_date, end_date)
     post_id = post_id or new_id()
     if session.get(Post, post_id) is not None:
-        raise Conflict("duplicate_id", f"post id '{post_id}' is already in use", f"职务编号 '{post_id}' 已被使用", field="id")
+        raise errors.DuplicateId.post(id=post_id)
     for other in session.execute(select(Post).where(Post.unit_code == unit_code, Post.role == role)).scalars():
         if not other.overlaps(start_date, end_date):
             continue
         if other.person_id == person_id:
-            raise Conflict(
-                "duplicate_post",
-                f"{person.name} already holds {definition.en} at {unit.name} from {other.start_date}",
-                f"{person.name} 自 {other.start_date} 起已任{unit.name}{definition.zh}",
-                field="start_date",
-                post=other.id,
-            )
+            raise errors.DuplicatePost(person=person.name, role=definition.en, role_zh=definition.zh, unit=unit.name, start_date=other.start_date, post=other.id)
         if definition.single_holder:
             holder = session.get(Person, other.person_id)
-            until = other.end_date.isoformat() if other.end_date else "now"
-            raise Conflict(
-                "post_taken",
-                f"{definition.en} at {unit.name} is held by {holder.name} from {other.start_date} to {until}; end that post first",
-                f"{unit.name}{definition.zh}由{holder.name}担任({other.start_date} 至 {other.end_date or '今'}),请先结束其任职",
-                field="start_date",
+            raise errors.PostTaken(
+                role=definition.en,
+                role_zh=definition.zh,
+                unit=unit.name,
+                holder=holder.name,
+                start_date=other.start_date,
+                end_date=other.end_date,
                 post=other.id,
             )
     append(
@@ -205,28 +197,12 @@ def pair(
         post.role in cadre_roles and post.unit_code == township.code and post.held_on(start_date)
         for post in session.execute(select(Post).where(Post.person_id == cadre_id)).scalars()
     ):
-        raise DomainError(
-            "not_a_cadre_here",
-            f"{cadre.name} holds no {', '.join(sorted(cadre_roles))} post at {township.name} on {start_date}",
-            f"{cadre.name} 在 {start_date} 未在{township.name}担任乡镇干部,不能结对",
-            field="cadre",
-        )
+        raise errors.NotACadreHere(cadre=cadre.name, roles=sorted(cadre_roles), township=township.name, start_date=start_date)
     existing = [p for p in pairings_of(session, cadre_id) if p.overlaps(start_date, end_date)]
     if any(p.household_id == household_id for p in existing):
-        raise Conflict(
-            "duplicate_pairing",
-            f"{cadre.name} is already paired with household {household_id} in that time",
-            f"{cadre.name} 在该时段已与贫困户 {household_id} 结对",
-            field="household",
-        )
+        raise errors.DuplicatePairing(cadre=cadre.name, household=household_id)
     if existing and _most_concurrent(existing, start_date, end_date) >= book.pairing_cap:
-        raise Conflict(
-            "pairing_cap_reached",
-            f"{cadre.name} is already paired with {book.pairing_cap} households then; rule book {book.id} allows at most {book.pairing_cap}",
-            f"{cadre.name} 已结对帮扶 {book.pairing_cap} 户,每名干部结对帮扶不超过 {book.pairing_cap} 户",
-            field="cadre",
-            cap=book.pairing_cap,
-        )
+        raise errors.PairingCapReached(cadre=cadre.name, cap=book.pairing_cap, book=book.id)
     pairing_id = pairing_id or new_id()
     append(
         session,
@@ -254,7 +230,7 @@ def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt
     """Record the last day of a pairing."""
     pairing = session.get(Pairing, pairing_id)
     if pairing is None:
-        raise not_found("pairing", pairing_id, field="pairing", zh_kind="结对")
+        raise errors.PairingNotFound(id=pairing_id, field="pairing")
     _span_ending_event(session, actor=actor, span=pairing, kind="pairing", end_date=end_date)
     return pairing
 
@@ -281,15 +257,15 @@ def link_unit(
     unit = get_unit(session, unit_code)
     village = get_unit(session, village_code, field="village")
     if unit.level != Level.city_unit:
-        raise DomainError("invalid_unit", f"'{unit_code}' is a {unit.level}, not a city-direct unit", f"'{unit_code}' 不是市直单位", field="unit")
+        raise errors.InvalidUnit(code=unit_code, level=unit.level)
     if village.level != Level.village:
-        raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
+        raise errors.InvalidVillage(code=village_code, level=village.level)
     if not Subtree(unit.path.rsplit("/", 1)[0]).contains(village.path):  # the city above the city-direct unit
-        raise DomainError("outside_city", f"{village.name} is not in the city of {unit.name}", f"{village.name} 不在{unit.name}所属市内", field="village")
+        raise errors.OutsideCity(village=village.name, unit=unit.name)
     _check_span(start_date, end_date)
     query = select(UnitLink).where(UnitLink.unit_code == unit_code, UnitLink.village_code == village_code)
     if any(link.overlaps(start_date, end_date) for link in session.execute(query).scalars()):
-        raise Conflict("duplicate_link", f"{unit.name} is already linked to {village.name} then", f"{unit.name} 在该时段已联系{village.name}", field="village")
+        raise errors.DuplicateLink(unit=unit.name, village=village.name)
     link_id = link_id or new_id()
     append(
         session,
@@ -310,7 +286,7 @@ def _link_started(session: Session, event: Event, data: dict[str, Any]) -> UnitL
 def end_link(session: Session, *, actor: Actor, link_id: str, end_date: dt.date) -> UnitLink:
     link = session.get(UnitLink, link_id)
     if link is None:
-        raise not_found("unit_link", link_id, field="link", zh_kind="联系村")
+        raise errors.UnitLinkNotFound(id=link_id, field="link")
     _span_ending_event(session, actor=actor, span=link, kind="unit_link", end_date=end_date)
     return link
 

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from rules.schema import Level, TargetLevel
 from workflow import clock, rulebook
-from workflow.errors import Conflict, DomainError, not_found
+from workflow import errors
 from workflow.db import insert_rows
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.log import NewEvent, checked_occurrence
@@ -41,7 +41,7 @@ def get_visit(session: Session, visit_id: str) -> Visit:
     """The visit `visit_id`; NotFound otherwise."""
     visit = session.get(Visit, visit_id)
     if visit is None:
-        raise not_found("visit", visit_id, field="visit_id", zh_kind="走访记录")
+        raise errors.VisitNotFound(id=visit_id, field="visit_id")
     return visit
 
 
@@ -189,10 +189,10 @@ def visit_recorded(
     _require_post_on(lookups.posts(visitor_id, occurred_on), visitor.name, occurred_on)
     _check_coordinates(latitude, longitude)
     if notes is not None and len(notes) > MAX_NOTES:
-        raise DomainError("notes_too_long", f"notes are limited to {MAX_NOTES} characters", f"备注不能超过 {MAX_NOTES} 字", field="notes")
+        raise errors.NotesTooLong(limit=MAX_NOTES)
     visit_id = visit_id or new_id()
     if lookups.visit_id_taken(visit_id):
-        raise Conflict("duplicate_id", f"visit id '{visit_id}' is already in use", f"走访编号 '{visit_id}' 已被使用", field="id")
+        raise errors.DuplicateId.visit(id=visit_id)
     payload = {
         "id": visit_id,
         "visitor_id": visitor_id,
@@ -209,14 +209,9 @@ def void_visit(session: Session, *, actor: Actor, visit_id: str, reason: str) ->
     """Void a wrongly recorded visit with a reason: it stops counting; the record stays."""
     visit = get_visit(session, visit_id)
     if not reason or not reason.strip():
-        raise DomainError("reason_required", "say why the visit is voided", "作废走访记录须说明理由", field="reason")
+        raise errors.ReasonRequired.visit_voided()
     if visit.voided_at is not None:
-        raise Conflict(
-            "visit_already_voided",
-            f"visit '{visit_id}' was already voided at {visit.voided_at.isoformat()}",
-            f"走访记录 '{visit_id}' 已于 {visit.voided_at.isoformat()} 作废",
-            field="visit_id",
-        )
+        raise errors.VisitAlreadyVoided(id=visit_id, voided_at=visit.voided_at.isoformat())
     append(
         session,
         type="visit.voided",
@@ -233,19 +228,15 @@ def _resolve_target(lookups: Lookups, target_level: TargetLevel | str, target_id
     try:
         level = TargetLevel(target_level)
     except ValueError:
-        valid = ", ".join(level.value for level in TargetLevel)
-        raise DomainError("invalid_target_level", f"unknown target level '{target_level}'; valid: {valid}", f"未知走访对象类别 '{target_level}';可用:{valid}", field="target_level") from None
+        raise errors.InvalidTargetLevel(target_level=target_level, valid=[level.value for level in TargetLevel]) from None
     if level is TargetLevel.household:
         household = lookups.household(target_id, field="target_id")
         unit = lookups.unit(household.village_code)
     else:
         unit = lookups.unit(target_id, field="target_id")
         if unit.level != level.value:
-            raise DomainError(
-                "target_level_mismatch",
-                f"'{target_id}' is a {unit.level}, not a {level.value}",
-                f"'{target_id}' 是{LEVEL_ZH[Level(unit.level)]},不是{TARGET_LEVEL_ZH[level.value]}",
-                field="target_level",
+            raise errors.TargetLevelMismatch(
+                target_id=target_id, level=unit.level, level_zh=LEVEL_ZH[Level(unit.level)], expected=level.value, expected_zh=TARGET_LEVEL_ZH[level.value]
             )
     township_code = unit.code if unit.level == Level.township else unit.parent_code
     return {
@@ -259,22 +250,16 @@ def _resolve_target(lookups: Lookups, target_level: TargetLevel | str, target_id
 
 def _require_post_on(posts: list[DateSpan], name: str, day: dt.date) -> None:
     if not any(post.held_on(day) for post in posts):
-        raise DomainError(
-            "visitor_not_in_post",
-            f"{name} held no post on {day.isoformat()}, so a visit then cannot be recorded for them",
-            f"{name} 在 {day.isoformat()} 未担任任何职务,不能登记该日走访",
-            field="visitor_id",
-            date=day.isoformat(),
-        )
+        raise errors.VisitorNotInPost(name=name, date=day.isoformat())
 
 
 def _check_coordinates(latitude: float | None, longitude: float | None) -> None:
     if (latitude is None) != (longitude is None):
-        raise DomainError("invalid_coordinates", "give both latitude and longitude, or neither", "经纬度须同时填写或同时留空", field="latitude" if latitude is None else "longitude")
+        raise errors.InvalidCoordinates.half(field="latitude" if latitude is None else "longitude")
     if latitude is not None and not -90 <= latitude <= 90:
-        raise DomainError("invalid_coordinates", f"latitude {latitude} is outside -90..90", f"纬度 {latitude} 超出 -90 至 90", field="latitude")
+        raise errors.InvalidCoordinates.latitude(latitude=latitude)
     if longitude is not None and not -180 <= longitude <= 180:
-        raise DomainError("invalid_coordinates", f"longitude {longitude} is outside -180..180", f"经度 {longitude} 超出 -180 至 180", field="longitude")
+        raise errors.InvalidCoordinates.longitude(longitude=longitude)
 
 
 # ---- projectors -------------------------------------------------------------------
