@@ -86,6 +86,11 @@ class ReasonRequired(DomainError):
 class InvalidValue(DomainError):
     code = "invalid_value"
     not_text = Text("{field} must be text", "{field} 应为文本")
+    not_a_date = Text("{field}: '{cell}' is not a date such as 2017-06-01", "{field}:'{cell}' 不是有效日期,应如 2017-06-01")
+    not_a_count = Text("{field}: '{cell}' is not a whole number of zero or more", "{field}:'{cell}' 应为不小于 0 的整数")
+    not_a_level = Text("{field}: '{cell}' is not a level: {levels:list}", "{field}:'{cell}' 不是层级,应为 {levels:list、}")
+    not_a_role = Text("{field}: '{cell}' is not a role of the rule book (the template's 说明 sheet lists them)", "{field}:'{cell}' 不是规则中的职务(见模板的说明表)")
+    not_a_gender = Text("{field}: '{cell}' is not 男 or 女", "{field}:'{cell}' 应为 男 或 女")
     id_too_long = Text("ids are at most 64 characters", "编号不能超过 64 个字符", field="id")
     nested = Text("{field} must be text or a number, not a list or an object", "{field} 应为文本或数字,不能是数组或对象")
 
@@ -457,6 +462,43 @@ class UnreadableFile(DomainError):
     field = "file"
     encoding = Text("the file is neither UTF-8 nor GB 18030 text", "文件既不是 UTF-8 也不是 GB18030 编码的文本")
     nul_bytes = Text("the file contains NUL bytes: is it a spreadsheet rather than CSV?", "文件含有空字符,可能不是 CSV 文本")
+    workbook = Text("the file is not a readable XLSX workbook", "文件不是可读取的 XLSX 工作簿")
+
+
+class MissingValue(DomainError):
+    code = "missing_value"
+    text = Text("{field} is required", "{field}不能为空")
+
+
+class DuplicateInFile(DomainError):
+    code = "duplicate_in_file"
+    text = Text("the same record as line {first_line}", "与第 {first_line} 行重复")
+
+
+class DiffersFromRecord(Conflict):
+    code = "differs_from_record"
+    text = Text(
+        "{key} is on file with {field} = {on_file}, the row says {in_row}; corrections other than an end date are not imported",
+        "{key} 已登记,其 {field} 为 {on_file},本行为 {in_row};除结束日期外,已登记的记录不能通过导入修改",
+    )
+
+
+class ExitWithoutRegistration(DomainError):
+    code = "exit_without_registration"
+    field = "registered_on"
+    text = Text("an exit date needs the registration date", "填写退出日期时须同时填写建档立卡日期")
+
+
+class NotRegistrable(DomainError):
+    code = "not_registrable"
+    field = "registered_on"
+    text = Text("a {level} is not put on a poverty registry", "{level_zh}不登记为贫困单位")
+
+
+class UnknownKind(DomainError):
+    code = "unknown_kind"
+    field = "kind"
+    text = Text("unknown kind '{kind}'; kinds: {kinds:list}", "未知类别 '{kind}';可用:{kinds:list、}")
 
 
 class EmptyFile(DomainError):

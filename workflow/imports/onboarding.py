@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from workflow import rulebook
+from workflow import errors
 from workflow.errors import DomainError
 from workflow.eventlog import Actor
 from workflow.imports.visits import LISTED_LINES, ImportRefused, LineProblem, decode
@@ -66,16 +67,16 @@ def _day(value: Any) -> dt.date:
     try:
         return dt.date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
     except ValueError:
-        raise ValueError("a date such as 2017-06-01") from None
+        raise ValueError("date") from None
 
 
 def _count(value: Any) -> int:
     try:
         number = int(float(_text(value)))
     except ValueError:
-        raise ValueError("a whole number") from None
+        raise ValueError("count") from None
     if number < 0:
-        raise ValueError("a whole number, not negative")
+        raise ValueError("count")
     return number
 
 
@@ -85,7 +86,7 @@ _LEVEL_OF = {label.zh: code for code, label in LEVELS.items() if code != "househ
 def _level(value: Any) -> str:
     text = _text(value)
     if text not in _LEVEL_OF:
-        raise ValueError(f"one of {'、'.join(k for k in _LEVEL_OF if not k.isascii())}")
+        raise ValueError("level")
     return _LEVEL_OF[text]
 
 
@@ -95,7 +96,7 @@ def _role(value: Any) -> str:
     for code in sorted(books.role_codes()):
         if text in (code, books.role(code).zh):
             return code
-    raise ValueError("a role of the rule book (see the template's 说明 sheet)")
+    raise ValueError("role")
 
 
 _GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female"}
@@ -104,7 +105,7 @@ _GENDERS = {"男": "male", "女": "female", "male": "male", "female": "female"}
 def _gender(value: Any) -> str:
     text = _text(value)
     if text not in _GENDERS:
-        raise ValueError("男 or 女")
+        raise ValueError("gender")
     return _GENDERS[text]
 
 
@@ -117,22 +118,10 @@ class Kind:
     key: tuple[str, ...]  # the fields naming one record: twice in a file is a mistake
 
 
-class Differs(DomainError):
-    """A row names a record on file but says something else about it than the file does."""
-
-    def __init__(self, kind: str, key: str, field: str, on_file: Any, in_row: Any):
-        super().__init__(
-            "differs_from_record",
-            f"{kind} {key} is on file with {field} = {on_file!s}, the row says {in_row!s}; corrections other than an end date are not imported",
-            f"{key} 已登记,其 {field} 为 {on_file!s},本行为 {in_row!s};除结束日期外,已登记的记录不能通过导入修改",
-            field=field,
-        )
-
-
 def _same(kind: str, key: str, record: Any, row: dict[str, Any], fields: dict[str, str]) -> None:
     for column, attribute in fields.items():
         if column in row and row[column] is not None and getattr(record, attribute) != row[column]:
-            raise Differs(kind, key, column, getattr(record, attribute), row[column])
+            raise errors.DiffersFromRecord(field=column, key=f"{kind} {key}", on_file=getattr(record, attribute), in_row=row[column])
 
 
 def _ending(session: Session, actor: Actor, span: Any, end_date: dt.date | None, end: Callable[..., Any], key: str) -> str:
@@ -140,7 +129,7 @@ def _ending(session: Session, actor: Actor, span: Any, end_date: dt.date | None,
     if end_date == span.end_date:
         return "unchanged"
     if span.end_date is not None:
-        raise Differs("span", key, "end_date", span.end_date, end_date)
+        raise errors.DiffersFromRecord(field="end_date", key=key, on_file=span.end_date, in_row=end_date)
     end(session, actor=actor, end_date=end_date)
     return "changed"
 
@@ -163,11 +152,11 @@ def _unit(session: Session, actor: Actor, row: dict[str, Any]) -> str:
     registered_on, exited_on = row.get("registered_on"), row.get("exited_on")
     if registered_on is None:
         if exited_on is not None:
-            raise DomainError("exit_without_registration", "an exit date needs the registration date", "填写退出日期时须同时填写建档立卡日期", field="registered_on")
+            raise errors.ExitWithoutRegistration()
         return outcome
     kind = REGISTRY_OF_LEVEL.get(row["level"])
     if kind is None:
-        raise DomainError("not_registrable", f"a {row['level']} is not put on a poverty registry", f"{LEVELS[row['level']].zh}不登记为贫困单位", field="registered_on")
+        raise errors.NotRegistrable(level=row["level"], level_zh=LEVELS[row["level"]].zh)
     spell = session.execute(select(RegistrySpell).where(RegistrySpell.kind == kind, RegistrySpell.subject_id == code, RegistrySpell.registered_on == registered_on)).scalars().first()
     if spell is None:
         org.register_poor_unit(session, actor=actor, kind=kind, code=code, registered_on=registered_on)
@@ -175,7 +164,7 @@ def _unit(session: Session, actor: Actor, row: dict[str, Any]) -> str:
         spell = org.open_spell(session, kind, code)
     if exited_on is not None and spell.exited_on != exited_on:
         if spell.exited_on is not None:
-            raise Differs("unit", code, "exited_on", spell.exited_on, exited_on)
+            raise errors.DiffersFromRecord(field="exited_on", key=code, on_file=spell.exited_on, in_row=exited_on)
         org.end_unit_registration(session, actor=actor, kind=kind, code=code, exited_on=exited_on)
         outcome = "added" if outcome == "added" else "changed"
     return outcome
@@ -279,7 +268,7 @@ KINDS: dict[str, Kind] = {
 
 def kind_named(name: str) -> Kind:
     if name not in KINDS:
-        raise DomainError("unknown_kind", f"unknown kind '{name}'; kinds: {', '.join(KINDS)}", f"未知类别 '{name}';可用:{'、'.join(KINDS)}", field="kind")
+        raise errors.UnknownKind(kind=name, kinds=list(KINDS))
     return KINDS[name]
 
 
@@ -291,7 +280,7 @@ def _cells(data: bytes, file_name: str) -> Iterator[tuple[int, list[Any]]]:
         try:
             sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
         except Exception:  # noqa: BLE001  (openpyxl raises many kinds on a damaged file)
-            raise DomainError("unreadable_file", "the file is not a readable XLSX workbook", "文件不是可读取的 XLSX 工作簿", field="file") from None
+            raise errors.UnreadableFile.workbook() from None
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, ["" if cell is None else cell for cell in row]
         return
@@ -309,7 +298,7 @@ def rows(kind: Kind, data: bytes, file_name: str) -> Iterator[tuple[int, dict[st
             header = _header(kind, [str(cell).strip() for cell in cells])
             break
     else:
-        raise DomainError("empty_file", "the file is empty", "文件为空", field="file")
+        raise errors.EmptyFile()
     for number, cells in lines:
         if not any(str(cell).strip() for cell in cells):
             continue
@@ -321,15 +310,16 @@ def rows(kind: Kind, data: bytes, file_name: str) -> Iterator[tuple[int, dict[st
             if cell is None or str(cell).strip() == "":
                 row[column.field] = None
                 if column.required:
-                    problem = problem or LineProblem(number, "missing_value", column.zh, f"{column.field} is required", f"{column.zh}不能为空")
+                    problem = problem or LineProblem.of(number, errors.MissingValue(field=column.zh))
                 continue
             try:
                 row[column.field] = column.read(cell)
             except ValueError as exc:
-                problem = problem or LineProblem(number, "invalid_value", column.zh, f"{column.field}: '{cell}' is not {exc}", f"{column.zh}:'{cell}' 无效,应为{exc}")
+                wording = getattr(errors.InvalidValue, f"not_a_{exc}")
+                problem = problem or LineProblem.of(number, wording(field=column.zh, cell=cell, levels=[k for k in _LEVEL_OF if not k.isascii()]))
         for column in header[len(cells):]:
             if column is not None and column.required:
-                problem = problem or LineProblem(number, "missing_value", column.zh, f"{column.field} is required", f"{column.zh}不能为空")
+                problem = problem or LineProblem.of(number, errors.MissingValue(field=column.zh))
         yield number, problem or row
 
 
@@ -339,12 +329,7 @@ def _header(kind: Kind, names: list[str]) -> list[Column | None]:
     header = [by_name.get(name) for name in names]
     missing = [column.zh for column in kind.columns if column.required and column not in header]
     if missing or unknown:
-        raise DomainError(
-            "invalid_header",
-            f"header: missing {', '.join(missing) or 'nothing'}; unknown {', '.join(unknown) or 'nothing'}; columns are {', '.join(c.zh + '/' + c.field for c in kind.columns)}",
-            f"表头:缺少 {'、'.join(missing) or '无'};未知列 {'、'.join(unknown) or '无'};可用列:{'、'.join(c.zh for c in kind.columns)}",
-            field="header",
-        )
+        raise errors.InvalidHeader(missing=missing, unknown=unknown, columns=[column.zh for column in kind.columns])
     return header
 
 
@@ -382,7 +367,7 @@ def onboard(
             key = tuple(row[field] for field in definition.key)
             if key in seen:
                 column = next(c.zh for c in definition.columns if c.field == definition.key[0])
-                row = LineProblem(number, "duplicate_in_file", column, f"the same record as line {seen[key]}", f"与第 {seen[key]} 行重复")
+                row = LineProblem.of(number, errors.DuplicateInFile(field=column, first_line=seen[key]))
             else:
                 seen[key] = number
         if isinstance(row, LineProblem):
@@ -397,7 +382,7 @@ def onboard(
         except DomainError as exc:
             bad += 1
             column = next((c.zh for c in definition.columns if exc.field in (c.field, c.field.removesuffix("_code"), c.field.removesuffix("_id"))), exc.field)
-            problems.append(LineProblem(number, exc.code, column, exc.en, exc.zh))
+            problems.append(dataclasses.replace(LineProblem.of(number, exc), field=column))
             continue
         setattr(outcome, result, getattr(outcome, result) + 1)
         if progress is not None:
