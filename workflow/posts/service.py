@@ -38,14 +38,14 @@ def _ended(span: DateSpan, data: dict[str, Any]) -> DateSpan:
     return span
 
 
-def _span_ending_event(session: Session, *, actor: Actor, span: DateSpan, kind: str, end_date: dt.date) -> None:
+def _span_ending_event(session: Session, *, actor: Actor, span: DateSpan, kind: str, end_date: dt.date, reason: str | None = None) -> None:
     _check_span(span.start_date, end_date)
     append(
         session,
         type=f"{kind}.ended",
         entity_type=kind,
         entity_id=span.id,
-        payload={"id": span.id, "end_date": end_date},
+        payload={"id": span.id, "end_date": end_date} | ({"reason": reason} if reason is not None else {}),
         actor=actor,
     )
 
@@ -145,10 +145,18 @@ def _post_assigned(session: Session, event: Event, data: dict[str, Any]) -> Post
     return _added(session, Post(**_with_dates(data)))
 
 
-def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date) -> Post:
-    """Record `end_date` as the last day in post (a later call supersedes an earlier end)."""
+def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date, reason: str | None = None) -> Post:
+    """Record `end_date` as the last day in post (a later call supersedes an earlier end).
+
+    A resident work-team member's post may not end while that leaves a poor village's team
+    below strength (不脱贫出列不撤队), unless the rule book allows `reason`.
+    """
+    from workflow.teams.service import check_member_may_leave  # teams build on posts, not the other way
+
     post = get_post(session, post_id)
-    _span_ending_event(session, actor=actor, span=post, kind="post", end_date=end_date)
+    _check_span(post.start_date, end_date)
+    check_member_may_leave(session, post=post, end_date=end_date, reason=reason)
+    _span_ending_event(session, actor=actor, span=post, kind="post", end_date=end_date, reason=reason)
     return post
 
 

@@ -1,0 +1,129 @@
+"""deep poverty marks, teams stationed in villages and their members (issue 18)
+
+Revision ID: 0012
+Revises: 0010
+Create Date: 2026-12-06 21:04:02
+
+New tables only, each with its version twin; nothing already on file changes. Revises 0010:
+another branch adds 0011, and whoever merges both chains them (this one after 0011).
+"""
+
+from alembic import op
+import sqlalchemy as sa
+import workflow.types
+
+
+revision = '0012'
+down_revision = '0010'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('deep_poverty_version',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('household_id', sa.String(length=64), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=True),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('known_from', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('known_until', sa.BigInteger(), nullable=True),
+    sa.Column('valid_from', workflow.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', 'known_from')
+    )
+    with op.batch_alter_table('deep_poverty_version', schema=None) as batch_op:
+        batch_op.create_index('ix_deep_poverty_household_id_version', ['household_id'], unique=False)
+
+    op.create_table('team_member_version',
+    sa.Column('post_id', sa.String(length=64), nullable=False),
+    sa.Column('team_id', sa.String(length=64), nullable=True),
+    sa.Column('first_secretary', sa.Boolean(), nullable=True),
+    sa.Column('known_from', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('known_until', sa.BigInteger(), nullable=True),
+    sa.Column('valid_from', workflow.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('post_id', 'known_from')
+    )
+    with op.batch_alter_table('team_member_version', schema=None) as batch_op:
+        batch_op.create_index('ix_team_member_team_id_version', ['team_id'], unique=False)
+
+    op.create_table('team_version',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=True),
+    sa.Column('village_code', sa.String(length=32), nullable=True),
+    sa.Column('sending_unit_code', sa.String(length=32), nullable=True),
+    sa.Column('start_date', sa.Date(), nullable=True),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.Column('known_from', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('known_until', sa.BigInteger(), nullable=True),
+    sa.Column('valid_from', workflow.types.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', 'known_from')
+    )
+    with op.batch_alter_table('team_version', schema=None) as batch_op:
+        batch_op.create_index('ix_team_sending_unit_code_version', ['sending_unit_code'], unique=False)
+        batch_op.create_index('ix_team_village_code_version', ['village_code'], unique=False)
+
+    op.create_table('team',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('village_code', sa.String(length=32), nullable=False),
+    sa.Column('sending_unit_code', sa.String(length=32), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['sending_unit_code'], ['org_unit.code'], ),
+    sa.ForeignKeyConstraint(['village_code'], ['org_unit.code'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('team', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_team_sending_unit_code'), ['sending_unit_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_team_village_code'), ['village_code'], unique=False)
+
+    op.create_table('deep_poverty',
+    sa.Column('id', sa.String(length=64), nullable=False),
+    sa.Column('household_id', sa.String(length=64), nullable=False),
+    sa.Column('start_date', sa.Date(), nullable=False),
+    sa.Column('end_date', sa.Date(), nullable=True),
+    sa.ForeignKeyConstraint(['household_id'], ['household.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('deep_poverty', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deep_poverty_household_id'), ['household_id'], unique=False)
+
+    op.create_table('team_member',
+    sa.Column('post_id', sa.String(length=64), nullable=False),
+    sa.Column('team_id', sa.String(length=64), nullable=False),
+    sa.Column('first_secretary', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['post_id'], ['post.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.PrimaryKeyConstraint('post_id')
+    )
+    with op.batch_alter_table('team_member', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_team_member_team_id'), ['team_id'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('team_member', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_team_member_team_id'))
+
+    op.drop_table('team_member')
+    with op.batch_alter_table('deep_poverty', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deep_poverty_household_id'))
+
+    op.drop_table('deep_poverty')
+    with op.batch_alter_table('team', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_team_village_code'))
+        batch_op.drop_index(batch_op.f('ix_team_sending_unit_code'))
+
+    op.drop_table('team')
+    with op.batch_alter_table('team_version', schema=None) as batch_op:
+        batch_op.drop_index('ix_team_village_code_version')
+        batch_op.drop_index('ix_team_sending_unit_code_version')
+
+    op.drop_table('team_version')
+    with op.batch_alter_table('team_member_version', schema=None) as batch_op:
+        batch_op.drop_index('ix_team_member_team_id_version')
+
+    op.drop_table('team_member_version')
+    with op.batch_alter_table('deep_poverty_version', schema=None) as batch_op:
+        batch_op.drop_index('ix_deep_poverty_household_id_version')
+
+    op.drop_table('deep_poverty_version')
