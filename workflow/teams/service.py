@@ -33,9 +33,10 @@ TEAMS = EventProjection("teams")
 KIND_ZH = {"work_team": "驻村工作队", "township_group": "乡镇工作组", "helping_unit": "帮扶单位"}
 
 
-def work_team_rule(on: dt.date) -> WorkTeamRule:
-    """The work-team rule of the book in force on `on`; refused when that book holds none."""
-    book: RuleBook = rulebook.in_force(on)
+def work_team_rule(on: dt.date, *, before_first_book: bool = False) -> WorkTeamRule:
+    """The work-team rule of the book in force on `on` (the first book's for a day before any,
+    when `before_first_book`: records of earlier days are kept under it); refused when that book holds none."""
+    book: RuleBook = rulebook.in_force(on, otherwise=rulebook.first()) if before_first_book else rulebook.in_force(on)
     if book.work_teams is None:
         raise DomainError("rule_not_in_book", f"rule book {book.id} holds no work-team rule (work_teams)", f"规则 {book.id} 未规定驻村工作队(work_teams)", field="date")
     return book.work_teams
@@ -101,7 +102,7 @@ def station_team(
         raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
     sender = get_unit(session, sending_unit_code, field="sending_unit")
     _check_span(start_date, end_date)
-    _check_sender(session, kind=kind, village=village, sender=sender, rule=work_team_rule(start_date))
+    _check_sender(session, kind=kind, village=village, sender=sender, rule=work_team_rule(start_date, before_first_book=True))
     team_id = team_id or new_id()
     if session.get(Team, team_id) is not None:
         raise Conflict("duplicate_id", f"team id '{team_id}' is already in use", f"工作队编号 '{team_id}' 已被使用", field="id")
@@ -147,7 +148,7 @@ def add_member(
             f"工作队驻村期间为 {team.start_date} 至 {team.end_date or '今'},队员不能自 {start_date} 起任职",
             field="start_date",
         )
-    rule = work_team_rule(start_date)
+    rule = work_team_rule(start_date, before_first_book=True)
     post = posts.assign_post(session, actor=actor, person_id=person_id, role=rule.member_role, unit_code=team.village_code, start_date=start_date, end_date=end_date, post_id=post_id)
     append(
         session,
