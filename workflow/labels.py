@@ -66,7 +66,22 @@ REGISTRIES = {
     "concentrated_township": Label("township with a concentrated poor population", "贫困人口集中乡镇"),
 }
 
-_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES)
+# The kinds of team stationed in a village (驻村帮扶).
+TEAM_KINDS = {
+    "work_team": Label("resident work team", "驻村工作队"),
+    "township_group": Label("township work group", "乡镇工作组"),
+    "helping_unit": Label("helping unit", "帮扶单位"),
+}
+
+# What the work-team report finds wrong with a village or a team on a day.
+TEAM_PROBLEMS = {
+    "no_work_team": Label("no resident work team", "未派驻工作队"),
+    "no_team": Label("no work group or helping unit", "无工作组或帮扶单位"),
+    "below_strength": Label("team below strength", "工作队人数不足"),
+    "no_first_secretary": Label("no first secretary", "无第一书记"),
+}
+
+_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS)
 
 
 def word(code: str | None, language: str) -> str | None:
