@@ -21,6 +21,7 @@ from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
 from workflow.teams import service as teams
 from workflow.teams.models import Team
+from workflow.teams.withdrawal import members_of
 
 router = resource_router("teams 驻村工作队")
 
@@ -70,7 +71,7 @@ class FirstSecretary(Body):
 def _view(session, team: Team) -> TeamView:
     members = [
         MemberView(post_id=post.id, person_id=post.person_id, start_date=post.start_date, end_date=post.end_date, first_secretary=member.first_secretary)
-        for member, post in teams.members_of(session, team.id)
+        for member, post in members_of(session, team.id)
     ]
     return TeamView(id=team.id, kind=team.kind, village_code=team.village_code, sending_unit_code=team.sending_unit_code, start_date=team.start_date, end_date=team.end_date, members=members)
 

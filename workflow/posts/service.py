@@ -17,6 +17,7 @@ from workflow.org.models import OrgUnit, Person
 from workflow.org.places import Subtree
 from workflow.org.service import LEVEL_ZH, ancestor_at, get_household, get_person, get_unit
 from workflow.posts.models import DateSpan, Pairing, Post, UnitLink
+from workflow.teams.withdrawal import check_member_may_leave
 from workflow.types import new_id
 
 # The read model of posts (任职), pairings (结对) and unit links (联系村): kept by the functions marked @POSTS.on below.
@@ -151,8 +152,6 @@ def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date,
     A resident work-team member's post may not end while that leaves a poor village's team
     below strength (不脱贫出列不撤队), unless the rule book allows `reason`.
     """
-    from workflow.teams.service import check_member_may_leave  # teams build on posts, not the other way
-
     post = get_post(session, post_id)
     _check_span(post.start_date, end_date)
     check_member_may_leave(session, post=post, end_date=end_date, reason=reason)
