@@ -151,6 +151,22 @@ class WorkTeamRule(_Strict):
     withdrawal_allowed_for: list[Code] = Field(default_factory=list)
 
 
+class ReductionPlanRule(_Strict):
+    """年度减贫计划: plans per unit and year, a bonus for the village committee (村"两委") of a
+    village that completes its plan, forfeited when it does not, and accountability for exits
+    not made by their planned year (不摘贫帽摘官帽)."""
+
+    source: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    # The levels of unit that are given a plan by the level above.
+    plan_levels: list[Level] = Field(min_length=1)
+    # 村"两委": the village posts whose holders gain or forfeit the annual performance bonus.
+    committee_roles: list[Code] = Field(min_length=1)
+    # The posts held to account when a poor village or household misses its planned year.
+    accountable_roles: list[Code] = Field(min_length=1)
+
+
 class RuleBook(_Strict):
     """A versioned, validated set of rules in force from `effective_from` (in `time_zone`)."""
 
@@ -172,6 +188,7 @@ class RuleBook(_Strict):
     # The source's other duties; a book without them does not hold the rule.
     pairing_coverage: PairingCoverageRule | None = None
     work_teams: WorkTeamRule | None = None
+    reduction_plans: ReductionPlanRule | None = None
     # The file the book was read from, for messages that name it (not part of the book).
     _source: str | None = PrivateAttr(default=None)
 
@@ -220,6 +237,9 @@ class RuleBook(_Strict):
                         )
         if self.pairing_coverage is not None:
             self._check_roles("pairing_coverage.leading_cadre_roles", self.pairing_coverage.leading_cadre_roles)
+        if self.reduction_plans is not None:
+            self._check_roles("reduction_plans.committee_roles", self.reduction_plans.committee_roles)
+            self._check_roles("reduction_plans.accountable_roles", self.reduction_plans.accountable_roles)
         if self.work_teams is not None:
             self._check_roles("work_teams.member_role", [self.work_teams.member_role])
             if self.roles[self.work_teams.member_role].level is not Level.village:
