@@ -18,7 +18,7 @@ from sqlmodel import Session
 
 from api.exports import Sheet, export
 from api.reports import incidence_rows, on_day_rows, waiting_cases
-from api.views.duties import ADVISORIES, COVERAGE, TEAM_GAPS, UNPAIRED
+from api.views.duties import ACCOUNTABILITY, ADVISORIES, BONUS, COVERAGE, PLAN_RESULTS, TEAM_GAPS, UNPAIRED
 from api.views.reports import INCIDENCE, MISSING_SIGNATURES, OVERDUE, SCORECARD
 from rules.schema import ExitLevel, Level
 from workflow import labels
@@ -27,7 +27,7 @@ from workflow.db import make_engine, read_only
 
 report_app = typer.Typer(
     help="The reports of the API (overdue visits, missing signatures, incidence, scorecard, unpaired households, "
-    "pairing coverage, deep-poverty advisories, work-team gaps) over an org subtree: "
+    "pairing coverage, deep-poverty advisories, work-team gaps, plan results, bonus and accountability lists) over an org subtree: "
     "a table on the terminal, or a CSV / Excel file. Chinese by default; --lang en for English.",
     no_args_is_help=True,
 )
@@ -265,3 +265,36 @@ def work_teams(
     from workflow.teams.reports import team_gaps
 
     _on_day(TEAM_GAPS, team_gaps, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang, keep=(lambda row: row.problem in problem) if problem else None)
+
+
+YEAR = typer.Option(None, "--year", help="Campaign year (default: as-of's year for results, the latest closed year for the lists), e.g. 2017.")
+
+
+@report_app.command("plan-results")
+def plan_results(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, year: int | None = YEAR, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """Reduction plan results (年度减贫计划完成情况): each unit's plan against the exits of the year."""
+    from functools import partial
+
+    from workflow.plans.reports import plan_results as results
+
+    _on_day(PLAN_RESULTS, partial(results, year=year), unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+@report_app.command("plan-bonus")
+def plan_bonus(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, year: int | None = YEAR, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """After the year: the village committee bonus list (村两委绩效奖励名单), completed and forfeited."""
+    from functools import partial
+
+    from workflow.plans.reports import bonus_list
+
+    _on_day(BONUS, partial(bonus_list, year=year), unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+@report_app.command("accountability")
+def accountability(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, year: int | None = YEAR, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """After the planned year: villages and households not exited by its end, and the officials held to account (问责名单)."""
+    from functools import partial
+
+    from workflow.plans.reports import accountability_list
+
+    _on_day(ACCOUNTABILITY, partial(accountability_list, year=year), unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)

@@ -105,6 +105,7 @@ class _SampleLoader:
                 self.counts["unit links"] += 1
         self.visits()
         self.exits()
+        self.reduction_plans()
 
     def township(self, county: str, code: str, name: str, villages: list[tuple[str, str, int]]) -> None:
         self.unit(code, name, "township", county)
@@ -257,3 +258,20 @@ class _SampleLoader:
         exits.propose(self.session, actor=LOADER, case_id=case.id, occurred_at=at(6))
         exits.post_notice(self.session, actor=LOADER, case_id=case.id, occurred_at=at(7))
         self.counts["exit cases"] += 1
+
+    # -- annual reduction plans (年度减贫计划) -------------------------------------------
+
+    def reduction_plans(self) -> None:
+        """溆浦县's 2017 plans, each set by the level above: 坪溪村 completes its plan (its household
+        exited in September), 金中村 does not; 坪溪村's second household was planned to exit in
+        2017 and is still waiting for its signatures — the lists of 2017 have rows from 2018."""
+        from workflow.plans import service as plans
+
+        county, township = "431224000000", "431224100000"
+        plans.set_plan(self.session, actor=LOADER, unit_code=county, year=2017, households=4, people=16, villages=1, set_by=places.CITY[0])
+        plans.set_plan(self.session, actor=LOADER, unit_code=township, year=2017, households=2, people=8, villages=0, set_by=county)
+        for village in ("431224100201", "431224100202"):
+            plans.set_plan(self.session, actor=LOADER, unit_code=village, year=2017, households=1, people=3, set_by=township)
+        self.counts["reduction plans"] += 4
+        for number in ("4312241002010002", "4312241002010003"):
+            plans.set_planned_exit(self.session, actor=LOADER, kind="poor_household", subject_id=number, year=2017)

@@ -81,7 +81,13 @@ TEAM_PROBLEMS = {
     "no_first_secretary": Label("no first secretary", "无第一书记"),
 }
 
-_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS)
+# A village's plan outcome after its year: its committee's annual performance bonus.
+PLAN_OUTCOMES = {
+    "bonus": Label("plan completed: bonus", "完成计划,给予绩效奖励"),
+    "forfeited": Label("plan not completed: bonus forfeited", "未完成计划,取消绩效奖励"),
+}
+
+_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS, PLAN_OUTCOMES)
 
 
 def word(code: str | None, language: str) -> str | None:

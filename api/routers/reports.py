@@ -1,5 +1,6 @@
 """/api/v1/reports/*: overdue visits, missing signatures, scorecard, poverty incidence, and the
-source's other duties: unpaired households, pairing coverage, deep-poverty advisories, work-team gaps.
+source's other duties: unpaired households, pairing coverage, deep-poverty advisories, work-team
+gaps, reduction-plan results and, after a year, the bonus and accountability lists.
 
 Each report covers the subtree of `unit` (which must lie in the caller's scope), is
 evaluated as of the end of `as_of` and, with `known_at`, from only what had been recorded
@@ -9,6 +10,7 @@ by then; JSON pages by default, or every row as CSV / Excel (api/reports.py).
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Literal
 
 from fastapi import Query
@@ -36,21 +38,31 @@ from api.views.reports import (
     waiting_view,
 )
 from api.views.duties import (
+    ACCOUNTABILITY,
     ADVISORIES,
+    BONUS,
+    PLAN_RESULTS,
     COVERAGE,
     TEAM_GAPS,
     UNPAIRED,
+    AccountabilityView,
     AdvisoryView,
+    BonusView,
+    PlanResultView,
     CoverageView,
     TeamGapView,
     UnpairedView,
+    accountability_view,
     advisory_view,
+    bonus_view,
+    plan_result_view,
     coverage_view,
     team_gap_view,
     unpaired_view,
 )
 from rules.schema import Level
 from workflow.pairings.reports import deep_poverty_advisories, pairing_coverage, unpaired_households
+from workflow.plans.reports import accountability_list, bonus_list, plan_results
 from workflow.teams.reports import PROBLEMS, team_gaps
 from workflow.obligations.reports import overdue_report, scorecard
 
@@ -166,3 +178,27 @@ def work_team_gaps(
     """Villages without the team they need on `as_of` (驻村工作队全覆盖), teams below strength and teams without a 第一书记, by county and township, since when."""
     rows = on_day_rows(team_gaps, report.session, unit=report.unit, as_of=report.as_of, known_at=report.known_at)
     return respond(report, [r for r in rows if problem is None or r.problem in problem], view=team_gap_view, sheet=TEAM_GAPS)
+
+
+PlanYear = Annotated[int | None, Query(ge=2000, le=2100, description="Campaign year; default: as_of's year (results) or the latest year closed by as_of (lists).", examples=[2017])]
+
+
+@router.get("/reports/plan-results", summary="Reduction plan results / 年度减贫计划完成情况", **file_or(ReportPage[PlanResultView]))
+def reduction_plan_results(report: Report, year: PlanYear = None):
+    """Each unit's plan for the year against the households, people and villages exited by `as_of`; completed or not once the year has closed."""
+    rows = on_day_rows(partial(plan_results, year=year), report.session, unit=report.unit, as_of=report.as_of, known_at=report.known_at)
+    return respond(report, rows, view=plan_result_view, sheet=PLAN_RESULTS)
+
+
+@router.get("/reports/plan-bonus", summary="Village committee bonus list / 村两委绩效奖励名单", **file_or(ReportPage[BonusView]))
+def plan_bonus(report: Report, year: PlanYear = None):
+    """After the year: villages that completed their plan (bonus) and did not (forfeited), with the committee members (村"两委") in post that year."""
+    rows = on_day_rows(partial(bonus_list, year=year), report.session, unit=report.unit, as_of=report.as_of, known_at=report.known_at)
+    return respond(report, rows, view=bonus_view, sheet=BONUS)
+
+
+@router.get("/reports/accountability", summary="Accountability list / 未如期脱贫出列问责名单", **file_or(ReportPage[AccountabilityView]))
+def accountability(report: Report, year: PlanYear = None):
+    """After the planned year: poor villages and households not exited by its end, and who held the accountable posts that year (不摘贫帽摘官帽)."""
+    rows = on_day_rows(partial(accountability_list, year=year), report.session, unit=report.unit, as_of=report.as_of, known_at=report.known_at)
+    return respond(report, rows, view=accountability_view, sheet=ACCOUNTABILITY)

@@ -1,5 +1,6 @@
-"""The rows of the reports on the source's other duties — pairing coverage (结对帮扶全覆盖) and
-resident work teams (驻村工作队) — as the API shows them, and their columns in files."""
+"""The rows of the reports on the source's other duties — pairing coverage (结对帮扶全覆盖),
+resident work teams (驻村工作队) and annual reduction plans (年度减贫计划) — as the API shows
+them, and their columns in files."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from api.exports import RATE, Column, Labels, Sheet, named_column
 from workflow.pairings.reports import Coverage, DeepPovertyAdvisory, UnpairedHousehold
+from workflow.plans.reports import AccountabilityRow, BonusRow, PlanResult
 from workflow.teams.reports import TeamGap
 
 
@@ -152,4 +154,112 @@ TEAM_GAPS = Sheet("work-team-gaps", "驻村工作队缺口", "Work-team gaps", (
     Column("since", "起始日期", "Since", brief=True),
     Column("days", "持续天数", "Days", brief=True),
     Column("team_id", "工作队编号", "Team"),
+))
+
+
+# ---- annual reduction plans (年度减贫计划) ---------------------------------------------------
+
+
+class PlanResultView(BaseModel):
+    unit_code: str
+    level: str
+    year: int
+    set_by: str
+    revision: int
+    planned_households: int
+    planned_people: int
+    planned_villages: int | None = None
+    exited_households: int
+    exited_people: int
+    exited_villages: int
+    closed: bool = Field(description="Whether the year had ended by as_of.")
+    completed: bool | None = Field(None, description="Once the year has closed: whether every planned figure was reached.")
+
+
+def plan_result_view(row: PlanResult) -> PlanResultView:
+    return PlanResultView(**row.__dict__)
+
+
+PLAN_RESULTS = Sheet("plan-results", "年度减贫计划完成情况", "Reduction plan results", (
+    named_column("unit", "unit_code", "单位", "Unit", brief=True),
+    Column("unit_code", "单位代码", "Unit code"),
+    Column("level", "层级", "Level", lambda r, words: words.word(r.level), brief=True),
+    Column("year", "年度", "Year", brief=True),
+    Column("planned_households", "计划脱贫户数", "Households planned", brief=True),
+    Column("exited_households", "已脱贫户数", "Households exited", brief=True),
+    Column("planned_people", "计划脱贫人数", "People planned", brief=True),
+    Column("exited_people", "已脱贫人数", "People exited", brief=True),
+    Column("planned_villages", "计划出列村数", "Villages planned"),
+    Column("exited_villages", "已出列村数", "Villages exited"),
+    Column("completed", "完成计划", "Completed", lambda r, words: words.pick("year not over", "年度未结束") if r.completed is None else r.completed, brief=True),
+    named_column("unit", "set_by", "下达单位", "Set by"),
+    Column("revision", "修订次数", "Revision"),
+))
+
+
+class OfficialView(BaseModel):
+    person_id: str
+    name: str
+    role: str
+    unit_code: str
+    start_date: dt.date
+    end_date: dt.date | None = None
+
+
+def _officials(officials, words: Labels) -> str:
+    return words.pick("; ", ";").join(f"{words.role(o.role)} {o.name}({o.start_date}–{o.end_date or words.pick('now', '今')})" for o in officials) or words.pick("vacant", "空缺")
+
+
+class BonusView(BaseModel):
+    village_code: str
+    township_code: str | None
+    county_code: str | None
+    year: int
+    outcome: str = Field(description="bonus (plan completed: 给予绩效奖励) or forfeited (取消年度绩效奖励).")
+    planned_households: int
+    exited_households: int
+    planned_people: int
+    exited_people: int
+    members: list[OfficialView] = Field(description='The village committee (村"两委") members in post that year.')
+
+
+def bonus_view(row: BonusRow) -> BonusView:
+    return BonusView(**{**row.__dict__, "members": [OfficialView(**m.__dict__) for m in row.members]})
+
+
+BONUS = Sheet("plan-bonus", "村两委年度绩效奖励名单", "Village committee bonus list", (
+    *_where(),
+    Column("year", "年度", "Year", brief=True),
+    Column("outcome", "结果", "Outcome", lambda r, words: words.word(r.outcome), brief=True),
+    Column("planned_households", "计划脱贫户数", "Households planned"),
+    Column("exited_households", "已脱贫户数", "Households exited", brief=True),
+    Column("planned_people", "计划脱贫人数", "People planned"),
+    Column("exited_people", "已脱贫人数", "People exited"),
+    Column("members", "村两委成员(任职期间)", "Committee members (tenure)", lambda r, words: _officials(r.members, words), brief=True),
+))
+
+
+class AccountabilityView(BaseModel):
+    kind: str = Field(examples=["poor_household"])
+    subject_id: str
+    village_code: str
+    township_code: str | None
+    county_code: str | None
+    planned_year: int
+    exited_on: dt.date | None = Field(None, description="Its exit, when it came after the planned year.")
+    officials: list[OfficialView] = Field(description="Who held the accountable posts during the planned year.")
+
+
+def accountability_view(row: AccountabilityRow) -> AccountabilityView:
+    return AccountabilityView(**{**row.__dict__, "officials": [OfficialView(**o.__dict__) for o in row.officials]})
+
+
+ACCOUNTABILITY = Sheet("accountability", "未如期脱贫出列问责名单", "Accountability list", (
+    *_where(),
+    Column("kind", "类别", "Kind", lambda r, words: words.word(r.kind), brief=True),
+    Column("subject_name", "对象", "Subject", named=lambda r: ("household" if r.kind == "poor_household" else "unit", r.subject_id), brief=True),
+    Column("subject_id", "对象编号", "Subject code"),
+    Column("planned_year", "计划年度", "Planned year", brief=True),
+    Column("exited_on", "实际退出日期", "Exited on", brief=True),
+    Column("officials", "责任人(任职期间)", "Officials held to account (tenure)", lambda r, words: _officials(r.officials, words), brief=True),
 ))

@@ -68,3 +68,26 @@ def test_the_four_reports_answer_within_scope_in_json_and_files(client, engine):
     assert before.status_code == 200 and before.json()["items"] == []
     outside = bearer(engine, roles=["supervisor"], scope=tree.other_township)
     assert client.get("/api/v1/reports/work-team-gaps", headers=outside, params=params).status_code == 404
+
+
+def test_plans_are_set_within_scope_by_the_unit_above_and_their_lists_wait_for_the_year_to_close(client, engine):
+    tree, admin, _, paired = _world(engine)
+    body = {"unit_code": tree.village, "year": 2017, "households": 1, "people": 4, "set_by": tree.township}
+    first = client.post("/api/v1/plans", headers=admin, json=body)
+    assert first.status_code == 200 and first.json()["revision"] == 1, first.text
+    assert client.post("/api/v1/plans", headers=admin, json={**body, "households": 2, "people": 8}).json()["revision"] == 2
+    wrong = client.post("/api/v1/plans", headers=admin, json={**body, "set_by": tree.county})
+    assert wrong.status_code == 422 and wrong.json()["code"] == "invalid_plan_setter"
+    township_admin = bearer(engine, roles=["admin"], scope=tree.other_township)
+    assert client.post("/api/v1/plans", headers=township_admin, json=body).status_code == 404
+    planned = client.post("/api/v1/planned-exits", headers=admin, json={"kind": "poor_household", "subject_id": paired, "year": 2017})
+    assert planned.status_code == 200, planned.text
+    supervisor = bearer(engine, roles=["supervisor"], scope=tree.county)
+    [result] = client.get("/api/v1/reports/plan-results", headers=supervisor, params={"unit": tree.county, "as_of": "2017-09-30"}).json()["items"]
+    assert (result["planned_households"], result["exited_households"], result["completed"]) == (2, 0, None)
+    early = client.get("/api/v1/reports/plan-bonus", headers=supervisor, params={"unit": tree.county, "as_of": "2017-12-30", "year": 2017})
+    assert early.status_code == 422 and early.json()["code"] == "year_not_closed"
+    [late] = client.get("/api/v1/reports/accountability", headers=supervisor, params={"unit": tree.county, "as_of": "2018-01-02"}).json()["items"]
+    assert (late["subject_id"], late["planned_year"], late["exited_on"]) == (paired, 2017, None)
+    text = client.get("/api/v1/reports/plan-bonus", headers=supervisor, params={"unit": tree.county, "as_of": "2018-01-02", "format": "csv"}).text
+    assert "未完成计划,取消绩效奖励" in text and "坪溪村" in text

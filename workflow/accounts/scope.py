@@ -8,6 +8,7 @@ Where a record sits in the tree:
 - an org unit, a post: its unit; a household: its village; a pairing: its household;
 - a unit link: its city-direct unit or its village (either end in scope shows it);
 - a team stationed in a village: that village; a deep-poverty mark: its household;
+- a reduction plan: its unit; a planned exit year: its village;
 - an exit case: its household's village, or its village or county;
 - a visit: its target (a household's village, a village, a township);
 - a person: the units of their posts (at any time), or — until they are given a post —
@@ -38,6 +39,7 @@ from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Subtree
 from workflow.pairings.models import DeepPoverty
+from workflow.plans.models import PlannedExit, ReductionPlan
 from workflow.posts.models import Pairing, Post, UnitLink
 from workflow.teams.models import Team
 from workflow.visits.models import Visit
@@ -140,6 +142,10 @@ def pairings(caller: Caller) -> Select:
 
 def teams(caller: Caller) -> Select:
     return select(Team).where(unit_clause(caller, Team.village_code))
+
+
+def plans(caller: Caller) -> Select:
+    return select(ReductionPlan).where(unit_clause(caller, ReductionPlan.unit_code))
 
 
 def deep_poverty(caller: Caller) -> Select:
@@ -263,6 +269,8 @@ def events(caller: Caller) -> Select:
         "unit_link": links(caller).with_only_columns(UnitLink.id),
         "team": teams(caller).with_only_columns(Team.id),
         "deep_poverty": deep_poverty(caller).with_only_columns(DeepPoverty.id),
+        "reduction_plan": plans(caller).with_only_columns(ReductionPlan.id),
+        "planned_exit": select(PlannedExit.id).where(unit_clause(caller, PlannedExit.village_code)),
         "visit": select(Visit.id).where(_visit_clause(caller)),
         "exit_case": cases(caller).with_only_columns(ExitCase.id),
         "account": select(Account.id).where(unit_clause(caller, Account.scope_code)),
