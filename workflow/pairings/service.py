@@ -8,11 +8,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from workflow.errors import Conflict, DomainError, not_found
+from workflow.errors import Conflict, not_found
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.org.service import get_household
 from workflow.pairings.models import DeepPoverty
+from workflow.posts.service import check_span, span_ended
 from workflow.types import new_id
 
 # The read model of deep-poverty marks: kept by the functions marked @PAIRINGS.on below.
@@ -30,8 +31,7 @@ def mark_deep_poverty(
 ) -> DeepPoverty:
     """Mark a registered household as in deep poverty (贫困程度深、脱贫难度大) from `start_date`."""
     household = get_household(session, household_id)
-    if end_date is not None and end_date < start_date:
-        raise DomainError("invalid_dates", f"end_date {end_date} is before start_date {start_date}", f"结束日期 {end_date} 早于开始日期 {start_date}", field="end_date")
+    check_span(start_date, end_date)
     if any(mark.overlaps(start_date, end_date) for mark in deep_poverty_of(session, household_id)):
         raise Conflict(
             "already_deep_poverty",
@@ -68,14 +68,11 @@ def end_deep_poverty(session: Session, *, actor: Actor, mark_id: str, end_date: 
     mark = session.get(DeepPoverty, mark_id)
     if mark is None:
         raise not_found("deep_poverty", mark_id, field="mark", zh_kind="深度贫困标记")
-    if end_date < mark.start_date:
-        raise DomainError("invalid_dates", f"end_date {end_date} is before start_date {mark.start_date}", f"结束日期 {end_date} 早于开始日期 {mark.start_date}", field="end_date")
+    check_span(mark.start_date, end_date)
     append(session, type="deep_poverty.ended", entity_type="deep_poverty", entity_id=mark_id, payload={"id": mark_id, "end_date": end_date}, actor=actor)
     return mark
 
 
 @PAIRINGS.on("deep_poverty.ended")
 def _ended(session: Session, event: Event, data: dict[str, Any]) -> DeepPoverty:
-    mark = session.get(DeepPoverty, data["id"])
-    mark.end_date = dt.date.fromisoformat(data["end_date"])
-    return mark
+    return span_ended(session.get(DeepPoverty, data["id"]), data)

@@ -67,16 +67,21 @@ def set_plan(
     return session.get(ReductionPlan, plan_id)
 
 
-@PLANS.on("plan.set")
-def _plan_set(session: Session, event: Event, data: dict[str, Any]) -> ReductionPlan:
-    plan = session.get(ReductionPlan, data["id"])
-    if plan is None:
-        plan = ReductionPlan(**data)
-        session.add(plan)
+def _set(session: Session, model: type, data: dict[str, Any]):
+    """Projector helper: the row `data["id"]` of `model` with `data`, added if new."""
+    row = session.get(model, data["id"])
+    if row is None:
+        row = model(**data)
+        session.add(row)
     else:
         for key, value in data.items():
-            setattr(plan, key, value)
-    return plan
+            setattr(row, key, value)
+    return row
+
+
+@PLANS.on("plan.set")
+def _plan_set(session: Session, event: Event, data: dict[str, Any]) -> ReductionPlan:
+    return _set(session, ReductionPlan, data)
 
 
 def set_planned_exit(session: Session, *, actor: Actor, kind: str, subject_id: str, year: int) -> PlannedExit:
@@ -99,10 +104,4 @@ def set_planned_exit(session: Session, *, actor: Actor, kind: str, subject_id: s
 
 @PLANS.on("plan.exit_year_set")
 def _exit_year_set(session: Session, event: Event, data: dict[str, Any]) -> PlannedExit:
-    planned = session.get(PlannedExit, data["id"])
-    if planned is None:
-        planned = PlannedExit(**data)
-        session.add(planned)
-    else:
-        planned.year = data["year"]
-    return planned
+    return _set(session, PlannedExit, data)

@@ -24,7 +24,8 @@ from workflow.types import new_id
 POSTS = EventProjection("posts")
 
 
-def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
+def check_span(start_date: dt.date, end_date: dt.date | None) -> None:
+    """Refuse a span whose last day comes before its first (posts, pairings, links, teams, marks)."""
     if end_date is not None and end_date < start_date:
         raise DomainError(
             "invalid_dates",
@@ -34,13 +35,14 @@ def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
         )
 
 
-def _ended(span: DateSpan, data: dict[str, Any]) -> DateSpan:
+def span_ended(span: DateSpan, data: dict[str, Any]) -> DateSpan:
+    """Projector helper: the span with the `end_date` of an *.ended event."""
     span.end_date = dt.date.fromisoformat(data["end_date"])
     return span
 
 
 def _span_ending_event(session: Session, *, actor: Actor, span: DateSpan, kind: str, end_date: dt.date, reason: str | None = None) -> None:
-    _check_span(span.start_date, end_date)
+    check_span(span.start_date, end_date)
     append(
         session,
         type=f"{kind}.ended",
@@ -98,7 +100,7 @@ def assign_post(
             f"{definition.zh}是{LEVEL_ZH[definition.level]}级职务,而 '{unit_code}' 是{LEVEL_ZH[Level(unit.level)]}",
             field="unit",
         )
-    _check_span(start_date, end_date)
+    check_span(start_date, end_date)
     post_id = post_id or new_id()
     if session.get(Post, post_id) is not None:
         raise Conflict("duplicate_id", f"post id '{post_id}' is already in use", f"职务编号 '{post_id}' 已被使用", field="id")
@@ -153,7 +155,7 @@ def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date,
     below strength (不脱贫出列不撤队), unless the rule book allows `reason`.
     """
     post = get_post(session, post_id)
-    _check_span(post.start_date, end_date)
+    check_span(post.start_date, end_date)
     check_member_may_leave(session, post=post, end_date=end_date, reason=reason)
     _span_ending_event(session, actor=actor, span=post, kind="post", end_date=end_date, reason=reason)
     return post
@@ -161,7 +163,7 @@ def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date,
 
 @POSTS.on("post.ended")
 def _post_ended(session: Session, event: Event, data: dict[str, Any]) -> Post:
-    return _ended(session.get(Post, data["id"]), data)
+    return span_ended(session.get(Post, data["id"]), data)
 
 
 def _added(session: Session, span: DateSpan) -> DateSpan:
@@ -204,7 +206,7 @@ def pair(
     """Pair a cadre with a household (结对帮扶), refusing more than the rule book's cap at once."""
     cadre = get_person(session, cadre_id, field="cadre")
     household = get_household(session, household_id)
-    _check_span(start_date, end_date)
+    check_span(start_date, end_date)
     book = rulebook.in_force(start_date, otherwise=rulebook.first())
     township = ancestor_at(session, get_unit(session, household.village_code), Level.township)
     cadre_roles = {role for rule in book.visit_rules if rule.targets is TargetSet.paired for role in rule.roles}
@@ -268,7 +270,7 @@ def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt
 
 @POSTS.on("pairing.ended")
 def _pairing_ended(session: Session, event: Event, data: dict[str, Any]) -> Pairing:
-    return _ended(session.get(Pairing, data["id"]), data)
+    return span_ended(session.get(Pairing, data["id"]), data)
 
 
 # ---- links of city-direct units to poor villages ---------------------------------
@@ -293,7 +295,7 @@ def link_unit(
         raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
     if not Subtree(unit.path.rsplit("/", 1)[0]).contains(village.path):  # the city above the city-direct unit
         raise DomainError("outside_city", f"{village.name} is not in the city of {unit.name}", f"{village.name} 不在{unit.name}所属市内", field="village")
-    _check_span(start_date, end_date)
+    check_span(start_date, end_date)
     query = select(UnitLink).where(UnitLink.unit_code == unit_code, UnitLink.village_code == village_code)
     if any(link.overlaps(start_date, end_date) for link in session.execute(query).scalars()):
         raise Conflict("duplicate_link", f"{unit.name} is already linked to {village.name} then", f"{unit.name} 在该时段已联系{village.name}", field="village")
@@ -324,4 +326,4 @@ def end_link(session: Session, *, actor: Actor, link_id: str, end_date: dt.date)
 
 @POSTS.on("unit_link.ended")
 def _link_ended(session: Session, event: Event, data: dict[str, Any]) -> UnitLink:
-    return _ended(session.get(UnitLink, data["id"]), data)
+    return span_ended(session.get(UnitLink, data["id"]), data)

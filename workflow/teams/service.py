@@ -46,11 +46,6 @@ def get_team(session: Session, team_id: str) -> Team:
     return team
 
 
-def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
-    if end_date is not None and end_date < start_date:
-        raise DomainError("invalid_dates", f"end_date {end_date} is before start_date {start_date}", f"结束日期 {end_date} 早于开始日期 {start_date}", field="end_date")
-
-
 def _check_sender(session: Session, *, kind: str, village: OrgUnit, sender: OrgUnit, rule: WorkTeamRule) -> None:
     """Refuse a sending unit that cannot send a team of `kind` to `village`."""
     if kind == "township_group":
@@ -92,7 +87,7 @@ def station_team(
     if village.level != Level.village:
         raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
     sender = get_unit(session, sending_unit_code, field="sending_unit")
-    _check_span(start_date, end_date)
+    posts.check_span(start_date, end_date)
     _check_sender(session, kind=kind, village=village, sender=sender, rule=work_team_rule(start_date, before_first_book=True))
     team_id = team_id or new_id()
     if session.get(Team, team_id) is not None:
@@ -188,7 +183,7 @@ def _designated(session: Session, event: Event, data: dict[str, Any]) -> list[Te
 def end_team(session: Session, *, actor: Actor, team_id: str, end_date: dt.date, reason: str | None = None) -> Team:
     """Record the team's last day in the village; refused while the village is still poor then (不撤队)."""
     team = get_team(session, team_id)
-    _check_span(team.start_date, end_date)
+    posts.check_span(team.start_date, end_date)
     check_withdrawal(session, team=team, end_date=end_date, reason=reason)
     append(session, type="team.ended", entity_type="team", entity_id=team_id, payload={"id": team_id, "end_date": end_date, "reason": reason}, actor=actor)
     return team
@@ -196,6 +191,4 @@ def end_team(session: Session, *, actor: Actor, team_id: str, end_date: dt.date,
 
 @TEAMS.on("team.ended")
 def _team_ended(session: Session, event: Event, data: dict[str, Any]) -> Team:
-    team = session.get(Team, data["id"])
-    team.end_date = dt.date.fromisoformat(data["end_date"])
-    return team
+    return posts.span_ended(session.get(Team, data["id"]), data)
