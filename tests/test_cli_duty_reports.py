@@ -16,7 +16,7 @@ ASKED = {
     "pairing-coverage": ("pairing-coverage", "2017-09-30"),
     "deep-poverty": ("deep-poverty-advisories", "2017-09-30"),
     "work-teams": ("work-team-gaps", "2017-09-30"),
-    "plan-results": ("plan-results", "2018-01-15"),
+    "plan-results": ("plan-results", "2017-12-31"),
     "plan-bonus": ("plan-bonus", "2018-01-15"),
     "accountability": ("accountability", "2018-01-15"),
 }
