@@ -188,16 +188,23 @@ def accountability_list(session: Session, *, scope_code: str, on: dt.date, year:
     rule = plan_rule(year)
     scope = get_unit(session, scope_code, field="unit")
     first, last = _year_span(year)
-    planned = session.execute(
-        select(PlannedExit).join(OrgUnit, OrgUnit.code == PlannedExit.village_code).where(Subtree.of(scope).clause(OrgUnit.path), PlannedExit.year == year)
-    ).scalars().all()
+    in_scope = (Subtree.of(scope).clause(OrgUnit.path), PlannedExit.year == year)
+    planned = session.execute(select(PlannedExit).join(OrgUnit, OrgUnit.code == PlannedExit.village_code).where(*in_scope)).scalars().all()
+    # Every spell of every planned subject begun by the year's end, in one query: the subject
+    # is late when one of them was still open on the year's last day.
+    spells: dict[tuple[str, str], list[RegistrySpell]] = defaultdict(list)
+    query = (
+        select(RegistrySpell)
+        .join(PlannedExit, and_(PlannedExit.kind == RegistrySpell.kind, PlannedExit.subject_id == RegistrySpell.subject_id))
+        .join(OrgUnit, OrgUnit.code == PlannedExit.village_code)
+        .where(*in_scope, RegistrySpell.registered_on <= last)
+    )
+    for spell in session.execute(query).scalars():
+        spells[spell.kind, spell.subject_id].append(spell)
     where = places(session.connection(), {p.village_code for p in planned})
     late: list[tuple[PlannedExit, dt.date | None]] = []
     for item in planned:
-        spells = session.execute(
-            select(RegistrySpell).where(RegistrySpell.kind == item.kind, RegistrySpell.subject_id == item.subject_id, RegistrySpell.registered_on <= last)
-        ).scalars().all()
-        still = [s for s in spells if s.exited_on is None or s.exited_on > last]
+        still = [s for s in spells[item.kind, item.subject_id] if s.exited_on is None or s.exited_on > last]
         if still:
             exited = still[0].exited_on if still[0].exited_on is not None and still[0].exited_on <= on else None
             late.append((item, exited))
