@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from api import errors, housekeeping
 from api.openapi_docs import document
-from api.routers import accounts, audit, exit_cases, health, history, households, onboarding, org_units, pairings, people, posts, reports, unit_links, visits
+from api.routers import accounts, audit, exit_cases, health, history, households, onboarding, org_units, pairings, people, plans, posts, reports, teams, unit_links, visits
 from workflow import rulebook
 from workflow.db import make_engine
 
@@ -44,7 +44,7 @@ ISO 8601 text, years 1900–2999; reads `as_of` a past moment run a few at a tim
 when busy or too long). See docs/SECURITY.md.
 """
 
-ROUTERS = [health, accounts, org_units, households, people, posts, pairings, unit_links, onboarding, visits, exit_cases, reports, history, audit]
+ROUTERS = [health, accounts, org_units, households, people, posts, pairings, unit_links, teams, plans, onboarding, visits, exit_cases, reports, history, audit]
 
 
 def create_app(engine: Engine | None = None, schedule: housekeeping.Housekeeping | None = None) -> FastAPI:

@@ -1,4 +1,4 @@
-"""`exit-tracker report …`: the API's four reports from the command line, as a table or a file.
+"""`exit-tracker report …`: the API's reports from the command line, as a table or a file.
 
 The same rows as the API's (the same domain calls, api/reports.py) and the same files
 (api/exports.py): Chinese by default, names beside codes, periods as people write them.
@@ -17,7 +17,8 @@ import typer
 from sqlmodel import Session
 
 from api.exports import Sheet, export
-from api.reports import incidence_rows, waiting_cases
+from api.reports import incidence_rows, on_day_rows, waiting_cases
+from api.views.duties import ACCOUNTABILITY, ADVISORIES, BONUS, COVERAGE, PLAN_RESULTS, TEAM_GAPS, UNPAIRED
 from api.views.reports import INCIDENCE, MISSING_SIGNATURES, OVERDUE, SCORECARD
 from rules.schema import ExitLevel, Level
 from workflow import labels
@@ -25,7 +26,8 @@ from workflow.incidence.report import STEPS
 from workflow.db import make_engine, read_only
 
 report_app = typer.Typer(
-    help="The reports of the API (overdue visits, missing signatures, incidence, scorecard) over an org subtree: "
+    help="The reports of the API (overdue visits, missing signatures, incidence, scorecard, unpaired households, "
+    "pairing coverage, deep-poverty advisories, work-team gaps, plan results, bonus and accountability lists) over an org subtree: "
     "a table on the terminal, or a CSV / Excel file. Chinese by default; --lang en for English.",
     no_args_is_help=True,
 )
@@ -212,3 +214,87 @@ def incidence(
         return incidence_rows(session, unit=unit, as_of=day, known_at=moment, start=_date(start), every=every, level=level), ""
 
     _report(INCIDENCE, read, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+# ---- the source's other duties, each evaluated on the day --as-of ------------------------
+
+
+def _on_day(sheet: Sheet, read, *, unit: str, as_of: str | None, known_at: str | None, fmt: Format, out: Path | None, lang: Language, keep=None) -> None:
+    def rows(session: Session, day: dt.date, moment: dt.datetime | None):
+        found = on_day_rows(read, session, unit=unit, as_of=day, known_at=moment)
+        return [row for row in found if keep is None or keep(row)], ""
+
+    _report(sheet, rows, unit=unit, as_of=as_of, known_at=known_at, fmt=fmt, out=out, lang=lang)
+
+
+@report_app.command("unpaired")
+def unpaired(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """Unpaired poor households (未结对贫困户) on the day: since when, and the township's cadres with room under the cap."""
+    from workflow.pairings.reports import unpaired_households
+
+    _on_day(UNPAIRED, unpaired_households, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+@report_app.command("pairing-coverage")
+def pairing_coverage(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """Pairing coverage (结对帮扶覆盖率) on the day: paired ÷ registered poor households, per unit."""
+    from workflow.pairings.reports import pairing_coverage as coverage
+
+    _on_day(COVERAGE, coverage, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+@report_app.command("deep-poverty")
+def deep_poverty(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """Deep-poverty households paired with a cadre who is not a party leading cadre (深度贫困户结对提示): advisories."""
+    from workflow.pairings.reports import deep_poverty_advisories
+
+    _on_day(ADVISORIES, deep_poverty_advisories, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+@report_app.command("work-teams")
+def work_teams(
+    unit: str = UNIT,
+    as_of: str | None = AS_OF,
+    known_at: str | None = KNOWN_AT,
+    problem: list[str] | None = typer.Option(None, "--problem", help="Problem to keep, repeatable: no_work_team, no_team, below_strength, no_first_secretary."),
+    format: Format = FORMAT,
+    out: Path | None = OUT,
+    lang: Language = LANG,
+) -> None:
+    """Work-team gaps (驻村工作队缺口) on the day: villages without the team they need, teams below strength or without a 第一书记, since when."""
+    from workflow.teams.reports import team_gaps
+
+    _on_day(TEAM_GAPS, team_gaps, unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang, keep=(lambda row: row.problem in problem) if problem else None)
+
+
+YEAR = typer.Option(None, "--year", help="Campaign year (default: as-of's year for results, the latest closed year for the lists), e.g. 2017.")
+
+
+@report_app.command("plan-results")
+def plan_results(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, year: int | None = YEAR, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """Reduction plan results (年度减贫计划完成情况): each unit's plan against the exits of the year."""
+    from functools import partial
+
+    from workflow.plans.reports import plan_results as results
+
+    _on_day(PLAN_RESULTS, partial(results, year=year), unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+@report_app.command("plan-bonus")
+def plan_bonus(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, year: int | None = YEAR, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """After the year: the village committee bonus list (村两委绩效奖励名单), completed and forfeited."""
+    from functools import partial
+
+    from workflow.plans.reports import bonus_list
+
+    _on_day(BONUS, partial(bonus_list, year=year), unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)
+
+
+@report_app.command("accountability")
+def accountability(unit: str = UNIT, as_of: str | None = AS_OF, known_at: str | None = KNOWN_AT, year: int | None = YEAR, format: Format = FORMAT, out: Path | None = OUT, lang: Language = LANG) -> None:
+    """After the planned year: villages and households not exited by its end, and the officials held to account (问责名单)."""
+    from functools import partial
+
+    from workflow.plans.reports import accountability_list
+
+    _on_day(ACCOUNTABILITY, partial(accountability_list, year=year), unit=unit, as_of=as_of, known_at=known_at, fmt=format, out=out, lang=lang)

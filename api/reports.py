@@ -123,4 +123,10 @@ def incidence_rows(
         return incidence_report(records, unit_code=unit, dates=dates, level=level)
 
 
-__all__ = ["Column", "Report", "ReportPage", "Response", "file_or", "incidence_rows", "respond", "waiting_cases"]
+def on_day_rows(read: Callable[..., Sequence[Any]], session: Session, *, unit: str, as_of: dt.date, known_at: dt.datetime | None = None) -> list[Any]:
+    """The rows of a report evaluated on the day `as_of` over `unit` (`read(session, scope_code=, on=)`), as known at `known_at`."""
+    with known_records(session, known_at) as records:
+        return list(read(records, scope_code=unit, on=as_of))
+
+
+__all__ = ["Column", "Report", "ReportPage", "Response", "file_or", "incidence_rows", "on_day_rows", "respond", "waiting_cases"]

@@ -121,6 +121,52 @@ class ExitProcedure(_Strict):
         return self
 
 
+class PairingCoverageRule(_Strict):
+    """结对帮扶全覆盖: every registered poor household paired; deep-poverty households paired
+    with a party leading cadre (党员领导干部) by preference (an advisory, never a refusal)."""
+
+    source: str = Field(min_length=1)  # the source's words, beside the rule
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    # Holding one of these posts on a day makes a cadre a party leading cadre that day.
+    leading_cadre_roles: list[Code] = Field(min_length=1)
+
+
+class WorkTeamRule(_Strict):
+    """驻村工作队: who must have a resident work team, how strong, and that it stays until exit."""
+
+    source: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    # The post a team member holds at the team's village (their tenure).
+    member_role: Code
+    # A team is present at strength with at least this many members in post (两名及以上队员).
+    min_members: int = Field(ge=1, le=50)
+    # A non-poor village with at least this many registered poor people needs a team too.
+    poor_people_at_least: int = Field(ge=1)
+    # The levels of unit that may send a work team (city, county, city-direct departments).
+    sending_levels: list[Level] = Field(min_length=1)
+    # Reasons for which a team may leave, or fall below strength, before its poor village
+    # exits (不脱贫出列不撤队); none in the Hunan 2017 book.
+    withdrawal_allowed_for: list[Code] = Field(default_factory=list)
+
+
+class ReductionPlanRule(_Strict):
+    """年度减贫计划: plans per unit and year, a bonus for the village committee (村"两委") of a
+    village that completes its plan, forfeited when it does not, and accountability for exits
+    not made by their planned year (不摘贫帽摘官帽)."""
+
+    source: str = Field(min_length=1)
+    zh: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    # The levels of unit that are given a plan by the level above.
+    plan_levels: list[Level] = Field(min_length=1)
+    # 村"两委": the village posts whose holders gain or forfeit the annual performance bonus.
+    committee_roles: list[Code] = Field(min_length=1)
+    # The posts held to account when a poor village or household misses its planned year.
+    accountable_roles: list[Code] = Field(min_length=1)
+
+
 class RuleBook(_Strict):
     """A versioned, validated set of rules in force from `effective_from` (in `time_zone`)."""
 
@@ -139,6 +185,10 @@ class RuleBook(_Strict):
     roles: dict[Code, RoleDefinition] = Field(min_length=1)
     visit_rules: list[VisitRule] = Field(min_length=1)
     exits: dict[ExitLevel, ExitProcedure]
+    # The source's other duties; a book without them does not hold the rule.
+    pairing_coverage: PairingCoverageRule | None = None
+    work_teams: WorkTeamRule | None = None
+    reduction_plans: ReductionPlanRule | None = None
     # The file the book was read from, for messages that name it (not part of the book).
     _source: str | None = PrivateAttr(default=None)
 
@@ -185,6 +235,15 @@ class RuleBook(_Strict):
                             f"exits.{level.value}.steps[{step.id}]: role '{role}' belongs to a "
                             f"{self.roles[role].level.value}, not to the step's unit_level '{step.unit_level.value}'"
                         )
+        if self.pairing_coverage is not None:
+            self._check_roles("pairing_coverage.leading_cadre_roles", self.pairing_coverage.leading_cadre_roles)
+        if self.reduction_plans is not None:
+            self._check_roles("reduction_plans.committee_roles", self.reduction_plans.committee_roles)
+            self._check_roles("reduction_plans.accountable_roles", self.reduction_plans.accountable_roles)
+        if self.work_teams is not None:
+            self._check_roles("work_teams.member_role", [self.work_teams.member_role])
+            if self.roles[self.work_teams.member_role].level is not Level.village:
+                raise ValueError(f"work_teams.member_role: '{self.work_teams.member_role}' must be a post at a village")
         return self
 
     def _check_roles(self, where: str, roles: list[str]) -> None:

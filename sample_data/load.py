@@ -15,7 +15,9 @@ from sqlmodel import Session
 from sample_data import huaihua as places
 from workflow.eventlog import Actor, Event
 from workflow.org import service as org
+from workflow.pairings import service as pairings
 from workflow.posts import service as posts
+from workflow.teams import service as teams
 
 LOADER = Actor(account="sample-loader")
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -103,6 +105,7 @@ class _SampleLoader:
                 self.counts["unit links"] += 1
         self.visits()
         self.exits()
+        self.reduction_plans()
 
     def township(self, county: str, code: str, name: str, villages: list[tuple[str, str, int]]) -> None:
         self.unit(code, name, "township", county)
@@ -119,8 +122,9 @@ class _SampleLoader:
         for village, village_name, rural in villages:
             self.unit(village, village_name, "village", code, rural=rural)
             self.poor("poor_village", village)
-            for role in ("village_party_secretary", "village_director", "work_team_member", "work_team_member"):
+            for role in ("village_party_secretary", "village_director"):
                 self.official(role, village)
+            self.work_team(county, village)
             for n in range(1, 7):
                 number = f"{village}{n:04d}"
                 org.register_household(
@@ -135,12 +139,41 @@ class _SampleLoader:
                 self.counts["households"] += 1
                 households.append((number, village))
                 self.households_by_village.setdefault(village, []).append(number)
+        if code == "431224100000":
+            self.unpaired_and_deep_poverty(villages[0][0])
         cadres = [self.official("township_cadre", code) for _ in range((len(households) + 4) // 5)]
         for index, (household, village) in enumerate(households):
             cadre = cadres[index // 5]
             posts.pair(self.session, actor=LOADER, cadre_id=cadre, household_id=household, start_date=dt.date(2016, 3, 1))
             self.pairings.append((cadre, household, village))
             self.counts["pairings"] += 1
+
+    def work_team(self, county: str, village: str) -> None:
+        """The county's resident work team (驻村工作队) in a poor village: two members, the first its 第一书记.
+
+        Two villages fall short, so the work-team report has rows: the second member of 金中村's
+        team was seconded until 31 August 2017 (below strength from 1 September), and 龙潭村's
+        team has no 第一书记.
+        """
+        team = teams.station_team(self.session, actor=LOADER, kind="work_team", village_code=village, sending_unit_code=county, start_date=IN_POST_FROM)
+        self.counts["work teams"] += 1
+        for n in range(2):
+            person = org.add_person(self.session, actor=LOADER, name=self.names.next())
+            end = dt.date(2017, 8, 31) if village == "431224100202" and n == 1 else None
+            first = n == 0 and village != "431224110201"
+            teams.add_member(self.session, actor=LOADER, team_id=team.id, person_id=person.id, start_date=IN_POST_FROM, end_date=end, first_secretary=first)
+            self.people_by_post.setdefault(("work_team_member", village), []).append(person.id)
+            self.counts["people"] += 1
+            self.counts["posts"] += 1
+
+    def unpaired_and_deep_poverty(self, village: str) -> None:
+        """A household registered in August 2017 that nobody is paired with yet, and two households
+        in deep poverty (深度贫困), paired with ordinary township cadres: the pairing reports' rows."""
+        org.register_household(self.session, actor=LOADER, household_id=f"{village}0007", village_code=village, head_name=self.names.next(), members=3, registered_on=dt.date(2017, 8, 1))
+        self.counts["households"] += 1
+        for number in (f"{village}0001", f"{village}0004"):
+            pairings.mark_deep_poverty(self.session, actor=LOADER, household_id=number, start_date=dt.date(2017, 6, 1))
+            self.counts["deep-poverty households"] += 1
 
     # -- visits --------------------------------------------------------------------
 
@@ -225,3 +258,20 @@ class _SampleLoader:
         exits.propose(self.session, actor=LOADER, case_id=case.id, occurred_at=at(6))
         exits.post_notice(self.session, actor=LOADER, case_id=case.id, occurred_at=at(7))
         self.counts["exit cases"] += 1
+
+    # -- annual reduction plans (年度减贫计划) -------------------------------------------
+
+    def reduction_plans(self) -> None:
+        """溆浦县's 2017 plans, each set by the level above: 坪溪村 completes its plan (its household
+        exited in September), 金中村 does not; 坪溪村's second household was planned to exit in
+        2017 and is still waiting for its signatures — the lists of 2017 have rows from 2018."""
+        from workflow.plans import service as plans
+
+        county, township = "431224000000", "431224100000"
+        plans.set_plan(self.session, actor=LOADER, unit_code=county, year=2017, households=4, people=16, villages=1, set_by=places.CITY[0])
+        plans.set_plan(self.session, actor=LOADER, unit_code=township, year=2017, households=2, people=8, villages=0, set_by=county)
+        for village in ("431224100201", "431224100202"):
+            plans.set_plan(self.session, actor=LOADER, unit_code=village, year=2017, households=1, people=3, set_by=township)
+        self.counts["reduction plans"] += 4
+        for number in ("4312241002010002", "4312241002010003"):
+            plans.set_planned_exit(self.session, actor=LOADER, kind="poor_household", subject_id=number, year=2017)

@@ -66,7 +66,28 @@ REGISTRIES = {
     "concentrated_township": Label("township with a concentrated poor population", "贫困人口集中乡镇"),
 }
 
-_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES)
+# The kinds of team stationed in a village (驻村帮扶).
+TEAM_KINDS = {
+    "work_team": Label("resident work team", "驻村工作队"),
+    "township_group": Label("township work group", "乡镇工作组"),
+    "helping_unit": Label("helping unit", "帮扶单位"),
+}
+
+# What the work-team report finds wrong with a village or a team on a day.
+TEAM_PROBLEMS = {
+    "no_work_team": Label("no resident work team", "未派驻工作队"),
+    "no_team": Label("no work group or helping unit", "无工作组或帮扶单位"),
+    "below_strength": Label("team below strength", "工作队人数不足"),
+    "no_first_secretary": Label("no first secretary", "无第一书记"),
+}
+
+# A village's plan outcome after its year: its committee's annual performance bonus.
+PLAN_OUTCOMES = {
+    "bonus": Label("plan completed: bonus", "完成计划,给予绩效奖励"),
+    "forfeited": Label("plan not completed: bonus forfeited", "未完成计划,取消绩效奖励"),
+}
+
+_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS, PLAN_OUTCOMES)
 
 
 def word(code: str | None, language: str) -> str | None:

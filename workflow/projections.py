@@ -11,7 +11,10 @@ from workflow.exits.service import EXITS
 from workflow.imports.visits import IMPORTS
 from workflow.obligations.projection import OBLIGATIONS
 from workflow.org.service import ORG
+from workflow.pairings.service import PAIRINGS
+from workflow.plans.service import PLANS
 from workflow.posts.service import POSTS
+from workflow.teams.service import TEAMS
 from workflow.visits.service import VISITS
 
-DECLARED = (ORG, POSTS, ACCOUNTS, EXITS, VISITS, IMPORTS, OBLIGATIONS)
+DECLARED = (ORG, POSTS, PAIRINGS, TEAMS, PLANS, ACCOUNTS, EXITS, VISITS, IMPORTS, OBLIGATIONS)

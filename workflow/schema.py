@@ -5,6 +5,9 @@ from sqlmodel import SQLModel
 from workflow.eventlog import models as _eventlog_models  # noqa: F401
 from workflow.org import models as _org_models  # noqa: F401
 from workflow.posts import models as _posts_models  # noqa: F401
+from workflow.pairings import models as _pairing_models  # noqa: F401
+from workflow.teams import models as _team_models  # noqa: F401
+from workflow.plans import models as _plan_models  # noqa: F401
 from workflow.accounts import models as _account_models  # noqa: F401
 from workflow.exits import models as _exit_models  # noqa: F401
 from workflow.visits import models as _visit_models  # noqa: F401

@@ -22,6 +22,7 @@ from workflow.exits.service import household_status_on
 from workflow.org import service as org
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.places import Subtree
+from workflow.pairings import service as pairings
 
 router = resource_router("households 贫困户")
 
@@ -34,8 +35,21 @@ class HouseholdView(View):
     status: str = Field(examples=["registered"])
 
 
+class DeepPovertyView(View):
+    id: str
+    household_id: str
+    start_date: dt.date
+    end_date: dt.date | None = None
+
+
+class DeepPovertyMark(Body):
+    start_date: Day = Field(description="First day the household counts as in deep poverty (深度贫困).", examples=["2017-06-01"])
+    end_date: Day | None = Field(None, description="Last day (inclusive); null while it lasts.")
+
+
 class HouseholdDetail(HouseholdView):
     registry: list[RegistrySpellView]
+    deep_poverty: list[DeepPovertyView] = Field(default_factory=list, description="Spans in which the registry marks it in deep poverty (深度贫困).")
     on_registry: bool | None = Field(None, description="With as_of: whether it was on the poverty registry that day. 当日是否在建档立卡名单内。")
 
 
@@ -73,7 +87,11 @@ def get_household(household_id: Id, caller: CurrentCaller, session: ReadSession,
     with known_records(session, known_at) as records:
         household = scope.household(records, caller, household_id)
         spells = org.registry_spells(records, "poor_household", household.id)
-        detail = HouseholdDetail(**HouseholdView.model_validate(household).model_dump(), registry=[RegistrySpellView.model_validate(s) for s in spells])
+        detail = HouseholdDetail(
+            **HouseholdView.model_validate(household).model_dump(),
+            registry=[RegistrySpellView.model_validate(s) for s in spells],
+            deep_poverty=[DeepPovertyView.model_validate(m) for m in pairings.deep_poverty_of(records, household.id)],
+        )
         if as_of is not None:
             detail.status = household_status_on(records, household.id, end_of(as_of))
             detail.on_registry = org.on_registry(spells, as_of)
@@ -96,3 +114,11 @@ def register_household(body: HouseholdCreate, caller: CurrentCaller, session: Wr
     )
     response.headers["Location"] = f"/api/v1/households/{household.id}"
     return HouseholdView.model_validate(household)
+
+
+@router.post("/households/{household_id}/deep-poverty", status_code=201, response_model=DeepPovertyView, responses=WRITE_PROBLEMS, summary="Mark deep poverty / 标记深度贫困户")
+def mark_deep_poverty(household_id: Id, body: DeepPovertyMark, caller: CurrentCaller, session: WriteSession) -> DeepPovertyView:
+    """Mark a household in scope as in deep poverty (贫困程度深、脱贫难度大) from `start_date` (admins)."""
+    access.require(caller, access.REGISTRY)
+    scope.household(session, caller, household_id)
+    return DeepPovertyView.model_validate(pairings.mark_deep_poverty(session, actor=caller.actor(), household_id=household_id, **body.model_dump()))

@@ -17,7 +17,11 @@ from workflow.eventlog.log import head
 from workflow.eventlog.versions import as_known, versioned_tables
 from workflow.org import service as org
 from workflow.org.models import Household, RegistrySpell
+from workflow.pairings import service as pairings
+from workflow.pairings.models import DeepPoverty
 from workflow.posts import service as posts
+from workflow.teams import service as teams
+from workflow.teams.models import TeamMember
 from workflow.visits import service as visits
 from workflow.visits.models import Visit
 
@@ -31,7 +35,8 @@ def test_every_record_as_known_at_any_seq_equals_a_replay_up_to_it(engine, tmp_p
     with transaction(engine) as session:
         load_sample_data(session)
         # Changes the sample does not make: an end of a post, of a pairing, of a designation;
-        # a void; a rural population; an account revoked.
+        # a void; a rural population; a first secretary designated; a deep-poverty mark ended;
+        # an account revoked.
         post = session.execute(select(posts.Post).limit(1)).scalar_one()
         posts.end_post(session, actor=ADMIN, post_id=post.id, end_date=max(post.start_date, dt.date(2018, 3, 31)))
         pairing = session.execute(select(posts.Pairing).limit(1)).scalar_one()
@@ -40,6 +45,10 @@ def test_every_record_as_known_at_any_seq_equals_a_replay_up_to_it(engine, tmp_p
         org.end_unit_registration(session, actor=ADMIN, kind="concentrated_township", code=township, exited_on=dt.date(2018, 6, 15))
         visits.void_visit(session, actor=ADMIN, visit_id=session.execute(select(Visit.id).limit(1)).scalar_one(), reason="录入错误")
         org.set_rural_population(session, actor=ADMIN, code=session.execute(select(Household.village_code).limit(1)).scalar_one(), rural_population=1234)
+        member = session.execute(select(TeamMember).where(TeamMember.first_secretary.is_(False)).limit(1)).scalar_one()
+        teams.designate_first_secretary(session, actor=ADMIN, team_id=member.team_id, post_id=member.post_id)
+        mark = session.execute(select(DeepPoverty).limit(1)).scalar_one()
+        pairings.end_deep_poverty(session, actor=ADMIN, mark_id=mark.id, end_date=dt.date(2018, 2, 28))
         account, _ = accounts.create_account(session, actor=ADMIN, name="临时", roles=["auditor"], scope_code=township)
         accounts.revoke_account(session, actor=ADMIN, account_id=account.id, reason="调离")
         last = head(session)[0]

@@ -7,6 +7,8 @@ else. A record outside the scope is reported exactly as a record that does not e
 Where a record sits in the tree:
 - an org unit, a post: its unit; a household: its village; a pairing: its household;
 - a unit link: its city-direct unit or its village (either end in scope shows it);
+- a team stationed in a village: that village; a deep-poverty mark: its household;
+- a reduction plan: its unit; a planned exit year: its village;
 - an exit case: its household's village, or its village or county;
 - a visit: its target (a household's village, a village, a township);
 - a person: the units of their posts (at any time), or — until they are given a post —
@@ -36,7 +38,10 @@ from workflow.eventlog import Event
 from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Subtree
+from workflow.pairings.models import DeepPoverty
+from workflow.plans.models import PlannedExit, ReductionPlan
 from workflow.posts.models import Pairing, Post, UnitLink
+from workflow.teams.models import Team
 from workflow.visits.models import Visit
 
 
@@ -100,6 +105,13 @@ def link(session: Session, caller: Caller, link_id: str, *, field: str = "link")
     return found
 
 
+def team(session: Session, caller: Caller, team_id: str, *, field: str = "team") -> Team:
+    found = session.get(Team, team_id)
+    if found is None or not covers(caller, session.get(OrgUnit, found.village_code)):
+        raise not_found("team", team_id, field=field, zh_kind="工作队")
+    return found
+
+
 # ---- lists: SELECTs already filtered to the scope ---------------------------------
 
 
@@ -126,6 +138,18 @@ def posts(caller: Caller) -> Select:
 
 def pairings(caller: Caller) -> Select:
     return select(Pairing).join(Household, Household.id == Pairing.household_id).where(unit_clause(caller, Household.village_code))
+
+
+def teams(caller: Caller) -> Select:
+    return select(Team).where(unit_clause(caller, Team.village_code))
+
+
+def plans(caller: Caller) -> Select:
+    return select(ReductionPlan).where(unit_clause(caller, ReductionPlan.unit_code))
+
+
+def deep_poverty(caller: Caller) -> Select:
+    return select(DeepPoverty).join(Household, Household.id == DeepPoverty.household_id).where(unit_clause(caller, Household.village_code))
 
 
 def links(caller: Caller) -> Select:
@@ -263,6 +287,10 @@ def events(caller: Caller) -> Select:
         "post": posts(caller).with_only_columns(Post.id),
         "pairing": pairings(caller).with_only_columns(Pairing.id),
         "unit_link": links(caller).with_only_columns(UnitLink.id),
+        "team": teams(caller).with_only_columns(Team.id),
+        "deep_poverty": deep_poverty(caller).with_only_columns(DeepPoverty.id),
+        "reduction_plan": plans(caller).with_only_columns(ReductionPlan.id),
+        "planned_exit": select(PlannedExit.id).where(unit_clause(caller, PlannedExit.village_code)),
         "visit": select(Visit.id).where(_visit_clause(caller)),
         "exit_case": cases(caller).with_only_columns(ExitCase.id),
         "account": select(Account.id).where(unit_clause(caller, Account.scope_code)),

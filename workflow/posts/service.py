@@ -17,30 +17,33 @@ from workflow.org.models import OrgUnit, Person
 from workflow.org.places import Subtree
 from workflow.org.service import LEVEL_ZH, ancestor_at, get_household, get_person, get_unit
 from workflow.posts.models import DateSpan, Pairing, Post, UnitLink
+from workflow.teams.withdrawal import check_member_may_leave
 from workflow.types import new_id
 
 # The read model of posts (任职), pairings (结对) and unit links (联系村): kept by the functions marked @POSTS.on below.
 POSTS = EventProjection("posts")
 
 
-def _check_span(start_date: dt.date, end_date: dt.date | None) -> None:
+def check_span(start_date: dt.date, end_date: dt.date | None) -> None:
+    """Refuse a span whose last day comes before its first (posts, pairings, links, teams, marks)."""
     if end_date is not None and end_date < start_date:
         raise errors.InvalidDates.end_before_start(end_date=end_date, start_date=start_date)
 
 
-def _ended(span: DateSpan, data: dict[str, Any]) -> DateSpan:
+def span_ended(span: DateSpan, data: dict[str, Any]) -> DateSpan:
+    """Projector helper: the span with the `end_date` of an *.ended event."""
     span.end_date = dt.date.fromisoformat(data["end_date"])
     return span
 
 
-def _span_ending_event(session: Session, *, actor: Actor, span: DateSpan, kind: str, end_date: dt.date) -> None:
-    _check_span(span.start_date, end_date)
+def _span_ending_event(session: Session, *, actor: Actor, span: DateSpan, kind: str, end_date: dt.date, reason: str | None = None) -> None:
+    check_span(span.start_date, end_date)
     append(
         session,
         type=f"{kind}.ended",
         entity_type=kind,
         entity_id=span.id,
-        payload={"id": span.id, "end_date": end_date},
+        payload={"id": span.id, "end_date": end_date} | ({"reason": reason} if reason is not None else {}),
         actor=actor,
     )
 
@@ -94,7 +97,7 @@ def assign_post(
             level=unit.level,
             level_zh=LEVEL_ZH[Level(unit.level)],
         )
-    _check_span(start_date, end_date)
+    check_span(start_date, end_date)
     post_id = post_id or new_id()
     if session.get(Post, post_id) is not None:
         raise errors.DuplicateId.post(id=post_id)
@@ -137,16 +140,22 @@ def _post_assigned(session: Session, event: Event, data: dict[str, Any]) -> Post
     return _added(session, Post(**_with_dates(data)))
 
 
-def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date) -> Post:
-    """Record `end_date` as the last day in post (a later call supersedes an earlier end)."""
+def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date, reason: str | None = None) -> Post:
+    """Record `end_date` as the last day in post (a later call supersedes an earlier end).
+
+    A resident work-team member's post may not end while that leaves a poor village's team
+    below strength (不脱贫出列不撤队), unless the rule book allows `reason`.
+    """
     post = get_post(session, post_id)
-    _span_ending_event(session, actor=actor, span=post, kind="post", end_date=end_date)
+    check_span(post.start_date, end_date)
+    check_member_may_leave(session, post=post, end_date=end_date, reason=reason)
+    _span_ending_event(session, actor=actor, span=post, kind="post", end_date=end_date, reason=reason)
     return post
 
 
 @POSTS.on("post.ended")
 def _post_ended(session: Session, event: Event, data: dict[str, Any]) -> Post:
-    return _ended(session.get(Post, data["id"]), data)
+    return span_ended(session.get(Post, data["id"]), data)
 
 
 def _added(session: Session, span: DateSpan) -> DateSpan:
@@ -189,7 +198,7 @@ def pair(
     """Pair a cadre with a household (结对帮扶), refusing more than the rule book's cap at once."""
     cadre = get_person(session, cadre_id, field="cadre")
     household = get_household(session, household_id)
-    _check_span(start_date, end_date)
+    check_span(start_date, end_date)
     book = rulebook.in_force(start_date, otherwise=rulebook.first())
     township = ancestor_at(session, get_unit(session, household.village_code), Level.township)
     cadre_roles = {role for rule in book.visit_rules if rule.targets is TargetSet.paired for role in rule.roles}
@@ -237,7 +246,7 @@ def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt
 
 @POSTS.on("pairing.ended")
 def _pairing_ended(session: Session, event: Event, data: dict[str, Any]) -> Pairing:
-    return _ended(session.get(Pairing, data["id"]), data)
+    return span_ended(session.get(Pairing, data["id"]), data)
 
 
 # ---- links of city-direct units to poor villages ---------------------------------
@@ -262,7 +271,7 @@ def link_unit(
         raise errors.InvalidVillage(code=village_code, level=village.level)
     if not Subtree(unit.path.rsplit("/", 1)[0]).contains(village.path):  # the city above the city-direct unit
         raise errors.OutsideCity(village=village.name, unit=unit.name)
-    _check_span(start_date, end_date)
+    check_span(start_date, end_date)
     query = select(UnitLink).where(UnitLink.unit_code == unit_code, UnitLink.village_code == village_code)
     if any(link.overlaps(start_date, end_date) for link in session.execute(query).scalars()):
         raise errors.DuplicateLink(unit=unit.name, village=village.name)
@@ -293,4 +302,4 @@ def end_link(session: Session, *, actor: Actor, link_id: str, end_date: dt.date)
 
 @POSTS.on("unit_link.ended")
 def _link_ended(session: Session, event: Event, data: dict[str, Any]) -> UnitLink:
-    return _ended(session.get(UnitLink, data["id"]), data)
+    return span_ended(session.get(UnitLink, data["id"]), data)

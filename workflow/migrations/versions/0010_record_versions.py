@@ -10,14 +10,16 @@ the seqs of the events that recorded and voided it instead (too many rows to ver
 registry spell is versioned like the rest, and drops the two seq columns of 0006.
 
 A database upgraded with events in it gets its versions by replaying its own log into its
-projections (workflow.eventlog.replay.rebuild_projections), once. That uses the models as
-they are in this revision: a later revision that changes a versioned table must move this
-replay after its own change.
+projections (workflow.eventlog.replay.rebuild_projections), once. The replay uses the models
+of the newest revision, so it runs after the last revision of the upgrade (env.py), not
+here: later revisions may add tables and columns the models write. `visit.recorded_seq`
+becomes NOT NULL there too, once the replay has filled it.
 """
 
 from alembic import op
 import sqlalchemy as sa
 import workflow.types
+from workflow.migrations import after_upgrade
 
 
 revision = "0010"
@@ -224,21 +226,26 @@ def upgrade() -> None:
     op.add_column("visit", sa.Column("voided_seq", sa.BigInteger(), nullable=True))
 
     connection = op.get_bind()
-    if connection.execute(sa.text("SELECT 1 FROM event LIMIT 1")).first() is not None:
-        from sqlmodel import Session
+    if connection.execute(sa.text("SELECT 1 FROM event LIMIT 1")).first() is None:
+        _require_recorded_seq(op)
+    else:
+        # Replaying uses the models of the newest revision: after the upgrade's last revision.
+        after_upgrade(connection, _replay_then_require_recorded_seq)
 
-        from workflow.eventlog.replay import rebuild_projections
 
-        # Tokens were not issued through the log in this revision (0011 makes them events):
-        # keep them across the replay, which empties every table it rebuilds.
-        tokens = [dict(row._mapping) for row in connection.execute(sa.text("SELECT token_hash, account_id, issued_at FROM account_token"))]
-        with Session(bind=connection) as session:
-            rebuild_projections(session)
-            session.flush()
-        connection.execute(sa.text("DELETE FROM account_token"))
-        if tokens:
-            connection.execute(sa.text("INSERT INTO account_token (token_hash, account_id, issued_at) VALUES (:token_hash, :account_id, :issued_at)"), tokens)
-    with op.batch_alter_table("visit") as batch:
+def _replay_then_require_recorded_seq(connection, operations) -> None:
+    from sqlmodel import Session
+
+    from workflow.eventlog.replay import rebuild_projections
+
+    with Session(bind=connection) as session:
+        rebuild_projections(session)
+        session.flush()
+    _require_recorded_seq(operations)
+
+
+def _require_recorded_seq(operations) -> None:
+    with operations.batch_alter_table("visit") as batch:
         batch.alter_column("recorded_seq", existing_type=sa.BigInteger(), nullable=False)
 
 

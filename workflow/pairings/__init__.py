@@ -1,0 +1,1 @@
+"""Pairing coverage (结对帮扶全覆盖): unpaired poor households, coverage, deep-poverty advisories."""

@@ -1,0 +1,218 @@
+"""Annual reduction plans against the product's own exits, and the lists after a year closes:
+the villages whose committee (村"两委") earns or forfeits its bonus, and the accountability
+list (不摘贫帽摘官帽). Lists are reports, evaluated as of a day and as known at a moment — the
+session given — never rows edited by hand.
+
+Exits come from the registry spells the exit cases close (a spell's `exited_on` is the exit's
+day); a household's people are its members as recorded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections import defaultdict
+
+from sqlalchemy import and_, or_, select
+from sqlmodel import Session
+
+from rules.schema import ReductionPlanRule
+from workflow import rulebook
+from workflow.errors import DomainError
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
+from workflow.org.places import Subtree, places
+from workflow.org.service import get_unit
+from workflow.plans.models import PlannedExit, ReductionPlan
+from workflow.plans.service import plan_rule
+from workflow.posts.models import Post
+
+
+@dataclasses.dataclass(frozen=True)
+class PlanResult:
+    """A unit's plan for a year and what was done by the report's day; `completed` once the year has closed."""
+
+    unit_code: str
+    level: str
+    year: int
+    set_by: str
+    revision: int
+    planned_households: int
+    planned_people: int
+    planned_villages: int | None
+    exited_households: int
+    exited_people: int
+    exited_villages: int
+    closed: bool
+    completed: bool | None
+
+
+@dataclasses.dataclass(frozen=True)
+class Official:
+    person_id: str
+    name: str
+    role: str
+    unit_code: str
+    start_date: dt.date
+    end_date: dt.date | None
+
+
+@dataclasses.dataclass(frozen=True)
+class BonusRow:
+    """A village's plan outcome for a closed year and the committee members it concerns."""
+
+    village_code: str
+    township_code: str | None
+    county_code: str | None
+    year: int
+    outcome: str  # "bonus" (completed) or "forfeited"
+    planned_households: int
+    exited_households: int
+    planned_people: int
+    exited_people: int
+    members: tuple[Official, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class AccountabilityRow:
+    """A poor village or household not exited by the end of its planned year, and who held the responsible posts that year."""
+
+    kind: str  # poor_village or poor_household
+    subject_id: str
+    village_code: str
+    township_code: str | None
+    county_code: str | None
+    planned_year: int
+    exited_on: dt.date | None  # its exit, if it came later (as of the report's day)
+    officials: tuple[Official, ...]
+
+
+def _year_span(year: int) -> tuple[dt.date, dt.date]:
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _closed_year(on: dt.date, year: int | None) -> int:
+    """`year`, or the latest year closed by the end of `on`; refused when `year` has not closed."""
+    latest = on.year if on == dt.date(on.year, 12, 31) else on.year - 1
+    if year is None:
+        return latest
+    if year > latest:
+        raise DomainError("year_not_closed", f"{year} has not closed by {on}: its lists are drawn from 1 January {year + 1}", f"{year} 年度截至 {on} 尚未结束,名单自 {year + 1} 年 1 月 1 日起生成", field="year")
+    return year
+
+
+def _exits(session: Session, scope: OrgUnit, first: dt.date, last: dt.date) -> tuple[dict[str, list[int]], list[str]]:
+    """Per village of the subtree: the members of each household that exited from `first` to
+    `last`; and the paths of the villages that exited then."""
+    in_scope = Subtree.of(scope).clause(OrgUnit.path)
+    households: dict[str, list[int]] = defaultdict(list)
+    query = (
+        select(Household.village_code, Household.members)
+        .join(RegistrySpell, and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id))
+        .join(OrgUnit, OrgUnit.code == Household.village_code)
+        .where(in_scope, RegistrySpell.exited_on >= first, RegistrySpell.exited_on <= last)
+    )
+    for village, members in session.execute(query).all():
+        households[village].append(members)
+    villages = list(
+        session.execute(
+            select(OrgUnit.path).join(RegistrySpell, and_(RegistrySpell.kind == "poor_village", RegistrySpell.subject_id == OrgUnit.code))
+            .where(in_scope, RegistrySpell.exited_on >= first, RegistrySpell.exited_on <= last)
+        ).scalars()
+    )
+    return households, villages
+
+
+def plan_results(session: Session, *, scope_code: str, on: dt.date, year: int | None = None) -> list[PlanResult]:
+    """Each plan of `year` (the year of `on` by default) for units under `scope_code`, against
+    the households, people and villages exited from 1 January to `on` (or the year's end)."""
+    year = year or on.year
+    plan_rule(year)
+    scope = get_unit(session, scope_code, field="unit")
+    first, last = _year_span(year)
+    until = min(last, on)
+    plans = session.execute(
+        select(ReductionPlan, OrgUnit.path, OrgUnit.level).join(OrgUnit, OrgUnit.code == ReductionPlan.unit_code)
+        .where(Subtree.of(scope).clause(OrgUnit.path), ReductionPlan.year == year)
+    ).all()
+    households, village_paths = _exits(session, scope, first, until)
+    village_path = dict(session.execute(select(OrgUnit.code, OrgUnit.path).where(OrgUnit.code.in_(list(households)))).all()) if households else {}
+    closed = on >= last
+    rows = []
+    for plan, path, level in plans:
+        inside = Subtree(path)
+        members = [m for village, ms in households.items() if inside.contains(village_path[village]) for m in ms]
+        villages = sum(1 for p in village_paths if inside.contains(p))
+        done = len(members) >= plan.households and sum(members) >= plan.people and (plan.villages is None or villages >= plan.villages)
+        rows.append(PlanResult(plan.unit_code, level, year, plan.set_by, plan.revision, plan.households, plan.people, plan.villages,
+                               len(members), sum(members), villages, closed, done if closed else None))
+    return sorted(rows, key=lambda r: next(p for pl, p, _ in plans if pl.unit_code == r.unit_code))
+
+
+def _holders(session: Session, codes: set[str], roles: list[str], first: dt.date, last: dt.date) -> dict[str, list[Official]]:
+    """Per unit: who held one of `roles` there at any time from `first` to `last`."""
+    found: dict[str, list[Official]] = defaultdict(list)
+    if not codes:
+        return found
+    query = (
+        select(Post, Person.name).join(Person, Person.id == Post.person_id)
+        .where(Post.unit_code.in_(sorted(codes)), Post.role.in_(roles), Post.start_date <= last, or_(Post.end_date.is_(None), Post.end_date >= first))
+        .order_by(Post.unit_code, Post.role, Post.start_date, Post.id)
+    )
+    for post, name in session.execute(query).all():
+        found[post.unit_code].append(Official(post.person_id, name, post.role, post.unit_code, post.start_date, post.end_date))
+    return found
+
+
+def bonus_list(session: Session, *, scope_code: str, on: dt.date, year: int | None = None) -> list[BonusRow]:
+    """For a closed year: each village under `scope_code` with a plan, whether it completed it
+    (bonus) or not (forfeited), and the committee members (村"两委") who held their posts that year."""
+    year = _closed_year(on, year)
+    rule: ReductionPlanRule = plan_rule(year)
+    results = [r for r in plan_results(session, scope_code=scope_code, on=on, year=year) if r.level == "village"]
+    first, last = _year_span(year)
+    holders = _holders(session, {r.unit_code for r in results}, rule.committee_roles, first, last)
+    where = places(session.connection(), {r.unit_code for r in results})
+    rows = [
+        BonusRow(r.unit_code, where[r.unit_code].township_code, where[r.unit_code].county_code, year, "bonus" if r.completed else "forfeited",
+                 r.planned_households, r.exited_households, r.planned_people, r.exited_people, tuple(holders.get(r.unit_code, ())))
+        for r in results
+    ]
+    return sorted(rows, key=lambda r: (r.outcome != "forfeited", r.county_code or "", r.township_code or "", r.village_code))
+
+
+def accountability_list(session: Session, *, scope_code: str, on: dt.date, year: int | None = None) -> list[AccountabilityRow]:
+    """For a closed planned year: the poor villages and households under `scope_code` planned to
+    exit that year and still on the registry at its end, with the officials who held the
+    accountable posts (the rule book's: township and village leaders) during that year."""
+    year = _closed_year(on, year)
+    rule = plan_rule(year)
+    scope = get_unit(session, scope_code, field="unit")
+    first, last = _year_span(year)
+    in_scope = (Subtree.of(scope).clause(OrgUnit.path), PlannedExit.year == year)
+    planned = session.execute(select(PlannedExit).join(OrgUnit, OrgUnit.code == PlannedExit.village_code).where(*in_scope)).scalars().all()
+    # Every spell of every planned subject begun by the year's end, in one query: the subject
+    # is late when one of them was still open on the year's last day.
+    spells: dict[tuple[str, str], list[RegistrySpell]] = defaultdict(list)
+    query = (
+        select(RegistrySpell)
+        .join(PlannedExit, and_(PlannedExit.kind == RegistrySpell.kind, PlannedExit.subject_id == RegistrySpell.subject_id))
+        .join(OrgUnit, OrgUnit.code == PlannedExit.village_code)
+        .where(*in_scope, RegistrySpell.registered_on <= last)
+    )
+    for spell in session.execute(query).scalars():
+        spells[spell.kind, spell.subject_id].append(spell)
+    where = places(session.connection(), {p.village_code for p in planned})
+    late: list[tuple[PlannedExit, dt.date | None]] = []
+    for item in planned:
+        still = [s for s in spells[item.kind, item.subject_id] if s.exited_on is None or s.exited_on > last]
+        if still:
+            exited = still[0].exited_on if still[0].exited_on is not None and still[0].exited_on <= on else None
+            late.append((item, exited))
+    units = {p.village_code for p, _ in late} | {where[p.village_code].township_code for p, _ in late if where[p.village_code].township_code}
+    holders = _holders(session, units, rule.accountable_roles, first, last)
+    rows = []
+    for item, exited in late:
+        place = where[item.village_code]
+        officials = tuple(holders.get(place.township_code, ())) + tuple(holders.get(item.village_code, ()))
+        rows.append(AccountabilityRow(item.kind, item.subject_id, item.village_code, place.township_code, place.county_code, year, exited, officials))
+    return sorted(rows, key=lambda r: (r.county_code or "", r.township_code or "", r.village_code, r.kind != "poor_village", r.subject_id))

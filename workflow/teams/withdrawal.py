@@ -1,0 +1,88 @@
+"""不脱贫出列不撤队: a resident work team does not leave a poor village, nor fall below the rule
+book's strength, before the village exits.
+
+The one place that decides it, for ending a team (teams.service.end_team) and for ending a
+member's post (posts.service.end_post); it imports no command module, so both can ask it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from workflow import rulebook
+from workflow.errors import Conflict
+from workflow.org.models import OrgUnit
+from workflow.org.service import registry_spells
+from workflow.posts.models import Post
+from workflow.teams.models import Team, TeamMember
+
+
+def members_of(session: Session, team_id: str) -> list[tuple[TeamMember, Post]]:
+    """Every member the team has had, with their post, earliest first."""
+    query = select(TeamMember, Post).join(Post, Post.id == TeamMember.post_id).where(TeamMember.team_id == team_id).order_by(Post.start_date, Post.id)
+    return [tuple(row) for row in session.execute(query).all()]
+
+
+def present_members(session: Session, team_id: str, on: dt.date, *, leaving: str | None = None, leaving_after: dt.date | None = None) -> int:
+    """How many of the team's members are in post on `on` (the post `leaving` as if it ended on `leaving_after`)."""
+    count = 0
+    for _, post in members_of(session, team_id):
+        last = leaving_after if post.id == leaving else post.end_date
+        if post.start_date <= on and (last is None or on <= last):
+            count += 1
+    return count
+
+
+def check_withdrawal(session: Session, *, team: Team, end_date: dt.date, reason: str | None, leaving_post: str | None = None) -> None:
+    """Refuse ending `team` on `end_date` (or ending its member's post `leaving_post` then) when,
+    the day after, its village would still be a registered poor village with the team gone or
+    below strength — unless the book in force allows `reason`.
+    """
+    if team.kind != "work_team":
+        return
+    day_after = end_date + dt.timedelta(days=1)
+    book = rulebook.in_force(end_date, otherwise=None)
+    rule = book.work_teams if book is not None else None
+    if rule is None or (reason is not None and reason in rule.withdrawal_allowed_for):
+        return
+    if team.end_date is not None and team.end_date < day_after:
+        return  # the team has left by then anyway
+    spells = [s for s in registry_spells(session, "poor_village", team.village_code) if s.registered_on <= day_after and (s.exited_on is None or s.exited_on >= day_after)]
+    if not spells:
+        return
+    village = session.get(OrgUnit, team.village_code)
+    status_en = f"a registered poor village since {spells[0].registered_on}, not exited"
+    status_zh = f"自 {spells[0].registered_on} 起为贫困村,尚未脱贫出列"
+    allowed = ", ".join(rule.withdrawal_allowed_for) or "none"
+    if leaving_post is None:
+        raise Conflict(
+            "team_withdrawal_before_exit",
+            f"the work team cannot leave {village.name} ({village.code}) on {end_date}: the village is {status_en}; reasons the rule book allows: {allowed}",
+            f"{village.name}({village.code}){status_zh},驻村工作队不能于 {end_date} 撤队(不脱贫出列不撤队)",
+            field="end_date",
+            village=village.code,
+            village_status="poor_village",
+        )
+    before = present_members(session, team.id, day_after)
+    after = present_members(session, team.id, day_after, leaving=leaving_post, leaving_after=end_date)
+    if after < before and after < rule.min_members:
+        raise Conflict(
+            "team_below_strength_before_exit",
+            f"ending this member on {end_date} leaves the work team in {village.name} ({village.code}) with {after} member(s), fewer than {rule.min_members}, "
+            f"while the village is {status_en}; add a member from {day_after} first",
+            f"{village.name}({village.code}){status_zh},该队员于 {end_date} 离队后工作队仅剩 {after} 人,少于 {rule.min_members} 人;请先安排自 {day_after} 起到岗的队员",
+            field="end_date",
+            village=village.code,
+            village_status="poor_village",
+            members_after=after,
+        )
+
+
+def check_member_may_leave(session: Session, *, post: Post, end_date: dt.date, reason: str | None = None) -> None:
+    """For posts.end_post: refuse ending a team member's post if the team may not lose them then."""
+    member = session.get(TeamMember, post.id)
+    if member is not None:
+        check_withdrawal(session, team=session.get(Team, member.team_id), end_date=end_date, reason=reason, leaving_post=post.id)
