@@ -15,4 +15,4 @@ from workflow.audit import models as _audit_models  # noqa: F401
 metadata = SQLModel.metadata
 
 # Tables that are not rebuilt from the log by replay.
-NOT_PROJECTIONS = {"account_token", "idempotent_request", "event", "audit_checkpoint"}
+NOT_PROJECTIONS = {"account_token", "account_password", "web_session", "idempotent_request", "event", "audit_checkpoint"}
