@@ -22,7 +22,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from sqlalchemy.engine import Engine
+
 from api.app import create_app
+from tests.conftest import ENGINES, reset_database
 from sample_data.load import demo_accounts, load_sample_data
 from workflow.db import make_engine, transaction
 
@@ -31,16 +34,36 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots"
 CLI = Path(sys.executable).with_name("exit-tracker")
 
 
-@pytest.fixture
-def sample(engine) -> dict[str, str]:
-    """The sample loaded on the test's database; the demo accounts' passwords by user name."""
+@pytest.fixture(scope="module", params=ENGINES)
+def sample_database(request, tmp_path_factory) -> Iterator[tuple[Engine, dict[str, str]]]:
+    """One database per module and engine with the sample and its demo accounts, and their
+    passwords by user name. Tests share it: one that changes a record uses its own."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("web") / "web.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        engine = make_engine(f"sqlite:///{path}")
+    else:
+        engine = make_engine(request.getfixturevalue("pg_server_url"))
+        reset_database(engine)
     with transaction(engine) as session:
         load_sample_data(session)
-        return {name: password for name, _role, _scope, password in demo_accounts(session)}
+        passwords = {name: password for name, _role, _scope, password in demo_accounts(session)}
+    yield engine, passwords
+    engine.dispose()
 
 
 @pytest.fixture
-def web(engine, sample) -> Iterator[TestClient]:
+def engine(sample_database) -> Engine:
+    return sample_database[0]
+
+
+@pytest.fixture
+def sample(sample_database) -> dict[str, str]:
+    return sample_database[1]
+
+
+@pytest.fixture
+def web(engine) -> Iterator[TestClient]:
     with TestClient(create_app(engine), follow_redirects=False) as client:
         yield client
 
