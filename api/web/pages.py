@@ -19,6 +19,7 @@ async def page_request(request: Request) -> None:
     request.state.page = True
     if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPES):
         form = await request.form()
+        request.state.form = form  # for handlers that read the form whole (api/web/cases.py)
         token = form.get("csrf_token")
         request.state.csrf_form = token if isinstance(token, str) else None
 
