@@ -33,7 +33,7 @@ IRREGULARITIES_SHOWN = 500
 @router.get("/auditor")
 def auditor_home(request: Request, caller: CurrentCaller) -> Response:
     access.require(caller, access.AUDIT)
-    return page(request, "auditor_home.html", kinds=RECORD_KINDS, tab="records")
+    return page(request, "auditor_home.html", kinds=RECORD_KINDS, kind="household", tab="records")
 
 
 @router.get("/auditor/record")

@@ -47,12 +47,13 @@ def case_page(request: Request, case_id: str, caller: CurrentCaller, session: Re
     return page(request, "case.html", case=detail, waiting=waiting, now=local_input(clock.now()), can_record="recorder" in caller.roles)
 
 
-def _moment(value: Any) -> dt.datetime | None:
-    """A datetime-local field (Beijing wall-clock time) as a moment in the rule book's zone; blank: now."""
+def _moment(value: Any) -> str | None:
+    """A datetime-local field (Beijing wall-clock time) as the API's text of a moment, with the
+    rule book zone's offset; blank: None (now)."""
     if not value:
         return None
     try:
-        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=rulebook.books().zone)
+        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=rulebook.books().zone).isoformat()
     except ValueError:
         return str(value)  # the body model refuses it with the API's words
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -17,6 +17,12 @@ async def page_request(request: Request) -> None:
     """Mark the request as a page's (its refusals render as pages) and read a form's CSRF token
     before the caller is authenticated (api/auth.py checks it)."""
     request.state.page = True
+    # A filter form sends its empty fields ("as_of="): on a page, an empty field is one not given.
+    query = request.scope.get("query_string", b"")
+    if query:
+        kept = [(k, v) for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True) if v != ""]
+        request.scope["query_string"] = urlencode(kept).encode("latin-1")
+        request.__dict__.pop("_query_params", None)
     if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPES):
         form = await request.form()
         request.state.form = form  # for handlers that read the form whole (api/web/cases.py)

@@ -132,3 +132,62 @@ def test_an_account_without_the_role_sees_the_api_s_refusal(server, browser):
     assert answer.status == 404
     assert page.locator("[data-code=org_unit_not_found]").count() == 1
     context.close()
+
+
+def test_a_recorder_enters_a_paper_signature_choosing_the_signer_by_name(server, browser):
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    server.sign_in(page, "北斗溪镇录入员")
+    page.goto(server.url + "/recorder/cases")
+    page.click("a.due-row:has-text('4312241002010002')")
+    assert "公示中" in page.inner_text("#case-status")
+    assert "村委会主任" in page.inner_text("#missing")
+    screenshot(page, "exit-case-phone")
+    page.select_option("#sign-form select[name=signer]", index=1)
+    page.fill("#sign-form input[name=document_ref]", "坪溪村退出签字表 2017-09-002")
+    page.click("#sign-form button[type=submit]")
+    page.wait_for_selector("#case-status:has-text('村级已签字')")
+    assert "坪溪村退出签字表 2017-09-002" in page.inner_text("#steps")
+    context.close()
+
+
+def test_an_auditor_reads_a_household_s_timeline_and_its_state_before_its_exit(server, browser):
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    server.sign_in(page, "怀化市审计员")
+    assert page.url.endswith("/auditor")
+    page.fill("input[name=id]", "4312241002010003")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#timeline")
+    assert page.inner_text("#status") == "已退出"
+    assert "household.registered" in page.inner_text("#timeline")
+    page.fill("input[name=as_of]", "2017-08-31")
+    page.click("form.filters button[type=submit]")
+    page.wait_for_selector("#status:has-text('已登记')")
+    screenshot(page, "auditor-record-desktop")
+    page.goto(server.url + "/auditor/irregularities?from=2017-01-01&as_of=2017-12-31")
+    screenshot(page, "auditor-irregularities-desktop")
+    page.goto(server.url + "/auditor/chain")
+    page.wait_for_selector("#head-seq")
+    assert int(page.inner_text("#head-seq")) > 0
+    screenshot(page, "auditor-chain-desktop")
+    context.close()
+
+
+def test_an_admin_creates_an_account_that_signs_in_with_its_one_time_password(server, browser):
+    context = browser.new_context(viewport=DESKTOP, locale="zh-CN")
+    page = context.new_page()
+    server.sign_in(page, "怀化市管理员")
+    page.goto(server.url + "/admin")
+    page.fill("input[name=name]", "溆浦县督查员")
+    page.select_option("select[name=role]", "supervisor")
+    page.fill("input[name=scope_code]", "431224000000")
+    page.click("form.filters button[type=submit]")
+    password = page.inner_text("#issued-password")
+    screenshot(page, "admin-desktop")
+    page.click("header form.signout button")
+    page.wait_for_url("**/signin")
+    server.passwords["溆浦县督查员"] = password
+    server.sign_in(page, "溆浦县督查员")
+    assert "unit=431224000000" in page.url
+    context.close()
