@@ -154,7 +154,7 @@ def serve(
     """Serve the REST API (OpenAPI at /docs) on the configured database."""
     import uvicorn
 
-    typer.echo(f"serving {database_url()} on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"serving {database_url()} on http://{host}:{port}/  (the web app; API docs: http://{host}:{port}/docs)")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 

@@ -153,4 +153,5 @@ DESKTOP = {"width": 1280, "height": 860}
 def screenshot(page, name: str) -> None:
     """A picture of the page for the docs, in a folder the tests and git ignore."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    # A phone's picture is its screen; a desktop's, the whole page.
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=page.viewport_size["width"] > PHONE["width"])
