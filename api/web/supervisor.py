@@ -72,9 +72,11 @@ def overdue_page(
     if known_at is not None:
         query.append(("known_at", known_at.isoformat()))
     book = rulebook.in_force(day)
+    # A drill-down or a filter from the page itself (htmx) gets the report alone, not the page around it.
+    fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "report"
     return page(
         request,
-        "supervisor_overdue.html",
+        "supervisor_overdue_report.html" if fragment else "supervisor_overdue.html",
         unit=place,
         trail=_trail(session, caller, place),
         children=_children(session, caller, place) if place.level in ("township", "village") else [],
