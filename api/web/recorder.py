@@ -29,6 +29,7 @@ from workflow.org.models import Household, OrgUnit, Person
 
 router = pages_router()
 SEARCH_LIMIT = 20
+ROWS_SHOWN = 200  # beyond this, the list shows each official's count and one official's rows at a time
 
 
 def due_this_month(session, caller) -> list:
@@ -40,14 +41,24 @@ def due_this_month(session, caller) -> list:
     return [(person, list(group)) for person, group in groupby(rows, key=lambda row: (row.person_id, row.person_name))]
 
 
+def _shown(groups: list, person: str | None) -> dict:
+    """What the list shows: every official's rows, or — for a busy township — one official's
+    rows (`person`, else the first) and the others' counts to choose from."""
+    total = sum(len(rows) for _, rows in groups)
+    if total <= ROWS_SHOWN:
+        return {"groups": groups, "folded": [], "total": total}
+    chosen = next((g for g in groups if g[0][0] == person), groups[0])
+    return {"groups": [chosen], "folded": [(who, len(rows), sum(r.status == OVERDUE for r in rows)) for who, rows in groups], "total": total}
+
+
 @router.get("/recorder")
-def recorder_home(request: Request, caller: CurrentCaller, session: ReadSession) -> Response:
+def recorder_home(request: Request, caller: CurrentCaller, session: ReadSession, person: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     access.require(caller, access.RECORD)
     offset = clock.now().astimezone(rulebook.books().zone).strftime("%z")
     return page(
         request,
         "recorder.html",
-        groups=due_this_month(session, caller),
+        **_shown(due_this_month(session, caller), person),
         now=local_input(clock.now()),
         offset=f"{offset[:3]}:{offset[3:]}",
         scope_unit=scope.unit(session, caller, caller.scope_code),
@@ -55,10 +66,10 @@ def recorder_home(request: Request, caller: CurrentCaller, session: ReadSession)
 
 
 @router.get("/recorder/due")
-def recorder_due(request: Request, caller: CurrentCaller, session: ReadSession) -> Response:
-    """The list alone, for htmx to refresh after a visit is synced."""
+def recorder_due(request: Request, caller: CurrentCaller, session: ReadSession, person: Annotated[str | None, Query(max_length=64)] = None) -> Response:
+    """The list alone, for htmx to refresh after a visit is synced or to show another official's rows."""
     access.require(caller, access.RECORD)
-    return page(request, "recorder_due.html", groups=due_this_month(session, caller))
+    return page(request, "recorder_due.html", **_shown(due_this_month(session, caller), person))
 
 
 @router.get("/recorder/households")

@@ -30,7 +30,7 @@ from workflow.org.models import OrgUnit
 from workflow.org.service import path_codes
 
 router = pages_router()
-ROWS_SHOWN = 300  # a page shows the top of the report; the files hold every row
+ROWS_SHOWN = 100  # a page shows the top of the report (a screenful or two); the files hold every row
 INCIDENCE_FROM = dt.date(2014, 1, 1)  # 建档立卡: the registry starts in 2014
 
 
