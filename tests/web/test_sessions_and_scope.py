@@ -148,3 +148,32 @@ def test_a_household_head_named_like_a_script_shows_as_text(web, engine, sample)
         text = web.get(path).text
         assert "<script>alert(1)</script>" not in text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_a_busy_township_s_list_shows_one_official_at_a_time_with_every_official_s_count(web, sample, monkeypatch):
+    monkeypatch.setattr("api.web.recorder.ROWS_SHOWN", 5)
+    sign_in(web, sample, "北斗溪镇录入员")
+    whole = web.get("/recorder").text
+    people = re.findall(r'hx-get="/recorder/due\?person=([0-9a-f]+)"', whole)
+    assert len(people) > 1
+    shown = set(re.findall(r'data-visitor-id="([0-9a-f]+)"', whole))
+    assert shown == {people[0]}
+    other = web.get(f"/recorder/due?person={people[1]}").text
+    assert set(re.findall(r'data-visitor-id="([0-9a-f]+)"', other)) == {people[1]}
+
+
+def test_the_cli_gives_an_account_a_password_to_sign_in_with(web, engine, monkeypatch):
+    from typer.testing import CliRunner
+
+    from api.cli import app as cli
+
+    monkeypatch.setenv("EXIT_TRACKER_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    made = CliRunner().invoke(cli, ["accounts", "create", "--name", "命令行督查员", "--role", "supervisor", "--scope", BEIDOUXI, "--password"], input="cli-password-1\ncli-password-1\n")
+    assert made.exit_code == 0, made.output
+    assert "web sign-in: user name '命令行督查员'" in made.output
+    assert web.post("/signin", data={"name": "命令行督查员", "password": "cli-password-1"}).status_code == 303
+    account_id = re.search(r"account (\S+) created", made.output).group(1)
+    reset = CliRunner().invoke(cli, ["accounts", "set-password", account_id], input="cli-password-2\ncli-password-2\n")
+    assert reset.exit_code == 0, reset.output
+    assert web.post("/signin", data={"name": "命令行督查员", "password": "cli-password-1"}).status_code == 401
+    assert web.post("/signin", data={"name": "命令行督查员", "password": "cli-password-2"}).status_code == 303
