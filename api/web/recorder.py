@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Query, Request
 from fastapi.responses import FileResponse, Response
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 
 from api.auth import CurrentCaller
 from api.deps import ReadSession
