@@ -12,7 +12,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi_offline import FastAPIOffline
 from sqlalchemy.engine import Engine
 
-from api import errors, housekeeping
+from api import errors, housekeeping, web
 from api.openapi_docs import document
 from api.routers import accounts, audit, exit_cases, health, history, households, onboarding, org_units, pairings, people, plans, posts, reports, teams, unit_links, visits
 from workflow import rulebook
@@ -70,6 +70,7 @@ def create_app(engine: Engine | None = None, schedule: housekeeping.Housekeeping
     errors.install(app)
     for module in ROUTERS:
         app.include_router(module.router, prefix=API_PREFIX)
+    web.install(app)
     app.openapi = lambda: _openapi(app)
     return app
 

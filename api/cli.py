@@ -136,7 +136,7 @@ def load_sample(
     if_empty: bool = typer.Option(False, "--if-empty", help="Do nothing when the database already holds records."),
 ) -> None:
     """Load the small Huaihua-shaped sample data set (org tree, people, posts, pairings, visits)."""
-    from sample_data.load import database_is_empty, load_sample_data
+    from sample_data.load import database_is_empty, demo_accounts, load_sample_data
     from workflow.db import transaction
 
     engine = make_engine()
@@ -145,7 +145,11 @@ def load_sample(
             typer.echo("database already holds records; sample data not loaded")
             return
         counts = load_sample_data(session)
+        demo = demo_accounts(session)
     typer.echo("sample data loaded: " + ", ".join(f"{n} {what}" for what, n in counts.items()))
+    typer.echo("demo accounts of the web app (http://HOST:PORT/): user name, role, scope, one-time password — shown once, keep them")
+    for name, role, scope, password in demo:
+        typer.echo(f"  {name}  {role}  {scope}  {password}")
     engine.dispose()
 
 
@@ -158,7 +162,7 @@ def serve(
     """Serve the REST API (OpenAPI at /docs) on the configured database."""
     import uvicorn
 
-    typer.echo(f"serving {database_url()} on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo(f"serving {database_url()} on http://{host}:{port}/  (the web app; API docs: http://{host}:{port}/docs)")
     uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers)
 
 
@@ -222,23 +226,50 @@ def accounts_create(
     roles: list[str] = typer.Option(..., "--role", help="admin, recorder, supervisor or auditor; repeat for several."),
     scope: str = typer.Option(..., "--scope", help="Org unit code: the account sees and writes only this subtree."),
     person: str | None = typer.Option(None, "--person", help="Person id the account signs as (optional)."),
+    password: bool = typer.Option(False, "--password", help="Also ask for a password to sign in to the web app with (the user name is --name)."),
 ) -> None:
     """Create an account and print its bearer token (shown once: only its hash is kept)."""
     from workflow.accounts import service as accounts
+    from workflow.accounts import signin
     from workflow.db import transaction
     from workflow.errors import DomainError
 
+    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True) if password else None
     engine = make_engine()
     try:
         with transaction(engine) as session:
-            account, token = accounts.create_account(session, actor=_cli_actor(), name=name, roles=roles, scope_code=scope, person_id=person)
+            actor = _cli_actor()
+            account, token = accounts.create_account(session, actor=actor, name=name, roles=roles, scope_code=scope, person_id=person)
+            if secret is not None:
+                signin.set_password(session, actor=actor, account_id=account.id, password=secret)
     except DomainError as exc:
         _fail(exc)
     finally:
         engine.dispose()
     typer.echo(f"account {account.id} created: {account.name}, roles {account.roles}, scope {account.scope_code}")
+    if secret is not None:
+        typer.echo(f"web sign-in: user name {account.name!r} with the password given")
     typer.echo("token (shown once; keep it secret):")
     typer.echo(token)
+
+
+@accounts_app.command("set-password")
+def accounts_set_password(account_id: str = typer.Argument(..., help="The account id (see `accounts list`).")) -> None:
+    """Set or reset an account's web sign-in password (asked for twice, never shown); the log records who set it."""
+    from workflow.accounts import signin
+    from workflow.db import transaction
+    from workflow.errors import DomainError
+
+    secret = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    engine = make_engine()
+    try:
+        with transaction(engine) as session:
+            account = signin.set_password(session, actor=_cli_actor(), account_id=account_id, password=secret)
+    except DomainError as exc:
+        _fail(exc)
+    finally:
+        engine.dispose()
+    typer.echo(f"password set: account {account_id} signs in to the web app as {account.name!r}")
 
 
 @accounts_app.command("revoke")

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -150,7 +150,12 @@ def problem(
     zh: str,
     field: str | None = None,
     **extra: Any,
-) -> JSONResponse:
+) -> Response:
+    if getattr(request.state, "page", False):
+        # A web page's refusal: the same code and words, as a page (api/web/pages.py).
+        from api.web.pages import problem_page
+
+        return problem_page(request, status=status, code=code, detail=en if language(request) == "en" else zh, field=field)
     lang = language(request)
     title_en, title_zh = _TITLES.get(status, ("Error", "错误"))
     body: dict[str, Any] = {

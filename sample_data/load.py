@@ -46,6 +46,32 @@ class _Names:
                 return name
 
 
+# One demo account per role of the web app; 龙潭镇's recorder is 北斗溪镇's sibling.
+DEMO_ACCOUNTS = (
+    ("北斗溪镇录入员", "recorder", "431224100000"),
+    ("龙潭镇录入员", "recorder", "431224110000"),
+    ("怀化市督查员", "supervisor", "431200000000"),
+    ("怀化市审计员", "auditor", "431200000000"),
+    ("怀化市管理员", "admin", "431200000000"),
+)
+
+
+def demo_accounts(session: Session) -> list[tuple[str, str, str, str]]:
+    """Create the demo accounts with random passwords: (user name, role, scope, password) of each."""
+    import secrets
+
+    from workflow.accounts import service as accounts
+    from workflow.accounts import signin
+
+    made = []
+    for name, role, scope in DEMO_ACCOUNTS:
+        account, _token = accounts.create_account(session, actor=LOADER, name=name, roles=[role], scope_code=scope)
+        password = secrets.token_urlsafe(9)
+        signin.set_password(session, actor=LOADER, account_id=account.id, password=password)
+        made.append((name, role, scope, password))
+    return made
+
+
 def load_sample_data(session: Session) -> dict[str, int]:
     """Load the sample into `session` (the caller commits); counts of what was loaded."""
     loader = _SampleLoader(session)

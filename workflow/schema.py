@@ -18,4 +18,6 @@ from workflow.audit import models as _audit_models  # noqa: F401
 metadata = SQLModel.metadata
 
 # Tables that are not rebuilt from the log by replay.
-NOT_PROJECTIONS = {"idempotent_request", "event", "audit_checkpoint"}
+# account_password and web_session: a password's hash and a browser's session are kept beside
+# the log (account.password_set records that a password was set, not its hash).
+NOT_PROJECTIONS = {"account_password", "web_session", "idempotent_request", "event", "audit_checkpoint"}

@@ -42,7 +42,9 @@ REGISTRY = "manage the registry (org units, people, households, posts, pairings,
 RECORD = "record visits and exit-case steps"
 AUDIT = "read the event log"
 INSPECT = "read the irregularity report"
+ACCOUNTS = "manage accounts (create, reset a password, revoke)"
 _GRANTS = {
+    ACCOUNTS: ({"admin"}, "管理账号(创建、重置密码、注销)"),
     INSPECT: ({"auditor", "admin", "supervisor"}, "查阅异常情况报表"),
     REGISTRY: ({"admin"}, "管理基础档案(组织、人员、贫困户、任职、结对、联系村)"),
     RECORD: ({"recorder"}, "录入走访和退出流程"),

@@ -66,3 +66,35 @@ class IdempotentRequest(SQLModel, table=True):
     location: str | None = Field(default=None, sa_column=Column(String(512), nullable=True))
     # Responses older than the retention period are purged by it (workflow.accounts.idempotency).
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+
+
+class AccountPassword(SQLModel, table=True):
+    """An argon2 hash of a sign-in password; the newest row of an account is its password.
+
+    Not in the log, like a token hash (a credential in an append-only log could never be
+    removed); the log keeps the `account.password_set` event saying who set it and when.
+    Rows are only added: a reset is a newer row.
+    """
+
+    __tablename__ = "account_password"
+    __table_args__ = (PrimaryKeyConstraint("account_id", "set_at", name="pk_account_password"),)
+
+    account_id: str = Field(sa_column=Column(String(64), nullable=False))
+    set_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser: the SHA-256 of its session cookie, its CSRF token, its expiry.
+
+    Session state, not a record: signing out deletes the row. A revoked account's sessions
+    are refused at once because every request reads the account with its session.
+    """
+
+    __tablename__ = "web_session"
+
+    token_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    account_id: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    csrf_token: str = Field(sa_column=Column(String(64), nullable=False))
+    created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))

@@ -262,6 +262,20 @@ def _answerable(session: Session, person_id: str, place: OrgUnit) -> bool:
     return session.execute(select(posted)).scalar() is True
 
 
+# ---- accounts: where their scope unit sits ------------------------------------------
+
+
+def account(session: Session, caller: Caller, account_id: str, *, field: str = "account") -> Account:
+    found = session.get(Account, account_id)
+    if found is None or not covers(caller, session.get(OrgUnit, found.scope_code)):
+        raise not_found("account", account_id, field=field, zh_kind="账号")
+    return found
+
+
+def accounts(caller: Caller) -> Select:
+    return select(Account).where(unit_clause(caller, Account.scope_code))
+
+
 # ---- the event log: the events about records in the subtree ---------------------
 
 

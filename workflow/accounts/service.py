@@ -169,3 +169,10 @@ def _account_revoked(session: Session, event: Event, data: dict[str, Any]) -> Ac
     account.revoked_at = event.recorded_at
     account.revoked_reason = data["reason"]
     return account
+
+
+@ACCOUNTS.on("account.password_set")
+def _password_set(session: Session, event: Event, data: dict[str, Any]) -> None:
+    """The account's row does not change: the log says who set whose sign-in password, and when
+    (the hash is kept beside the log: workflow.accounts.signin)."""
+    return None

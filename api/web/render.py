@@ -1,0 +1,67 @@
+"""Rendering pages: the Jinja environment, the words of the page's language, Beijing time.
+
+Templates escape everything they print (autoescape); a page's words come in both languages
+beside each other (`T("本月待走访", "Due this month")`), Chinese unless the browser asks
+for English. Moments print in the rule book's zone with their offset.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from api.errors import language
+from api.exports import Labels
+from workflow import rulebook
+from workflow.accounts.service import ROLES_ZH
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+
+
+def local(moment: dt.datetime | None) -> str:
+    """A moment in the rule book's zone with its offset: 2017-10-19 24:00 reads 2017-10-20 00:00 +08:00."""
+    if moment is None:
+        return ""
+    shown = moment.astimezone(rulebook.books().zone)
+    offset = shown.strftime("%z")
+    return f"{shown:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
+
+
+def local_input(moment: dt.datetime) -> str:
+    """A moment as an <input type=datetime-local> value, in the rule book's zone."""
+    return f"{moment.astimezone(rulebook.books().zone):%Y-%m-%dT%H:%M}"
+
+
+def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """`template` rendered for this request: its language, its caller, its CSRF token."""
+    lang = language(request)
+    caller = getattr(request.state, "caller", None)
+    web_session = getattr(request.state, "web_session", None)
+    words = Labels(lang)
+
+    def account_role(code: str) -> str:
+        return code if lang == "en" else ROLES_ZH.get(code, code)
+
+    html = env.get_template(template).render(
+        request=request,
+        lang=lang,
+        T=lambda zh, en: words.pick(en, zh),
+        caller=caller,
+        csrf=web_session.csrf_token if web_session is not None else "",
+        word=words.word,
+        period=words.period,
+        periods_of=lambda labels: "、".join(words.period(label) for label in labels),
+        role=words.role,
+        account_role=account_role,
+        local=local,
+        htmx=request.headers.get("HX-Request") == "true",
+        **context,
+    )
+    return HTMLResponse(html, status_code=status_code, headers={"Content-Language": "en" if lang == "en" else "zh-CN", "Vary": "Accept-Language, HX-Request"})
