@@ -65,14 +65,14 @@ def _with_session(request: Request, session: Session | None, read):
 def _caller_of_session(request: Request, session: Session, cookie: str) -> Caller:
     found = signin.session_holder(session, cookie)
     if found is None:
-        raise NotAuthenticated("session_ended", "the session has ended; sign in again", "登录已失效,请重新登录", field="session")
+        raise errors.SessionEnded()
     account, scope_unit, web_session = found
     _refuse_revoked(account)
     request.state.web_session = web_session
     if request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER) or getattr(request.state, "csrf_form", None)
         if not sent or not secrets.compare_digest(sent, web_session.csrf_token):
-            raise AccessDenied("csrf_token_invalid", "this form is stale or forged: reload the page and try again", "表单已过期或来源不明,请刷新页面后重试", field="csrf_token")
+            raise errors.CsrfTokenInvalid()
     return Caller.of(account, scope_unit)
 
 

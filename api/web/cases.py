@@ -24,7 +24,7 @@ from api.web.pages import pages_router
 from api.web.render import local_input, page
 from workflow import clock, rulebook
 from workflow.accounts import access, scope
-from workflow.errors import not_found
+from workflow import errors
 from workflow.exits.reports import missing_signatures
 from workflow.exits.models import ExitCase
 
@@ -79,6 +79,6 @@ ACTIONS = {
 def case_action(request: Request, case_id: str, action: str, caller: CurrentCaller, session: WriteSession) -> Response:
     """One step of the procedure from the page's form (read whole by `page_request`); back to the case page when it is done."""
     if action not in ACTIONS:
-        raise not_found("action", action, field="action", zh_kind="操作")
+        raise errors.ActionNotFound(id=action)
     ACTIONS[action](case_id, request.state.form, caller, session)
     return RedirectResponse(f"/recorder/cases/{case_id}", status_code=303)

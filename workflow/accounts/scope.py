@@ -268,7 +268,7 @@ def _answerable(session: Session, person_id: str, place: OrgUnit) -> bool:
 def account(session: Session, caller: Caller, account_id: str, *, field: str = "account") -> Account:
     found = session.get(Account, account_id)
     if found is None or not covers(caller, session.get(OrgUnit, found.scope_code)):
-        raise not_found("account", account_id, field=field, zh_kind="账号")
+        raise errors.AccountNotFound(id=account_id, field=field)
     return found
 
 

@@ -21,7 +21,7 @@ from sqlmodel import Session
 from workflow import clock
 from workflow.accounts.models import Account, AccountPassword, WebSession
 from workflow.accounts.service import get_account
-from workflow.errors import Conflict, DomainError
+from workflow import errors
 from workflow.eventlog import Actor, append
 from workflow.org.models import OrgUnit
 
@@ -35,21 +35,11 @@ def set_password(session: Session, *, actor: Actor, account_id: str, password: s
     """Give a live account a (new) sign-in password: an event in the log, the hash beside it."""
     account = get_account(session, account_id)
     if account.revoked_at is not None:
-        raise Conflict("account_revoked", f"account '{account_id}' is revoked", f"账号 '{account_id}' 已注销", field="account")
+        raise errors.AccountRevoked(account=account_id)
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise DomainError(
-            "password_too_short",
-            f"a password needs at least {MIN_PASSWORD_LENGTH} characters",
-            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符",
-            field="password",
-        )
+        raise errors.PasswordTooShort(minimum=MIN_PASSWORD_LENGTH)
     if _signing_in_as(session, account.name, excluding=account_id):
-        raise Conflict(
-            "user_name_taken",
-            f"another live account named '{account.name}' signs in with a password; user names must differ",
-            f"已有名为 '{account.name}' 的有效账号可登录,用户名不能重复",
-            field="name",
-        )
+        raise errors.UserNameTaken(name=account.name)
     reset = session.execute(select(AccountPassword.account_id).where(AccountPassword.account_id == account_id).limit(1)).first() is not None
     event = append(session, type="account.password_set", entity_type="account", entity_id=account_id, payload={"id": account_id, "reset": reset}, actor=actor)
     session.add(AccountPassword(account_id=account_id, set_at=event.recorded_at, password_hash=_hasher.hash(password)))

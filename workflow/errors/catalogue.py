@@ -907,6 +907,47 @@ class TargetNotEmpty(DomainError):
     text = Text("the target database already holds events; replay into an empty one", "目标数据库已有事件记录,请使用空数据库")
 
 
+# ---- web sign-in and its sessions -------------------------------------------------------
+
+
+class AccountRevoked(Conflict):
+    code = "account_revoked"
+    field = "account"
+    text = Text("account '{account}' is revoked", "账号 '{account}' 已注销")
+
+
+class PasswordTooShort(DomainError):
+    code = "password_too_short"
+    field = "password"
+    text = Text("a password needs at least {minimum} characters", "密码至少 {minimum} 个字符")
+
+
+class UserNameTaken(Conflict):
+    code = "user_name_taken"
+    field = "name"
+    text = Text(
+        "another live account named '{name}' signs in with a password; user names must differ", "已有名为 '{name}' 的有效账号可登录,用户名不能重复"
+    )
+
+
+class SessionEnded(NotAuthenticated):
+    code = "session_ended"
+    field = "session"
+    text = Text("the session has ended; sign in again", "登录已失效,请重新登录")
+
+
+class CsrfTokenInvalid(AccessDenied):
+    code = "csrf_token_invalid"
+    field = "csrf_token"
+    text = Text("this form is stale or forged: reload the page and try again", "表单已过期或来源不明,请刷新页面后重试")
+
+
+class ActionNotFound(_Missing):
+    code = "action_not_found"
+    field = "action"
+    text = Text("no action with id '{id}'", "未找到操作:{id}")
+
+
 CATALOGUE: tuple[type[DomainError], ...] = tuple(
     entry for entry in list(globals().values()) if isinstance(entry, type) and issubclass(entry, DomainError) and "code" in vars(entry)
 )
