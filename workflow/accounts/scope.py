@@ -108,7 +108,7 @@ def link(session: Session, caller: Caller, link_id: str, *, field: str = "link")
 def team(session: Session, caller: Caller, team_id: str, *, field: str = "team") -> Team:
     found = session.get(Team, team_id)
     if found is None or not covers(caller, session.get(OrgUnit, found.village_code)):
-        raise not_found("team", team_id, field=field, zh_kind="工作队")
+        raise errors.TeamNotFound(id=team_id, field=field)
     return found
 
 

@@ -257,6 +257,7 @@ class DuplicateId(Conflict):
     exit_case = Text("exit case id '{id}' is already in use", "退出案件编号 '{id}' 已被使用")
     objection = Text("objection id '{id}' is already in use", "异议编号 '{id}' 已被使用")
     signature = Text("signature id '{id}' is already in use", "签字编号 '{id}' 已被使用")
+    team = Text("team id '{id}' is already in use", "工作队编号 '{id}' 已被使用")
 
 
 class InvalidGender(DomainError):
@@ -897,6 +898,129 @@ class BodyTooLarge(TooLarge):
     text = Text(
         "the request body is larger than this operation takes: at most {shown} ({limit_bytes} bytes)", "请求体超过本操作的上限:最多 {shown}({limit_bytes} 字节)"
     )
+
+
+# ---- deep poverty and pairing coverage, work teams, reduction plans --------------------
+
+
+class RuleNotInBook(DomainError):
+    code = "rule_not_in_book"
+    field = "date"
+    pairing_coverage = Text("rule book {book} holds no pairing-coverage rule", "规则 {book} 未规定结对帮扶全覆盖", field="as_of")
+    reduction_plans = Text("rule book {book} holds no reduction-plan rule", "规则 {book} 未规定年度减贫计划", field="year")
+    work_teams = Text("rule book {book} holds no work-team rule (work_teams)", "规则 {book} 未规定驻村工作队(work_teams)")
+
+
+class DeepPovertyNotFound(_Missing):
+    code = "deep_poverty_not_found"
+    field = "mark"
+    text = Text("no deep poverty with id '{id}'", "未找到深度贫困标记:{id}")
+
+
+class AlreadyDeepPoverty(Conflict):
+    code = "already_deep_poverty"
+    field = "start_date"
+    text = Text(
+        "household {household} ({head_name}) is already marked in deep poverty in that time", "贫困户 {household}({head_name})在该时段已标记为深度贫困"
+    )
+
+
+class TeamNotFound(_Missing):
+    code = "team_not_found"
+    field = "team"
+    text = Text("no team with id '{id}'", "未找到工作队:{id}")
+
+
+class TeamMemberNotFound(_Missing):
+    code = "team_member_not_found"
+    field = "post"
+    text = Text("no team member with id '{id}'", "未找到工作队队员:{id}")
+
+
+class InvalidKind(DomainError):
+    code = "invalid_kind"
+    field = "kind"
+    team = Text("unknown team kind '{kind}'; valid: {valid:list}", "未知工作队类别 '{kind}';可用:{valid:list}")
+    planned_exit = Text("kind is poor_household or poor_village", "类别应为 poor_household 或 poor_village")
+
+
+class InvalidSendingUnit(DomainError):
+    code = "invalid_sending_unit"
+    field = "sending_unit"
+    text = Text(
+        "a {kind} is sent by a unit of level {levels:list}; '{code}' is a {level}", "{kind_zh}应由{levels_zh:list、}派出,而 '{code}' 是{level_zh}"
+    )
+
+
+class OutsideSendingUnit(DomainError):
+    code = "outside_sending_unit"
+    field = "village"
+    text = Text("{village} is not in the area of {sender}", "{village} 不在{sender}辖区内")
+
+
+class OutsideTeamSpan(DomainError):
+    code = "outside_team_span"
+    field = "start_date"
+    text = Text(
+        "the team is stationed from {team_start} to {team_end:|now}; a member cannot start on {start_date}",
+        "工作队驻村期间为 {team_start} 至 {team_end:|今},队员不能自 {start_date} 起任职",
+    )
+
+
+class TeamWithdrawalBeforeExit(Conflict):
+    code = "team_withdrawal_before_exit"
+    field = "end_date"
+    detail_fields = ("village", "village_status")
+    text = Text(
+        "the work team cannot leave {village_name} ({village}) on {end_date}: the village is a registered poor village since {registered_on}, "
+        "not exited; reasons the rule book allows: {allowed:list|none}",
+        "{village_name}({village})自 {registered_on} 起为贫困村,尚未脱贫出列,驻村工作队不能于 {end_date} 撤队(不脱贫出列不撤队)",
+    )
+
+
+class TeamBelowStrengthBeforeExit(Conflict):
+    code = "team_below_strength_before_exit"
+    field = "end_date"
+    detail_fields = ("village", "village_status", "members_after")
+    text = Text(
+        "ending this member on {end_date} leaves the work team in {village_name} ({village}) with {members_after} member(s), fewer than {min_members}, "
+        "while the village is a registered poor village since {registered_on}, not exited; add a member from {day_after} first",
+        "{village_name}({village})自 {registered_on} 起为贫困村,尚未脱贫出列,该队员于 {end_date} 离队后工作队仅剩 {members_after} 人,"
+        "少于 {min_members} 人;请先安排自 {day_after} 起到岗的队员",
+    )
+
+
+class InvalidYear(DomainError):
+    code = "invalid_year"
+    field = "year"
+    text = Text("year {year} is out of range 2000–2100", "年度 {year} 超出范围 2000–2100")
+
+
+class YearNotClosed(DomainError):
+    code = "year_not_closed"
+    field = "year"
+    text = Text(
+        "{year} has not closed by {on}: its lists are drawn from 1 January {next_year}", "{year} 年度截至 {on} 尚未结束,名单自 {next_year} 年 1 月 1 日起生成"
+    )
+
+
+class InvalidPlanUnit(DomainError):
+    code = "invalid_plan_unit"
+    field = "unit"
+    text = Text("a {level} is given no plan; plans are for {levels:list}", "{level_zh}不下达减贫计划")
+
+
+class InvalidPlanSetter(DomainError):
+    code = "invalid_plan_setter"
+    field = "set_by"
+    text = Text("{unit}'s plan is set by the unit above it, not by {setter}", "{unit}的减贫计划应由其上级下达,而非{setter}")
+
+
+class InvalidPlan(DomainError):
+    code = "invalid_plan"
+    field = "people"
+    counts = Text("households, people and villages are counts (people at least households)", "计划户数、人数、村数应为非负数,且人数不少于户数")
+    village_villages = Text("a village's plan has no villages to exit", "村级计划不含出列村数", field="villages")
 
 
 # ---- the event log and the auditor's replay -------------------------------------------

@@ -17,8 +17,7 @@ from sqlmodel import Session
 
 from rules import RuleBook
 from rules.schema import PairingCoverageRule, TargetSet
-from workflow import rulebook
-from workflow.errors import DomainError
+from workflow import errors, rulebook
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Place, Subtree, places
 from workflow.org.service import get_unit
@@ -83,7 +82,7 @@ class DeepPovertyAdvisory:
 def _rule(on: dt.date) -> tuple[RuleBook, PairingCoverageRule]:
     book = rulebook.in_force(on)
     if book.pairing_coverage is None:
-        raise DomainError("rule_not_in_book", f"rule book {book.id} holds no pairing-coverage rule", f"规则 {book.id} 未规定结对帮扶全覆盖", field="as_of")
+        raise errors.RuleNotInBook.pairing_coverage(book=book.id)
     return book, book.pairing_coverage
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from workflow.errors import Conflict, not_found
+from workflow import errors
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.org.service import get_household
@@ -33,12 +33,7 @@ def mark_deep_poverty(
     household = get_household(session, household_id)
     check_span(start_date, end_date)
     if any(mark.overlaps(start_date, end_date) for mark in deep_poverty_of(session, household_id)):
-        raise Conflict(
-            "already_deep_poverty",
-            f"household {household_id} ({household.head_name}) is already marked in deep poverty in that time",
-            f"贫困户 {household_id}({household.head_name})在该时段已标记为深度贫困",
-            field="start_date",
-        )
+        raise errors.AlreadyDeepPoverty(household=household_id, head_name=household.head_name)
     mark_id = mark_id or new_id()
     append(
         session,
@@ -67,7 +62,7 @@ def end_deep_poverty(session: Session, *, actor: Actor, mark_id: str, end_date: 
     """Record the last day the household counts as in deep poverty."""
     mark = session.get(DeepPoverty, mark_id)
     if mark is None:
-        raise not_found("deep_poverty", mark_id, field="mark", zh_kind="深度贫困标记")
+        raise errors.DeepPovertyNotFound(id=mark_id, field="mark")
     check_span(mark.start_date, end_date)
     append(session, type="deep_poverty.ended", entity_type="deep_poverty", entity_id=mark_id, payload={"id": mark_id, "end_date": end_date}, actor=actor)
     return mark

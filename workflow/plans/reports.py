@@ -17,8 +17,7 @@ from sqlalchemy import and_, or_, select
 from sqlmodel import Session
 
 from rules.schema import ReductionPlanRule
-from workflow import rulebook
-from workflow.errors import DomainError
+from workflow import errors, rulebook
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Subtree, places
 from workflow.org.service import get_unit
@@ -96,7 +95,7 @@ def _closed_year(on: dt.date, year: int | None) -> int:
     if year is None:
         return latest
     if year > latest:
-        raise DomainError("year_not_closed", f"{year} has not closed by {on}: its lists are drawn from 1 January {year + 1}", f"{year} 年度截至 {on} 尚未结束,名单自 {year + 1} 年 1 月 1 日起生成", field="year")
+        raise errors.YearNotClosed(year=year, on=on, next_year=year + 1)
     return year
 
 

@@ -9,8 +9,7 @@ from typing import Any
 from sqlmodel import Session
 
 from rules.schema import Level, ReductionPlanRule
-from workflow import rulebook
-from workflow.errors import DomainError
+from workflow import errors, rulebook
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.org.service import LEVEL_ZH, PARENT_LEVEL, get_household, get_unit
@@ -24,13 +23,13 @@ def plan_rule(year: int) -> ReductionPlanRule:
     """The plan rule of the book in force at the end of `year` (the first book's for earlier years)."""
     book = rulebook.in_force(dt.date(year, 12, 31), otherwise=rulebook.first())
     if book.reduction_plans is None:
-        raise DomainError("rule_not_in_book", f"rule book {book.id} holds no reduction-plan rule", f"规则 {book.id} 未规定年度减贫计划", field="year")
+        raise errors.RuleNotInBook.reduction_plans(book=book.id)
     return book.reduction_plans
 
 
 def _check_year(year: int) -> None:
     if not 2000 <= year <= 2100:
-        raise DomainError("invalid_year", f"year {year} is out of range 2000–2100", f"年度 {year} 超出范围 2000–2100", field="year")
+        raise errors.InvalidYear(year=year)
 
 
 def set_plan(
@@ -43,16 +42,14 @@ def set_plan(
     unit = get_unit(session, unit_code)
     level = Level(unit.level)
     if level not in rule.plan_levels:
-        raise DomainError("invalid_plan_unit", f"a {level.value} is given no plan; plans are for {', '.join(l.value for l in rule.plan_levels)}",
-                          f"{LEVEL_ZH[level]}不下达减贫计划", field="unit")
+        raise errors.InvalidPlanUnit(level=level.value, levels=[l.value for l in rule.plan_levels], level_zh=LEVEL_ZH[level])
     setter = get_unit(session, set_by, field="set_by")
     if setter.code != unit.parent_code or PARENT_LEVEL[level] is None:
-        raise DomainError("invalid_plan_setter", f"{unit.name}'s plan is set by the unit above it, not by {setter.name}",
-                          f"{unit.name}的减贫计划应由其上级下达,而非{setter.name}", field="set_by")
+        raise errors.InvalidPlanSetter(unit=unit.name, setter=setter.name)
     if min(households, people) < 0 or (villages is not None and villages < 0) or people < households:
-        raise DomainError("invalid_plan", "households, people and villages are counts (people at least households)", "计划户数、人数、村数应为非负数,且人数不少于户数", field="people")
+        raise errors.InvalidPlan.counts()
     if level is Level.village and villages is not None:
-        raise DomainError("invalid_plan", "a village's plan has no villages to exit", "村级计划不含出列村数", field="villages")
+        raise errors.InvalidPlan.village_villages()
     plan_id = f"{unit_code}:{year}"
     before = session.get(ReductionPlan, plan_id)
     append(
@@ -92,10 +89,10 @@ def set_planned_exit(session: Session, *, actor: Actor, kind: str, subject_id: s
     elif kind == "poor_village":
         village = get_unit(session, subject_id, field="subject_id")
         if village.level != Level.village:
-            raise DomainError("invalid_village", f"'{subject_id}' is a {village.level}, not a village", f"'{subject_id}' 不是村", field="subject_id")
+            raise errors.InvalidVillage(code=subject_id, level=village.level, field="subject_id")
         village_code = village.code
     else:
-        raise DomainError("invalid_kind", "kind is poor_household or poor_village", "类别应为 poor_household 或 poor_village", field="kind")
+        raise errors.InvalidKind.planned_exit()
     planned_id = f"{kind}:{subject_id}"
     append(session, type="plan.exit_year_set", entity_type="planned_exit", entity_id=planned_id,
            payload={"id": planned_id, "kind": kind, "subject_id": subject_id, "village_code": village_code, "year": year}, actor=actor)

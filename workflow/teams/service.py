@@ -11,8 +11,7 @@ from sqlmodel import Session
 
 from rules import RuleBook
 from rules.schema import Level, WorkTeamRule
-from workflow import rulebook
-from workflow.errors import Conflict, DomainError, not_found
+from workflow import errors, rulebook
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.org.models import OrgUnit
@@ -35,14 +34,14 @@ def work_team_rule(on: dt.date, *, before_first_book: bool = False) -> WorkTeamR
     when `before_first_book`: records of earlier days are kept under it); refused when that book holds none."""
     book: RuleBook = rulebook.in_force(on, otherwise=rulebook.first()) if before_first_book else rulebook.in_force(on)
     if book.work_teams is None:
-        raise DomainError("rule_not_in_book", f"rule book {book.id} holds no work-team rule (work_teams)", f"规则 {book.id} 未规定驻村工作队(work_teams)", field="date")
+        raise errors.RuleNotInBook.work_teams(book=book.id)
     return book.work_teams
 
 
 def get_team(session: Session, team_id: str) -> Team:
     team = session.get(Team, team_id)
     if team is None:
-        raise not_found("team", team_id, field="team", zh_kind="工作队")
+        raise errors.TeamNotFound(id=team_id, field="team")
     return team
 
 
@@ -58,15 +57,17 @@ def _check_sender(session: Session, *, kind: str, village: OrgUnit, sender: OrgU
     area = ancestor_at(session, sender, Level.city) if sender.level == Level.city_unit else sender
     inside = area is not None and Subtree.of(area).contains(village.path)
     if sender.level not in allowed:
-        levels = ", ".join(level.value for level in allowed)
-        raise DomainError(
-            "invalid_sending_unit",
-            f"a {kind} is sent by a unit of level {levels}; '{sender.code}' is a {sender.level}",
-            f"{KIND_ZH[kind]}应由{'、'.join(LEVEL_ZH[Level(l)] for l in allowed)}派出,而 '{sender.code}' 是{LEVEL_ZH[Level(sender.level)]}",
-            field="sending_unit",
+        raise errors.InvalidSendingUnit(
+            kind=kind,
+            kind_zh=KIND_ZH[kind],
+            levels=[level.value for level in allowed],
+            levels_zh=[LEVEL_ZH[Level(level)] for level in allowed],
+            code=sender.code,
+            level=sender.level,
+            level_zh=LEVEL_ZH[Level(sender.level)],
         )
     if not inside:
-        raise DomainError("outside_sending_unit", f"{village.name} is not in the area of {sender.name}", f"{village.name} 不在{sender.name}辖区内", field="village")
+        raise errors.OutsideSendingUnit(village=village.name, sender=sender.name)
 
 
 def station_team(
@@ -82,16 +83,16 @@ def station_team(
 ) -> Team:
     """Station a team of `kind` (work_team, township_group, helping_unit) in a village from `start_date`."""
     if kind not in KINDS:
-        raise DomainError("invalid_kind", f"unknown team kind '{kind}'; valid: {', '.join(KINDS)}", f"未知工作队类别 '{kind}';可用:{', '.join(KINDS)}", field="kind")
+        raise errors.InvalidKind.team(kind=kind, valid=KINDS)
     village = get_unit(session, village_code, field="village")
     if village.level != Level.village:
-        raise DomainError("invalid_village", f"'{village_code}' is a {village.level}, not a village", f"'{village_code}' 不是村", field="village")
+        raise errors.InvalidVillage(code=village_code, level=village.level)
     sender = get_unit(session, sending_unit_code, field="sending_unit")
     posts.check_span(start_date, end_date)
     _check_sender(session, kind=kind, village=village, sender=sender, rule=work_team_rule(start_date, before_first_book=True))
     team_id = team_id or new_id()
     if session.get(Team, team_id) is not None:
-        raise Conflict("duplicate_id", f"team id '{team_id}' is already in use", f"工作队编号 '{team_id}' 已被使用", field="id")
+        raise errors.DuplicateId.team(id=team_id)
     append(
         session,
         type="team.stationed",
@@ -128,12 +129,7 @@ def add_member(
     team = get_team(session, team_id)
     get_person(session, person_id)
     if start_date < team.start_date or (team.end_date is not None and start_date > team.end_date):
-        raise DomainError(
-            "outside_team_span",
-            f"the team is stationed from {team.start_date} to {team.end_date or 'now'}; a member cannot start on {start_date}",
-            f"工作队驻村期间为 {team.start_date} 至 {team.end_date or '今'},队员不能自 {start_date} 起任职",
-            field="start_date",
-        )
+        raise errors.OutsideTeamSpan(team_start=team.start_date, team_end=team.end_date, start_date=start_date)
     rule = work_team_rule(start_date, before_first_book=True)
     post = posts.assign_post(session, actor=actor, person_id=person_id, role=rule.member_role, unit_code=team.village_code, start_date=start_date, end_date=end_date, post_id=post_id)
     append(
@@ -160,7 +156,7 @@ def designate_first_secretary(session: Session, *, actor: Actor, team_id: str, p
     """Make the member holding `post_id` the team's 第一书记 (the previous one stays a member)."""
     member = session.get(TeamMember, post_id)
     if member is None or member.team_id != team_id:
-        raise not_found("team_member", post_id, field="post", zh_kind="工作队队员")
+        raise errors.TeamMemberNotFound(id=post_id, field="post")
     append(session, type="team.first_secretary_designated", entity_type="team", entity_id=team_id, payload={"team_id": team_id, "post_id": post_id}, actor=actor)
     return member
 

@@ -12,8 +12,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlmodel import Session
 
-from workflow import rulebook
-from workflow.errors import Conflict
+from workflow import errors, rulebook
 from workflow.org.models import OrgUnit
 from workflow.org.service import registry_spells
 from workflow.posts.models import Post
@@ -54,30 +53,27 @@ def check_withdrawal(session: Session, *, team: Team, end_date: dt.date, reason:
     if not spells:
         return
     village = session.get(OrgUnit, team.village_code)
-    status_en = f"a registered poor village since {spells[0].registered_on}, not exited"
-    status_zh = f"自 {spells[0].registered_on} 起为贫困村,尚未脱贫出列"
-    allowed = ", ".join(rule.withdrawal_allowed_for) or "none"
     if leaving_post is None:
-        raise Conflict(
-            "team_withdrawal_before_exit",
-            f"the work team cannot leave {village.name} ({village.code}) on {end_date}: the village is {status_en}; reasons the rule book allows: {allowed}",
-            f"{village.name}({village.code}){status_zh},驻村工作队不能于 {end_date} 撤队(不脱贫出列不撤队)",
-            field="end_date",
+        raise errors.TeamWithdrawalBeforeExit(
+            village_name=village.name,
             village=village.code,
             village_status="poor_village",
+            end_date=end_date,
+            registered_on=spells[0].registered_on,
+            allowed=rule.withdrawal_allowed_for,
         )
     before = present_members(session, team.id, day_after)
     after = present_members(session, team.id, day_after, leaving=leaving_post, leaving_after=end_date)
     if after < before and after < rule.min_members:
-        raise Conflict(
-            "team_below_strength_before_exit",
-            f"ending this member on {end_date} leaves the work team in {village.name} ({village.code}) with {after} member(s), fewer than {rule.min_members}, "
-            f"while the village is {status_en}; add a member from {day_after} first",
-            f"{village.name}({village.code}){status_zh},该队员于 {end_date} 离队后工作队仅剩 {after} 人,少于 {rule.min_members} 人;请先安排自 {day_after} 起到岗的队员",
-            field="end_date",
+        raise errors.TeamBelowStrengthBeforeExit(
+            village_name=village.name,
             village=village.code,
             village_status="poor_village",
             members_after=after,
+            min_members=rule.min_members,
+            end_date=end_date,
+            registered_on=spells[0].registered_on,
+            day_after=day_after,
         )
 
 
