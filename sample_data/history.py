@@ -704,15 +704,20 @@ class History:
 
 
 def _record_visits(session, visits: list[tuple]) -> None:
-    """A day's recording of visits: each checked as `record_visit` checks it, appended in one batch."""
+    """A day's recording of visits, as the visit import records a file: each line checked as
+    `record_visit` checks it (from rows loaded for the whole batch), appended in one batch."""
     from workflow.eventlog import append_many
+    from workflow.imports.visits import Preloaded
     from workflow.visits.service import visit_recorded
 
+    lookups = Preloaded(session)  # afresh each day: posts end over the years
+    lookups.load([{"id": visit[0], "visitor_id": visit[1], "target_id": visit[3]} for visit in visits])
     events = []
     for visit_id, visitor, level, target, when, where in visits:
         latitude, longitude = where if where else (None, None)
         events.append(visit_recorded(session, visitor_id=visitor, target_level=level, target_id=target, occurred_at=when,
-                                     latitude=latitude, longitude=longitude, visit_id=visit_id))
+                                     latitude=latitude, longitude=longitude, visit_id=visit_id, lookups=lookups))
+        lookups.seen.add(visit_id)
     append_many(session, events, actor=ACTOR)
 
 
