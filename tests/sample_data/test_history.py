@@ -28,6 +28,19 @@ def lived(tmp_path_factory):
     engine.dispose()
 
 
+def test_the_plan_registers_the_published_2014_figures_and_plants_each_kind_of_irregularity():
+    """The plan alone (no database): fast, at the scale the tests below live through."""
+    from workflow.audit.irregularities import KINDS
+
+    plan = history.History(scale=SCALE, seed=2018, last=2017)
+    registered = [h for h in plan.households.values() if h.registered_on == history.REGISTERED_ON]
+    assert sum(h.members for h in registered) == round(history.PUBLISHED[2014]["poor_people"] * SCALE)
+    assert plan.rural_total == pytest.approx(history.RURAL_POPULATION * SCALE, rel=0.01)
+    assert len(plan.poor_villages) == 13 and {plan.county_of[v] for v in plan.poor_villages} == set(history.PROFILE)
+    assert sum(1 for year in plan.poor_villages.values() if year is None or year > 2017) == round(13 * 503 / 1024)
+    assert {kind for kind, _ in plan.planted} == set(KINDS) and len(plan.planted) == history.PLANTED_EACH * len(KINDS)
+
+
 def _year_ends(engine):
     from api.reports import incidence_rows
 
@@ -36,6 +49,8 @@ def _year_ends(engine):
     return {(row.unit_name, row.date.year): row for row in rows}
 
 
+# The tests below live through the whole history once (a few minutes on a busy machine:
+# every exit is the product's own commands), hence `slow`.
 @pytest.mark.slow
 def test_the_year_by_year_table_reproduces_the_published_figures_in_proportion(lived):
     engine, _ = lived
