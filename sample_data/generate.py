@@ -34,7 +34,7 @@ ACCOUNT = "huaihua-generator"
 REGISTERED_ON = dt.date(2014, 10, 1)  # 建档立卡
 IN_POST_FROM = dt.date(2016, 1, 1)
 PAIRED_FROM = dt.date(2016, 3, 1)
-SYLLABLES = "龙潭北斗桐木江口黄茅双井大江低庄观音岩门石门水东板桥溪口青山白沙竹园杨柳梅花花桥枫木长田"
+SYLLABLES = huaihua.SYLLABLES
 
 
 @dataclasses.dataclass(frozen=True)

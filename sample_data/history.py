@@ -139,6 +139,7 @@ class History:
         self._counter = 0
         self._cases = 0
         self._visit_count = 0
+        self._spells: dict[str, list[list]] = defaultdict(list)  # household → [[on the registry from, to]]
         self._cadre_township: dict[str, str] = {}
         self._numbers: dict[str, int] = defaultdict(int)
         self._left = dict.fromkeys(("signature_without_visit", "proxy_signature_without_document"), PLANTED_EACH)
@@ -158,7 +159,7 @@ class History:
         self.acts.append(Act(at.astimezone(UTC), self._counter, run))
 
     def _name(self, suffix: str) -> str:
-        return "".join(self.rng.sample(huaihua_syllables, 2)) + suffix
+        return "".join(self.rng.sample(huaihua.SYLLABLES, 2)) + suffix
 
     def _person_name(self) -> str:
         return self.rng.choice(huaihua.SURNAMES) + self.rng.choice(huaihua.GIVEN)
@@ -445,12 +446,6 @@ class History:
     def _poor_in(self, household: HouseholdPlan, year: int) -> bool:
         first, last = max(RULE_FROM, dt.date(year, 1, 1)), dt.date(year, 12, 31)
         return any(start <= last and (stop is None or stop >= first) for start, stop in self._spells.get(household.id, ()))
-
-    @property
-    def _spells(self) -> dict[str, list[list]]:
-        if not hasattr(self, "_spell_cache"):
-            self._spell_cache = defaultdict(list)
-        return self._spell_cache
 
     # ---- the acts: registrations, exits, relapses ----------------------------------------------
 
@@ -766,7 +761,6 @@ def _actor():
 
 
 ACTOR = _actor()
-huaihua_syllables = "龙潭北斗桐木江口黄茅双井大江低庄观音岩门石门水东板桥溪口青山白沙竹园杨柳梅花花桥枫木长田"
 
 
 @contextlib.contextmanager
