@@ -405,9 +405,10 @@ class History:
             first_day = max(RULE_FROM, dt.date(y, 1, 1))
             for township, villages in self.villages.items():  # V6: every poor household, once a campaign year
                 for household in (h for h in by_township[township] if self._poor_in(h, y)):
+                    since = max(first_day, household.registered_on)  # a household registered in October is visited after
                     for role in SIGNER_ROLES["township"]:
                         if rng.random() < 0.9:
-                            when = local(first_day + dt.timedelta(days=rng.randint(0, (dt.date(y, 12, 20) - first_day).days)), rng.randint(8, 17))
+                            when = local(since + dt.timedelta(days=rng.randint(0, (dt.date(y, 12, 20) - since).days)), rng.randint(8, 17))
                             self._visit(self.holder(role, township, when.date()), "household", household.id, when)
             for (role, unit), tenures in self.tenures.items():
                 level = self.units[unit][1]
