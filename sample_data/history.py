@@ -139,6 +139,9 @@ class History:
         self._counter = 0
         self._cases = 0
         self._visit_count = 0
+        from rules import load_rule_book
+
+        self._poverty_lines = load_rule_book(HISTORY_BOOK).poverty_line
         self._spells: dict[str, list[list]] = defaultdict(list)  # household → [[on the registry from, to]]
         self._cadre_township: dict[str, str] = {}
         self._numbers: dict[str, int] = defaultdict(int)
@@ -514,8 +517,8 @@ class History:
 
         assessment = None
         if year is not None:
-            line = {2015: 2855, 2016: 2952, 2017: 3335, 2018: 3535, 2019: 3747, 2020: 4000}[year]
-            assessment = Assessment(income_per_capita=Decimal(round(line * self.rng.uniform(1.15, 1.8))), food=True, clothing=True,
+            line = self._poverty_lines[year]  # the rule book's line for the year; the income clears it
+            assessment = Assessment(income_per_capita=Decimal(round(float(line) * self.rng.uniform(1.15, 1.8))), food=True, clothing=True,
                                     education=True, medical=True, housing=True, acknowledged=True)
 
         def run(session):
