@@ -152,6 +152,8 @@ FIELDS: dict[str, Any] = {
     "period": "The period's label, e.g. 2017-08.",
     "poor_households": "Households on the poverty registry that day (贫困户数).",
     "poor_population": "Their members (贫困人口).",
+    "poor_villages": "Registered poor villages (贫困村) in the unit that day.",
+    "poor_townships": "Townships with a concentrated poor population (贫困人口集中的乡镇) in the unit that day.",
     "below_threshold": "Whether incidence is below the rule book's exit threshold; null without an incidence.",
     "unit": "Org unit code whose subtree the report covers.",
     "items": "The records of this page.",

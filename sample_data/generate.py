@@ -34,7 +34,7 @@ ACCOUNT = "huaihua-generator"
 REGISTERED_ON = dt.date(2014, 10, 1)  # 建档立卡
 IN_POST_FROM = dt.date(2016, 1, 1)
 PAIRED_FROM = dt.date(2016, 3, 1)
-SYLLABLES = "龙潭北斗桐木江口黄茅双井大江低庄观音岩门石门水东板桥溪口青山白沙竹园杨柳梅花花桥枫木长田"
+SYLLABLES = huaihua.SYLLABLES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -342,6 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--year", type=int, default=2018, help="the calendar year of the visits (a past year)")
     parser.add_argument("--mode", choices=["bulk", "service"], default="bulk", help="bulk insert (default) or the product's commands")
+    parser.add_argument("--history", metavar="2014-LAST", help="instead of one year of visits: Huaihua from 2014 to LAST, exits through the product's procedures (sample_data.history)")
     args = parser.parse_args(argv)
     from workflow.db import make_engine
     from workflow.migrate import upgrade
@@ -349,6 +350,14 @@ def main(argv: list[str] | None = None) -> None:
     engine = make_engine(args.url)
     upgrade(engine)
     started = time.perf_counter()
+    if args.history:
+        from sample_data import history
+
+        first, _, last = args.history.partition("-")
+        plan = history.History(scale=args.scale, seed=args.seed, first=int(first), last=int(last or first))
+        events = history.write(engine, plan, progress=lambda message: print(message, file=sys.stderr, flush=True))
+        print(f"{events:,} events, {len(plan.households):,} households, {len(plan.planted)} planted irregularities in {time.perf_counter() - started:.0f} s")
+        return
     counts = generate(engine, scale=args.scale, seed=args.seed, year=args.year, mode=args.mode, progress=lambda message: print(message, file=sys.stderr, flush=True))
     print(", ".join(f"{n:,} {what}" for what, n in counts.items()) + f" in {time.perf_counter() - started:.0f} s")
 

@@ -209,6 +209,8 @@ class IncidenceView(BaseModel):
     date: dt.date
     poor_households: int
     poor_population: int = Field(examples=[2870])
+    poor_villages: int = Field(examples=[12])
+    poor_townships: int = Field(examples=[3])
     rural_population: int | None = Field(None, examples=[46300])
     rural_population_complete: bool = Field(description="False when a village's rural population is unknown: no incidence is given then.")
     incidence: float | None = Field(None, description="Poor ÷ rural population, 4 decimals (0.062 is 6.2 %).", examples=[0.062])
@@ -230,6 +232,8 @@ INCIDENCE = Sheet("incidence", "贫困发生率", "Poverty incidence", (
     Column("date", "日期", "Date", brief=True),
     Column("poor_households", "贫困户数", "Poor households", brief=True),
     Column("poor_population", "贫困人口", "Poor population", brief=True),
+    Column("poor_villages", "贫困村数", "Poor villages", brief=True),
+    Column("poor_townships", "贫困人口集中乡镇数", "Townships with a concentrated poor population"),
     Column("rural_population", "农村人口", "Rural population", brief=True),
     Column("incidence", "贫困发生率", "Poverty incidence", shape=RATE, brief=True),
     Column("threshold", "退出标准", "Exit threshold", shape=RATE),

@@ -182,3 +182,16 @@ def test_a_year_end_review_asks_from_the_start_of_the_year_and_gets_every_missed
     assert [(s["periods_owed"], s["periods_met"]) for s in card] == [(12, 5)]
     late = client.get("/api/v1/reports/overdue-visits", headers=headers, params={**params, "from": "2019-02-01"})
     assert late.status_code == 422 and late.json()["code"] == "from_after_as_of"
+
+
+def test_incidence_counts_poor_villages_and_concentrated_townships_on_each_date(client, engine):
+    tree, cadre, headers = _setup(engine)
+    with transaction(engine) as session:
+        org.end_unit_registration(session, actor=ADMIN, kind="concentrated_township", code=tree.township, exited_on=dt.date(2016, 6, 30))
+    response = client.get("/api/v1/reports/incidence", headers=headers, params={"unit": tree.county, "from": "2015-01-01", "as_of": "2017-06-30"})
+    assert response.status_code == 200, response.text
+    rows = {(r["unit_code"], r["date"]): r for r in response.json()["items"]}
+    assert (rows[(tree.county, "2015-12-31")]["poor_villages"], rows[(tree.county, "2015-12-31")]["poor_townships"]) == (2, 1)
+    assert (rows[(tree.township, "2016-12-31")]["poor_villages"], rows[(tree.township, "2016-12-31")]["poor_townships"]) == (2, 0)
+    zh = client.get("/api/v1/reports/incidence", headers=headers, params={"unit": tree.county, "as_of": "2017-06-30", "format": "csv"})
+    assert "贫困村数" in zh.text.splitlines()[0]

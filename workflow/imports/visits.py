@@ -265,7 +265,7 @@ def import_visits(
     """
     outcome = Outcome(listed=listed)
     plan_each_statement(session)
-    lookups = _Preloaded(session)
+    lookups = Preloaded(session)
     # Each chunk touches most units: their report tallies are counted once, after the last chunk.
     with tallies.deferred(session.connection()) as touched_units, _collected_between_chunks() as chunk_done:
         for chunk in chunks(lines, CHUNK):
@@ -292,7 +292,7 @@ def check_visits(
 ) -> Outcome:
     """Check each line as `import_visits` does, writing nothing: what importing them now would give."""
     outcome = Outcome(listed=listed)
-    lookups = _Preloaded(session)
+    lookups = Preloaded(session)
     with _collected_between_chunks() as chunk_done:
         for chunk in chunks(lines, CHUNK):
             _check_chunk(session, chunk, lookups=lookups, authorize=authorize, outcome=outcome)
@@ -310,7 +310,7 @@ def _check_chunk(
     session: Session,
     chunk: list[tuple[int, dict[str, Any] | LineProblem]],
     *,
-    lookups: _Preloaded,
+    lookups: Preloaded,
     authorize: Authorize | None,
     outcome: Outcome,
 ) -> list[NewEvent]:
@@ -465,7 +465,7 @@ class _Post(DateSpan):
         self.start_date, self.end_date = start_date, end_date
 
 
-class _Preloaded(visits.Lookups):
+class Preloaded(visits.Lookups):
     """The rows the checks of `visits.record_visit` read, loaded a chunk of lines at a time.
 
     People, households, units and posts are only read by the import, never written, so

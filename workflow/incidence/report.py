@@ -1,5 +1,10 @@
 """The incidence report: for a unit's subtree, each unit's poverty incidence on a series of dates.
 
+With `every="year"` and a start, one row per year end for the unit and each child unit: the
+year-by-year table an inspection compares with the published figures (SPEC §6). Each row also
+counts the registered poor villages (贫困村) and the townships with a concentrated poor
+population (贫困人口集中的乡镇) on its date.
+
 Poor population on a day: the members of households on the poverty registry that day
 (a spell from `registered_on` to `exited_on`, both inclusive). Rural population: the sum
 of the villages' recorded rural populations; a unit with a village whose rural population
@@ -37,6 +42,8 @@ class IncidenceRow:
     date: dt.date
     poor_households: int
     poor_population: int
+    poor_villages: int  # registered poor villages (贫困村) in the unit that day
+    poor_townships: int  # townships with a concentrated poor population (贫困人口集中的乡镇) that day
     rural_population: int | None
     rural_population_complete: bool
     incidence: Decimal | None  # a share, 4 decimal places: 0.0620 is 6.20 %
@@ -98,14 +105,21 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
             else:
                 rural[unit] += population
 
+    townships = session.execute(select(OrgUnit.code, OrgUnit.path).where(Subtree.of(root).clause(OrgUnit.path), OrgUnit.level == Level.township.value))
+    counts_for.update({code: [c for c in path.split("/") if c in reported] for code, path in townships})
+
     rows = []
     for day in dates:
         poor_households: dict[str, int] = defaultdict(int)
         poor_population: dict[str, int] = defaultdict(int)
+        poor_units: dict[tuple[str, str], int] = defaultdict(int)
         for village, households, members in _poor_by_village(session, root, day):
             for unit in counts_for.get(village, ()):
                 poor_households[unit] += households
                 poor_population[unit] += members
+        for kind, code in _poor_units(session, day):
+            for unit in counts_for.get(code, ()):
+                poor_units[(kind, unit)] += 1
         threshold = rulebook.in_force(day, otherwise=rulebook.first()).exit_incidence_below
         for unit in units:
             complete = unit.code in has_villages and unit.code not in incomplete
@@ -121,6 +135,8 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
                     date=day,
                     poor_households=poor_households[unit.code],
                     poor_population=poor_population[unit.code],
+                    poor_villages=poor_units[("poor_village", unit.code)],
+                    poor_townships=poor_units[("concentrated_township", unit.code)],
                     rural_population=denominator,
                     rural_population_complete=complete,
                     incidence=incidence,
@@ -145,5 +161,15 @@ def _poor_by_village(session: Session, root: OrgUnit, day: dt.date):
         .join(OrgUnit, OrgUnit.code == Household.village_code)
         .where(Subtree.of(root).clause(OrgUnit.path))
         .group_by(Household.village_code)
+    )
+    return session.execute(query).all()
+
+
+def _poor_units(session: Session, day: dt.date):
+    """(registry kind, code) of every village and township on its poverty registry on `day`."""
+    query = select(RegistrySpell.kind, RegistrySpell.subject_id).where(
+        RegistrySpell.kind.in_(("poor_village", "concentrated_township")),
+        RegistrySpell.registered_on <= day,
+        or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on >= day),
     )
     return session.execute(query).all()

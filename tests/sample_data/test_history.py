@@ -1,0 +1,105 @@
+"""The history mode of the generator: Huaihua 2014–2017 through the product's own exits,
+reproducing the published figures in proportion, with exactly the planted irregularities."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlmodel import Session
+
+from sample_data import history
+from workflow.db import make_engine, transaction
+from workflow.migrate import upgrade
+
+SCALE = 0.005  # the smallest scale with a poor village in every county
+CITY = "431200000000"
+
+
+@pytest.fixture(scope="module")
+def lived(tmp_path_factory):
+    """One generated history, 2014–2017, shared by the tests of this module (SQLite)."""
+    engine = make_engine(f"sqlite:///{tmp_path_factory.mktemp('history') / 'history.db'}")
+    upgrade(engine)
+    plan = history.History(scale=SCALE, seed=2018, last=2017)
+    history.write(engine, plan)
+    yield engine, plan
+    engine.dispose()
+
+
+def test_the_plan_registers_the_published_2014_figures_and_plants_each_kind_of_irregularity():
+    """The plan alone (no database): fast, at the scale the tests below live through."""
+    from workflow.audit.irregularities import KINDS
+
+    plan = history.History(scale=SCALE, seed=2018, last=2017)
+    registered = [h for h in plan.households.values() if h.registered_on == history.REGISTERED_ON]
+    assert sum(h.members for h in registered) == round(history.PUBLISHED[2014]["poor_people"] * SCALE)
+    assert plan.rural_total == pytest.approx(history.RURAL_POPULATION * SCALE, rel=0.01)
+    assert len(plan.poor_villages) == 13 and {plan.county_of[v] for v in plan.poor_villages} == set(history.PROFILE)
+    assert sum(1 for year in plan.poor_villages.values() if year is None or year > 2017) == round(13 * 503 / 1024)
+    assert {kind for kind, _ in plan.planted} == set(KINDS) and len(plan.planted) == history.PLANTED_EACH * len(KINDS)
+
+
+def _year_ends(engine):
+    from api.reports import incidence_rows
+
+    with transaction(engine) as session:
+        rows = incidence_rows(session, unit=CITY, as_of=dt.date(2017, 12, 31), start=dt.date(2014, 1, 1), every="year")
+    return {(row.unit_name, row.date.year): row for row in rows}
+
+
+# The tests below live through the whole history once (a few minutes on a busy machine:
+# every exit is the product's own commands), hence `slow`.
+@pytest.mark.slow
+def test_the_year_by_year_table_reproduces_the_published_figures_in_proportion(lived):
+    engine, _ = lived
+    table = _year_ends(engine)
+    for year, published in history.PUBLISHED.items():
+        city = table[("怀化市", year)]
+        assert city.poor_population == pytest.approx(published["poor_people"] * SCALE, rel=0.005)
+        assert city.incidence == pytest.approx(published["incidence"], abs=Decimal("0.001"))
+        # Villages come in whole numbers: within one village of the published share.
+        assert abs(city.poor_villages - published["poor_villages"] * 13 / 1024) <= 1
+        assert city.rural_population == pytest.approx(history.RURAL_POPULATION * SCALE, rel=0.01)
+
+
+@pytest.mark.slow
+def test_counties_differ_and_exit_in_the_published_years(lived):
+    engine, _ = lived
+    table = _year_ends(engine)
+    autonomous = ["麻阳苗族自治县", "新晃侗族自治县", "芷江侗族自治县", "靖州苗族侗族自治县", "通道侗族自治县"]
+    least = table[("鹤城区", 2014)].incidence
+    assert all(least < row.incidence for (name, year), row in table.items() if year == 2014 and name not in ("鹤城区", "怀化市"))
+    assert all(table[(name, 2014)].incidence > table[("怀化市", 2014)].incidence for name in autonomous)
+    from sqlalchemy import select
+
+    from workflow.exits.models import ExitCase
+    from workflow.org.models import OrgUnit
+
+    with transaction(engine) as session:
+        exited = dict(session.execute(
+            select(OrgUnit.name, ExitCase.exited_at).join(OrgUnit, OrgUnit.code == ExitCase.subject_id).where(ExitCase.level == "county", ExitCase.status == "exited")
+        ).all())
+    assert {name: moment.year for name, moment in exited.items()} == {"洪江区": 2016, "中方县": 2017, "洪江市": 2017, "鹤城区": 2017}
+
+
+@pytest.mark.slow
+def test_audit_verify_passes_on_the_history(lived):
+    from workflow.audit.verify import audit
+
+    engine, _ = lived
+    with Session(engine) as session:
+        report = audit(session)
+    assert report.intact, report
+
+
+@pytest.mark.slow
+def test_the_irregularities_report_finds_exactly_the_planted_ones(lived):
+    from workflow.audit.irregularities import KINDS, irregularities
+
+    engine, plan = lived
+    with transaction(engine) as session:
+        found = {(item.kind, item.record_id) for item in irregularities(session, scope_code=CITY, first=dt.date(2014, 1, 1), last=dt.date(2018, 3, 31))}
+    assert found == plan.planted
+    assert {kind for kind, _ in plan.planted} == set(KINDS)
