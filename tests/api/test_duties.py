@@ -43,7 +43,8 @@ def test_a_team_is_stationed_staffed_and_refused_leave_before_its_village_exits(
     below = client.post(f"/api/v1/posts/{post}/end", headers={**admin, "Accept-Language": "en"}, json={"end_date": "2017-10-31"})
     assert below.status_code == 409 and below.json()["code"] == "team_below_strength_before_exit" and "坪溪村" in below.json()["detail"]
     other = bearer(engine, roles=["supervisor"], scope=tree.other_township)
-    assert client.get(f"/api/v1/teams/{team}", headers=other).status_code == 404
+    hidden, unknown = client.get(f"/api/v1/teams/{team}", headers=other), client.get("/api/v1/teams/no-such-team", headers=admin)
+    assert (hidden.status_code, hidden.json()["code"]) == (unknown.status_code, unknown.json()["code"]) == (404, "team_not_found")
 
 
 def test_the_four_reports_answer_within_scope_in_json_and_files(client, engine):
