@@ -10,25 +10,36 @@ it, so a revoked account's sessions stop working at once, and signing out delete
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import functools
 import secrets
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, select
 from sqlmodel import Session
 
 from workflow import clock
 from workflow.accounts.models import Account, AccountPassword, WebSession
-from workflow.accounts.service import get_account
+from workflow.accounts.service import get_account, hash_token
 from workflow import errors
 from workflow.eventlog import Actor, append
 from workflow.org.models import OrgUnit
 
 MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = dt.timedelta(hours=12)  # a working day: sign in in the morning, not again before night
-_hasher = PasswordHasher()
-_UNUSABLE = _hasher.hash(secrets.token_urlsafe(16))  # verified against when no account matches, so timing tells nothing
+
+
+@functools.cache
+def _hasher():
+    """argon2id, loaded when a password is first set or checked: hashing is deliberately slow,
+    and no other command (the CLI's, a server's start) should pay for it."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@functools.cache
+def _unusable() -> str:
+    """A hash no password matches: verified against when no account matches, so timing tells nothing."""
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def set_password(session: Session, *, actor: Actor, account_id: str, password: str) -> Account:
@@ -42,7 +53,7 @@ def set_password(session: Session, *, actor: Actor, account_id: str, password: s
         raise errors.UserNameTaken(name=account.name)
     reset = session.execute(select(AccountPassword.account_id).where(AccountPassword.account_id == account_id).limit(1)).first() is not None
     event = append(session, type="account.password_set", entity_type="account", entity_id=account_id, payload={"id": account_id, "reset": reset}, actor=actor)
-    session.add(AccountPassword(account_id=account_id, set_at=event.recorded_at, password_hash=_hasher.hash(password)))
+    session.add(AccountPassword(account_id=account_id, set_at=event.recorded_at, password_hash=_hasher().hash(password)))
     session.flush()
     return account
 
@@ -61,20 +72,18 @@ def _signing_in_as(session: Session, name: str, *, excluding: str | None = None)
 def check_password(session: Session, name: str, password: str) -> Account | None:
     """The live account whose user name and password these are; None otherwise (same work either way)."""
     found = _signing_in_as(session, name.strip())
-    stored = _UNUSABLE
+    stored = _unusable()
     if len(found) == 1:
         stored = session.execute(
             select(AccountPassword.password_hash).where(AccountPassword.account_id == found[0].id).order_by(AccountPassword.set_at.desc()).limit(1)
         ).scalar_one()
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        _hasher.verify(stored, password)
+        _hasher().verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
     return found[0] if len(found) == 1 else None
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def open_session(session: Session, *, account_id: str) -> tuple[str, str]:
@@ -82,7 +91,7 @@ def open_session(session: Session, *, account_id: str) -> tuple[str, str]:
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     now = clock.now()
     session.execute(delete(WebSession).where(WebSession.expires_at < now))
-    session.add(WebSession(token_hash=_digest(token), account_id=account_id, csrf_token=csrf, created_at=now, expires_at=now + SESSION_LIFETIME))
+    session.add(WebSession(token_hash=hash_token(token), account_id=account_id, csrf_token=csrf, created_at=now, expires_at=now + SESSION_LIFETIME))
     session.flush()
     return token, csrf
 
@@ -93,7 +102,7 @@ def session_holder(session: Session, token: str) -> tuple[Account, OrgUnit, WebS
         select(Account, OrgUnit, WebSession)
         .join(WebSession, WebSession.account_id == Account.id)
         .join(OrgUnit, OrgUnit.code == Account.scope_code)
-        .where(WebSession.token_hash == _digest(token), WebSession.expires_at > clock.now())
+        .where(WebSession.token_hash == hash_token(token), WebSession.expires_at > clock.now())
     )
     row = session.execute(query).first()
     return None if row is None else (row[0], row[1], row[2])
@@ -101,4 +110,4 @@ def session_holder(session: Session, token: str) -> tuple[Account, OrgUnit, WebS
 
 def end_session(session: Session, token: str) -> None:
     """Sign out: the session is gone, so its cookie is refused from now on."""
-    session.execute(delete(WebSession).where(WebSession.token_hash == _digest(token)))
+    session.execute(delete(WebSession).where(WebSession.token_hash == hash_token(token)))
