@@ -319,7 +319,7 @@ def import_records(
 
     Rows refer to each other by the office's own codes (unit code, person number, household
     number). A row already on file changes nothing; a row that ends a tenure, pairing or link
-    (or a unit's registry spell) records that end; import the kinds in the order above.
+    (or a concentrated township's designation) records that end; import the kinds in the order above.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 

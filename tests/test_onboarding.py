@@ -281,3 +281,22 @@ def test_an_admin_onboards_through_the_api_within_its_scope_only(county):
         book = xlsx([["单位代码", "单位名称", "层级", "上级单位代码"], ["431224200000", "龙潭镇", "乡镇", COUNTY]])
         again = client.post("/api/v1/imports/units", content=book, headers=county_admin | {"Content-Type": XLSX_TYPE})
         assert again.status_code == 201 and again.json()["unchanged"] == 1, again.text
+
+
+def test_an_exit_date_ends_a_concentrated_townships_spell_once_and_a_poor_village_needs_its_exit_case(county):
+    ended = [row[:] for row in SHEETS["units"]]
+    ended[3][5:7] = ["2014-10-01", "2018-12-20"]  # 北斗溪镇: a township with a concentrated poor population, until 2018
+    for expected in ((0, 1, 3), (0, 0, 4)):  # recorded once; the same sheet again changes nothing
+        with transaction(county) as session:
+            done = onboarding.onboard(session, actor=OFFICE, kind="units", data=xlsx(ended), file_name="units.xlsx")
+        assert (done.added, done.changed, done.unchanged) == expected
+    with Session(county) as session:
+        assert [(s.registered_on, s.exited_on) for s in org.registry_spells(session, "concentrated_township", TOWN)] == [(dt.date(2014, 10, 1), dt.date(2018, 12, 20))]
+        assert session.execute(select(func.count()).select_from(Event).where(Event.type == "registry.ended")).scalar_one() == 1
+    village_exit = [row[:] for row in SHEETS["units"]]
+    village_exit[4][6] = "2018-12-20"
+    refused = _refused(county, "units", xlsx(village_exit), "units.xlsx")  # a village leaves the registry through its exit case (三签字)
+    no_start = _refused(county, "units", csv_bytes([["单位代码", "单位名称", "层级", "上级单位代码", "退出日期"], [TOWN, "北斗溪镇", "乡镇", COUNTY, "2018-12-20"]]))
+    wrong_level = _refused(county, "units", csv_bytes([["单位代码", "单位名称", "层级", "上级单位代码", "建档立卡日期"], [CITY, "怀化市", "市", "", "2014-10-01"]]))
+    assert [(p.line, p.code) for p in refused.problems] == [(5, "exit_case_required")]
+    assert [(p.code, p.field) for p in no_start.problems + wrong_level.problems] == [("exit_without_registration", "建档立卡日期"), ("not_registrable", "建档立卡日期")]

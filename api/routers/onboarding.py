@@ -24,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class Onboarded(Body):
     kind: Kind
     added: int = Field(description="Records the file added.")
-    changed: int = Field(description="Records on file the file ended (a tenure's, pairing's or link's end date; a unit's registry exit), each as its event.")
+    changed: int = Field(description="Records on file the file ended (a tenure's, pairing's or link's end date; a concentrated township's exit), each as its event.")
     unchanged: int = Field(description="Rows already on file as they are.")
 
 

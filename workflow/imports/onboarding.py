@@ -11,8 +11,9 @@ A file is all or nothing: every row goes through the command a single record wou
 does not stop the others from being checked, and if any row failed the caller's
 transaction is rolled back with every problem listed by line and column. A row already on
 file is left alone (`unchanged`); a row that ends what is on file (a tenure's, a
-pairing's or a link's end date, a unit's registry exit) records that end as its event
-(`changed`); any other difference from the record on file is refused, naming the column.
+pairing's or a link's end date, a concentrated township's exit) records that end as its event
+(`changed`); any other difference from the record on file is refused, naming the column. A
+poor village or county leaves the registry only through its exit case (三签字), never by a sheet.
 """
 
 from __future__ import annotations
@@ -134,40 +135,39 @@ def _ending(session: Session, actor: Actor, span: Any, end_date: dt.date | None,
     return "changed"
 
 
-REGISTRY_OF_LEVEL = {"village": "poor_village", "township": "concentrated_township", "county": "poor_county"}
+# The registry a unit of each level goes on (poor village, concentrated township, poor county).
+REGISTRY_OF_LEVEL = {level.value: kind for kind, level in org.REGISTRY_KINDS.items() if level is not None}
 
 
 def _unit(session: Session, actor: Actor, row: dict[str, Any]) -> str:
     code = row["code"]
     unit = session.get(OrgUnit, code)
-    outcome = "unchanged"
-    if unit is None:
+    added, changed = unit is None, False
+    if added:
         org.add_org_unit(session, actor=actor, code=code, name=row["name"], level=row["level"], parent_code=row.get("parent_code"), rural_population=row.get("rural_population"))
-        outcome = "added"
     else:
         _same("unit", code, unit, row, {"name": "name", "level": "level", "parent_code": "parent_code"})
         if row.get("rural_population") is not None and row["rural_population"] != unit.rural_population:
             org.set_rural_population(session, actor=actor, code=code, rural_population=row["rural_population"])
-            outcome = "changed"
+            changed = True
     registered_on, exited_on = row.get("registered_on"), row.get("exited_on")
     if registered_on is None:
         if exited_on is not None:
             raise errors.ExitWithoutRegistration()
-        return outcome
-    kind = REGISTRY_OF_LEVEL.get(row["level"])
-    if kind is None:
-        raise errors.NotRegistrable(level=row["level"], level_zh=LEVELS[row["level"]].zh)
-    spell = session.execute(select(RegistrySpell).where(RegistrySpell.kind == kind, RegistrySpell.subject_id == code, RegistrySpell.registered_on == registered_on)).scalars().first()
-    if spell is None:
-        org.register_poor_unit(session, actor=actor, kind=kind, code=code, registered_on=registered_on)
-        outcome = "added" if outcome == "added" else "changed"
-        spell = org.open_spell(session, kind, code)
-    if exited_on is not None and spell.exited_on != exited_on:
-        if spell.exited_on is not None:
-            raise errors.DiffersFromRecord(field="exited_on", key=code, on_file=spell.exited_on, in_row=exited_on)
-        org.end_unit_registration(session, actor=actor, kind=kind, code=code, exited_on=exited_on)
-        outcome = "added" if outcome == "added" else "changed"
-    return outcome
+    else:
+        kind = REGISTRY_OF_LEVEL.get(row["level"])
+        if kind is None:
+            raise errors.NotRegistrable(level=row["level"], level_zh=LEVELS[row["level"]].zh)
+        spell = session.execute(select(RegistrySpell).where(RegistrySpell.kind == kind, RegistrySpell.subject_id == code, RegistrySpell.registered_on == registered_on)).scalars().first()
+        if spell is None:
+            spell = org.register_poor_unit(session, actor=actor, kind=kind, code=code, registered_on=registered_on)
+            changed = True
+        if exited_on is not None and spell.exited_on != exited_on:
+            if spell.exited_on is not None:
+                raise errors.DiffersFromRecord(field="exited_on", key=code, on_file=spell.exited_on, in_row=exited_on)
+            org.end_unit_registration(session, actor=actor, kind=kind, code=code, exited_on=exited_on)
+            changed = True
+    return "added" if added else "changed" if changed else "unchanged"
 
 
 def _person(session: Session, actor: Actor, row: dict[str, Any]) -> str:
@@ -232,7 +232,7 @@ KINDS: dict[str, Kind] = {
             Column("parent_code", "上级单位代码", False, _text, "431224100000", "最高层级单位以下必填"),
             Column("rural_population", "农村人口", False, _count, "1200"),
             Column("registered_on", "建档立卡日期", False, _day, "2014-10-01", "贫困村、贫困乡镇、贫困县"),
-            Column("exited_on", "退出日期", False, _day, ""),
+            Column("exited_on", "退出日期", False, _day, "", "仅贫困人口集中的乡镇;贫困村、贫困县经退出程序(三签字)退出"),
         ), _unit, ("code",)),
         Kind("people", "人员", (
             Column("id", "人员编号", True, _text, "431224198001010011", "本单位的人员编号(如身份证号)"),
