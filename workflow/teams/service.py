@@ -93,6 +93,8 @@ def station_team(
     team_id = team_id or new_id()
     if session.get(Team, team_id) is not None:
         raise errors.DuplicateId.team(id=team_id)
+    if end_date is not None:  # a team stationed with its last day leaves then: the same rule as ending it later
+        check_withdrawal(session, team=Team(id=team_id, kind=kind, village_code=village_code), end_date=end_date, reason=None)
     append(
         session,
         type="team.stationed",

@@ -87,6 +87,15 @@ def test_team_cannot_leave_a_poor_village_before_it_exits(session):
     assert caught.value.details["village"] == tree.village and "坪溪村" in caught.value.zh and "尚未脱贫出列" in caught.value.zh
 
 
+def test_a_team_stationed_with_a_last_day_before_its_poor_village_exits_is_refused_like_ending_it_then(session):
+    tree = build_tree(session)
+    with pytest.raises(Conflict) as caught:
+        teams.station_team(session, actor=ADMIN, kind="work_team", village_code=tree.village, sending_unit_code=tree.county, start_date=START, end_date=dt.date(2017, 12, 31))
+    assert caught.value.code == "team_withdrawal_before_exit" and caught.value.details["village"] == tree.village
+    group = teams.station_team(session, actor=ADMIN, kind="township_group", village_code=tree.village, sending_unit_code=tree.township, start_date=START, end_date=dt.date(2017, 12, 31))
+    assert group.end_date == dt.date(2017, 12, 31)  # the rule holds resident work teams only
+
+
 def test_ending_a_member_that_leaves_the_team_below_two_is_refused_unless_replaced(session):
     tree = build_tree(session)
     team = _team(session, tree)
