@@ -217,6 +217,12 @@ def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_written(county
     assert [(p.line, p.field) for p in unknown.problems] == [(2, "户编号")] and "4312241002019999" in unknown.problems[0].zh
 
 
+def test_a_count_that_is_not_a_whole_number_is_a_bad_row_never_rounded_or_a_server_error(county):
+    rows = [["户编号", "村代码", "户主姓名", "家庭人口", "建档立卡日期"]] + [[f"43122410020100{n}", VILLAGE, "户主", members, "2014-10-01"] for n, members in enumerate(["3.7", "1e400", "inf", "-1", "²"], start=20)]
+    refused = _refused(county, "households", csv_bytes(rows))
+    assert [(p.line, p.code, p.field) for p in refused.problems] == [(line, "invalid_value", "家庭人口") for line in range(2, 7)]
+
+
 def test_more_pairings_than_the_rule_books_cap_are_refused_at_the_row_that_exceeds_it(county):
     with transaction(county) as session:
         households = [["户编号", "村代码", "户主姓名", "家庭人口", "建档立卡日期"]] + [[f"43122410020100{n:02d}", VILLAGE, f"户主{n}", 2, "2014-10-01"] for n in range(10, 16)]

@@ -72,13 +72,16 @@ def _day(value: Any) -> dt.date:
 
 
 def _count(value: Any) -> int:
-    try:
-        number = int(float(_text(value)))
-    except ValueError:
-        raise ValueError("count") from None
-    if number < 0:
+    """A whole number of zero or more: an integer cell, or its digits as text (never 3.7 read as 3)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).strip()
+    if not text.isdigit():
         raise ValueError("count")
-    return number
+    try:
+        return int(text)
+    except ValueError:  # digits int() does not read, such as "²"
+        raise ValueError("count") from None
 
 
 _LEVEL_OF = {label.zh: code for code, label in LEVELS.items() if code != "household"} | {code: code for code in LEVELS if code != "household"}
