@@ -57,6 +57,18 @@ def _fail(exc) -> None:
     raise typer.Exit(1)
 
 
+def _refused_file(file, exc) -> None:
+    """A refused import's bad lines, each by number and column in Chinese then English, then exit 1."""
+    for problem in exc.problems:
+        zh, en = (f"〔{problem.field}〕", f" [{problem.field}]") if problem.field else ("", "")
+        typer.echo(f"第 {problem.line} 行{zh}:{problem.zh}  (line {problem.line}: {problem.code}{en}: {problem.en})", err=True)
+    if exc.failed > len(exc.problems):
+        more = exc.failed - len(exc.problems)
+        typer.echo(f"…另有 {more} 行有误 / … and {more} more bad lines", err=True)
+    typer.echo(f"{file}: {exc.zh}\n{file}: {exc.en}", err=True)
+    raise typer.Exit(1)
+
+
 app.add_typer(audit_app, name="audit")
 app.add_typer(report_app, name="report")
 app.command("replay")(replay)
@@ -336,10 +348,7 @@ def import_records(
             with transaction(engine) as session:
                 done = onboarding.onboard(session, actor=_cli_actor(), kind=kind, data=data, file_name=file.name, progress=lambda line: bar.update(task, completed=line))
     except ImportRefused as exc:
-        for problem in exc.problems:
-            typer.echo(f"第 {problem.line} 行" + (f"〔{problem.field}〕" if problem.field else "") + f":{problem.zh}  (line {problem.line}: {problem.code}: {problem.en})", err=True)
-        typer.echo(f"{file}: {exc.zh}\n{file}: {exc.en}", err=True)
-        raise typer.Exit(1) from None
+        _refused_file(file, exc)
     except DomainError as exc:
         _fail(exc)
     finally:
@@ -393,12 +402,7 @@ def import_visits(
             with transaction(engine) as session:
                 imported = visit_import.import_file(session, visit_file, actor=_cli_actor(), again=again, progress=lambda line: bar.update(importing, completed=line))
     except visit_import.ImportRefused as exc:
-        for problem in exc.problems:
-            typer.echo(f"line {problem.line}: {problem.code}" + (f" [{problem.field}]" if problem.field else "") + f": {problem.en}", err=True)
-        if exc.failed > len(exc.problems):
-            typer.echo(f"… and {exc.failed - len(exc.problems)} more bad lines", err=True)
-        typer.echo(f"{file}: {exc.en}", err=True)
-        raise typer.Exit(1) from None
+        _refused_file(file, exc)
     except DomainError as exc:
         _fail(exc)
     finally:
