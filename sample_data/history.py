@@ -755,9 +755,6 @@ def write(engine, history: History, *, progress: Callable[[str], None] | None = 
     return count
 
 
-ACTOR = None  # the generator's account (an Actor), set on import below
-
-
 def _actor():
     from workflow.eventlog import Actor
 

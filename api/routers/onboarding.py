@@ -9,6 +9,7 @@ from pydantic import Field
 from api import limits
 from api.auth import CurrentCaller
 from api.deps import WriteSession
+from api.exports import XLSX_TYPE as XLSX
 from api.routers.visits import RawFile
 from api.routing import MAX_BODY_KEY, WRITE_PROBLEMS, resource_router
 from api.schemas import Body
@@ -18,7 +19,6 @@ from workflow.imports import onboarding
 router = resource_router("imports 批量导入")
 
 Kind = Literal["units", "people", "posts", "households", "pairings", "links"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class Onboarded(Body):
@@ -50,6 +50,5 @@ def import_records(kind: Kind, caller: CurrentCaller, body: RawFile, session: Wr
     households by the office's own codes; every unit and household a row names must lie in the caller's scope. A row
     already on file changes nothing; one that ends a tenure, pairing or link records that end."""
     access.require(caller, access.REGISTRY)
-    name = "upload.xlsx" if "spreadsheet" in body.content_type or "excel" in body.content_type else "upload.csv"
-    done = onboarding.onboard(session, actor=caller.actor(), kind=kind, data=body.data, file_name=name, authorize=scope.record_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS)
+    done = onboarding.onboard(session, actor=caller.actor(), kind=kind, data=body.data, file_name="upload", authorize=scope.record_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS)
     return Onboarded(kind=kind, added=done.added, changed=done.changed, unchanged=done.unchanged)

@@ -73,9 +73,10 @@ def list_posts(
 def get_post(post_id: Id, caller: CurrentCaller, session: ReadSession, as_of: AsOf = None, known_at: KnownAt = None) -> PostView:
     """The post; `as_of`: whether it was held that day; `known_at`: as the log held it then (an end date entered later is not shown)."""
     with known_records(session, known_at) as records:
-        view = PostView.model_validate(scope.post(records, caller, post_id))
-    if as_of is not None:
-        view.held = view.start_date <= as_of and (view.end_date is None or as_of <= view.end_date)
+        post = scope.post(records, caller, post_id)
+        view = PostView.model_validate(post)
+        if as_of is not None:
+            view.held = post.held_on(as_of)
     return view
 
 

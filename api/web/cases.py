@@ -26,6 +26,7 @@ from workflow import clock, rulebook
 from workflow.accounts import access, scope
 from workflow import errors
 from workflow.exits.reports import missing_signatures
+from workflow.exits import machines
 from workflow.exits.models import ExitCase
 
 router = pages_router()
@@ -35,7 +36,7 @@ router = pages_router()
 def case_list(request: Request, caller: CurrentCaller, session: ReadSession) -> Response:
     """The open exit cases in the recorder's scope."""
     access.require(caller, access.RECORD)
-    cases = session.execute(scope.cases(caller).where(ExitCase.status.not_in(("exited", "relapsed"))).order_by(ExitCase.opened_at)).scalars().all()
+    cases = session.execute(scope.cases(caller).where(ExitCase.status.not_in(machines.CLOSED)).order_by(ExitCase.opened_at)).scalars().all()
     return page(request, "cases.html", cases=cases)
 
 

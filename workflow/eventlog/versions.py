@@ -62,10 +62,6 @@ def versioned(model: type) -> type:
     return model
 
 
-def version_table(name: str) -> Table:
-    return _versioned[name]
-
-
 def versioned_tables() -> dict[str, Table]:
     """Each versioned table's name and its version table."""
     return dict(_versioned)
