@@ -72,9 +72,8 @@ class _Village:
         strength = {team.id: sum(1 for post, _ in self.members.get(team.id, ()) if post.held_on(day)) for team in present if team.kind == "work_team"}
         poor_village = self.poor_on(day)
         if poor_village or poor_people >= rule.poor_people_at_least:
-            if not any(count >= rule.min_members for count in strength.values()):
-                if not strength:
-                    found["no_work_team", None] = None
+            if not strength:  # a team below strength is listed as such, below
+                found["no_work_team", None] = None
         elif poor_people > 0 and not present:
             found["no_team", None] = None
         for team_id, count in strength.items():

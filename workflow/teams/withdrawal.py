@@ -25,10 +25,10 @@ def members_of(session: Session, team_id: str) -> list[tuple[TeamMember, Post]]:
     return [tuple(row) for row in session.execute(query).all()]
 
 
-def present_members(session: Session, team_id: str, on: dt.date, *, leaving: str | None = None, leaving_after: dt.date | None = None) -> int:
-    """How many of the team's members are in post on `on` (the post `leaving` as if it ended on `leaving_after`)."""
+def present_members(members: list[tuple[TeamMember, Post]], on: dt.date, *, leaving: str | None = None, leaving_after: dt.date | None = None) -> int:
+    """How many of `members` (members_of) are in post on `on` (the post `leaving` as if it ended on `leaving_after`)."""
     count = 0
-    for _, post in members_of(session, team_id):
+    for _, post in members:
         last = leaving_after if post.id == leaving else post.end_date
         if post.start_date <= on and (last is None or on <= last):
             count += 1
@@ -62,8 +62,9 @@ def check_withdrawal(session: Session, *, team: Team, end_date: dt.date, reason:
             registered_on=spells[0].registered_on,
             allowed=rule.withdrawal_allowed_for,
         )
-    before = present_members(session, team.id, day_after)
-    after = present_members(session, team.id, day_after, leaving=leaving_post, leaving_after=end_date)
+    members = members_of(session, team.id)
+    before = present_members(members, day_after)
+    after = present_members(members, day_after, leaving=leaving_post, leaving_after=end_date)
     if after < before and after < rule.min_members:
         raise errors.TeamBelowStrengthBeforeExit(
             village_name=village.name,
