@@ -117,7 +117,7 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
             for unit in counts_for.get(village, ()):
                 poor_households[unit] += households
                 poor_population[unit] += members
-        for kind, code in _poor_units(session, day):
+        for kind, code in _poor_units(session, root, day):
             for unit in counts_for.get(code, ()):
                 poor_units[(kind, unit)] += 1
         threshold = rulebook.in_force(day, otherwise=rulebook.first()).exit_incidence_below
@@ -165,9 +165,10 @@ def _poor_by_village(session: Session, root: OrgUnit, day: dt.date):
     return session.execute(query).all()
 
 
-def _poor_units(session: Session, day: dt.date):
-    """(registry kind, code) of every village and township on its poverty registry on `day`."""
-    query = select(RegistrySpell.kind, RegistrySpell.subject_id).where(
+def _poor_units(session: Session, root: OrgUnit, day: dt.date):
+    """(registry kind, code) of every village and township below `root` on its poverty registry on `day`."""
+    query = select(RegistrySpell.kind, RegistrySpell.subject_id).join(OrgUnit, OrgUnit.code == RegistrySpell.subject_id).where(
+        Subtree.of(root).clause(OrgUnit.path),
         RegistrySpell.kind.in_(("poor_village", "concentrated_township")),
         RegistrySpell.registered_on <= day,
         or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on >= day),
