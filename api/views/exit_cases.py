@@ -96,9 +96,10 @@ def objection_view(objection: Objection) -> ObjectionView:
 
 
 def case_detail(session: Session, case: ExitCase, *, until: dt.datetime | None = None) -> ExitCaseDetail:
-    """The case with the status of every step under the rule book in force today; with
-    `until`, the signatures and objections given by then (`case` being the case then)."""
-    book = rulebook.in_force(rulebook.today(), otherwise=rulebook.first())
+    """The case with the status of every step under the rule book in force on the day read
+    (today; with `until`, that moment's day): with `until`, the signatures and objections
+    given by then (`case` being the case then)."""
+    book = rulebook.in_force(rulebook.local_date_of(until) if until is not None else rulebook.today(), otherwise=rulebook.first())
     steps = machines.procedure(book, case.level)
     history = exits.signatures_of(session, case.id) if until is None else exits.signatures_on(session, case.id, until)
     current = {(s.step, s.role): s for s in history if s.attempt == case.attempt and s.decision == "signed"}

@@ -172,3 +172,23 @@ def test_a_step_completes_at_its_latest_signature_even_when_recorded_first(sessi
     _sign(session, case, "village_party_secretary", signers["village_party_secretary"], at=beijing(2017, 7, 12, 11))
     _sign(session, case, "village_director", signers["village_director"], at=beijing(2017, 7, 12, 9))  # a paper form entered late
     assert (case.status, case.status_since) == ("village_signed", beijing(2017, 7, 12, 11))
+
+
+def test_a_case_read_as_of_a_day_names_its_steps_roles_as_the_book_in_force_that_day(session):
+    """SPEC §2: every evaluation uses the rule book in force on the date it evaluates — a case
+    read as it stood in 2017 is shown under the 2017 book, not under one in force later."""
+    from api.views.exit_cases import case_detail
+
+    tree = build_tree(session)
+    exit_signers(session, tree)
+    case = household_case(session, tree)
+    books = rulebook.books().books
+    renamed = books[-1].roles["village_party_secretary"].model_copy(update={"zh": "村党组织书记"})
+    later = books[-1].model_copy(update={"id": "hunan-2025", "effective_from": dt.date(2025, 1, 1), "roles": {**books[-1].roles, "village_party_secretary": renamed}})
+
+    def secretary(detail):
+        return next(role.role_zh for step in detail.steps for role in step.roles if role.role == "village_party_secretary")
+
+    with rulebook.using(RuleBooks([*books, later])):
+        then, now = case_detail(session, case, until=SIGNING), case_detail(session, case)
+    assert (secretary(then), secretary(now)) == ("村党支部书记", "村党组织书记")
