@@ -8,7 +8,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, Connection, Date, Table, any_, bindparam, event, text
+from sqlalchemy import Column, ColumnElement, Connection, Date, Table, and_, any_, bindparam, event, or_, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeEngine
@@ -183,6 +183,12 @@ def one_of(connection: Connection, column: ColumnElement[Any], values: Iterable[
     if connection.dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(values)
+
+
+def in_span(start: ColumnElement[Any], end: ColumnElement[Any], first: Any, last: Any = None) -> ColumnElement[bool]:
+    """Rows whose days `start`..`end` (end NULL: still running) share a day with `first`..`last`
+    (`last` omitted: the one day `first`) — a post held, a spell on the registry, on a day or in a range."""
+    return and_(start <= (first if last is None else last), or_(end.is_(None), end >= first))
 
 
 def driver_values(connection: Connection, columns: Sequence[Column], rows: Sequence[Sequence[Any]]) -> Sequence[Sequence[Any]]:

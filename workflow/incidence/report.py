@@ -22,6 +22,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from rules.schema import Level
+from workflow.db import in_span
 from workflow import rulebook
 from workflow import errors
 from workflow.org.models import Household, OrgUnit, RegistrySpell
@@ -152,8 +153,7 @@ def _poor_by_village(session: Session, root: OrgUnit, day: dt.date):
     on_registry = and_(
         RegistrySpell.kind == "poor_household",
         RegistrySpell.subject_id == Household.id,
-        RegistrySpell.registered_on <= day,
-        or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on >= day),
+        in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, day),
     )
     query = (
         select(Household.village_code, func.count(Household.id), func.coalesce(func.sum(Household.members), 0))
@@ -170,7 +170,6 @@ def _poor_units(session: Session, root: OrgUnit, day: dt.date):
     query = select(RegistrySpell.kind, RegistrySpell.subject_id).join(OrgUnit, OrgUnit.code == RegistrySpell.subject_id).where(
         Subtree.of(root).clause(OrgUnit.path),
         RegistrySpell.kind.in_(("poor_village", "concentrated_township")),
-        RegistrySpell.registered_on <= day,
-        or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on >= day),
+        in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, day),
     )
     return session.execute(query).all()

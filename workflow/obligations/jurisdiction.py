@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 
-from sqlalchemy import BigInteger, and_, case, cast, func, or_, select
+from sqlalchemy import BigInteger, case, cast, func, select
 from sqlmodel import Session
 
 from workflow.chunking import chunks
-from workflow.db import one_of
+from workflow.db import in_span, one_of
 from workflow.obligations.evaluate import ObligationRow, PostRef, unit_order
 from workflow.obligations.found import Found, built
 from workflow.obligations.masksql import cannot_read_masks, Masks, bits_where, months_met, n, needs_year_before, period_months
@@ -54,7 +54,7 @@ def _poor_targets(session: Session, question: Question, anchors: set[str]) -> di
     else:
         subject = anchor = OrgUnit.__table__.c.code
     spell = RegistrySpell.__table__
-    overlaps = lambda first, last: and_(spell.c.registered_on <= last, or_(spell.c.exited_on.is_(None), spell.c.exited_on >= first))  # noqa: E731
+    overlaps = lambda first, last: in_span(spell.c.registered_on, spell.c.exited_on, first, last)  # noqa: E731
     # A subquery per target rather than a join: each target's spells are then found by index,
     # where a join may be planned as a scan of every spell in the province.
     poor_bits = (

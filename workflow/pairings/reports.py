@@ -12,11 +12,12 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from rules import RuleBook
 from rules.schema import PairingCoverageRule, TargetSet
+from workflow.db import in_span
 from workflow import errors, rulebook
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Place, Subtree, places
@@ -86,10 +87,6 @@ def _rule(on: dt.date) -> tuple[RuleBook, PairingCoverageRule]:
     return book, book.pairing_coverage
 
 
-def _held(start, end, on: dt.date):
-    return and_(start <= on, or_(end.is_(None), end >= on))
-
-
 @dataclasses.dataclass
 class _Registered:
     """The registered poor households of a subtree on a day, where they are, and their pairings."""
@@ -104,7 +101,7 @@ class _Registered:
 
 def _registered(session: Session, scope: OrgUnit, on: dt.date) -> _Registered:
     in_scope = Subtree.of(scope).clause(OrgUnit.path)
-    spell_now = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, _held(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
+    spell_now = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
     rows = session.execute(
         select(Household, RegistrySpell).join(OrgUnit, OrgUnit.code == Household.village_code).join(RegistrySpell, spell_now).where(in_scope)
     ).all()
@@ -123,7 +120,7 @@ def _deep_on(session: Session, scope: OrgUnit, on: dt.date) -> set[str]:
         select(DeepPoverty.household_id)
         .join(Household, Household.id == DeepPoverty.household_id)
         .join(OrgUnit, OrgUnit.code == Household.village_code)
-        .where(Subtree.of(scope).clause(OrgUnit.path), _held(DeepPoverty.start_date, DeepPoverty.end_date, on))
+        .where(Subtree.of(scope).clause(OrgUnit.path), in_span(DeepPoverty.start_date, DeepPoverty.end_date, on))
     )
     return set(session.execute(query).scalars())
 
@@ -134,10 +131,10 @@ def _cadres_with_room(session: Session, area: OrgUnit, book: RuleBook, on: dt.da
     in_post = (
         select(Post.person_id)
         .join(OrgUnit, OrgUnit.code == Post.unit_code)
-        .where(Subtree.of(area).clause(OrgUnit.path), Post.role.in_(roles), _held(Post.start_date, Post.end_date, on))
+        .where(Subtree.of(area).clause(OrgUnit.path), Post.role.in_(roles), in_span(Post.start_date, Post.end_date, on))
     )
     cadres = session.execute(in_post.add_columns(Post.unit_code, Person.name).join(Person, Person.id == Post.person_id)).all()
-    counted = select(Pairing.cadre_id, func.count()).where(_held(Pairing.start_date, Pairing.end_date, on), Pairing.cadre_id.in_(in_post)).group_by(Pairing.cadre_id)
+    counted = select(Pairing.cadre_id, func.count()).where(in_span(Pairing.start_date, Pairing.end_date, on), Pairing.cadre_id.in_(in_post)).group_by(Pairing.cadre_id)
     paired = dict(session.execute(counted).all())
     by_township: dict[str, list[CadreRoom]] = defaultdict(list)
     for person_id, unit_code, name in cadres:
@@ -216,7 +213,7 @@ def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -
     roles: dict[str, set[str]] = defaultdict(set)
     names: dict[str, str] = {}
     if cadre_ids:
-        for person_id, role in session.execute(select(Post.person_id, Post.role).where(Post.person_id.in_(cadre_ids), _held(Post.start_date, Post.end_date, on))).all():
+        for person_id, role in session.execute(select(Post.person_id, Post.role).where(Post.person_id.in_(cadre_ids), in_span(Post.start_date, Post.end_date, on))).all():
             roles[person_id].add(role)
         names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(cadre_ids))).all())
     leading = set(rule.leading_cadre_roles)

@@ -13,11 +13,12 @@ import dataclasses
 import datetime as dt
 from collections import defaultdict
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, select
 from sqlmodel import Session
 
 from rules.schema import ReductionPlanRule
-from workflow import errors, rulebook
+from workflow.db import in_span
+from workflow import errors
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Subtree, places
 from workflow.org.service import get_unit
@@ -154,7 +155,7 @@ def _holders(session: Session, codes: set[str], roles: list[str], first: dt.date
         return found
     query = (
         select(Post, Person.name).join(Person, Person.id == Post.person_id)
-        .where(Post.unit_code.in_(sorted(codes)), Post.role.in_(roles), Post.start_date <= last, or_(Post.end_date.is_(None), Post.end_date >= first))
+        .where(Post.unit_code.in_(sorted(codes)), Post.role.in_(roles), in_span(Post.start_date, Post.end_date, first, last))
         .order_by(Post.unit_code, Post.role, Post.start_date, Post.id)
     )
     for post, name in session.execute(query).all():

@@ -15,12 +15,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from rules.schema import WorkTeamRule
 from workflow.chunking import chunks
-from workflow.db import one_of
+from workflow.db import in_span, one_of
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.places import Subtree, places
 from workflow.org.service import get_unit
@@ -47,10 +47,6 @@ class TeamGap:
     members: int | None  # its members in post on the day
     since: dt.date
     days: int  # from since to the report's day, both counted
-
-
-def _held(start, end, on: dt.date):
-    return and_(start <= on, or_(end.is_(None), end >= on))
 
 
 @dataclasses.dataclass
@@ -96,7 +92,7 @@ class _Village:
 
 
 def _poor_people_on(session: Session, scope: OrgUnit, on: dt.date) -> dict[str, int]:
-    spell = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, _held(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
+    spell = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
     query = (
         select(Household.village_code, func.sum(Household.members))
         .join(OrgUnit, OrgUnit.code == Household.village_code)
