@@ -8,6 +8,11 @@ Written by hand. No schema changes: `account_token` becomes a projection of
 `account.token_issued` events (the token's SHA-256, never the token). A database upgraded
 with tokens in it gets one such event per token, recorded now by the account `migration`,
 occurring when the token was issued; the token rows are then the events' own.
+
+This runs in the revision, not after the upgrade (`migrations.after_upgrade`): a database
+upgraded from before 0010 has 0010's replay of the log queued to run after the last
+revision, and that replay empties `account_token` and refills it from the log, so the
+tokens must be events by then.
 """
 
 import json
