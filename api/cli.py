@@ -324,14 +324,17 @@ def accounts_list() -> None:
 
 @import_app.command("records")
 def import_records(
-    kind: str = typer.Argument(..., help="units, people, posts, households, pairings or links (`exit-tracker templates DIR` writes one sheet of each)."),
+    kind: str = typer.Argument(..., help="units, people, posts, households, population, pairings or links (`exit-tracker templates DIR` writes one sheet of each)."),
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A .xlsx workbook (its first sheet) or a .csv file (UTF-8 or GBK), headers in Chinese or English."),
+    migration: bool = typer.Option(False, "--migration", help="The file holds records of the time before the product kept them (e.g. 2014–2017): the log marks the import as a migration."),
 ) -> None:
     """Onboard records of KIND from FILE, all or nothing: every bad row is listed by line and column, then nothing is written.
 
     Rows refer to each other by the office's own codes (unit code, person number, household
     number). A row already on file changes nothing; a row that ends a tenure, pairing or link
-    (or a concentrated township's designation) records that end; import the kinds in the order above.
+    (or a concentrated township's designation), corrects a name or gives a year's rural
+    population records that as its event; import the kinds in the order above. A household's
+    exit date is taken only with --migration (an exit signed on paper before the product).
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -346,7 +349,7 @@ def import_records(
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True) as bar:
             task = bar.add_task(f"importing {file.name}", total=None)
             with transaction(engine) as session:
-                done = onboarding.onboard(session, actor=_cli_actor(), kind=kind, data=data, file_name=file.name, progress=lambda line: bar.update(task, completed=line))
+                done = onboarding.onboard(session, actor=_cli_actor(), kind=kind, data=data, file_name=file.name, migration=migration, progress=lambda line: bar.update(task, completed=line))
     except ImportRefused as exc:
         _refused_file(file, exc)
     except DomainError as exc:
@@ -375,6 +378,7 @@ def templates(directory: Path = typer.Argument(..., file_okay=False, help="Where
 def import_visits(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="A .csv file with a header row, or a .jsonl file (one JSON object a line)."),
     again: bool = typer.Option(False, "--again", help="Import the file even though the same content was imported before."),
+    migration: bool = typer.Option(False, "--migration", help="The file holds records of the time before the product kept them (e.g. 2014–2017): the log marks the import as a migration."),
 ) -> None:
     """Import visits from FILE, all or nothing, once: every bad line is listed and then nothing is written.
 
@@ -400,11 +404,11 @@ def import_visits(
                 visit_import.check_file(session, visit_file, again=again, progress=lambda line: bar.update(checking, completed=line))
             importing = bar.add_task(f"importing {file.name}", total=total)
             with transaction(engine) as session:
-                imported = visit_import.import_file(session, visit_file, actor=_cli_actor(), again=again, progress=lambda line: bar.update(importing, completed=line))
+                imported = visit_import.import_file(session, visit_file, actor=_cli_actor(), again=again, migration=migration, progress=lambda line: bar.update(importing, completed=line))
     except visit_import.ImportRefused as exc:
         _refused_file(file, exc)
     except DomainError as exc:
         _fail(exc)
     finally:
         engine.dispose()
-    typer.echo(f"{file}: {imported.visits} visits imported (import {imported.id}, sha256 {imported.content_sha256})")
+    typer.echo(f"{file}: {imported.visits} visits imported{' as a migration' if imported.migration else ''} (import {imported.id}, sha256 {imported.content_sha256})")

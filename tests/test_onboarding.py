@@ -59,6 +59,11 @@ SHEETS = {
         ["4312241002010001", VILLAGE, "向桂兰", 3, "2014-10-01"],
         ["4312241002010002", VILLAGE, "舒德明", 5, "2014/10/1"],
     ],
+    "population": [
+        ["村代码", "年度", "农村人口"],
+        [VILLAGE, 2016, 1180],
+        [VILLAGE, 2017, 1210],
+    ],
     "pairings": [
         ["干部人员编号", "户编号", "开始日期", "结束日期"],
         ["431224198001010011", "4312241002010001", "2016-01-01", ""],
@@ -113,6 +118,8 @@ def _built_command_by_command(url: str) -> None:
             posts.assign_post(session, actor=OFFICE, person_id=person_id, role=role, unit_code=unit, start_date=dt.date.fromisoformat(start))
         for household_id, village, head, members, _ in SHEETS["households"][1:]:
             org.register_household(session, actor=OFFICE, household_id=household_id, village_code=village, head_name=head, members=members, registered_on=dt.date(2014, 10, 1))
+        for village, year, population in SHEETS["population"][1:]:
+            org.record_population(session, actor=OFFICE, code=village, year=year, rural_population=population)
         for _, household_id, _, _ in SHEETS["pairings"][1:]:
             posts.pair(session, actor=OFFICE, cadre_id="431224198001010011", household_id=household_id, start_date=dt.date(2016, 1, 1))
         posts.link_unit(session, actor=OFFICE, unit_code=BUREAU, village_code=VILLAGE, start_date=dt.date(2016, 1, 1))
@@ -193,14 +200,14 @@ def test_every_bad_row_is_named_by_line_and_column_and_nothing_is_written(county
         ["单位代码", "单位名称", "层级", "上级单位代码"],
         ["431224200000", "龙潭镇", "乡镇", COUNTY],  # good: rolled back with the rest
         ["431224300000", "无名镇", "乡镇", "439999000000"],  # unknown parent
-        [TOWN, "北斗溪乡", "乡镇", COUNTY],  # the code of a unit on file, with another name
+        [TOWN, "北斗溪乡", "村", COUNTY],  # the code of a unit on file, at another level
         ["431224200000", "龙潭镇", "乡镇", COUNTY],  # the same code twice in the file
         ["431224400000", "新村", "大队", TOWN],  # a level that does not exist
         ["431224500000", "", "村", TOWN],  # no name
     ]))
     assert [(p.line, p.field, p.code) for p in units.problems] == [
         (3, "上级单位代码", "org_unit_not_found"),
-        (4, "单位名称", "differs_from_record"),
+        (4, "层级", "differs_from_record"),
         (5, "单位代码", "duplicate_in_file"),
         (6, "层级", "invalid_value"),
         (7, "单位名称", "missing_value"),
@@ -261,7 +268,7 @@ def test_a_reimport_changes_nothing_and_one_that_ends_a_tenure_records_that_end(
     with Session(county) as session:
         post = session.execute(select(Post).where(Post.person_id == "431224198001010011")).scalars().one()
         assert post.end_date == dt.date(2018, 3, 31)
-        assert session.execute(select(Event.type).order_by(Event.seq.desc()).limit(1)).scalar_one() == "post.ended"
+        assert session.execute(select(Event.type).order_by(Event.seq.desc()).limit(2)).scalars().all() == ["records.imported", "post.ended"]
         assert session.get(OrgUnit, VILLAGE).rural_population == 1200
 
 
@@ -306,3 +313,140 @@ def test_an_exit_date_ends_a_concentrated_townships_spell_once_and_a_poor_villag
     wrong_level = _refused(county, "units", csv_bytes([["单位代码", "单位名称", "层级", "上级单位代码", "建档立卡日期"], [CITY, "怀化市", "市", "", "2014-10-01"]]))
     assert [(p.line, p.code) for p in refused.problems] == [(5, "exit_case_required")]
     assert [(p.code, p.field) for p in no_start.problems + wrong_level.problems] == [("exit_without_registration", "建档立卡日期"), ("not_registrable", "建档立卡日期")]
+
+
+def _last_types(engine, count: int) -> list[str]:
+    with Session(engine) as session:
+        return list(reversed(session.execute(select(Event.type).order_by(Event.seq.desc()).limit(count)).scalars().all()))
+
+
+def test_a_corrected_name_is_recorded_as_its_event_and_the_former_name_stays_in_the_records_history(county):
+    from workflow.eventlog.versions import known_records
+    from workflow.org.models import Household, Person
+
+    with Session(county) as session:
+        before = session.execute(select(func.max(Event.seq))).scalar_one()
+    units, people, households = ([row[:] for row in SHEETS[kind]] for kind in ("units", "people", "households"))
+    units[3][1] = "北斗溪乡"  # 北斗溪镇, corrected
+    people[1][1] = "舒春笙"
+    households[1][2] = "向桂芝"
+    for kind, rows in (("units", units), ("people", people), ("households", households)):
+        with transaction(county) as session:
+            done = onboarding.onboard(session, actor=OFFICE, kind=kind, data=xlsx(rows), file_name=f"{kind}.xlsx")
+        assert (done.added, done.changed, done.unchanged) == (0, 1, len(rows) - 2), kind
+    assert _last_types(county, 6) == ["org_unit.renamed", "records.imported", "person.renamed", "records.imported", "household.head_renamed", "records.imported"]
+    with Session(county) as session:
+        assert (session.get(OrgUnit, TOWN).name, session.get(Person, "431224198001010011").name, session.get(Household, "4312241002010001").head_name) == ("北斗溪乡", "舒春笙", "向桂芝")
+        with known_records(session, session.execute(select(Event.recorded_at).where(Event.seq == before)).scalar_one()) as then:
+            assert (then.get(OrgUnit, TOWN).name, then.get(Person, "431224198001010011").name, then.get(Household, "4312241002010001").head_name) == ("北斗溪镇", "舒春生", "向桂兰")
+    with transaction(county) as session:  # the corrected sheet again changes nothing, and records no import
+        done = onboarding.onboard(session, actor=OFFICE, kind="people", data=xlsx(people), file_name="people.xlsx")
+    assert (done.changed, done.import_id) == (0, None) and _last_types(county, 1) == ["records.imported"]
+    blank = _refused(county, "people", csv_bytes([["人员编号", "姓名"], ["431224198001010011", " "]]))
+    assert [(p.line, p.field, p.code) for p in blank.problems] == [(2, "姓名", "missing_value")]
+
+
+def test_a_villages_rural_population_is_read_for_the_year_of_each_date(county):
+    with transaction(county) as session:
+        done = onboarding.onboard(session, actor=OFFICE, kind="population", data=xlsx(SHEETS["population"]), file_name="population.xlsx")
+    assert (done.added, done.changed, done.unchanged) == (2, 0, 0)
+    dates = [dt.date(2015, 12, 31), dt.date(2016, 1, 1), dt.date(2016, 12, 31), dt.date(2017, 1, 1), dt.date(2019, 6, 30)]
+    with Session(county) as session:
+        rural = {row.date: row.rural_population for row in incidence_report(session, unit_code=VILLAGE, dates=dates)}
+    # before the first year's figure: the undated one (1,200); from 1 January of a year, its figure; later years keep the last one
+    assert rural == {dates[0]: 1200, dates[1]: 1180, dates[2]: 1180, dates[3]: 1210, dates[4]: 1210}
+    with Session(county) as session:
+        corrected_at = session.execute(select(func.max(Event.recorded_at))).scalar_one()
+    corrected = [row[:] for row in SHEETS["population"]]
+    corrected[2][2] = 1250
+    with transaction(county) as session:
+        done = onboarding.onboard(session, actor=OFFICE, kind="population", data=xlsx(corrected), file_name="population.xlsx")
+    assert (done.added, done.changed, done.unchanged) == (0, 1, 1)
+    from workflow.eventlog.versions import known_records
+
+    with Session(county) as session:
+        assert incidence_report(session, unit_code=VILLAGE, dates=[dt.date(2017, 9, 30)])[0].rural_population == 1250
+        with known_records(session, corrected_at) as then:  # as the log held it before the correction
+            row = incidence_report(then, unit_code=VILLAGE, dates=[dt.date(2017, 9, 30)])[0]
+            assert (row.rural_population, row.poor_population) == (1210, 8)
+    bad = _refused(county, "population", csv_bytes([["村代码", "年度", "农村人口"], [TOWN, 2017, 900], [VILLAGE, 1899, 900], [VILLAGE, 2018, -5], ["439999999999", 2018, 5]]))
+    assert [(p.line, p.field, p.code) for p in bad.problems] == [
+        (2, "村代码", "invalid_village"), (3, "年度", "invalid_year"), (4, "农村人口", "invalid_value"), (5, "村代码", "org_unit_not_found"),
+    ]
+
+
+def test_a_household_exit_before_the_product_loads_only_as_a_migration_and_reads_as_exited_from_that_day(county):
+    from workflow.exits.service import household_status_on
+    from workflow.imports.models import RecordImport
+
+    exited = [row[:] + [""] for row in SHEETS["households"]]
+    exited[0][5] = "退出日期"
+    exited[1][5] = "2016-11-30"
+    refused = _refused(county, "households", xlsx(exited), "households.xlsx")
+    assert [(p.line, p.field, p.code) for p in refused.problems] == [(2, "退出日期", "exit_needs_migration")]
+    assert "三签字" in refused.problems[0].zh
+    for expected in ((0, 1, 1), (0, 0, 2)):  # recorded once; the same sheet again changes nothing
+        with transaction(county) as session:
+            done = onboarding.onboard(session, actor=OFFICE, kind="households", data=xlsx(exited), file_name="households.xlsx", migration=True)
+        assert (done.added, done.changed, done.unchanged) == expected
+    with Session(county) as session:
+        spells = org.registry_spells(session, "poor_household", "4312241002010001")
+        assert [(s.registered_on, s.exited_on) for s in spells] == [(dt.date(2014, 10, 1), dt.date(2016, 11, 30))]
+        end_of = lambda day: dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=dt.timezone(dt.timedelta(hours=8)))  # noqa: E731
+        assert household_status_on(session, "4312241002010001", end_of(dt.date(2016, 11, 29))) == "registered"
+        assert household_status_on(session, "4312241002010001", end_of(dt.date(2016, 11, 30))) == "exited"
+        poor = {row.date: row.poor_population for row in incidence_report(session, unit_code=VILLAGE, dates=[dt.date(2016, 11, 30), dt.date(2016, 12, 1)])}
+        assert poor == {dt.date(2016, 11, 30): 8, dt.date(2016, 12, 1): 5}
+        marked = session.execute(select(RecordImport).where(RecordImport.migration)).scalars().one()
+        assert (marked.kind, marked.migration, marked.changed, marked.last_seq - marked.first_seq + 1) == ("households", True, 1, 1)
+        assert session.execute(select(Event.type).where(Event.seq == marked.first_seq)).scalar_one() == "household.exit_before_product"
+    other = [row[:] for row in exited]
+    other[1][5] = "2017-01-31"
+    before_registration = [row[:] for row in exited]
+    before_registration[2][5] = "2014-09-30"
+    assert [(p.line, p.code) for p in _migrated_refusal(county, other)] == [(2, "differs_from_record")]
+    assert [(p.line, p.field, p.code) for p in _migrated_refusal(county, before_registration)] == [(3, "退出日期", "invalid_dates")]
+
+
+def _migrated_refusal(engine, rows):
+    before = _events(engine)
+    with pytest.raises(ImportRefused) as refused:
+        with transaction(engine) as session:
+            onboarding.onboard(session, actor=OFFICE, kind="households", data=xlsx(rows), file_name="households.xlsx", migration=True)
+    assert _events(engine) == before
+    return refused.value.problems
+
+
+def test_visits_imported_as_a_migration_are_not_listed_as_backfilled_unless_asked(empty_database, tmp_path: Path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from tests.api.conftest import bearer
+
+    url = empty_database()
+    assert exit_tracker(url, "init-db").returncode == 0
+    assert exit_tracker(url, "setup", "--level", "city", "--code", CITY, "--name", "怀化市").returncode == 0
+    for kind in ("units", "people", "posts", "households"):
+        path = tmp_path / f"{kind}.xlsx"
+        path.write_bytes(xlsx(SHEETS[kind]))
+        assert exit_tracker(url, "import", "records", kind, str(path), "--migration").returncode == 0
+    lines = "visitor_id,target_level,target_id,occurred_at\n"
+    historic, current = tmp_path / "historic.csv", tmp_path / "current.csv"
+    historic.write_text(lines + "".join(f"{v},{lv},{t},{_visit_at(d).isoformat()}\n" for v, lv, t, d in VISITS[:3]), encoding="utf-8")
+    current.write_text(lines + "".join(f"{v},{lv},{t},{_visit_at(d).isoformat()}\n" for v, lv, t, d in VISITS[3:]), encoding="utf-8")
+    done = exit_tracker(url, "import", "visits", str(historic), "--migration")
+    assert done.returncode == 0 and "as a migration" in done.stdout, done.stdout + done.stderr
+    assert exit_tracker(url, "import", "visits", str(current)).returncode == 0
+    assert exit_tracker(url, "audit", "verify").returncode == 0
+    engine = make_engine(url)
+    try:
+        auditor = bearer(engine, roles=["auditor"], scope=CITY)
+        with TestClient(create_app(engine)) as client:
+            listed = {}
+            for flag in ("false", "true"):
+                found = client.get("/api/v1/reports/irregularities", params={"unit": CITY, "as_of": "2017-12-31", "kind": "backfilled_visit", "include_migrated": flag}, headers=auditor)
+                assert found.status_code == 200, found.text
+                listed[flag] = sorted(row["unit_code"] for row in found.json()["items"])
+        assert listed == {"false": [VILLAGE], "true": [VILLAGE] * 4}  # the migration's three visits only on request
+    finally:
+        engine.dispose()

@@ -8,6 +8,7 @@ the obligations projection reads the visits, posts, pairings and links kept befo
 
 from workflow.accounts.service import ACCOUNTS
 from workflow.exits.service import EXITS
+from workflow.imports.onboarding import ONBOARDING
 from workflow.imports.visits import IMPORTS
 from workflow.obligations.projection import OBLIGATIONS
 from workflow.org.service import ORG
@@ -17,4 +18,4 @@ from workflow.posts.service import POSTS
 from workflow.teams.service import TEAMS
 from workflow.visits.service import VISITS
 
-DECLARED = (ORG, POSTS, PAIRINGS, TEAMS, PLANS, ACCOUNTS, EXITS, VISITS, IMPORTS, OBLIGATIONS)
+DECLARED = (ORG, POSTS, PAIRINGS, TEAMS, PLANS, ACCOUNTS, EXITS, VISITS, IMPORTS, ONBOARDING, OBLIGATIONS)

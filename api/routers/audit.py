@@ -176,11 +176,14 @@ def irregularity_report(
     report: Report,
     start: Annotated[Day | None, Query(alias="from", description="First day of the period (local); 1 January of as_of's year if omitted.", examples=["2017-06-01"])] = None,
     kind: Annotated[list[str] | None, Query(max_length=10, description="Only these kinds, repeatable.", examples=[["backfilled_visit"]])] = None,
+    include_migrated: Annotated[
+        bool, Query(description="Also list as back-filled the visits loaded by an import marked as a migration (records of the time before the product kept them). 含迁移导入的历史走访。")
+    ] = False,
 ):
     """Signatures without a prior visit, back-filled visits, visits outside tenure, implausible travel,
     proxy signatures without a document — among records that occurred from `from` to `as_of`."""
     first = start or report.as_of.replace(month=1, day=1)
-    rows = irregularities(report.session, scope_code=report.unit, first=first, last=report.as_of)
+    rows = irregularities(report.session, scope_code=report.unit, first=first, last=report.as_of, include_migrated=include_migrated)
     if kind:
         rows = [r for r in rows if r.kind in kind]
 

@@ -64,6 +64,13 @@ class ImportResult(Body):
     imported: int = Field(description="Visits recorded from the file.", examples=[1200])
     import_id: str = Field(description="The import, as the log records it (event type visits.imported).")
     content_sha256: str = Field(description="SHA-256 of the file's bytes: the same file again is refused unless again=true.")
+    migration: bool = Field(False, description="The import is marked as a migration: records of the time before the product kept them.")
+
+
+Migration = Annotated[
+    bool,
+    Query(description="The file holds records of the time before the product kept them (e.g. 2014–2017): the log marks the import as a migration. 历史数据迁移导入。"),
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -181,11 +188,11 @@ def void_visit(visit_id: Id, body: VisitVoid, caller: CurrentCaller, session: Wr
     openapi_extra=IMPORT_BODY,
     summary="Import visits from a file, all or nothing / 批量导入走访",
 )
-def import_visits(caller: CurrentCaller, checked: Annotated[CheckedFile, Depends(_checked_file)], session: WriteSession) -> ImportResult:
+def import_visits(caller: CurrentCaller, checked: Annotated[CheckedFile, Depends(_checked_file)], session: WriteSession, migration: Migration = False) -> ImportResult:
     """Record every visit in a CSV or JSON-lines file, or none: each bad line is reported with its number and reason
     (the first 100 listed). The same file (by content) is imported once: again, it is refused naming the earlier
     import, unless `again=true`."""
     imported = visit_import.import_file(
-        session, checked.file, actor=caller.actor(), again=checked.again, authorize=scope.visit_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS
+        session, checked.file, actor=caller.actor(), again=checked.again, migration=migration, authorize=scope.visit_writes(session, caller), listed=limits.MAX_LISTED_PROBLEMS
     )
-    return ImportResult(imported=imported.visits, import_id=imported.id, content_sha256=imported.content_sha256)
+    return ImportResult(imported=imported.visits, import_id=imported.id, content_sha256=imported.content_sha256, migration=imported.migration)

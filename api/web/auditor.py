@@ -65,14 +65,18 @@ def irregularities_page(
     as_of: Day | None = None,
     start: Annotated[Day | None, Query(alias="from")] = None,
     kind: Annotated[list[str] | None, Query(max_length=10)] = None,
+    include_migrated: bool = False,
 ) -> Response:
     """The irregularities report (GET /api/v1/reports/irregularities) with its filters."""
     access.require(caller, access.INSPECT)
     kind = [k for k in kind or [] if k] or None
     report = ReportRequest(caller, session, unit or caller.scope_code, as_of or rulebook.today(), None, "json", language(request), None, IRREGULARITIES_SHOWN)
     scope.unit(session, caller, report.unit)
-    found = audit.irregularity_report(caller, report, start=start, kind=kind)
-    return page(request, "auditor_irregularities.html", found=found, unit=report.unit, as_of=report.as_of, start=start, chosen=kind or [], kinds=KINDS, tab="irregularities")
+    found = audit.irregularity_report(caller, report, start=start, kind=kind, include_migrated=include_migrated)
+    return page(
+        request, "auditor_irregularities.html",
+        found=found, unit=report.unit, as_of=report.as_of, start=start, chosen=kind or [], kinds=KINDS, include_migrated=include_migrated, tab="irregularities",
+    )
 
 
 @router.get("/auditor/chain")

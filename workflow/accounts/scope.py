@@ -217,7 +217,7 @@ def visit_writes(session: Session, caller: Caller) -> Callable[[str, str, str], 
 def record_writes(session: Session, caller: Caller) -> Callable[[str, dict], None]:
     """A check of each row the caller onboards from a file (imports.onboarding): every unit
     and household it names lies in the scope (not found otherwise, as for a single write),
-    and a pairing's cadre is one the caller may name there."""
+    a person on file is one the caller sees, and a pairing's cadre is one the caller may name there."""
 
     def check(kind: str, row: dict) -> None:
         for field in ("parent_code", "unit_code", "village_code"):
@@ -227,6 +227,8 @@ def record_writes(session: Session, caller: Caller) -> Callable[[str, dict], Non
             unit(session, caller, row["code"], field="code")
         if kind == "households" and session.get(Household, row["id"]) is not None:
             household(session, caller, row["id"], field="id")
+        if kind == "people" and session.get(Person, row["id"]) is not None:
+            person(session, caller, row["id"], field="id")  # a row on file may correct the name: one the caller sees
         if row.get("household_id"):
             place = household(session, caller, row["household_id"], field="household_id").village_code
             person_named(session, caller, row["cadre_id"], unit_code=place, field="cadre_id")

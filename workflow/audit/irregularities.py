@@ -15,6 +15,7 @@ from sqlmodel import Session
 from rules import RuleBook
 from workflow import clock, rulebook
 from workflow.exits.models import ExitCase, Signature
+from workflow.imports.models import VisitImport
 from workflow.org.models import OrgUnit, Person
 from workflow.org.service import get_unit
 from workflow.posts.models import Post
@@ -45,14 +46,19 @@ class Irregularity:
     detail_zh: str
 
 
-def irregularities(session: Session, *, scope_code: str, first: dt.date, last: dt.date) -> list[Irregularity]:
-    """Every irregularity under `scope_code` among records that occurred from `first` to `last` (local dates)."""
+def irregularities(session: Session, *, scope_code: str, first: dt.date, last: dt.date, include_migrated: bool = False) -> list[Irregularity]:
+    """Every irregularity under `scope_code` among records that occurred from `first` to `last` (local dates).
+
+    A visit loaded by an import marked as a migration (records of the time before the
+    product kept them) is not listed as back-filled unless `include_migrated`: it was
+    recorded late by design. Its other irregularities are listed all the same.
+    """
     scope = get_unit(session, scope_code, field="unit")
     book = rulebook.in_force(last, otherwise=rulebook.first())
     names = _Names(session)
     found = [
         *_signatures(session, scope, first, last, book, names),
-        *_visits(session, scope, first, last, book, names),
+        *_visits(session, scope, first, last, book, names, include_migrated),
     ]
     return sorted(found, key=lambda item: (item.occurred_at, item.kind, item.record_id))
 
@@ -105,8 +111,9 @@ def _target_of(case: ExitCase) -> dict[str, str]:
     return {"target_level": case.level, "target_id": case.subject_id}
 
 
-def _visits(session, scope, first, last, book, names):
+def _visits(session, scope, first, last, book, names, include_migrated):
     threshold = dt.timedelta(days=book.backfill_threshold_days)
+    migrated = [] if include_migrated else _migrated_runs(session)
     query = visits_query(session, unit_code=scope.code, occurred_from=first, occurred_to=last).order_by(Visit.visitor_id, Visit.occurred_at)
     visits = list(session.execute(query).scalars())
     posts_of: dict[str, list[Post]] = defaultdict(list)
@@ -117,7 +124,7 @@ def _visits(session, scope, first, last, book, names):
     by_day: dict[tuple[str, dt.date], list[Visit]] = defaultdict(list)
     for visit in visits:
         late = visit.recorded_at - visit.occurred_at
-        if late > threshold:
+        if late > threshold and not any(start <= visit.recorded_seq <= end for start, end in migrated):
             yield _row("backfilled_visit", "visit", visit.id, visit.visitor_id, names, _unit_of(visit), visit,
                        f"recorded {late.days} days after it happened (threshold {book.backfill_threshold_days})",
                        f"发生后 {late.days} 天才录入(限 {book.backfill_threshold_days} 天)")
@@ -134,6 +141,12 @@ def _visits(session, scope, first, last, book, names):
             yield _row("implausible_travel", "visit", last_visit.id, last_visit.visitor_id, names, _unit_of(last_visit), last_visit,
                        f"{len(route)} visits on {day} need {km:.0f} km of travel (limit {book.max_visits_per_day_km} km)",
                        f"{day} 共走访 {len(route)} 次,路程约 {km:.0f} 公里(上限 {book.max_visits_per_day_km} 公里)")
+
+
+def _migrated_runs(session: Session) -> list[tuple[int, int]]:
+    """The runs of events (first seq, last seq) appended by visit imports marked as migrations."""
+    query = select(VisitImport.first_seq, VisitImport.last_seq).where(VisitImport.migration, VisitImport.first_seq.is_not(None))
+    return [(start, end) for start, end in session.execute(query)]
 
 
 def _unit_of(visit: Visit) -> str:

@@ -101,6 +101,10 @@ class InvalidDates(DomainError):
     exit_before_designation = Text(
         "exited_on {exited_on} is before the designation began on {registered_on}", "结束日期 {exited_on} 早于认定开始日期 {registered_on}", field="exited_on"
     )
+    exit_before_registration = Text(
+        "exited_on {exited_on} is before the household was registered on {registered_on}", "退出日期 {exited_on} 早于建档立卡日期 {registered_on}", field="exited_on"
+    )
+    exit_in_future = Text("exited_on {exited_on} is after today ({today})", "退出日期 {exited_on} 晚于今天({today})", field="exited_on")
     from_after_as_of = Text("from {start} is after as_of {as_of}", "起始日期 {start} 晚于 as_of {as_of}", field="from")
 
 
@@ -479,8 +483,23 @@ class DuplicateInFile(DomainError):
 class DiffersFromRecord(Conflict):
     code = "differs_from_record"
     text = Text(
-        "{key} is on file with {field} = {on_file}, the row says {in_row}; corrections other than an end date are not imported",
-        "{key} 已登记,其 {field} 为 {on_file},本行为 {in_row};除结束日期外,已登记的记录不能通过导入修改",
+        "{key} is on file with {field} = {on_file}, the row says {in_row}; corrections other than an end date, a name or a year's population are not imported",
+        "{key} 已登记,其 {field} 为 {on_file},本行为 {in_row};除结束日期、名称和年度人口外,已登记的记录不能通过导入修改",
+    )
+
+
+class NotOnRegistry(Conflict):
+    code = "not_on_registry"
+    field = "household"
+    text = Text("household '{id}' is not on the poverty registry now", "贫困户 '{id}' 目前不在建档立卡登记中")
+
+
+class ExitNeedsMigration(DomainError):
+    code = "exit_needs_migration"
+    field = "exited_on"
+    text = Text(
+        "a household leaves the registry through its exit case (三签字); an exit date is imported only in a migration of the records from before this product (--migration)",
+        "贫困户须经退出程序(三签字)退出;只有迁移导入系统启用前的历史档案时(--migration)才能导入退出日期",
     )
 
 

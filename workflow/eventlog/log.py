@@ -227,6 +227,13 @@ def _locked_head(session: Session) -> tuple[int, str, dt.datetime | None]:
     return (row[0], row[1], row[2]) if row else (0, GENESIS_HASH, None)
 
 
+def lock(session: Session) -> int:
+    """Lock the log for this transaction's appends now (as the first `append` would) and give
+    the seq of its last event: the events the transaction appends from here run on from it,
+    with no other writer's among them, until it ends."""
+    return _locked_head(session)[0]
+
+
 def _remember_head(session: Session, seq: int, hash: str, recorded_at: dt.datetime) -> None:
     session.info[_HEAD_KEY] = (_transaction(session), (seq, hash, recorded_at))
 

@@ -25,7 +25,7 @@ from workflow.exits import machines
 from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
 from workflow.org.models import Household, OrgUnit, RegistrySpell
-from workflow.org.service import ancestor_at, close_spell, get_person, get_unit, open_spell, reopen_spell
+from workflow.org.service import ancestor_at, close_spell, get_person, get_unit, on_registry, open_spell, registry_spells, reopen_spell, rural_populations
 from workflow.posts import service as posts
 from workflow.types import new_id
 from workflow.org.places import Subtree
@@ -93,17 +93,22 @@ def household_status_on(session: Session, household_id: str, moment: dt.datetime
     (a relapse puts it back on the registry: registered)."""
     cases = session.execute(select(ExitCase.id).where(ExitCase.level == ExitLevel.household.value, ExitCase.subject_id == household_id)).scalars()
     states = [state for case_id in cases if (state := state_on(session, ExitCase, (case_id,), moment)) is not None]
-    if not states:
-        return "registered"
+    if not states:  # no case: registered, or exited before the product kept the records (`org.record_exit_before_product`)
+        day = rulebook.local_date_of(moment)
+        spells = registry_spells(session, "poor_household", household_id)
+        ended = any(spell.exited_on is not None and spell.exited_on < day for spell in spells)
+        return "exited" if ended and not on_registry(spells, day) else "registered"
     latest = max(states, key=lambda state: state["status_since"])
     return "registered" if latest["status"] == "relapsed" else latest["status"]
 
 
-def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal) -> IncidenceProposal:
+def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal, day: dt.date) -> IncidenceProposal:
     """A village's poverty incidence, or a county's over its villages: the registered poor
-    population of households now on the registry over the villages' rural population."""
+    population of households now on the registry over the villages' rural population in
+    `day`'s year (`org.rural_populations`)."""
     villages = list(session.execute(select(OrgUnit).where(Subtree.of(unit).clause(OrgUnit.path), OrgUnit.level == Level.village)).scalars())
-    unknown = [v.name for v in villages if not v.rural_population]
+    rural = rural_populations(session, {v.code: v.rural_population for v in villages}, [day])[day]
+    unknown = [v.name for v in villages if not rural[v.code]]
     if unknown or not villages:
         raise errors.RuralPopulationUnknown(units=unknown or [unit.name])
     on_registry = (
@@ -114,7 +119,7 @@ def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal) -> In
     )
     return IncidenceProposal(
         poor_population=int(session.execute(on_registry).scalar_one()),
-        rural_population=sum(v.rural_population for v in villages),
+        rural_population=sum(rural.values()),
         threshold=threshold,
     )
 
@@ -185,7 +190,7 @@ def propose(
     else:
         if assessment is not None:
             raise errors.AssessmentNotApplicable(level=case.level, level_zh=LEVEL_ZH[ExitLevel(case.level)])
-        proposal = poverty_incidence(session, get_unit(session, case.unit_code), book.exit_incidence_below)
+        proposal = poverty_incidence(session, get_unit(session, case.unit_code), book.exit_incidence_below, clock.local_date(moment, book.zone))
         evidence = {
             "poor_population": proposal.poor_population,
             "rural_population": proposal.rural_population,

@@ -1,19 +1,22 @@
-"""Onboarding a county from its own sheets: units, people, posts, households, pairings and links.
+"""Onboarding a county from its own sheets: units, people, posts, households, population, pairings and links.
 
-A 扶贫办 has its tree, its officials, their posts (任职), its registered households (建档立卡)
-and their pairings (结对) in spreadsheets. Each file holds one kind of record (`KINDS`), as
-CSV (UTF-8 or GB 18030) or XLSX, with the office's Chinese headers or the English field
-names; rows refer to each other by the office's own codes (unit code, person number,
-household number), never by the product's internal ids.
+A 扶贫办 has its tree, its officials, their posts (任职), its registered households (建档立卡),
+its villages' rural population by year and its pairings (结对) in spreadsheets. Each file
+holds one kind of record (`KINDS`), as CSV (UTF-8 or GB 18030) or XLSX, with the office's
+Chinese headers or the English field names; rows refer to each other by the office's own
+codes (unit code, person number, household number), never by the product's internal ids.
 
 A file is all or nothing: every row goes through the command a single record would
 (`org.service`, `posts.service`), so through the event log and the same checks; a bad row
 does not stop the others from being checked, and if any row failed the caller's
 transaction is rolled back with every problem listed by line and column. A row already on
-file is left alone (`unchanged`); a row that ends what is on file (a tenure's, a
-pairing's or a link's end date, a concentrated township's exit) records that end as its event
-(`changed`); any other difference from the record on file is refused, naming the column. A
-poor village or county leaves the registry only through its exit case (三签字), never by a sheet.
+file is left alone (`unchanged`); a row that changes what is on file in a way the office
+may (an end date of a tenure, a pairing, a link or a concentrated township's designation; a
+corrected name; a year's rural population) records that change as its event (`changed`);
+any other difference from the record on file is refused, naming the column. A poor village
+or county leaves the registry only through its exit case (三签字), never by a sheet; so does
+a household, but for an exit signed on paper before the product, loaded by a migration.
+A file that changed anything is recorded as its own event (`records.imported`).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import hashlib
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -31,13 +35,20 @@ from sqlmodel import Session
 from workflow import rulebook
 from workflow import errors
 from workflow.errors import DomainError
-from workflow.eventlog import Actor
+from workflow.eventlog import Actor, Event, append, lock
+from workflow.eventlog.projection import EventProjection
+from workflow.imports.models import RecordImport
 from workflow.imports.visits import LISTED_LINES, ImportRefused, LineProblem, decode
 from workflow.labels import LEVELS
 from workflow.org import service as org
-from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
+from workflow.exits.models import ExitCase
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell, UnitPopulation
 from workflow.posts import service as posts
 from workflow.posts.models import Pairing, Post, UnitLink
+from workflow.types import new_id
+
+# The read model of onboarding files that changed something: kept by the function marked @ONBOARDING.on below.
+ONBOARDING = EventProjection("onboarding")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,7 +129,7 @@ class Kind:
     name: str
     zh: str
     columns: tuple[Column, ...]
-    apply: Callable[[Session, Actor, dict[str, Any]], str]  # -> "added" | "changed" | "unchanged"
+    apply: Callable[[Session, Actor, dict[str, Any], bool], str]  # (…, row, migration) -> "added" | "changed" | "unchanged"
     key: tuple[str, ...]  # the fields naming one record: twice in a file is a mistake
 
 
@@ -142,14 +153,17 @@ def _ending(session: Session, actor: Actor, span: Any, end_date: dt.date | None,
 REGISTRY_OF_LEVEL = {level.value: kind for kind, level in org.REGISTRY_KINDS.items() if level is not None}
 
 
-def _unit(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+def _unit(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     code = row["code"]
     unit = session.get(OrgUnit, code)
     added, changed = unit is None, False
     if added:
         org.add_org_unit(session, actor=actor, code=code, name=row["name"], level=row["level"], parent_code=row.get("parent_code"), rural_population=row.get("rural_population"))
     else:
-        _same("unit", code, unit, row, {"name": "name", "level": "level", "parent_code": "parent_code"})
+        _same("unit", code, unit, row, {"level": "level", "parent_code": "parent_code"})
+        if row["name"] != unit.name:
+            org.rename_unit(session, actor=actor, code=code, name=row["name"])
+            changed = True
         if row.get("rural_population") is not None and row["rural_population"] != unit.rural_population:
             org.set_rural_population(session, actor=actor, code=code, rural_population=row["rural_population"])
             changed = True
@@ -173,16 +187,19 @@ def _unit(session: Session, actor: Actor, row: dict[str, Any]) -> str:
     return "added" if added else "changed" if changed else "unchanged"
 
 
-def _person(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+def _person(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     person = session.get(Person, row["id"])
     if person is None:
         org.add_person(session, actor=actor, name=row["name"], person_id=row["id"], gender=row.get("gender"))
         return "added"
-    _same("person", row["id"], person, row, {"name": "name", "gender": "gender"})
+    _same("person", row["id"], person, row, {"gender": "gender"})
+    if row["name"] != person.name:
+        org.rename_person(session, actor=actor, person_id=row["id"], name=row["name"])
+        return "changed"
     return "unchanged"
 
 
-def _post(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+def _post(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     org.get_person(session, row["person_id"], field="person_id")
     post = session.execute(
         select(Post).where(Post.person_id == row["person_id"], Post.role == row["role"], Post.unit_code == row["unit_code"], Post.start_date == row["start_date"])
@@ -193,16 +210,46 @@ def _post(session: Session, actor: Actor, row: dict[str, Any]) -> str:
     return _ending(session, actor, post, row.get("end_date"), lambda s, **kw: posts.end_post(s, post_id=post.id, **kw), f"{row['person_id']} {row['role']}")
 
 
-def _household(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+def _household(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     household = session.get(Household, row["id"])
-    if household is None:
-        org.register_household(session, actor=actor, household_id=row["id"], village_code=row["village_code"], head_name=row["head_name"], members=row["members"], registered_on=row["registered_on"])
-        return "added"
-    _same("household", row["id"], household, row, {"village_code": "village_code", "head_name": "head_name", "members": "members"})
-    return "unchanged"
+    added, changed = household is None, False
+    if row.get("exited_on") is not None and not migration:
+        raise errors.ExitNeedsMigration()
+    if added:
+        household = org.register_household(
+            session, actor=actor, household_id=row["id"], village_code=row["village_code"], head_name=row["head_name"], members=row["members"], registered_on=row["registered_on"]
+        )
+    else:
+        _same("household", row["id"], household, row, {"village_code": "village_code", "members": "members"})
+        first = min(org.registry_spells(session, "poor_household", household.id), key=lambda spell: spell.registered_on)
+        if first.registered_on != row["registered_on"]:
+            raise errors.DiffersFromRecord(field="registered_on", key=f"household {row['id']}", on_file=first.registered_on, in_row=row["registered_on"])
+        if row["head_name"] != household.head_name:
+            org.rename_head(session, actor=actor, household_id=household.id, head_name=row["head_name"])
+            changed = True
+    exited_on = row.get("exited_on")
+    if exited_on is not None:
+        spells = org.registry_spells(session, "poor_household", household.id)
+        if not any(spell.exited_on == exited_on for spell in spells):
+            ended = [spell.exited_on for spell in spells if spell.exited_on is not None]
+            if ended:
+                raise errors.DiffersFromRecord(field="exited_on", key=f"household {row['id']}", on_file=max(ended), in_row=exited_on)
+            if session.execute(select(ExitCase.id).where(ExitCase.level == "household", ExitCase.subject_id == household.id).limit(1)).first() is not None:
+                raise errors.ExitNeedsMigration()
+            org.record_exit_before_product(session, actor=actor, household_id=household.id, exited_on=exited_on)
+            changed = True
+    return "added" if added else "changed" if changed else "unchanged"
 
 
-def _pairing(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+def _population(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
+    figure = session.get(UnitPopulation, (row["village_code"], row["year"]))
+    if figure is not None and figure.rural_population == row["rural_population"]:
+        return "unchanged"
+    org.record_population(session, actor=actor, code=row["village_code"], year=row["year"], rural_population=row["rural_population"])
+    return "added" if figure is None else "changed"
+
+
+def _pairing(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     pairing = session.execute(
         select(Pairing).where(Pairing.cadre_id == row["cadre_id"], Pairing.household_id == row["household_id"], Pairing.start_date == row["start_date"])
     ).scalars().first()
@@ -212,7 +259,7 @@ def _pairing(session: Session, actor: Actor, row: dict[str, Any]) -> str:
     return _ending(session, actor, pairing, row.get("end_date"), lambda s, **kw: posts.end_pairing(s, pairing_id=pairing.id, **kw), f"{row['cadre_id']}–{row['household_id']}")
 
 
-def _link(session: Session, actor: Actor, row: dict[str, Any]) -> str:
+def _link(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     link = session.execute(
         select(UnitLink).where(UnitLink.unit_code == row["unit_code"], UnitLink.village_code == row["village_code"], UnitLink.start_date == row["start_date"])
     ).scalars().first()
@@ -254,7 +301,13 @@ KINDS: dict[str, Kind] = {
             Column("head_name", "户主姓名", True, _text, "向桂兰"),
             Column("members", "家庭人口", True, _count, "3"),
             Column("registered_on", "建档立卡日期", True, _day, "2014-10-01"),
+            Column("exited_on", "退出日期", False, _day, "", "仅迁移导入(--migration)系统启用前已退出的户;此后退出经退出程序(三签字)"),
         ), _household, ("id",)),
+        Kind("population", "农村人口", (
+            Column("village_code", "村代码", True, _text, "431224100201"),
+            Column("year", "年度", True, _count, "2017"),
+            Column("rural_population", "农村人口", True, _count, "1200", "该年度的农村人口;贫困发生率按年度取数"),
+        ), _population, ("village_code", "year")),
         Kind("pairings", "结对帮扶", (
             Column("cadre_id", "干部人员编号", True, _text, "431224198001010011"),
             Column("household_id", "户编号", True, _text, "4312241002010001"),
@@ -342,6 +395,7 @@ class Onboarded:
     added: int = 0
     changed: int = 0
     unchanged: int = 0
+    import_id: str | None = None  # the import's event, when the file changed anything
 
     @property
     def rows(self) -> int:
@@ -358,12 +412,17 @@ def onboard(
     authorize: Callable[[str, dict[str, Any]], None] | None = None,
     listed: int = LISTED_LINES,
     progress: Callable[[int], None] | None = None,
+    migration: bool = False,
 ) -> Onboarded:
     """Import one file of `kind` in the caller's transaction; ImportRefused (roll back) if any row is bad.
 
     `authorize(kind, row)` refuses a row the caller may not write (an API account's scope).
+    `migration`: the file holds records of the time before the product kept them; only then
+    may a household's row carry the exit signed on paper then. A file that changed anything
+    is recorded as its own event (`records.imported`), naming the run of events it appended.
     """
     definition = kind_named(kind)
+    first_seq = lock(session) + 1
     outcome, problems, bad, seen = Onboarded(kind), [], 0, {}
     for number, row in rows(definition, data, file_name):
         if not isinstance(row, LineProblem):
@@ -381,7 +440,7 @@ def onboard(
             # A command refuses before it appends; a refused file is rolled back whole.
             if authorize is not None:
                 authorize(kind, row)
-            result = definition.apply(session, actor, row)
+            result = definition.apply(session, actor, row, migration)
         except DomainError as exc:
             bad += 1
             column = next((c.zh for c in definition.columns if exc.field in (c.field, c.field.removesuffix("_code"), c.field.removesuffix("_id"))), exc.field)
@@ -392,7 +451,27 @@ def onboard(
             progress(number)
     if problems:
         raise ImportRefused(problems[:listed], outcome.rows + bad, bad)
+    if outcome.added or outcome.changed:
+        import_id = new_id()
+        payload = {
+            "id": import_id,
+            "kind": kind,
+            "content_sha256": hashlib.sha256(data).hexdigest(),
+            "added": outcome.added,
+            "changed": outcome.changed,
+            "migration": migration,
+            "first_seq": first_seq,
+        }
+        append(session, type="records.imported", entity_type="record_import", entity_id=import_id, payload=payload, actor=actor)
+        outcome.import_id = import_id
     return outcome
+
+
+@ONBOARDING.on("records.imported")
+def _records_imported(session: Session, event: Event, data: dict[str, Any]) -> RecordImport:
+    imported = RecordImport(**data, last_seq=event.seq - 1, imported_at=event.recorded_at, imported_by=event.account)
+    session.add(imported)
+    return imported
 
 
 def template(kind: str) -> bytes:

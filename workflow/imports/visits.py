@@ -36,7 +36,7 @@ from workflow.chunking import chunks
 from workflow.db import one_of, plan_each_statement
 from workflow import errors
 from workflow.errors import DomainError, ImportRefused
-from workflow.eventlog import Actor, Event, NewEvent, append, append_many, refuse_nul
+from workflow.eventlog import Actor, Event, NewEvent, append, append_many, lock, refuse_nul
 from workflow.eventlog.projection import EventProjection
 from workflow.imports.models import VisitImport
 from workflow.obligations import tallies
@@ -380,15 +380,21 @@ def import_file(
     *,
     actor: Actor,
     again: bool = False,
+    migration: bool = False,
     authorize: Authorize | None = None,
     progress: Progress | None = None,
     listed: int | None = LISTED_LINES,
 ) -> VisitImport:
     """Record every line's visit and remember the file, or raise (the caller rolls back).
 
+    `migration`: the visits are of the time before the product kept them (an office's
+    2014–2017 records, say); the import says so in the log, and the irregularities report
+    does not list them as recorded late unless asked to.
+
     The file is looked for among earlier imports once more after its events hold the log's
     lock, so that of two imports of one file at the same time, the second is refused.
     """
+    first_seq = lock(session) + 1
     outcome = import_visits(session, actor=actor, lines=file.lines(), authorize=authorize, progress=progress, listed=listed)
     if outcome.failed:
         raise refusal(outcome)
@@ -398,7 +404,7 @@ def import_file(
         type="visits.imported",
         entity_type="visit_import",
         entity_id=import_id,
-        payload={"id": import_id, "content_sha256": file.content_sha256, "visits": outcome.imported},
+        payload={"id": import_id, "content_sha256": file.content_sha256, "visits": outcome.imported, "migration": migration, "first_seq": first_seq},
         actor=actor,
     )
     if not again:
@@ -416,7 +422,16 @@ def _refuse_if_imported(session: Session, content_sha256: str, *, besides: str |
 
 @IMPORTS.on("visits.imported")
 def _visits_imported(session: Session, event: Event, data: dict[str, Any]) -> VisitImport:
-    imported = VisitImport(id=data["id"], content_sha256=data["content_sha256"], visits=data["visits"], imported_at=event.recorded_at, imported_by=event.account)
+    imported = VisitImport(
+        id=data["id"],
+        content_sha256=data["content_sha256"],
+        visits=data["visits"],
+        imported_at=event.recorded_at,
+        imported_by=event.account,
+        migration=data.get("migration", False),  # imports recorded before the flag were not migrations
+        first_seq=data.get("first_seq"),
+        last_seq=event.seq - 1 if "first_seq" in data else None,
+    )
     session.add(imported)
     return imported
 

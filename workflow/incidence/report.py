@@ -7,8 +7,10 @@ population (贫困人口集中的乡镇) on its date.
 
 Poor population on a day: the members of households on the poverty registry that day
 (a spell from `registered_on` to `exited_on`, both inclusive). Rural population: the sum
-of the villages' recorded rural populations; a unit with a village whose rural population
-is unknown has no incidence (`rural_population_complete` is false) rather than a wrong one.
+of the villages' rural populations for the date's year (`org.rural_populations`: the
+year's figure, or the latest year's before it, or the village's undated figure); a unit
+with a village whose rural population is unknown has no incidence
+(`rural_population_complete` is false) rather than a wrong one.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from workflow.db import in_span
 from workflow import rulebook
 from workflow import errors
 from workflow.org.models import Household, OrgUnit, RegistrySpell
-from workflow.org.service import get_unit
+from workflow.org.service import get_unit, rural_populations
 from workflow.org.places import Subtree
 
 MAX_DATES = 120
@@ -95,16 +97,9 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
     reported = {unit.code for unit in units}
     counts_for = {code: [c for c in path.split("/") if c in reported] for code, path, _ in villages}
 
-    rural: dict[str, int] = defaultdict(int)
-    incomplete: set[str] = set()
-    has_villages: set[str] = set()
-    for code, _path, population in villages:
-        for unit in counts_for[code]:
-            has_villages.add(unit)
-            if population is None:
-                incomplete.add(unit)
-            else:
-                rural[unit] += population
+    undated = {code: population for code, _path, population in villages}
+    has_villages = {unit for code in undated for unit in counts_for[code]}
+    population_on = rural_populations(session, undated, dates)
 
     townships = session.execute(select(OrgUnit.code, OrgUnit.path).where(Subtree.of(root).clause(OrgUnit.path), OrgUnit.level == Level.township.value))
     counts_for.update({code: [c for c in path.split("/") if c in reported] for code, path in townships})
@@ -121,6 +116,14 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
         for kind, code in _poor_units(session, root, day):
             for unit in counts_for.get(code, ()):
                 poor_units[(kind, unit)] += 1
+        rural: dict[str, int] = defaultdict(int)
+        incomplete: set[str] = set()
+        for village, population in population_on[day].items():
+            for unit in counts_for[village]:
+                if population is None:
+                    incomplete.add(unit)
+                else:
+                    rural[unit] += population
         threshold = rulebook.in_force(day, otherwise=rulebook.first()).exit_incidence_below
         for unit in units:
             complete = unit.code in has_villages and unit.code not in incomplete

@@ -71,3 +71,15 @@ class RegistrySpell(SQLModel, table=True):
     subject_id: str = Field(sa_column=Column(String(64), nullable=False))
     registered_on: dt.date = Field(sa_column=Column(Date, nullable=False))
     exited_on: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+
+
+@versioned
+class UnitPopulation(SQLModel, table=True):
+    """A village's rural population (农村人口) for one year: the denominator of poverty
+    incidence on the days of that year, and of the years after it until the next figure."""
+
+    __tablename__ = "unit_population"
+
+    unit_code: str = Field(sa_column=Column(String(32), ForeignKey("org_unit.code"), primary_key=True))
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    rural_population: int = Field(sa_column=Column(Integer, nullable=False))

@@ -10,11 +10,11 @@ from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from rules.schema import Level
-from workflow import errors
+from workflow import errors, rulebook
 from workflow.eventlog import Actor, Event, append
 from workflow.eventlog.projection import EventProjection
 from workflow.labels import LEVELS
-from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
+from workflow.org.models import Household, OrgUnit, Person, RegistrySpell, UnitPopulation
 from workflow.types import new_id
 
 # The read model of org units, people, households and their registry spells: kept by the functions marked @ORG.on below.
@@ -238,6 +238,110 @@ def _rural_population_set(session: Session, event: Event, data: dict[str, Any]) 
     return unit
 
 
+# The years a figure can be recorded for (the campaign's registry starts in 2014).
+YEARS = range(2000, 2101)
+
+
+def record_population(session: Session, *, actor: Actor, code: str, year: int, rural_population: int) -> UnitPopulation:
+    """Record a village's rural population for `year`; a later figure for the same year replaces it.
+
+    Incidence on a day reads the figure of that day's year, or failing one the latest year
+    before it, or failing that the village's undated figure (`set_rural_population`).
+    """
+    unit = get_unit(session, code, field="village")
+    if unit.level != Level.village:
+        raise errors.InvalidVillage(code=code, level=unit.level)
+    if year not in YEARS:
+        raise errors.InvalidYear(year=year)
+    if rural_population < 0:
+        raise errors.InvalidPopulation()
+    append(
+        session,
+        type="org_unit.population_recorded",
+        entity_type="org_unit",
+        entity_id=code,
+        payload={"code": code, "year": year, "rural_population": rural_population},
+        actor=actor,
+    )
+    return session.get(UnitPopulation, (code, year))
+
+
+@ORG.on("org_unit.population_recorded")
+def _population_recorded(session: Session, event: Event, data: dict[str, Any]) -> UnitPopulation:
+    figure = session.get(UnitPopulation, (data["code"], data["year"]))
+    if figure is None:
+        figure = UnitPopulation(unit_code=data["code"], year=data["year"], rural_population=data["rural_population"])
+        session.add(figure)
+    figure.rural_population = data["rural_population"]
+    return figure
+
+
+def rural_populations(session: Session, villages: dict[str, int | None], days: Iterable[dt.date]) -> dict[dt.date, dict[str, int | None]]:
+    """Each village's rural population on each of `days`, from `villages` (code: its undated
+    figure) and the yearly figures on file: the figure of the day's year, or failing one the
+    latest year before it, or failing that the undated figure."""
+    days = sorted(set(days))
+    figures: dict[str, list[tuple[int, int]]] = {}
+    codes = list(villages)
+    for start in range(0, len(codes), 500):
+        query = select(UnitPopulation.unit_code, UnitPopulation.year, UnitPopulation.rural_population).where(UnitPopulation.unit_code.in_(codes[start:start + 500]))
+        for code, year, population in session.execute(query.order_by(UnitPopulation.year)):
+            figures.setdefault(code, []).append((year, population))
+    on: dict[dt.date, dict[str, int | None]] = {}
+    for day in days:
+        found = dict(villages)
+        for code, years in figures.items():
+            for year, population in years:  # in order of year: the last one not after the day's stays
+                if year > day.year:
+                    break
+                found[code] = population
+        on[day] = found
+    return on
+
+
+def rename_unit(session: Session, *, actor: Actor, code: str, name: str) -> OrgUnit:
+    """Correct a unit's name; it keeps its code, and its former name stays in its history."""
+    if not name.strip():
+        raise errors.InvalidName.unit()
+    unit = get_unit(session, code)
+    append(session, type="org_unit.renamed", entity_type="org_unit", entity_id=code, payload={"id": code, "name": name.strip()}, actor=actor)
+    return unit
+
+
+def rename_person(session: Session, *, actor: Actor, person_id: str, name: str) -> Person:
+    """Correct a person's name; they keep their number, and the former name stays in their history."""
+    if not name.strip():
+        raise errors.InvalidName.person()
+    person = get_person(session, person_id)
+    append(session, type="person.renamed", entity_type="person", entity_id=person_id, payload={"id": person_id, "name": name.strip()}, actor=actor)
+    return person
+
+
+def rename_head(session: Session, *, actor: Actor, household_id: str, head_name: str) -> Household:
+    """Correct the name of a household's head as the registry shows it (户主姓名)."""
+    if not head_name.strip():
+        raise errors.InvalidName.household()
+    household = get_household(session, household_id)
+    payload = {"id": household_id, "head_name": head_name.strip()}
+    append(session, type="household.head_renamed", entity_type="household", entity_id=household_id, payload=payload, actor=actor)
+    return household
+
+
+@ORG.on("org_unit.renamed")
+@ORG.on("person.renamed")
+def _renamed(session: Session, event: Event, data: dict[str, Any]) -> OrgUnit | Person:
+    record = session.get(OrgUnit if event.type == "org_unit.renamed" else Person, data["id"])
+    record.name = data["name"]
+    return record
+
+
+@ORG.on("household.head_renamed")
+def _head_renamed(session: Session, event: Event, data: dict[str, Any]) -> Household:
+    household = session.get(Household, data["id"])
+    household.head_name = data["head_name"]
+    return household
+
+
 def add_person(session: Session, *, actor: Actor, name: str, person_id: str | None = None, gender: str | None = None) -> Person:
     """Add a person; `person_id` is kept when given (e.g. from a roster), generated otherwise."""
     if not name.strip():
@@ -393,6 +497,32 @@ def _household_registered(session: Session, event: Event, data: dict[str, Any]) 
     session.add(household)
     spell = _registered(session, event, {"id": data["spell_id"], "kind": "poor_household", "subject_id": data["id"], "registered_on": data["registered_on"]})
     return household, spell
+
+
+def record_exit_before_product(session: Session, *, actor: Actor, household_id: str, exited_on: dt.date) -> Household:
+    """Record that a household left the registry on `exited_on`, by an exit signed on paper
+    before the product kept the county's records (loaded by a migration, never otherwise:
+    an exit now goes through its exit case). Its open spell ends that day."""
+    household = get_household(session, household_id)
+    spell = open_spell(session, "poor_household", household_id)
+    if spell is None:
+        raise errors.NotOnRegistry(id=household_id)
+    if exited_on < spell.registered_on:
+        raise errors.InvalidDates.exit_before_registration(exited_on=exited_on, registered_on=spell.registered_on)
+    today = rulebook.today()
+    if exited_on > today:
+        raise errors.InvalidDates.exit_in_future(exited_on=exited_on, today=today)
+    payload = {"id": household_id, "exited_on": exited_on}
+    append(session, type="household.exit_before_product", entity_type="household", entity_id=household_id, payload=payload, actor=actor)
+    return household
+
+
+@ORG.on("household.exit_before_product")
+def _exit_before_product(session: Session, event: Event, data: dict[str, Any]) -> list[Household | RegistrySpell]:
+    household = session.get(Household, data["id"])
+    household.status = "exited"
+    spell = close_spell(session, kind="poor_household", subject_id=data["id"], exited_on=dt.date.fromisoformat(data["exited_on"]))
+    return [household, spell] if spell is not None else [household]
 
 
 def close_spell(session: Session, *, kind: str, subject_id: str, exited_on: dt.date) -> RegistrySpell | None:
