@@ -68,7 +68,10 @@ def _project(session: Session, events: list[_Event]) -> None:
 # so applying them type by type gives the state applying them in log order gives. It also
 # lets each flush insert rows whose foreign keys point at rows of an earlier flush: a flush
 # does not order inserts between tables that have no relationship() declared.
-SETUP_ORDER = ["org_unit.added", "registry.registered", "person.added", "household.registered", "post.assigned", "unit_link.started", "pairing.started"]
+SETUP_ORDER = [
+    "org_unit.added", "registry.registered", "person.added", "household.registered", "post.assigned", "unit_link.started", "pairing.started",
+    "team.stationed", "team.member_added", "deep_poverty.marked", "plan.set", "plan.exit_year_set",
+]
 
 
 def _project_setup(session: Session, events: list[_Event]) -> None:

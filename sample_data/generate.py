@@ -1,9 +1,12 @@
-"""A deterministic generator of Huaihua-scale data: the org tree, officials, pairings and a year of visits.
+"""A deterministic generator of Huaihua-scale data: the org tree, officials, pairings, work teams, plans and a year of visits.
 
 At scale 1 (SPEC §6): 13 counties, 190 townships, 1,024 poor villages (and 512 others),
 260,500 poor households, about 52,000 township cadres paired with at most 5 households each, and
 about 2.9 million visits in one calendar year — monthly paired visits (V7) and the other
-officials' visits (V1–V6). The same seed, scale and year always give the same data.
+officials' visits (V1–V6); village committees, a resident work team or township group in
+every village with poor households (a few gaps and teams below strength), deep-poverty marks,
+and the reduction plans of the year and the year before. The same seed, scale and year always
+give the same data.
 
 It writes either through the product's write path (every record a command, for small
 scales) or in bulk (`sample_data.bulk`): the same events, hash-chained, with projections
@@ -61,10 +64,10 @@ class Unit:
 class Plan:
     """The data set for one (scale, seed, year): setup events, then the year's visits in recorded order."""
 
-    def __init__(self, *, scale: float = 1.0, seed: int = 2018, year: int = 2018):
+    def __init__(self, *, scale: float = 1.0, seed: int = 2018, year: int = 2018, with_visits: bool = True):
         if not 0 < scale <= 1:
             raise ValueError("scale must be in (0, 1]")
-        self.scale, self.seed, self.year = scale, seed, year
+        self.scale, self.seed, self.year, self.with_visits = scale, seed, year, with_visits
         self.rng = random.Random(seed)
         self.units: dict[str, Unit] = {}
         self.setup: list[Spec] = []
@@ -78,6 +81,12 @@ class Plan:
         self.links: dict[str, list[str]] = {}  # city-direct unit → linked villages
         self.concentrated: list[str] = []
         self._build()
+        # The other duties (issue 18) draw from a stream of their own, so that the tree, the
+        # posts and the visits above are what they were before these were added.
+        self.duty_rng = random.Random(seed * 31 + 18)
+        self.teams: dict[str, list[str]] = {}  # village → its teams' ids
+        self.deep_poverty: list[str] = []
+        self._build_duties()
 
     # -- the tree, the people, the relationships -----------------------------------
 
@@ -164,6 +173,86 @@ class Plan:
                 link = f"L{u + 1:03d}{n}"
                 self._event("unit_link.started", "unit_link", link, {"id": link, "unit_code": unit, "village_code": village, "start_date": IN_POST_FROM, "end_date": None})
 
+    def _duty_official(self, role: str, unit: str, start: dt.date = IN_POST_FROM) -> tuple[str, str]:
+        """A new person in a post of `role` at `unit`, named from the duties' stream: (person, post)."""
+        self.people += 1
+        person, post = f"P{self.people:06d}", f"T{self.people:06d}"
+        name = self.duty_rng.choice(huaihua.SURNAMES) + self.duty_rng.choice(huaihua.GIVEN)
+        self._event("person.added", "person", person, {"id": person, "name": name, "gender": None})
+        self._event("post.assigned", "post", post, {"id": post, "person_id": person, "role": role, "unit_code": unit, "start_date": start, "end_date": None})
+        self.posts.setdefault((role, unit), []).append((person, start, None))
+        return person, post
+
+    def _build_duties(self) -> None:
+        """Village committees, resident work teams, deep-poverty marks and the reduction plans
+        of the year and the year before, so that the duty reports have something to show:
+        a few villages lack the team they need, a few teams are below strength, and the plans
+        ask for exits the data has not made (the bonus and accountability lists are full)."""
+        rng = self.duty_rng
+        members = {spec.payload["id"]: spec.payload["members"] for spec in self.setup if spec.type == "household.registered"}
+        poor_people = {village: sum(members[h] for h in households) for village, households in self.households.items()}
+        for village in self.households:  # 村"两委": whom the bonus list names
+            for role in ("village_party_secretary", "village_director"):
+                self._duty_official(role, village)
+        for village, households in self.households.items():
+            if not households:
+                continue
+            needs_team = village in self.poor_villages or poor_people[village] >= 100
+            if needs_team and rng.random() < 0.015:
+                continue  # a gap the work-team report lists
+            township = self.units[village].parent
+            kind, sender = ("work_team", self.units[township].parent) if needs_team else ("township_group", township)
+            team = f"W{sum(map(len, self.teams.values())) + 1:05d}"
+            self.teams.setdefault(village, []).append(team)
+            self._event("team.stationed", "team", team, {"id": team, "kind": kind, "village_code": village, "sending_unit_code": sender, "start_date": IN_POST_FROM, "end_date": None})
+            strength = 1 if rng.random() < 0.01 else rng.choice((2, 2, 3))
+            for n in range(strength):
+                _, post = self._duty_official("work_team_member", village)
+                self._event("team.member_added", "team", team, {"team_id": team, "post_id": post, "first_secretary": n == 0})
+        for village, households in self.households.items():
+            for household in households:
+                if rng.random() < 0.06:
+                    mark = f"D{len(self.deep_poverty) + 1:07d}"
+                    self.deep_poverty.append(household)
+                    self._event("deep_poverty.marked", "deep_poverty", mark, {"id": mark, "household_id": household, "start_date": dt.date(2017, 1, 1), "end_date": None})
+        for year in (self.year - 1, self.year):
+            self._plans(year, members)
+        for village in self.poor_villages:  # planned to exit in the year before, the year, or after it
+            self._planned_exit("poor_village", village, self.year + rng.choice((-1, 0, 1)))
+        for households in self.households.values():
+            for household in households:
+                if rng.random() < 0.2:
+                    self._planned_exit("poor_household", household, self.year + rng.choice((-1, 0)))
+
+    def _plans(self, year: int, members: dict[str, int]) -> None:
+        """Each village's, township's and county's plan for `year`, set by the level above: a
+        quarter of the village's households and their people; a third of a township's poor villages."""
+        totals: dict[str, list[int]] = {}  # unit → [households, people, villages]
+        for village, households in self.households.items():
+            if not households:
+                continue
+            chosen = households[: max(1, len(households) // 4)]
+            counts = [len(chosen), sum(members[h] for h in chosen), 0]
+            self._plan(village, year, counts[0], counts[1], None)
+            township = self.units[village].parent
+            for unit in (township, self.units[township].parent):
+                total = totals.setdefault(unit, [0, 0, 0])
+                total[0] += counts[0]
+                total[1] += counts[1]
+                total[2] += village in self.poor_villages
+        for unit, (households, people, villages) in totals.items():
+            self._plan(unit, year, households, people, villages // 3)
+
+    def _plan(self, unit: str, year: int, households: int, people: int, villages: int | None) -> None:
+        plan = f"{unit}:{year}"
+        payload = {"id": plan, "unit_code": unit, "year": year, "households": households, "people": people, "villages": villages, "set_by": self.units[unit].parent, "revision": 1}
+        self._event("plan.set", "reduction_plan", plan, payload)
+
+    def _planned_exit(self, kind: str, subject: str, year: int) -> None:
+        planned = f"{kind}:{subject}"
+        village = subject[:12]
+        self._event("plan.exit_year_set", "planned_exit", planned, {"id": planned, "kind": kind, "subject_id": subject, "village_code": village, "year": year})
+
     def _township_posts(self, township: str) -> None:
         self._official("township_party_secretary", township)
         if self.rng.random() < 0.05:
@@ -238,7 +327,9 @@ class Plan:
                                 yield person, "village", village, self._day_in(3 * quarter + rng.randint(1, 3))
 
     def visits(self) -> Iterator[Spec]:
-        """visit.recorded and visit.voided events, ordered by when they were recorded."""
+        """visit.recorded and visit.voided events, ordered by when they were recorded (none without visits)."""
+        if not self.with_visits:
+            return
         year_end = dt.datetime(self.year, 12, 31, 23, 59, 59, tzinfo=BEIJING).astimezone(UTC)
         planned = []
         for visitor, level, target, day in self._planned_visits():
@@ -283,13 +374,20 @@ def write_through_services(session, plan: Plan) -> int:
     """Write the plan with the product's own commands (slow: for small scales); the number of commands."""
     from workflow.eventlog import Actor
     from workflow.org import service as org
+    from workflow.pairings import service as pairings
+    from workflow.plans import service as plans
     from workflow.posts import service as posts
+    from workflow.teams import service as teams
     from workflow.visits import service as visits
 
     actor = Actor(account=ACCOUNT)
     count = 0
+    members: dict[str, dict] = {}  # a team member's post: assigned by `teams.add_member` itself
     for spec in plan.setup + list(plan.visits()):
         p = spec.payload
+        if spec.type == "post.assigned" and p["role"] == "work_team_member":
+            members[p["id"]] = p
+            continue
         if spec.type == "org_unit.added":
             org.add_org_unit(session, actor=actor, code=p["code"], name=p["name"], level=p["level"], parent_code=p["parent_code"], rural_population=p["rural_population"])
         elif spec.type == "registry.registered":
@@ -304,6 +402,17 @@ def write_through_services(session, plan: Plan) -> int:
             posts.pair(session, actor=actor, cadre_id=p["cadre_id"], household_id=p["household_id"], start_date=p["start_date"], pairing_id=p["id"])
         elif spec.type == "unit_link.started":
             posts.link_unit(session, actor=actor, unit_code=p["unit_code"], village_code=p["village_code"], start_date=p["start_date"], link_id=p["id"])
+        elif spec.type == "team.stationed":
+            teams.station_team(session, actor=actor, kind=p["kind"], village_code=p["village_code"], sending_unit_code=p["sending_unit_code"], start_date=p["start_date"], team_id=p["id"])
+        elif spec.type == "team.member_added":
+            post = members.pop(p["post_id"])
+            teams.add_member(session, actor=actor, team_id=p["team_id"], person_id=post["person_id"], start_date=post["start_date"], first_secretary=p["first_secretary"], post_id=post["id"])
+        elif spec.type == "deep_poverty.marked":
+            pairings.mark_deep_poverty(session, actor=actor, household_id=p["household_id"], start_date=p["start_date"], mark_id=p["id"])
+        elif spec.type == "plan.set":
+            plans.set_plan(session, actor=actor, unit_code=p["unit_code"], year=p["year"], households=p["households"], people=p["people"], villages=p["villages"], set_by=p["set_by"])
+        elif spec.type == "plan.exit_year_set":
+            plans.set_planned_exit(session, actor=actor, kind=p["kind"], subject_id=p["subject_id"], year=p["year"])
         elif spec.type == "visit.recorded":
             visits.record_visit(session, actor=actor, visitor_id=p["visitor_id"], target_level=p["target_level"], target_id=p["target_id"], occurred_at=spec.occurred_at, visit_id=p["id"])
         elif spec.type == "visit.voided":
@@ -314,7 +423,7 @@ def write_through_services(session, plan: Plan) -> int:
     return count
 
 
-def generate(engine, *, scale: float = 1.0, seed: int = 2018, year: int = 2018, mode: str = "bulk", progress=None) -> dict[str, int]:
+def generate(engine, *, scale: float = 1.0, seed: int = 2018, year: int = 2018, mode: str = "bulk", visits: bool = True, progress=None) -> dict[str, int]:
     """Fill the empty, migrated database behind `engine`; counts of what was written."""
     from sqlalchemy import select
 
@@ -324,7 +433,7 @@ def generate(engine, *, scale: float = 1.0, seed: int = 2018, year: int = 2018, 
     with transaction(engine) as session:
         if session.execute(select(Event.seq).limit(1)).first() is not None:
             raise SystemExit("the database already holds events: generate into an empty one")
-    plan = Plan(scale=scale, seed=seed, year=year)
+    plan = Plan(scale=scale, seed=seed, year=year, with_visits=visits)
     if mode == "service":
         with transaction(engine) as session:
             events = write_through_services(session, plan)
@@ -342,6 +451,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--year", type=int, default=2018, help="the calendar year of the visits (a past year)")
     parser.add_argument("--mode", choices=["bulk", "service"], default="bulk", help="bulk insert (default) or the product's commands")
+    parser.add_argument("--no-visits", action="store_true", help="the tree, people, posts, households, pairings, teams and plans only (the duty reports read no visits)")
     parser.add_argument("--history", metavar="2014-LAST", help="instead of one year of visits: Huaihua from 2014 to LAST, exits through the product's procedures (sample_data.history)")
     args = parser.parse_args(argv)
     from workflow.db import make_engine
@@ -358,7 +468,7 @@ def main(argv: list[str] | None = None) -> None:
         events = history.write(engine, plan, progress=lambda message: print(message, file=sys.stderr, flush=True))
         print(f"{events:,} events, {len(plan.households):,} households, {len(plan.planted)} planted irregularities in {time.perf_counter() - started:.0f} s")
         return
-    counts = generate(engine, scale=args.scale, seed=args.seed, year=args.year, mode=args.mode, progress=lambda message: print(message, file=sys.stderr, flush=True))
+    counts = generate(engine, scale=args.scale, seed=args.seed, year=args.year, mode=args.mode, visits=not args.no_visits, progress=lambda message: print(message, file=sys.stderr, flush=True))
     print(", ".join(f"{n:,} {what}" for what, n in counts.items()) + f" in {time.perf_counter() - started:.0f} s")
 
 
