@@ -12,15 +12,16 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
 
 from rules import RuleBook
 from rules.schema import PairingCoverageRule, TargetSet
+from workflow.chunking import chunks
 from workflow.db import in_span
 from workflow import errors, rulebook
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
-from workflow.org.places import Place, Subtree, places
+from workflow.org.places import Subtree, places
 from workflow.org.service import get_unit
 from workflow.pairings.models import DeepPoverty
 from workflow.posts.models import Pairing, Post
@@ -87,60 +88,33 @@ def _rule(on: dt.date) -> tuple[RuleBook, PairingCoverageRule]:
     return book, book.pairing_coverage
 
 
-@dataclasses.dataclass
-class _Registered:
-    """The registered poor households of a subtree on a day, where they are, and their pairings."""
-
-    households: dict[str, tuple[Household, RegistrySpell]]
-    where: dict[str, Place]  # village code -> where it sits
-    pairings: dict[str, list[Pairing]]  # household id -> every pairing it has had
-
-    def paired_on(self, household_id: str, on: dt.date) -> list[Pairing]:
-        return [p for p in self.pairings.get(household_id, ()) if p.held_on(on)]
-
-
-def _registered(session: Session, scope: OrgUnit, on: dt.date) -> _Registered:
-    in_scope = Subtree.of(scope).clause(OrgUnit.path)
+def _registered(scope: OrgUnit, on: dt.date):
+    """The select of the registered poor households under `scope` on `on`: household columns and
+    their spell's `registered_on`, plus `paired` (a pairing covers the day) and `deep`."""
+    covering = select(Pairing.id).where(Pairing.household_id == Household.id, in_span(Pairing.start_date, Pairing.end_date, on)).exists()
+    deep = select(DeepPoverty.id).where(DeepPoverty.household_id == Household.id, in_span(DeepPoverty.start_date, DeepPoverty.end_date, on)).exists()
     spell_now = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
-    rows = session.execute(
-        select(Household, RegistrySpell).join(OrgUnit, OrgUnit.code == Household.village_code).join(RegistrySpell, spell_now).where(in_scope)
-    ).all()
-    households = {household.id: (household, spell) for household, spell in rows}
-    pairings: dict[str, list[Pairing]] = defaultdict(list)
-    query = select(Pairing).join(Household, Household.id == Pairing.household_id).join(OrgUnit, OrgUnit.code == Household.village_code)
-    for pairing in session.execute(query.where(in_scope, Pairing.start_date <= on)).scalars():
-        if pairing.household_id in households:
-            pairings[pairing.household_id].append(pairing)
-    where = places(session.connection(), {household.village_code for household, _ in households.values()})
-    return _Registered(households, where, pairings)
-
-
-def _deep_on(session: Session, scope: OrgUnit, on: dt.date) -> set[str]:
-    query = (
-        select(DeepPoverty.household_id)
-        .join(Household, Household.id == DeepPoverty.household_id)
+    return (
+        select(Household.id, Household.head_name, Household.members, Household.village_code, RegistrySpell.registered_on, covering.label("paired"), deep.label("deep"))
         .join(OrgUnit, OrgUnit.code == Household.village_code)
-        .where(Subtree.of(scope).clause(OrgUnit.path), in_span(DeepPoverty.start_date, DeepPoverty.end_date, on))
+        .join(RegistrySpell, spell_now)
+        .where(Subtree.of(scope).clause(OrgUnit.path))
     )
-    return set(session.execute(query).scalars())
 
 
-def _cadres_with_room(session: Session, area: OrgUnit, book: RuleBook, on: dt.date) -> dict[str, tuple[CadreRoom, ...]]:
-    """Per township of `area`: the cadres of the paired visit rule in post there on `on` with room under the cap, most room first."""
+def _cadres_with_room(session: Session, townships: set[str], book: RuleBook, on: dt.date) -> dict[str, tuple[CadreRoom, ...]]:
+    """Per township of `townships`: the cadres of the paired visit rule in post there on `on` with room under the cap, most room first."""
     roles = sorted({role for rule in book.visit_rules if rule.targets is TargetSet.paired for role in rule.roles})
-    in_post = (
-        select(Post.person_id)
-        .join(OrgUnit, OrgUnit.code == Post.unit_code)
-        .where(Subtree.of(area).clause(OrgUnit.path), Post.role.in_(roles), in_span(Post.start_date, Post.end_date, on))
-    )
-    cadres = session.execute(in_post.add_columns(Post.unit_code, Person.name).join(Person, Person.id == Post.person_id)).all()
-    counted = select(Pairing.cadre_id, func.count()).where(in_span(Pairing.start_date, Pairing.end_date, on), Pairing.cadre_id.in_(in_post)).group_by(Pairing.cadre_id)
-    paired = dict(session.execute(counted).all())
     by_township: dict[str, list[CadreRoom]] = defaultdict(list)
-    for person_id, unit_code, name in cadres:
-        count = paired.get(person_id, 0)
-        if count < book.pairing_cap:
-            by_township[unit_code].append(CadreRoom(person_id, name, count, book.pairing_cap - count))
+    for part in chunks(sorted(townships)):
+        in_post = select(Post.person_id).where(Post.unit_code.in_(part), Post.role.in_(roles), in_span(Post.start_date, Post.end_date, on))
+        cadres = session.execute(in_post.add_columns(Post.unit_code, Person.name).join(Person, Person.id == Post.person_id)).all()
+        counted = select(Pairing.cadre_id, func.count()).where(in_span(Pairing.start_date, Pairing.end_date, on), Pairing.cadre_id.in_(in_post)).group_by(Pairing.cadre_id)
+        paired = dict(session.execute(counted).all())
+        for person_id, unit_code, name in cadres:
+            count = paired.get(person_id, 0)
+            if count < book.pairing_cap:
+                by_township[unit_code].append(CadreRoom(person_id, name, count, book.pairing_cap - count))
     return {code: tuple(sorted(found, key=lambda c: (-c.room, c.name, c.person_id))) for code, found in by_township.items()}
 
 
@@ -150,28 +124,30 @@ def unpaired_households(session: Session, *, scope_code: str, on: dt.date) -> li
     cadres who still have room under the rule book's cap."""
     book, _ = _rule(on)
     scope = get_unit(session, scope_code, field="unit")
-    registered = _registered(session, scope, on)
-    deep = _deep_on(session, scope, on)
-    area = get_unit(session, scope.parent_code) if scope.level == "village" and scope.parent_code else scope
-    room = _cadres_with_room(session, area, book, on)
+    registered = _registered(scope, on).subquery()
+    # The day after the last pairing that ended before `on`: since when the household is unpaired (else its registration).
+    last_ended = select(func.max(Pairing.end_date)).where(Pairing.household_id == registered.c.id, Pairing.end_date < on).scalar_subquery()
+    unpaired = session.execute(select(registered, last_ended.label("last_ended")).where(~registered.c.paired)).all()
+    if not unpaired:
+        return []
+    where = places(session.connection(), {row.village_code for row in unpaired})
+    townships = {where[row.village_code].township_code for row in unpaired} - {None}
+    room = _cadres_with_room(session, townships, book, on)
     rows = []
-    for household_id, (household, spell) in registered.households.items():
-        if registered.paired_on(household_id, on):
-            continue
-        ended = [p.end_date + dt.timedelta(days=1) for p in registered.pairings.get(household_id, ()) if p.end_date is not None and p.end_date < on]
-        since = max([spell.registered_on, *ended])
-        place = registered.where[household.village_code]
+    for row in unpaired:
+        since = max(row.registered_on, row.last_ended + dt.timedelta(days=1)) if row.last_ended is not None else row.registered_on
+        place = where[row.village_code]
         rows.append(
             UnpairedHousehold(
-                household_id=household_id,
-                head_name=household.head_name,
-                members=household.members,
-                village_code=household.village_code,
+                household_id=row.id,
+                head_name=row.head_name,
+                members=row.members,
+                village_code=row.village_code,
                 township_code=place.township_code,
                 county_code=place.county_code,
                 unpaired_since=since,
                 days_unpaired=(on - since).days + 1,
-                deep_poverty=household_id in deep,
+                deep_poverty=bool(row.deep),
                 cadres_with_room=room.get(place.township_code, ()),
             )
         )
@@ -183,21 +159,24 @@ def pairing_coverage(session: Session, *, scope_code: str, on: dt.date) -> list[
     (county, township, village) that has registered poor households, top down."""
     _rule(on)
     scope = get_unit(session, scope_code, field="unit")
-    registered = _registered(session, scope, on)
+    registered = _registered(scope, on).subquery()
+    paired = func.sum(case((registered.c.paired, 1), else_=0))
+    by_village = session.execute(select(registered.c.village_code, func.count(), paired).group_by(registered.c.village_code)).all()
+    where = places(session.connection(), {village for village, _, _ in by_village})
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for household_id, (household, _) in registered.households.items():
-        place = registered.where[household.village_code]
-        paired = 1 if registered.paired_on(household_id, on) else 0
-        codes = place.path.split("/")
+    for village, total, covered in by_village:
+        codes = where[village].path.split("/")
         for code in codes[codes.index(scope.code):]:
-            counts[code][0] += 1
-            counts[code][1] += paired
-    units = {unit.code: unit for unit in session.execute(select(OrgUnit).where(OrgUnit.code.in_(list(counts)))).scalars()} if counts else {}
+            counts[code][0] += total
+            counts[code][1] += int(covered or 0)
+    units = {}
+    for part in chunks(list(counts)):
+        units.update({unit.code: unit for unit in session.execute(select(OrgUnit).where(OrgUnit.code.in_(part))).scalars()})
     units.setdefault(scope.code, scope)
     rows = []
     for code, unit in units.items():
-        total, paired = counts.get(code, [0, 0])
-        rows.append(Coverage(code, unit.name, unit.level, total, paired, total - paired, (Decimal(paired) / Decimal(total)).quantize(Decimal("0.0001")) if total else None))
+        total, covered = counts.get(code, [0, 0])
+        rows.append(Coverage(code, unit.name, unit.level, total, covered, total - covered, (Decimal(covered) / Decimal(total)).quantize(Decimal("0.0001")) if total else None))
     return sorted(rows, key=lambda c: units[c.unit_code].path)
 
 
@@ -206,33 +185,33 @@ def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -
     the rule book's party leading posts that day: advisories (优先考虑), never refusals."""
     _, rule = _rule(on)
     scope = get_unit(session, scope_code, field="unit")
-    registered = _registered(session, scope, on)
-    deep = _deep_on(session, scope, on)
-    pairs = [(registered.households[h][0], p) for h in deep if h in registered.households for p in registered.paired_on(h, on)]
-    cadre_ids = {pairing.cadre_id for _, pairing in pairs}
+    registered = _registered(scope, on).subquery()
+    leading = select(Post.id).where(Post.person_id == Pairing.cadre_id, Post.role.in_(rule.leading_cadre_roles), in_span(Post.start_date, Post.end_date, on)).exists()
+    found = session.execute(
+        select(registered.c.id, registered.c.head_name, registered.c.village_code, Pairing.id.label("pairing_id"), Pairing.cadre_id, Person.name)
+        .join(Pairing, and_(Pairing.household_id == registered.c.id, in_span(Pairing.start_date, Pairing.end_date, on)))
+        .join(Person, Person.id == Pairing.cadre_id)
+        .where(registered.c.deep, ~leading)
+    ).all()
+    if not found:
+        return []
     roles: dict[str, set[str]] = defaultdict(set)
-    names: dict[str, str] = {}
-    if cadre_ids:
-        for person_id, role in session.execute(select(Post.person_id, Post.role).where(Post.person_id.in_(cadre_ids), in_span(Post.start_date, Post.end_date, on))).all():
+    for part in chunks(list({row.cadre_id for row in found})):
+        for person_id, role in session.execute(select(Post.person_id, Post.role).where(Post.person_id.in_(part), in_span(Post.start_date, Post.end_date, on))):
             roles[person_id].add(role)
-        names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(cadre_ids))).all())
-    leading = set(rule.leading_cadre_roles)
-    rows = []
-    for household, pairing in pairs:
-        if roles[pairing.cadre_id] & leading:
-            continue
-        place = registered.where[household.village_code]
-        rows.append(
-            DeepPovertyAdvisory(
-                household_id=household.id,
-                head_name=household.head_name,
-                village_code=household.village_code,
-                township_code=place.township_code,
-                county_code=place.county_code,
-                pairing_id=pairing.id,
-                cadre_id=pairing.cadre_id,
-                cadre_name=names.get(pairing.cadre_id, pairing.cadre_id),
-                cadre_roles=tuple(sorted(roles[pairing.cadre_id])),
-            )
+    where = places(session.connection(), {row.village_code for row in found})
+    rows = [
+        DeepPovertyAdvisory(
+            household_id=row.id,
+            head_name=row.head_name,
+            village_code=row.village_code,
+            township_code=where[row.village_code].township_code,
+            county_code=where[row.village_code].county_code,
+            pairing_id=row.pairing_id,
+            cadre_id=row.cadre_id,
+            cadre_name=row.name,
+            cadre_roles=tuple(sorted(roles[row.cadre_id])),
         )
+        for row in found
+    ]
     return sorted(rows, key=lambda r: (r.county_code or "", r.township_code or "", r.village_code, r.household_id, r.pairing_id))
