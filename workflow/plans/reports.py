@@ -12,8 +12,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from rules.schema import ReductionPlanRule
@@ -100,26 +101,28 @@ def _closed_year(on: dt.date, year: int | None) -> int:
     return year
 
 
-def _exits(session: Session, scope: OrgUnit, first: dt.date, last: dt.date) -> tuple[dict[str, list[int]], list[str]]:
-    """Per village of the subtree: the members of each household that exited from `first` to
-    `last`; and the paths of the villages that exited then."""
+def _exits(session: Session, scope: OrgUnit, first: dt.date, last: dt.date) -> dict[str, list[int]]:
+    """Per unit of the subtree (each village and every unit above it): [households, people,
+    villages] that exited from `first` to `last`."""
     in_scope = Subtree.of(scope).clause(OrgUnit.path)
-    households: dict[str, list[int]] = defaultdict(list)
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     query = (
-        select(Household.village_code, Household.members)
+        select(OrgUnit.path, func.count(), func.coalesce(func.sum(Household.members), 0))
+        .select_from(Household)
         .join(RegistrySpell, and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id))
         .join(OrgUnit, OrgUnit.code == Household.village_code)
         .where(in_scope, RegistrySpell.exited_on >= first, RegistrySpell.exited_on <= last)
+        .group_by(OrgUnit.path)
     )
-    for village, members in session.execute(query).all():
-        households[village].append(members)
-    villages = list(
-        session.execute(
-            select(OrgUnit.path).join(RegistrySpell, and_(RegistrySpell.kind == "poor_village", RegistrySpell.subject_id == OrgUnit.code))
-            .where(in_scope, RegistrySpell.exited_on >= first, RegistrySpell.exited_on <= last)
-        ).scalars()
-    )
-    return households, villages
+    for path, households, people in session.execute(query).all():
+        for code in path.split("/"):
+            totals[code][0] += households
+            totals[code][1] += int(people)
+    villages = select(OrgUnit.path).join(RegistrySpell, and_(RegistrySpell.kind == "poor_village", RegistrySpell.subject_id == OrgUnit.code))
+    for path in session.execute(villages.where(in_scope, RegistrySpell.exited_on >= first, RegistrySpell.exited_on <= last)).scalars():
+        for code in path.split("/"):
+            totals[code][2] += 1
+    return totals
 
 
 def plan_results(session: Session, *, scope_code: str, on: dt.date, year: int | None = None) -> list[PlanResult]:
@@ -134,18 +137,16 @@ def plan_results(session: Session, *, scope_code: str, on: dt.date, year: int | 
         select(ReductionPlan, OrgUnit.path, OrgUnit.level).join(OrgUnit, OrgUnit.code == ReductionPlan.unit_code)
         .where(Subtree.of(scope).clause(OrgUnit.path), ReductionPlan.year == year)
     ).all()
-    households, village_paths = _exits(session, scope, first, until)
-    village_path = dict(session.execute(select(OrgUnit.code, OrgUnit.path).where(OrgUnit.code.in_(list(households)))).all()) if households else {}
+    plans.sort(key=lambda found: found[1])  # top down by path (in Python: a database's collation may order '/' otherwise)
+    exited = _exits(session, scope, first, until)
     closed = on >= last
     rows = []
-    for plan, path, level in plans:
-        inside = Subtree(path)
-        members = [m for village, ms in households.items() if inside.contains(village_path[village]) for m in ms]
-        villages = sum(1 for p in village_paths if inside.contains(p))
-        done = len(members) >= plan.households and sum(members) >= plan.people and (plan.villages is None or villages >= plan.villages)
+    for plan, _path, level in plans:
+        households, people, villages = exited.get(plan.unit_code, (0, 0, 0))
+        done = households >= plan.households and people >= plan.people and (plan.villages is None or villages >= plan.villages)
         rows.append(PlanResult(plan.unit_code, level, year, plan.set_by, plan.revision, plan.households, plan.people, plan.villages,
-                               len(members), sum(members), villages, closed, done if closed else None))
-    return sorted(rows, key=lambda r: next(p for pl, p, _ in plans if pl.unit_code == r.unit_code))
+                               households, people, villages, closed, done if closed else None))
+    return rows
 
 
 def _holders(session: Session, codes: set[str], roles: list[str], first: dt.date, last: dt.date) -> dict[str, list[Official]]:
@@ -189,25 +190,27 @@ def accountability_list(session: Session, *, scope_code: str, on: dt.date, year:
     scope = get_unit(session, scope_code, field="unit")
     first, last = _year_span(year)
     in_scope = (Subtree.of(scope).clause(OrgUnit.path), PlannedExit.year == year)
-    planned = session.execute(select(PlannedExit).join(OrgUnit, OrgUnit.code == PlannedExit.village_code).where(*in_scope)).scalars().all()
-    # Every spell of every planned subject begun by the year's end, in one query: the subject
-    # is late when one of them was still open on the year's last day.
-    spells: dict[tuple[str, str], list[RegistrySpell]] = defaultdict(list)
+    planned = session.execute(
+        select(PlannedExit.kind, PlannedExit.subject_id, PlannedExit.village_code).join(OrgUnit, OrgUnit.code == PlannedExit.village_code).where(*in_scope)
+    ).all()
+    # Every spell of every planned subject begun by the year's end and not ended by then, in one
+    # query: the subject is late when one of them was still open on the year's last day.
+    still: dict[tuple[str, str], list[dt.date | None]] = defaultdict(list)
     query = (
-        select(RegistrySpell)
+        select(RegistrySpell.kind, RegistrySpell.subject_id, RegistrySpell.exited_on)
         .join(PlannedExit, and_(PlannedExit.kind == RegistrySpell.kind, PlannedExit.subject_id == RegistrySpell.subject_id))
         .join(OrgUnit, OrgUnit.code == PlannedExit.village_code)
-        .where(*in_scope, RegistrySpell.registered_on <= last)
+        .where(*in_scope, RegistrySpell.registered_on <= last, or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on > last))
+        .order_by(RegistrySpell.registered_on)
     )
-    for spell in session.execute(query).scalars():
-        spells[spell.kind, spell.subject_id].append(spell)
-    where = places(session.connection(), {p.village_code for p in planned})
-    late: list[tuple[PlannedExit, dt.date | None]] = []
+    for kind, subject_id, exited_on in session.execute(query).all():
+        still[kind, subject_id].append(exited_on)
+    late: list[tuple[Any, dt.date | None]] = []
     for item in planned:
-        still = [s for s in spells[item.kind, item.subject_id] if s.exited_on is None or s.exited_on > last]
-        if still:
-            exited = still[0].exited_on if still[0].exited_on is not None and still[0].exited_on <= on else None
-            late.append((item, exited))
+        if still.get((item.kind, item.subject_id)):
+            first_still = still[item.kind, item.subject_id][0]
+            late.append((item, first_still if first_still is not None and first_still <= on else None))
+    where = places(session.connection(), {p.village_code for p, _ in late})
     units = {p.village_code for p, _ in late} | {where[p.village_code].township_code for p, _ in late if where[p.village_code].township_code}
     holders = _holders(session, units, rule.accountable_roles, first, last)
     rows = []
