@@ -17,7 +17,8 @@ from sqlmodel import Session
 
 from rules import RuleBook
 from rules.schema import PairingCoverageRule, TargetSet
-from workflow.db import in_span
+from workflow.chunking import chunks
+from workflow.db import in_span, one_of
 from workflow import errors, rulebook
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Place, Subtree, places
@@ -192,7 +193,8 @@ def pairing_coverage(session: Session, *, scope_code: str, on: dt.date) -> list[
         for code in codes[codes.index(scope.code):]:
             counts[code][0] += 1
             counts[code][1] += paired
-    units = {unit.code: unit for unit in session.execute(select(OrgUnit).where(OrgUnit.code.in_(list(counts)))).scalars()} if counts else {}
+    connection = session.connection()
+    units = {unit.code: unit for part in chunks(counts) for unit in session.execute(select(OrgUnit).where(one_of(connection, OrgUnit.code, part))).scalars()}
     units.setdefault(scope.code, scope)
     rows = []
     for code, unit in units.items():
@@ -212,10 +214,11 @@ def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -
     cadre_ids = {pairing.cadre_id for _, pairing in pairs}
     roles: dict[str, set[str]] = defaultdict(set)
     names: dict[str, str] = {}
-    if cadre_ids:
-        for person_id, role in session.execute(select(Post.person_id, Post.role).where(Post.person_id.in_(cadre_ids), in_span(Post.start_date, Post.end_date, on))).all():
+    connection = session.connection()
+    for part in chunks(sorted(cadre_ids)):
+        for person_id, role in session.execute(select(Post.person_id, Post.role).where(one_of(connection, Post.person_id, part), in_span(Post.start_date, Post.end_date, on))).all():
             roles[person_id].add(role)
-        names = dict(session.execute(select(Person.id, Person.name).where(Person.id.in_(cadre_ids))).all())
+        names.update(session.execute(select(Person.id, Person.name).where(one_of(connection, Person.id, part))).all())
     leading = set(rule.leading_cadre_roles)
     rows = []
     for household, pairing in pairs:
