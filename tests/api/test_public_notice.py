@@ -105,3 +105,13 @@ def test_the_proof_page_recomputes_a_published_hash(client, engine):
     assert "一致" in same and notice.event_hash in same
     other = client.get("/public/proof", params={"seq": notice.event_seq, "hash": "f" * 64}, headers=ZH).text
     assert "不一致" in other
+
+
+def test_staff_see_a_public_objections_channel_and_phone_on_the_case(client, engine):
+    from tests.api.conftest import bearer
+
+    tree, case = _world(engine)
+    assert _lodge(client, case.id, {"grounds": "收入不实", "phone": "0745-1234567"}).status_code == 303
+    recorder = bearer(engine, roles=["recorder"], scope=tree.township)
+    [objection] = client.get(f"/api/v1/exit-cases/{case.id}", headers=recorder).json()["objections"]
+    assert (objection["channel"], objection["contact_phone"], objection["account"], objection["lodged_by"]) == ("public_web", "0745-1234567", "public", notices.ANONYMOUS)
