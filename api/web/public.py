@@ -38,13 +38,21 @@ def _client(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+# Notices shown on one page; beyond, the page lists the villages with their counts, each a link
+# to its own page (a city's year-end notices run to thousands: a page of them helps nobody).
+PAGE_NOTICES = 100
+
+
 def _listing(request: Request, session, unit_code: str | None) -> Response:
-    running = notices.notices_running(session, scope_code=unit_code)
+    places = notices.notice_places(session, scope_code=unit_code)
+    many = sum(place.notices for place in places) > PAGE_NOTICES and len(places) > 1  # one village's are all shown
+    running = [] if many else notices.notices_running(session, scope_code=unit_code)
     checkpoint = newest_kept(session)
     return page(
         request,
         "public_notices.html",
         notices=running,
+        places=places if many else [],
         unit_code=unit_code,
         checkpoint=checkpoint,
         statement=notices.checkpoint_statement(checkpoint) if checkpoint else None,

@@ -115,3 +115,16 @@ def test_staff_see_a_public_objections_channel_and_phone_on_the_case(client, eng
     recorder = bearer(engine, roles=["recorder"], scope=tree.township)
     [objection] = client.get(f"/api/v1/exit-cases/{case.id}", headers=recorder).json()["objections"]
     assert (objection["channel"], objection["contact_phone"], objection["account"], objection["lodged_by"]) == ("public_web", "0745-1234567", "public", notices.ANONYMOUS)
+
+
+def test_a_page_with_more_notices_than_it_shows_lists_the_villages_with_their_counts(client, engine, monkeypatch):
+    from api.web import public
+
+    tree, _ = _world(engine)
+    with transaction(engine) as session:
+        household(session, tree, "431224100202000001", village=tree.other_village)
+        case_in_notice_now(session, "431224100202000001")
+    monkeypatch.setattr(public, "PAGE_NOTICES", 1)
+    index = client.get("/public/notices", headers=ZH).text
+    assert "户主001" not in index and f'href="/public/notices/{tree.village}">坪溪村</a>' in index and "金中村" in index
+    assert "户主001" in client.get(f"/public/notices/{tree.village}", headers=ZH).text

@@ -105,14 +105,53 @@ def notices_running(session: Session, *, scope_code: str | None = None, now: dt.
     """Every exit case whose public notice runs at `now` (default: the clock), under `scope_code`
     if given, by county, township, village and name."""
     now = now or clock.now()
+    scope = _scope(session, scope_code)
     query = select(ExitCase).where(ExitCase.status == "in_notice", ExitCase.notice_ends_at > now)
-    if scope_code is not None:
-        scope = session.get(OrgUnit, scope_code)
-        if scope is None:
-            raise errors.OrgUnitNotFound(id=scope_code, field="unit")
+    if scope is not None:
         query = query.join(OrgUnit, OrgUnit.code == ExitCase.unit_code).where(Subtree.of(scope).clause(OrgUnit.path))
     cases = list(session.execute(query).scalars())
     return _notices(session, cases)
+
+
+@dataclasses.dataclass(frozen=True)
+class NoticePlace:
+    """A village (or a county, for a county's own notice) and how many notices run there."""
+
+    unit_code: str
+    county_name: str | None
+    township_name: str | None
+    unit_name: str
+    notices: int
+
+
+def _running(scope: OrgUnit | None, now: dt.datetime):
+    query = select(ExitCase.unit_code, func.count()).where(ExitCase.status == "in_notice", ExitCase.notice_ends_at > now)
+    if scope is not None:
+        query = query.join(OrgUnit, OrgUnit.code == ExitCase.unit_code).where(Subtree.of(scope).clause(OrgUnit.path))
+    return query.group_by(ExitCase.unit_code)
+
+
+def notice_places(session: Session, *, scope_code: str | None = None, now: dt.datetime | None = None) -> list[NoticePlace]:
+    """Where notices run at `now`, under `scope_code` if given: each village (or county) and its
+    count, by county and township — the index a city's page shows when its notices are too many for one page."""
+    now = now or clock.now()
+    scope = _scope(session, scope_code)
+    counts = dict(session.execute(_running(scope, now)).all())
+    units = _units_on_paths(session, counts)
+    found = []
+    for code, count in counts.items():
+        on_path = {units[c].level: units[c] for c in units[code].path.split("/") if c in units}
+        found.append(NoticePlace(code, on_path["county"].name if "county" in on_path else None, on_path["township"].name if "township" in on_path else None, units[code].name, count))
+    return sorted(found, key=lambda p: (p.county_name or "", p.township_name or "", p.unit_name, p.unit_code))
+
+
+def _scope(session: Session, scope_code: str | None) -> OrgUnit | None:
+    if scope_code is None:
+        return None
+    scope = session.get(OrgUnit, scope_code)
+    if scope is None:
+        raise errors.OrgUnitNotFound(id=scope_code, field="unit")
+    return scope
 
 
 def running_notice(session: Session, case_id: str, *, now: dt.datetime | None = None) -> Notice:
@@ -292,6 +331,12 @@ def _admit(session: Session, *, client: str, now: dt.datetime) -> None:
         raise errors.TooManyPublicObjections(limit=OBJECTIONS_PER_WINDOW, seconds=int(WINDOW.total_seconds()))
     session.add(PublicAttempt(id=new_id(), kind="objection", client=client, at=now))
     session.flush()
+
+
+def forget_attempts(session: Session, *, now: dt.datetime | None = None) -> int:
+    """Delete every counted submission older than the limit's window (housekeeping); how many."""
+    since = (now or clock.now()) - WINDOW
+    return session.execute(delete(PublicAttempt).where(PublicAttempt.at <= since)).rowcount or 0
 
 
 # ---- receipts ---------------------------------------------------------------------------
