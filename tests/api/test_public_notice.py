@@ -105,6 +105,9 @@ def test_the_proof_page_recomputes_a_published_hash(client, engine):
     assert "一致" in same and notice.event_hash in same
     other = client.get("/public/proof", params={"seq": notice.event_seq, "hash": "f" * 64}, headers=ZH).text
     assert "不一致" in other
+    for seq in (1, 10**20, -5):  # not a notice event, past any seq a database holds, nonsense
+        answer = client.get("/public/proof", params={"seq": seq, "hash": notice.event_hash}, headers=ZH)
+        assert answer.status_code == 200 and "没有这个编号的公示发布记录" in answer.text
 
 
 def test_staff_see_a_public_objections_channel_and_phone_on_the_case(client, engine):

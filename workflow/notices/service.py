@@ -60,6 +60,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _PHONE = re.compile(r"\+?[0-9][0-9 \-]*")
 
 # Receipt numbers: 12 symbols of an alphabet without look-alikes (no 0/O, 1/I/L), about 59 bits.
+# A number is looked up as typed, any case; symbols outside the alphabet simply match nothing.
 _RECEIPT_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 _RECEIPT_LENGTH = 12
 
@@ -349,8 +350,8 @@ def new_receipt() -> str:
 
 
 def normal_receipt(number: str) -> str:
-    """A receipt number as typed (any case, spaces or dashes, O for 0, I or L for 1) in its one form."""
-    cleaned = re.sub(r"[\s\-]", "", number or "").upper().replace("O", "0").replace("I", "1").replace("L", "1")
+    """A receipt number as typed (any case, with or without spaces and dashes) in its one form."""
+    cleaned = re.sub(r"[\s\-]", "", number or "").upper()
     return "-".join(cleaned[i : i + 4] for i in range(0, len(cleaned), 4))
 
 
@@ -404,10 +405,10 @@ def prove_notice(session: Session, *, seq: int, published_hash: str) -> NoticePr
     the page); check the newest signed checkpoint's signature and head, and whether it covers the event.
 
     The chain between the event and the checkpoint is checked whole by `exit-tracker audit
-    verify --checkpoint` (docs/AUDIT.md); this page checks what can be checked for anyone, fast.
+    notice` (docs/AUDIT.md); this checks, fast, what the public page can check for anyone.
     """
     published_hash = (published_hash or "").strip().lower()
-    event = session.get(Event, seq)
+    event = session.get(Event, seq) if 0 < seq < 2**63 else None
     if event is None or event.type != "exit_case.notice_posted":
         return NoticeProof(seq, published_hash, False, None, False, None, False, None, False)
     recomputed = chain_hash(event)
