@@ -10,6 +10,8 @@ shows the hash of the event that published it and the newest signed checkpoint;
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
@@ -85,7 +87,7 @@ def lodge(request: Request, case_id: str, session: WriteSession) -> Response:
 def receipt_lookup(request: Request, number: str | None = None) -> Response:
     """Where an objector types their receipt number."""
     if number:
-        return RedirectResponse(f"/public/receipts/{notices.normal_receipt(number)[:20]}", status_code=303, headers=PRIVATE)
+        return RedirectResponse(f"/public/receipts/{quote(notices.normal_receipt(number)[:20], safe='-')}", status_code=303, headers=PRIVATE)
     response = page(request, "public_receipt.html", receipt=None, number=None, new=False)
     response.headers.update(PRIVATE)
     return response

@@ -68,6 +68,8 @@ def test_an_objection_from_the_form_gets_a_receipt_that_later_shows_the_dismissa
     assert "异议不成立" in later and "经核实,车辆为&lt;亲属&gt;所有" in later
     looked_up = client.get("/public/receipts", params={"number": number.replace("-", "")}, follow_redirects=False)
     assert looked_up.headers["location"] == f"/public/receipts/{number}"
+    odd = client.get("/public/receipts", params={"number": "ab/../c?d"}, follow_redirects=False)
+    assert odd.headers["location"] == "/public/receipts/AB%2F.-.%2FC%3F-D"  # kept on this page, whatever was typed
     missing = client.get("/public/receipts/2222-2222-2222", headers=ZH)
     assert missing.status_code == 404 and "回执编号 2222-2222-2222 无对应异议" in missing.text
 
