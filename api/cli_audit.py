@@ -66,6 +66,61 @@ def verify(
     raise typer.Exit(1 if failed else 0)
 
 
+@audit_app.command("notice")
+def notice(
+    seq: int = typer.Option(..., "--seq", help="The notice's event number, as the public notice page showed it."),
+    hash: str = typer.Option(..., "--hash", help="The notice's event hash, as the public notice page showed it (kept by whoever checks)."),
+    checkpoint: Path | None = typer.Option(None, help="A saved checkpoint, or a folder of exported ones: prove the log up to each unchanged."),
+    public_key: Path | None = typer.Option(None, help="The trusted public key for the checkpoints (default: the key each names)."),
+) -> None:
+    """Prove a public notice (公示) was not changed after it was published.
+
+    Recomputes the notice event's hash and compares it with the published one, recomputes the
+    whole hash chain (so nothing before the notice — its household, its assessment — changed
+    either without breaking it), and checks each checkpoint given: one at or after the notice's
+    event that verifies proves all of this held when the office signed it. Exits 0 when all
+    agree, 1 otherwise, naming what fails.
+    """
+    from workflow.audit.checkpoint import load_public_key, read_checkpoints, verify_checkpoint
+    from workflow.eventlog.verify import verify_chain
+    from workflow.notices.service import prove_notice
+
+    engine = make_engine()
+    failed = False
+    with Session(read_only(engine)) as session:
+        proof = prove_notice(session, seq=seq, published_hash=hash)
+        if not proof.found:
+            failed = True
+            typer.echo(f"NO NOTICE EVENT {seq} in the log")
+        elif proof.unchanged:
+            typer.echo(f"notice event {seq}: recomputed hash {proof.hash_recomputed} is the published one")
+        else:
+            failed = True
+            typer.echo(f"NOTICE EVENT {seq} CHANGED: recomputed {proof.hash_recomputed}, published {proof.published_hash}")
+        chain = verify_chain(session)
+        if chain.first_break:
+            failed = True
+            typer.echo(f"CHAIN BROKEN at event {chain.first_break.seq}: {chain.first_break.problem}")
+        else:
+            typer.echo(f"chain: intact up to event {chain.head_seq}")
+        trusted = load_public_key(public_key) if public_key else None
+        covering = 0
+        for path, saved in read_checkpoints(checkpoint) if checkpoint else ():
+            check = verify_checkpoint(session, saved, trusted, chain=chain)
+            if not check.ok:
+                failed = True
+                typer.echo(f"CHECKPOINT FAILS ({path.name}): {check.problem}")
+            elif check.seq >= seq:
+                covering += 1
+                typer.echo(f"checkpoint at event {check.seq} ({path.name}): verified, and it covers the notice")
+            else:
+                typer.echo(f"checkpoint at event {check.seq} ({path.name}): verified, but it is older than the notice")
+        if checkpoint and not covering:
+            typer.echo("no checkpoint given covers the notice yet: the chain alone vouches for it")
+    engine.dispose()
+    raise typer.Exit(1 if failed else 0)
+
+
 @audit_app.command("export-checkpoints")
 def export_checkpoints(out: Path = typer.Option(..., "--out", help="A folder off this machine's disks, or one copied off it (see docs/AUDIT.md).")) -> None:
     """Write every checkpoint the server signed and kept to a file of its own in OUT (those not there yet)."""

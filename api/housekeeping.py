@@ -7,7 +7,7 @@ Configured by environment (read when the server starts; docs/SECURITY.md):
   log grew since the last; the first at start.
 - EXIT_TRACKER_IDEMPOTENCY_RETENTION_HOURS: how long a response to a POST with an
   Idempotency-Key is remembered for its retries (168: a week); older ones are purged
-  every PURGE_INTERVAL.
+  every PURGE_INTERVAL, with the public objection form's submissions older than its flood window.
 Each worker process runs the schedule; two checkpoints of one head are kept once.
 """
 
@@ -79,8 +79,12 @@ def sign_checkpoint(engine: Engine, key: Path) -> None:
 
 
 def purge_responses(engine: Engine, retention: dt.timedelta) -> None:
+    """Forget idempotent responses past their retention, and the public form's submissions past its flood window."""
+    from workflow.notices.service import forget_attempts
+
     with transaction(engine) as session:
         purged = idempotency.purge(session, retention=retention)
+        forget_attempts(session)
     if purged:
         log.info("%s remembered idempotent responses older than %s purged", purged, retention)
 

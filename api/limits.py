@@ -32,6 +32,8 @@ def setting(name: str, default: float) -> float:
 # Request bodies, per operation: every JSON body, and a visit import's file.
 MAX_JSON_BODY = int(setting("EXIT_TRACKER_MAX_JSON_BYTES", 64 * KIB))
 MAX_IMPORT_BODY = int(setting("EXIT_TRACKER_MAX_IMPORT_BYTES", 64 * MIB))
+# The public objection form (no sign-in): its text is bounded in characters too (workflow/notices).
+MAX_PUBLIC_FORM_BODY = int(setting("EXIT_TRACKER_MAX_PUBLIC_FORM_BYTES", 32 * KIB))
 
 # How many invalid fields, or bad lines of an import, one refusal lists (it counts them all).
 MAX_LISTED_PROBLEMS = 100

@@ -177,17 +177,18 @@ class _SampleLoader:
     def work_team(self, county: str, village: str) -> None:
         """The county's resident work team (驻村工作队) in a poor village: two members, the first its 第一书记.
 
-        Two villages fall short, so the work-team report has rows: the second member of 金中村's
-        team was seconded until 31 August 2017 (below strength from 1 September), and 龙潭村's
-        team has no 第一书记.
+        Two villages fall short, so the work-team report has rows: 金中村's team waited for its
+        second member until 1 October 2017 (below strength until then; a member may not leave a
+        poor village's team below strength, 不脱贫出列不撤队, so the gap is a late arrival, not a
+        departure), and 龙潭村's team has no 第一书记.
         """
         team = teams.station_team(self.session, actor=LOADER, kind="work_team", village_code=village, sending_unit_code=county, start_date=IN_POST_FROM)
         self.counts["work teams"] += 1
         for n in range(2):
             person = org.add_person(self.session, actor=LOADER, name=self.names.next())
-            end = dt.date(2017, 8, 31) if village == "431224100202" and n == 1 else None
+            start = dt.date(2017, 10, 1) if village == "431224100202" and n == 1 else IN_POST_FROM
             first = n == 0 and village != "431224110201"
-            teams.add_member(self.session, actor=LOADER, team_id=team.id, person_id=person.id, start_date=IN_POST_FROM, end_date=end, first_secretary=first)
+            teams.add_member(self.session, actor=LOADER, team_id=team.id, person_id=person.id, start_date=start, first_secretary=first)
             self.people_by_post.setdefault(("work_team_member", village), []).append(person.id)
             self.counts["people"] += 1
             self.counts["posts"] += 1

@@ -126,3 +126,17 @@ def visit(session: Session, visitor_id: str, target_id: str, at: dt.datetime, *,
     from workflow.visits import service as visits
 
     return visits.record_visit(session, actor=actor, visitor_id=visitor_id, target_level=level, target_id=target_id, occurred_at=at).id
+
+
+def case_in_notice_now(session: Session, household_id: str):
+    """`household_id`'s exit case, proposed in 2020 (a year the rule book has a poverty line for)
+    and its notice posted now, on the real clock: a notice the public page shows today."""
+    from zoneinfo import ZoneInfo
+
+    from workflow.exits import service as exits
+
+    opened = dt.datetime(2020, 6, 1, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    case = exits.open_case(session, actor=ADMIN, level="household", subject_id=household_id, occurred_at=opened)
+    exits.propose(session, actor=ADMIN, case_id=case.id, assessment=passing_assessment(), occurred_at=opened + dt.timedelta(hours=1))
+    exits.post_notice(session, actor=ADMIN, case_id=case.id)
+    return case

@@ -80,3 +80,28 @@ def test_exported_checkpoints_catch_a_rewritten_log_that_verifies_on_its_own(tmp
     against = _run("audit", "verify", "--checkpoint", str(exported), "--public-key", f"{key}.pub")
     assert against.exit_code == 1
     assert f"CHECKPOINT FAILS (checkpoint-{covered:012d}.json): event {covered} no longer has the hash the checkpoint signed" in against.output
+
+
+def test_audit_notice_proves_a_published_notice_unchanged_up_to_a_checkpoint(tmp_path, monkeypatch):
+    from sqlmodel import Session
+
+    from tests.factories import case_in_notice_now
+    from workflow.exits.models import ExitCase
+    from workflow.notices.service import notices_running
+    from workflow.org.models import Household
+
+    url, key = _sample_database_and_key(tmp_path, monkeypatch, "notice.key")
+    engine = make_engine(url)
+    with transaction(engine) as session:
+        free = select(Household.id).where(Household.id.not_in(select(ExitCase.subject_id)), Household.status == "registered").order_by(Household.id).limit(1)
+        case_in_notice_now(session, session.execute(free).scalar_one())
+    with Session(engine) as session:
+        [notice] = notices_running(session)
+    engine.dispose()
+    checkpoint = tmp_path / "after-notice.json"
+    assert _run("audit", "checkpoint", "--key", str(key), "--out", str(checkpoint)).exit_code == 0
+    proved = _run("audit", "notice", "--seq", str(notice.event_seq), "--hash", notice.event_hash, "--checkpoint", str(checkpoint), "--public-key", f"{key}.pub")
+    assert proved.exit_code == 0, proved.output
+    assert "is the published one" in proved.output and "chain: intact" in proved.output and "covers the notice" in proved.output
+    wrong = _run("audit", "notice", "--seq", str(notice.event_seq), "--hash", "0" * 64)
+    assert wrong.exit_code == 1 and f"NOTICE EVENT {notice.event_seq} CHANGED" in wrong.output

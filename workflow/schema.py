@@ -14,10 +14,12 @@ from workflow.visits import models as _visit_models  # noqa: F401
 from workflow.obligations import models as _obligation_models  # noqa: F401
 from workflow.imports import models as _import_models  # noqa: F401
 from workflow.audit import models as _audit_models  # noqa: F401
+from workflow.notices import models as _notice_models  # noqa: F401
 
 metadata = SQLModel.metadata
 
 # Tables that are not rebuilt from the log by replay.
 # account_password and web_session: a password's hash and a browser's session are kept beside
 # the log (account.password_set records that a password was set, not its hash).
-NOT_PROJECTIONS = {"account_password", "web_session", "idempotent_request", "event", "audit_checkpoint"}
+# public_attempt: recent submissions of the public objection form per address (flood control).
+NOT_PROJECTIONS = {"account_password", "web_session", "idempotent_request", "event", "audit_checkpoint", "public_attempt"}

@@ -21,7 +21,7 @@ from api.schemas import Body, Day, Id, View
 from workflow.accounts import access, scope
 from workflow.teams import service as teams
 from workflow.teams.models import Team
-from workflow.teams.withdrawal import members_of
+from workflow.teams.withdrawal import members_of, members_of_teams
 
 router = resource_router("teams 驻村工作队")
 
@@ -68,10 +68,11 @@ class FirstSecretary(Body):
     post_id: str = Field(min_length=1, max_length=64, description="The member's post.")
 
 
-def _view(session, team: Team) -> TeamView:
+def _view(session, team: Team, members: list | None = None) -> TeamView:
+    """`team` as the API shows it; `members`: its members_of, when the caller read them with other teams'."""
     members = [
         MemberView(post_id=post.id, person_id=post.person_id, start_date=post.start_date, end_date=post.end_date, first_secretary=member.first_secretary)
-        for member, post in members_of(session, team.id)
+        for member, post in (members if members is not None else members_of(session, team.id))
     ]
     return TeamView(id=team.id, kind=team.kind, village_code=team.village_code, sending_unit_code=team.sending_unit_code, start_date=team.start_date, end_date=team.end_date, members=members)
 
@@ -89,7 +90,8 @@ def list_teams(
     if village is not None:
         query = query.where(Team.village_code == village)
     rows, next_cursor = keyset(session, query, Team.id, cursor=cursor, limit=limit)
-    return Page(items=[_view(session, row) for row in rows], next_cursor=next_cursor)
+    members = members_of_teams(session, [row.id for row in rows])  # the page's members in one query, not one per team
+    return Page(items=[_view(session, row, members[row.id]) for row in rows], next_cursor=next_cursor)
 
 
 @router.get("/teams/{team_id}", response_model=TeamView, summary="One team / 单个工作队")

@@ -60,6 +60,8 @@ class ObjectionView(BaseModel):
     outcome: str | None = Field(None, examples=["dismissed"])
     resolution: str | None = None
     resolved_at: LocalMoment | None = None
+    channel: str = Field("staff", description="How it came in: staff (entered by staff) or public_web (the public notice page, account 'public').")
+    contact_phone: str | None = Field(None, description="The objector's phone, if they left one on the public page: for staff to call back, never shown publicly.")
 
 
 class ExitCaseView(BaseModel):

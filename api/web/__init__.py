@@ -20,9 +20,9 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Serve the pages and their files on `app`."""
-    from api.web import admin, auditor, cases, recorder, signin, supervisor
+    from api.web import admin, auditor, cases, public, recorder, signin, supervisor
 
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (signin, recorder, cases, supervisor, auditor, admin):
+    for module in (signin, recorder, cases, supervisor, auditor, admin, public):
         app.include_router(module.router)

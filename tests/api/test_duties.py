@@ -92,3 +92,25 @@ def test_plans_are_set_within_scope_by_the_unit_above_and_their_lists_wait_for_t
     assert (late["subject_id"], late["planned_year"], late["exited_on"]) == (paired, 2017, None)
     text = client.get("/api/v1/reports/plan-bonus", headers=supervisor, params={"unit": tree.county, "as_of": "2018-01-02", "format": "csv"}).text
     assert "未完成计划,取消绩效奖励" in text and "坪溪村" in text
+
+
+def test_listing_teams_reads_all_their_members_in_one_query_not_one_per_team(client, engine):
+    from sqlalchemy import event
+
+    tree, admin, members, _ = _world(engine)
+    for village in (tree.village, tree.other_village):
+        team = client.post("/api/v1/teams", headers=admin, json={"village_code": village, "sending_unit_code": tree.county, "start_date": "2017-06-01"}).json()["id"]
+        for person in members:
+            assert client.post(f"/api/v1/teams/{team}/members", headers=admin, json={"person_id": person, "start_date": "2017-06-01"}).status_code == 201
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        listed = client.get("/api/v1/teams", headers=admin).json()["items"]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert len(listed) == 2 and all(sorted(m["person_id"] for m in team["members"]) == sorted(members) for team in listed)
+    assert sum(1 for s in statements if "FROM team_member" in s) == 1

@@ -97,6 +97,23 @@ def verify_checkpoint(
 
     `chain` is a verification of the chain the caller already made; without it, one is made here.
     """
+    signed = check_signed_head(session, checkpoint, public_key)
+    if not signed.ok:
+        return signed
+    chain = chain or verify_chain(session)
+    if not chain.intact:
+        return CheckpointCheck(False, f"the chain breaks at event {chain.first_break.seq}: {chain.first_break.problem}", signed.seq, None)
+    return CheckpointCheck(True, None, signed.seq, chain.head_seq - signed.seq)
+
+
+def statement_of(checkpoint: dict[str, Any]) -> bytes:
+    """The bytes `checkpoint`'s signature signs: what anyone checks it against with the public key."""
+    return _statement(int(checkpoint["seq"]), str(checkpoint["head_hash"]), str(checkpoint["made_at"]))
+
+
+def check_signed_head(session: Session, checkpoint: dict[str, Any], public_key: Ed25519PublicKey | None = None) -> CheckpointCheck:
+    """Whether `checkpoint`'s signature verifies and the log still holds the head it signed, without
+    walking the chain (the public notice page asks this on every view; `verify_checkpoint` walks it)."""
     try:
         seq, head_hash, made_at = int(checkpoint["seq"]), str(checkpoint["head_hash"]), str(checkpoint["made_at"])
         signature = base64.b64decode(checkpoint["signature"])
@@ -113,10 +130,7 @@ def verify_checkpoint(
             return CheckpointCheck(False, f"event {seq}, the checkpoint's head, is no longer in the log", seq, None)
         if stored != head_hash:
             return CheckpointCheck(False, f"event {seq} no longer has the hash the checkpoint signed", seq, None)
-    chain = chain or verify_chain(session)
-    if not chain.intact:
-        return CheckpointCheck(False, f"the chain breaks at event {chain.first_break.seq}: {chain.first_break.problem}", seq, None)
-    return CheckpointCheck(True, None, seq, chain.head_seq - seq)
+    return CheckpointCheck(True, None, seq, None)
 
 
 def read_checkpoint(path: Path) -> dict[str, Any]:

@@ -15,7 +15,7 @@ after a spec writes word for an empty value. `exit-tracker errors` prints this c
 
 from __future__ import annotations
 
-from workflow.errors.base import AccessDenied, Conflict, DomainError, NotAuthenticated, NotFound, Text, TooLarge
+from workflow.errors.base import AccessDenied, Conflict, DomainError, NotAuthenticated, NotFound, Text, TooLarge, TooManyRequests
 
 # ---- moments, dates and text from outside ---------------------------------------------
 
@@ -1089,6 +1089,60 @@ class ActionNotFound(_Missing):
     code = "action_not_found"
     field = "action"
     text = Text("no action with id '{id}'", "未找到操作:{id}")
+
+
+
+# ---- the public notice page (互联网+监督) -----------------------------------------------
+
+
+class PublicObjectionInvalid(DomainError):
+    code = "public_objection_invalid"
+    field = "grounds"
+    empty = Text("write what you object to: the objection's text is required", "请填写异议内容:异议内容不能为空")
+    too_long = Text(
+        "the objection is {length} characters long; at most {limit} are taken — shorten it, or bring the rest to the village committee",
+        "异议内容共 {length} 字,超过上限 {limit} 字;请精简,或将详细材料交村委会",
+    )
+    markup = Text(
+        "the text contains HTML or script markup ('<' followed by a tag); write plain text only",
+        "内容含有 HTML 标签或脚本(以“<”开头的标记),请只填写文字",
+    )
+    name_too_long = Text("the name is {length} characters long; at most {limit} are taken", "姓名共 {length} 字,超过上限 {limit} 字", field="name")
+    name_markup = Text("the name contains HTML or script markup; write plain text only", "姓名含有 HTML 标签或脚本,请只填写文字", field="name")
+    phone = Text(
+        "the phone number must be {minimum} to {limit} digits (spaces, '-' and a leading '+' allowed), or left empty",
+        "联系电话应为 {minimum} 至 {limit} 位数字(可含空格、“-”和开头的“+”),也可不填",
+        field="phone",
+    )
+    control = Text("the text contains control characters; write plain text only", "内容含有控制字符,请只填写文字")
+
+
+class TooManyPublicObjections(TooManyRequests):
+    code = "too_many_objections"
+    field = "client"
+    detail_fields = ("limit", "seconds")
+    text = Text(
+        "at most {limit} objections per {seconds} seconds are taken from one address; wait a minute and try again",
+        "同一网络地址每 {seconds} 秒最多提交 {limit} 条异议,请稍候一分钟再试",
+    )
+
+
+class NoticeNotFound(_Missing):
+    code = "notice_not_found"
+    field = "case"
+    text = Text(
+        "no public notice '{id}' is running: it may have ended, or never been posted",
+        "未找到正在公示的公告 {id}:公示可能已结束或尚未发布",
+    )
+
+
+class ReceiptNotFound(_Missing):
+    code = "receipt_not_found"
+    field = "receipt"
+    text = Text(
+        "no objection has receipt number '{id}': check the number on your receipt",
+        "回执编号 {id} 无对应异议,请核对回执上的编号",
+    )
 
 
 CATALOGUE: tuple[type[DomainError], ...] = tuple(

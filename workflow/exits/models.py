@@ -79,6 +79,11 @@ class Objection(SQLModel, table=True):
 
     Outcomes: upheld (the case goes back to registered), dismissed (it goes on), or moot
     (the case went back for another reason while the objection was open).
+
+    `channel`: how it reached the office — `staff` (entered by signed-in staff) or
+    `public_web` (lodged by a villager on the public notice page, with no account). A public
+    one keeps the objector's optional phone for staff to call back, and the SHA-256 of the
+    receipt number the objector was given (the number itself is kept nowhere).
     """
 
     __tablename__ = "exit_objection"
@@ -93,3 +98,6 @@ class Objection(SQLModel, table=True):
     outcome: str | None = Field(default=None, sa_column=Column(String(16), nullable=True))
     resolution: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     resolved_at: dt.datetime | None = Field(default=None, sa_column=Column(UTCDateTime, nullable=True))
+    channel: str = Field(default="staff", sa_column=Column(String(32), nullable=False, server_default="staff"))
+    contact_phone: str | None = Field(default=None, sa_column=Column(String(32), nullable=True))
+    receipt_hash: str | None = Field(default=None, sa_column=Column(String(64), nullable=True, unique=True, index=True))

@@ -222,8 +222,15 @@ def lodge_objection(
     grounds: str,
     occurred_at: dt.datetime | None = None,
     objection_id: str | None = None,
+    channel: str = "staff",
+    contact_phone: str | None = None,
+    receipt_hash: str | None = None,
 ) -> Objection:
-    """Record an objection (异议) to a case in public notice; signing waits until it is resolved."""
+    """Record an objection (异议) to a case in public notice; signing waits until it is resolved.
+
+    `channel` says how it came in (`staff`, or `public_web` from the public notice page,
+    workflow/notices); a public one may carry the objector's phone and its receipt's hash.
+    """
     case = _locked_case(session, case_id)
     moment, book = _moment_and_book(occurred_at)
     _require_text(lodged_by, errors.MissingField.lodged_by)
@@ -231,7 +238,11 @@ def lodge_objection(
     objection_id = objection_id or new_id()
     if session.get(Objection, objection_id) is not None:
         raise errors.DuplicateId.objection(id=objection_id)
-    payload = {"objection_id": objection_id, "lodged_by": lodged_by.strip(), "grounds": grounds.strip()}
+    payload = {"objection_id": objection_id, "lodged_by": lodged_by.strip(), "grounds": grounds.strip(), "channel": channel}
+    if contact_phone:
+        payload["contact_phone"] = contact_phone
+    if receipt_hash:
+        payload["receipt_hash"] = receipt_hash
     record = _recorder(session, actor, case, "exit_case.objection_lodged", moment, payload)
     machines.run(case, "lodge_objection", moment=moment, book=book, record=record)
     return session.get(Objection, objection_id)
@@ -500,6 +511,10 @@ def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> l
         grounds=data["grounds"],
         lodged_at=event.occurred_at,
         account=event.account,
+        # Objections lodged before channels were recorded were all entered by staff.
+        channel=data.get("channel", "staff"),
+        contact_phone=data.get("contact_phone"),
+        receipt_hash=data.get("receipt_hash"),
     )
     session.add(objection)
     return [*written, objection]

@@ -18,7 +18,8 @@ from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
 
 from rules.schema import ReductionPlanRule
-from workflow.db import in_span
+from workflow.chunking import chunks
+from workflow.db import in_span, one_of
 from workflow import errors
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Subtree, places
@@ -152,15 +153,15 @@ def plan_results(session: Session, *, scope_code: str, on: dt.date, year: int | 
 def _holders(session: Session, codes: set[str], roles: list[str], first: dt.date, last: dt.date) -> dict[str, list[Official]]:
     """Per unit: who held one of `roles` there at any time from `first` to `last`."""
     found: dict[str, list[Official]] = defaultdict(list)
-    if not codes:
-        return found
-    query = (
-        select(Post, Person.name).join(Person, Person.id == Post.person_id)
-        .where(Post.unit_code.in_(sorted(codes)), Post.role.in_(roles), in_span(Post.start_date, Post.end_date, first, last))
-        .order_by(Post.unit_code, Post.role, Post.start_date, Post.id)
-    )
-    for post, name in session.execute(query).all():
-        found[post.unit_code].append(Official(post.person_id, name, post.role, post.unit_code, post.start_date, post.end_date))
+    connection = session.connection()
+    for part in chunks(sorted(codes)):  # each unit's rows come whole from one part: units never straddle two
+        query = (
+            select(Post, Person.name).join(Person, Person.id == Post.person_id)
+            .where(one_of(connection, Post.unit_code, part), Post.role.in_(roles), in_span(Post.start_date, Post.end_date, first, last))
+            .order_by(Post.unit_code, Post.role, Post.start_date, Post.id)
+        )
+        for post, name in session.execute(query).all():
+            found[post.unit_code].append(Official(post.person_id, name, post.role, post.unit_code, post.start_date, post.end_date))
     return found
 
 

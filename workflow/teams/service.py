@@ -133,6 +133,11 @@ def add_member(
     if start_date < team.start_date or (team.end_date is not None and start_date > team.end_date):
         raise errors.OutsideTeamSpan(team_start=team.start_date, team_end=team.end_date, start_date=start_date)
     rule = work_team_rule(start_date, before_first_book=True)
+    if end_date is not None:
+        # A member added with their last day leaves then: the same rule as ending their post later
+        # (不脱贫出列不撤队), judged before anything is written.
+        joining = Post(id=post_id or "(joining)", person_id=person_id, role=rule.member_role, unit_code=team.village_code, start_date=start_date, end_date=None)
+        check_withdrawal(session, team=team, end_date=end_date, reason=None, leaving_post=joining.id, joining=joining)
     post = posts.assign_post(session, actor=actor, person_id=person_id, role=rule.member_role, unit_code=team.village_code, start_date=start_date, end_date=end_date, post_id=post_id)
     append(
         session,

@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from workflow import errors, rulebook
+from workflow.chunking import chunks
+from workflow.db import one_of
 from workflow.org.models import OrgUnit
 from workflow.org.service import registry_spells
 from workflow.posts.models import Post
@@ -25,6 +27,18 @@ def members_of(session: Session, team_id: str) -> list[tuple[TeamMember, Post]]:
     return [tuple(row) for row in session.execute(query).all()]
 
 
+def members_of_teams(session: Session, team_ids: list[str]) -> dict[str, list[tuple[TeamMember, Post]]]:
+    """Every member each of `team_ids` has had, with their post, earliest first: one query per
+    IN list of ids (a page of teams), not one per team."""
+    found: dict[str, list[tuple[TeamMember, Post]]] = {team_id: [] for team_id in team_ids}
+    connection = session.connection()
+    for part in chunks(team_ids):
+        query = select(TeamMember, Post).join(Post, Post.id == TeamMember.post_id).where(one_of(connection, TeamMember.team_id, part))
+        for member, post in session.execute(query.order_by(TeamMember.team_id, Post.start_date, Post.id)).all():
+            found[member.team_id].append((member, post))
+    return found
+
+
 def present_members(members: list[tuple[TeamMember, Post]], on: dt.date, *, leaving: str | None = None, leaving_after: dt.date | None = None) -> int:
     """How many of `members` (members_of) are in post on `on` (the post `leaving` as if it ended on `leaving_after`)."""
     count = 0
@@ -35,10 +49,15 @@ def present_members(members: list[tuple[TeamMember, Post]], on: dt.date, *, leav
     return count
 
 
-def check_withdrawal(session: Session, *, team: Team, end_date: dt.date, reason: str | None, leaving_post: str | None = None) -> None:
+def check_withdrawal(
+    session: Session, *, team: Team, end_date: dt.date, reason: str | None, leaving_post: str | None = None, joining: Post | None = None
+) -> None:
     """Refuse ending `team` on `end_date` (or ending its member's post `leaving_post` then) when,
     the day after, its village would still be a registered poor village with the team gone or
     below strength — unless the book in force allows `reason`.
+
+    `joining`: a post not yet on the team, added with its last day `end_date` (its id is
+    `leaving_post`): its leaving then is judged like any member's.
     """
     if team.kind != "work_team":
         return
@@ -62,7 +81,7 @@ def check_withdrawal(session: Session, *, team: Team, end_date: dt.date, reason:
             registered_on=spells[0].registered_on,
             allowed=rule.withdrawal_allowed_for,
         )
-    members = members_of(session, team.id)
+    members = members_of(session, team.id) + ([(None, joining)] if joining is not None else [])
     before = present_members(members, day_after)
     after = present_members(members, day_after, leaving=leaving_post, leaving_after=end_date)
     if after < before and after < rule.min_members:

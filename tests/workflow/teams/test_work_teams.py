@@ -3,14 +3,18 @@
 import datetime as dt
 
 import pytest
+from sqlalchemy import func, select
 
 from tests.factories import ADMIN, build_tree, exit_signers, household, person_in_post
 from tests.workflow.exits.steps import COUNTY_STEP, sign_roles, unit_case
 from workflow.errors import Conflict, DomainError
+from workflow.eventlog.models import Event
 from workflow.org import service as org
 from workflow.posts import service as posts
+from workflow.posts.models import Post
 from workflow.teams import service as teams
 from workflow.teams.reports import team_gaps
+from workflow.teams.withdrawal import members_of
 
 START = dt.date(2017, 6, 1)
 EXITED = dt.date(2017, 7, 10)  # the village's exit day in tests.workflow.exits.steps
@@ -135,3 +139,32 @@ def test_sending_unit_must_be_of_a_sending_level_and_above_the_village(session):
         _team(session, tree, kind="township_group", sender=tree.other_township)
     assert caught.value.code == "outside_sending_unit"
     assert _team(session, tree, sender=tree.city_unit).sending_unit_code == tree.city_unit
+
+
+def test_a_member_added_with_a_last_day_that_leaves_the_poor_villages_team_below_two_is_refused_and_writes_nothing(session):
+    tree = build_tree(session)
+    team = _team(session, tree)
+    _member(session, team.id, "队长甲", first=True)
+    before = session.execute(select(func.count()).select_from(Event)).scalar_one()
+    with pytest.raises(Conflict) as caught:  # the second member leaves on 31 October: one left, the village still poor
+        _member(session, team.id, "队员乙", end=dt.date(2017, 10, 31))
+    assert caught.value.code == "team_below_strength_before_exit" and caught.value.details["members_after"] == 1
+    # The person was added (one event) before the refusal; the post and the membership were not.
+    assert session.execute(select(func.count()).select_from(Event)).scalar_one() == before + 1
+    assert len(members_of(session, team.id)) == 1
+    # With a third member in post from 1 November, the seconded member may come and go.
+    _member(session, team.id, "队员丙", start=dt.date(2017, 11, 1))
+    seconded = _member(session, team.id, "队员乙", end=dt.date(2017, 10, 31))
+    assert session.get(Post, seconded.post_id).end_date == dt.date(2017, 10, 31)
+
+
+def test_a_member_added_with_a_last_day_on_the_day_the_village_exits_is_accepted(session):
+    tree = build_tree(session)
+    signers = exit_signers(session, tree)
+    team = _team(session, tree)
+    _member(session, team.id, "队长甲", first=True)
+    household(session, tree, f"{tree.village}000001")
+    sign_roles(session, unit_case(session, "village", tree.village), signers, COUNTY_STEP)
+    with pytest.raises(Conflict):
+        _member(session, team.id, "队员乙", end=EXITED - dt.timedelta(days=1))
+    assert _member(session, team.id, "队员丁", end=EXITED).post_id

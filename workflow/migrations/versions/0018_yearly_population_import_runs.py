@@ -1,7 +1,7 @@
 """yearly rural population, and imports marked as migrations with their run of events (issue 16)
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-07 00:23:29
 
 New tables `unit_population` (a village's rural population per year) and `record_import`
@@ -16,7 +16,7 @@ import workflow.types
 
 
 revision = '0018'
-down_revision = '0014'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
