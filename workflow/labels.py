@@ -58,6 +58,12 @@ BLOCKED_BY = {
     "objection_open": Label("an objection is open", "有未处理的异议"),
 }
 
+# How an objection to a public notice was resolved (异议处理).
+OBJECTION_OUTCOMES = {
+    "upheld": Label("upheld: the case returns to its start", "异议成立(退回重新启动)"),
+    "dismissed": Label("dismissed: signing goes on", "异议不成立(继续签字)"),
+}
+
 # Where a registry spell applies (SPEC §3, who counts).
 REGISTRIES = {
     "poor_household": Label("poor household", "贫困户"),
@@ -87,7 +93,7 @@ PLAN_OUTCOMES = {
     "forfeited": Label("plan not completed: bonus forfeited", "未完成计划,取消绩效奖励"),
 }
 
-_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS, PLAN_OUTCOMES)
+_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, OBJECTION_OUTCOMES, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS, PLAN_OUTCOMES)
 
 
 def word(code: str | None, language: str) -> str | None:
