@@ -47,6 +47,7 @@ _TITLES = {
     413: ("Content too large", "请求体过大"),
     415: ("Unsupported media type", "不支持的媒体类型"),
     422: ("Unprocessable request", "无法处理的请求"),
+    429: ("Too many requests", "请求过于频繁"),
     500: ("Internal error", "内部错误"),
     503: ("Service unavailable", "服务暂不可用"),
 }

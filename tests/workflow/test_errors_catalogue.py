@@ -17,7 +17,7 @@ from workflow.org import service as org
 
 ROOT = Path(workflow.__file__).resolve().parent.parent
 HAN = re.compile(r"[\u4e00-\u9fff]")
-STATUSES = {401, 403, 404, 409, 413, 422}
+STATUSES = {401, 403, 404, 409, 413, 422, 429}
 
 
 def _wordings():

@@ -6,7 +6,7 @@ and catch its class: `raise errors.InvalidParent.missing(...)`, `except errors.I
 
 from __future__ import annotations
 
-from workflow.errors.base import AccessDenied, Conflict, DomainError, NotAuthenticated, NotFound, Text, TooLarge, not_found, table
+from workflow.errors.base import AccessDenied, Conflict, DomainError, NotAuthenticated, NotFound, Text, TooLarge, TooManyRequests, not_found, table
 from workflow.errors.catalogue import *  # noqa: F403  (the catalogue is this package's vocabulary)
 from workflow.errors.catalogue import CATALOGUE
 

@@ -126,6 +126,10 @@ class TooLarge(DomainError):
     status = 413
 
 
+class TooManyRequests(DomainError):
+    status = 429
+
+
 def not_found(kind: str, ident: str, *, field: str | None = None, zh_kind: str | None = None) -> NotFound:
     """The error for an unknown `kind` with id `ident`.
 

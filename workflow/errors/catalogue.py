@@ -15,7 +15,7 @@ after a spec writes word for an empty value. `exit-tracker errors` prints this c
 
 from __future__ import annotations
 
-from workflow.errors.base import AccessDenied, Conflict, DomainError, NotAuthenticated, NotFound, Text, TooLarge
+from workflow.errors.base import AccessDenied, Conflict, DomainError, NotAuthenticated, NotFound, Text, TooLarge, TooManyRequests
 
 # ---- moments, dates and text from outside ---------------------------------------------
 
@@ -1064,6 +1064,15 @@ class CsrfTokenInvalid(AccessDenied):
     code = "csrf_token_invalid"
     field = "csrf_token"
     text = Text("this form is stale or forged: reload the page and try again", "表单已过期或来源不明,请刷新页面后重试")
+
+
+class SignInThrottled(TooManyRequests):
+    code = "sign_in_throttled"
+    field = "name"
+    text = Text(
+        "too many failed sign-ins from this address: try again in {minutes} minutes",
+        "此地址登录失败次数过多,请 {minutes} 分钟后再试",
+    )
 
 
 class ActionNotFound(_Missing):
