@@ -9,7 +9,6 @@ body model, so it is checked exactly as a POST to /api/v1/exit-cases/… would b
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from fastapi import Request
@@ -22,7 +21,7 @@ from api.deps import ReadSession, WriteSession
 from api.routers import exit_cases
 from api.web.pages import pages_router
 from api.web.render import local_input, page
-from workflow import clock, rulebook
+from workflow import clock, labels
 from workflow.accounts import access, scope
 from workflow import errors
 from workflow.exits.reports import missing_signatures
@@ -59,12 +58,8 @@ def case_page(request: Request, case_id: str, caller: CurrentCaller, session: Re
 def _moment(value: Any) -> str | None:
     """A datetime-local field (Beijing wall-clock time) as the API's text of a moment, with the
     rule book zone's offset; blank: None (now)."""
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(str(value)).replace(tzinfo=rulebook.books().zone).isoformat()
-    except ValueError:
-        return str(value)  # the body model refuses it with the API's words
+    moment = labels.moment_from_input(value, field="occurred_at")
+    return None if moment is None else moment.isoformat()
 
 
 def _body(model: type[BaseModel], form: Any, *fields: str, **given: Any) -> BaseModel:
