@@ -22,11 +22,13 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
+from workflow import clock, rulebook
 from workflow.accounts import service as accounts
 from workflow.accounts import signin
 from workflow.db import make_engine, transaction
@@ -128,6 +130,15 @@ def main() -> None:
                 ("supervisor: missing signatures, city", f"/supervisor/signatures?unit={city}", f"/api/v1/reports/missing-signatures?unit={city}&limit=500"),
                 ("supervisor: scorecard, city", f"/supervisor/scorecard?unit={city}", f"/api/v1/reports/scorecard?unit={city}&limit=300"),
                 ("supervisor: incidence, city", f"/supervisor/incidence?unit={city}", f"/api/v1/reports/incidence?unit={city}&from=2014-01-01&every=year&limit=500"),
+            ]
+            # The same reports read as known at a moment (recorded time): the page's field is
+            # Beijing wall-clock time, the API's parameter the same moment with its offset.
+            known = clock.now().astimezone(rulebook.books().zone).replace(microsecond=0)
+            field, moment = f"{known:%Y-%m-%dT%H:%M:%S}", quote(known.isoformat(), safe="")
+            pairs += [
+                (f"{label}, as known at a moment", f"{page}&known_at={field}", f"{api}&known_at={moment}")
+                for label, page, api in pairs
+                if "missing signatures" in label or "scorecard" in label or "incidence" in label
             ]
             rows += [_pair(client, *pair, args.repeat) for pair in pairs]
         engine.dispose()
