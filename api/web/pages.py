@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import parse_qsl, quote, urlencode
 
-from fastapi import APIRouter, Depends, Request
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.web.render import page
+from workflow import labels
 from workflow.accounts.access import Caller
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -28,6 +32,16 @@ async def page_request(request: Request) -> None:
         request.state.form = form  # for handlers that read the form whole (api/web/cases.py)
         token = form.get("csrf_token")
         request.state.csrf_form = token if isinstance(token, str) else None
+
+
+# `known_at` on a page: the form's datetime-local field (Beijing wall-clock time) or, in a link
+# the page made, a moment with its offset; read by known_moment, as the API's KnownAt means it.
+KnownAtField = Annotated[str | None, Query(max_length=40, description="As known at this moment: Beijing time, or ISO 8601 with its offset.")]
+
+
+def known_moment(known_at: str | None) -> dt.datetime | None:
+    """The moment a page's `known_at` names; None when blank; refused (invalid_datetime) otherwise."""
+    return labels.moment_from_input(known_at, field="known_at")
 
 
 def pages_router() -> APIRouter:

@@ -21,9 +21,9 @@ from api.auth import CurrentCaller
 from api.deps import ReadSession
 from api.reports import incidence_rows, waiting_cases
 from api.schemas import Day
-from api.web.pages import pages_router
+from api.web.pages import KnownAtField, known_moment as _known, pages_router
 from api.web.render import page
-from workflow import labels, rulebook
+from workflow import rulebook
 from workflow.accounts import scope
 from workflow.accounts.access import Caller
 from workflow.obligations.reports import ROW_STATUSES, overdue_report, scorecard
@@ -33,15 +33,6 @@ from workflow.org.service import path_codes
 router = pages_router()
 ROWS_SHOWN = 100  # a page shows the top of the report (a screenful or two); the files hold every row
 INCIDENCE_FROM = dt.date(2014, 1, 1)  # 建档立卡: the registry starts in 2014
-
-# `known_at` from a page: the form's datetime-local field (Beijing wall-clock time) or, in a
-# link the page made, a moment with its offset; read by labels.moment_from_input.
-KnownAtField = Annotated[str | None, Query(max_length=40, description="As known at this moment: Beijing time, or ISO 8601 with its offset.")]
-
-
-def _known(known_at: str | None) -> dt.datetime | None:
-    return labels.moment_from_input(known_at, field="known_at")
-
 
 def _when(unit: OrgUnit, day: dt.date, known_at: dt.datetime | None) -> list[tuple[str, str]]:
     """A report's query: its unit, its date and, when given, the moment it is read as known at."""

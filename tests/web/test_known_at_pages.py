@@ -89,3 +89,17 @@ def test_a_known_at_that_is_not_a_moment_is_refused_with_the_catalogue_s_words(w
     refused = web.get("/supervisor/scorecard", params={"unit": HUAIHUA, "known_at": "昨天"})
     assert refused.status_code == 422 and 'data-code="invalid_datetime"' in refused.text
     assert "known_at 应为带时区偏移的 ISO 8601 时间文本" in refused.text
+
+
+def test_an_auditor_reads_a_household_as_known_at_a_moment_typed_in_beijing_time_as_the_api_reads_it(web, engine, sample):
+    before = clock.now()
+    time.sleep(1.1)
+    household = _open_a_case_in_notice(engine)  # recorded after `before`
+    sign_in(web, sample, "怀化市审计员")
+    now = web.get("/auditor/record", params={"kind": "household", "id": household})
+    then = web.get("/auditor/record", params={"kind": "household", "id": household, "known_at": _wall_clock(before)})
+    api_then = web.get(f"/api/v1/households/{household}", params={"known_at": before.isoformat()}).json()
+    assert re.search(r'<b id="status">([^<]+)</b>', now.text).group(1) == "公示中"
+    assert re.search(r'<b id="status">([^<]+)</b>', then.text).group(1) == labels.word(api_then["status"], "zh") == "已登记(未退出)"
+    assert f"按 {labels.moment_text(before)} 时所知" in then.text
+    assert f'name="known_at" step="1" value="{_wall_clock(before)}"' in then.text
