@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 import datetime as dt
 from typing import Annotated
@@ -57,7 +57,15 @@ def problem_page(request: Request, *, status: int, code: str, detail: str, field
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     template = "problem_fragment.html" if request.headers.get("HX-Request") == "true" else "problem.html"
-    return page(request, template, status_code=status, status=status, code=code, detail=detail, field=field)
+    return page(request, template, status_code=status, status=status, code=code, detail=detail, field=field, back=_back(request))
+
+
+def _back(request: Request) -> str | None:
+    """The page a refused form was sent from, on this site: where the user returns to mend it."""
+    came_from = urlsplit(request.headers.get("referer", ""))
+    if came_from.netloc != request.url.netloc or not came_from.path.startswith("/") or came_from.path.startswith("//"):
+        return None
+    return came_from.path + (f"?{came_from.query}" if came_from.query else "")
 
 
 HOMES = (("recorder", "/recorder"), ("supervisor", "/supervisor"), ("auditor", "/auditor"), ("admin", "/admin"))

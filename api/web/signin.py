@@ -84,7 +84,7 @@ def _local_path(target: str) -> str:
 async def signin_submit(
     request: Request, name: Annotated[str, Form(max_length=128)], password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form(max_length=512)] = "/"
 ) -> Response:
-    sent, held = request.state.form.get(SIGNIN_FIELD), request.cookies.get(SIGNIN_COOKIE)
+    sent, held = getattr(request.state, "form", {}).get(SIGNIN_FIELD), request.cookies.get(SIGNIN_COOKIE)
     if not isinstance(sent, str) or not held or not secrets.compare_digest(sent.encode(), held.encode()):
         return _refused(request, errors.CsrfTokenInvalid(), next=next, name=name)
     address = request.client.host if request.client else "?"

@@ -99,7 +99,11 @@ def test_a_failed_assessment_is_refused_with_the_catalogue_s_chinese_words_and_n
     web.post("/recorder/cases", data={"csrf_token": csrf, "level": "household", "subject_id": household, "occurred_at": "2017-09-01T09:00"})
     case = _case_of(engine, household)
     unhoused = {k: v for k, v in ASSESSED.items() if k != "housing"}  # the box left unticked
-    refused = web.post(f"/recorder/cases/{case.id}/proposal", data={"csrf_token": csrf, "occurred_at": "2017-09-02T09:00", **unhoused})
+    refused = web.post(
+        f"/recorder/cases/{case.id}/proposal",
+        data={"csrf_token": csrf, "occurred_at": "2017-09-02T09:00", **unhoused},
+        headers={"Referer": f"http://testserver/recorder/cases/{case.id}"},
+    )
     api = web.post(
         f"/api/v1/exit-cases/{case.id}/proposal",
         headers={"X-CSRF-Token": csrf},
@@ -108,6 +112,7 @@ def test_a_failed_assessment_is_refused_with_the_catalogue_s_chinese_words_and_n
     assert refused.status_code == api.status_code == 422
     assert f'data-code="{api.json()["code"]}"' in refused.text
     assert api.json()["detail"] in refused.text and re.search(r"[\u4e00-\u9fff]", api.json()["detail"])
+    assert f'href="/recorder/cases/{case.id}" id="back"' in refused.text  # back to the form to mend it
     no_assessment = web.post(f"/recorder/cases/{case.id}/proposal", data={"csrf_token": csrf})
     assert 'data-code="assessment_required"' in no_assessment.text
     assert _case_of(engine, household).status == "registered"
@@ -117,8 +122,9 @@ def test_the_forms_refuse_without_csrf_and_outside_the_scope_as_the_api_does(web
     mine = _registered_households(engine, BEIDOUXI_PREFIX, 4)[3]
     foreign = _registered_households(engine, LONGTAN_PREFIX, 1)[0]
     csrf = sign_in(web, sample, "北斗溪镇录入员")
-    forged = web.post("/recorder/cases", data={"csrf_token": "forged", "level": "household", "subject_id": mine})
+    forged = web.post("/recorder/cases", data={"csrf_token": "forged", "level": "household", "subject_id": mine}, headers={"Referer": "https://elsewhere.example/recorder/cases"})
     assert forged.status_code == 403 and 'data-code="csrf_token_invalid"' in forged.text
+    assert 'id="back"' not in forged.text  # no way back to another site
     outside = web.post("/recorder/cases", data={"csrf_token": csrf, "level": "household", "subject_id": foreign})
     api = web.post("/api/v1/exit-cases", headers={"X-CSRF-Token": csrf}, json={"level": "household", "subject_id": foreign})
     assert outside.status_code == api.status_code == 404
