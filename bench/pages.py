@@ -22,11 +22,13 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
+from workflow import clock, rulebook
 from workflow.accounts import service as accounts
 from workflow.accounts import signin
 from workflow.db import make_engine, transaction
@@ -83,6 +85,13 @@ def _pair(client: TestClient, label: str, page: str, api: str, repeat: int) -> t
     return label, statistics.median(t for t, _ in pages), pages[-1][1], statistics.median(t for t, _ in apis), apis[-1][1]
 
 
+def _sign_in(client: TestClient, name: str) -> None:
+    """Sign in as a browser does: the form's token (login CSRF) from the sign-in page first."""
+    token = re.search(r'name="signin_token" value="([^"]+)"', client.get("/signin").text).group(1)
+    answer = client.post("/signin", data={"signin_token": token, "name": name, "password": PASSWORD}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--db", help="copy this SQLite database and measure the copy")
@@ -105,7 +114,7 @@ def main() -> None:
         today = dt.date.today().isoformat()
         rows = []
         with TestClient(app) as client:
-            client.post("/signin", data={"name": "bench-recorder", "password": PASSWORD})
+            _sign_in(client, "bench-recorder")
             due = "&".join(f"status={s}" for s in ("overdue", "due", "pending"))
             pairs = [
                 # 本月待走访 evaluates every due row, as the report's CSV file does (a JSON page stops at its last row).
@@ -115,12 +124,21 @@ def main() -> None:
             rows += [_pair(client, *pair, args.repeat) for pair in pairs]
             first_load = _first_load(client)
         with TestClient(app) as client:
-            client.post("/signin", data={"name": "bench-supervisor", "password": PASSWORD})
+            _sign_in(client, "bench-supervisor")
             pairs = [
                 ("supervisor: overdue report, city", f"/supervisor/overdue?unit={city}", f"/api/v1/reports/overdue-visits?unit={city}&limit=100"),
                 ("supervisor: missing signatures, city", f"/supervisor/signatures?unit={city}", f"/api/v1/reports/missing-signatures?unit={city}&limit=500"),
                 ("supervisor: scorecard, city", f"/supervisor/scorecard?unit={city}", f"/api/v1/reports/scorecard?unit={city}&limit=300"),
                 ("supervisor: incidence, city", f"/supervisor/incidence?unit={city}", f"/api/v1/reports/incidence?unit={city}&from=2014-01-01&every=year&limit=500"),
+            ]
+            # The same reports read as known at a moment (recorded time): the page's field is
+            # Beijing wall-clock time, the API's parameter the same moment with its offset.
+            known = clock.now().astimezone(rulebook.books().zone).replace(microsecond=0)
+            field, moment = f"{known:%Y-%m-%dT%H:%M:%S}", quote(known.isoformat(), safe="")
+            pairs += [
+                (f"{label}, as known at a moment", f"{page}&known_at={field}", f"{api}&known_at={moment}")
+                for label, page, api in pairs
+                if "missing signatures" in label or "scorecard" in label or "incidence" in label
             ]
             rows += [_pair(client, *pair, args.repeat) for pair in pairs]
         engine.dispose()

@@ -58,6 +58,12 @@ BLOCKED_BY = {
     "objection_open": Label("an objection is open", "有未处理的异议"),
 }
 
+# How an objection to a public notice was resolved (异议处理).
+OBJECTION_OUTCOMES = {
+    "upheld": Label("upheld: the case returns to its start", "异议成立(退回重新启动)"),
+    "dismissed": Label("dismissed: signing goes on", "异议不成立(继续签字)"),
+}
+
 # Where a registry spell applies (SPEC §3, who counts).
 REGISTRIES = {
     "poor_household": Label("poor household", "贫困户"),
@@ -87,7 +93,7 @@ PLAN_OUTCOMES = {
     "forfeited": Label("plan not completed: bonus forfeited", "未完成计划,取消绩效奖励"),
 }
 
-_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS, PLAN_OUTCOMES)
+_CATALOGUES = (LEVELS, CASE_STATUSES, OBLIGATION_STATUSES, BLOCKED_BY, OBJECTION_OUTCOMES, REGISTRIES, TEAM_KINDS, TEAM_PROBLEMS, PLAN_OUTCOMES)
 
 
 def word(code: str | None, language: str) -> str | None:
@@ -159,3 +165,65 @@ def _span(first: dt.date, last: dt.date, *, zh: bool) -> str:
         return _MONTHS_EN[first.month - 1] if first.month == last.month else f"{_MONTHS_EN[first.month - 1]}–{_MONTHS_EN[last.month - 1]}"
     end = f"{last.day}" if first.month == last.month else f"{_MONTHS_EN[last.month - 1]} {last.day}"
     return f"{_MONTHS_EN[first.month - 1]} {first.day}–{end}"
+
+
+# ---- moments and days ----------------------------------------------------------------
+# The one way the pages (and the files' headers) write a moment or a date for people, and
+# read the Beijing wall-clock time a form's field sends: in the rule book's zone, with its
+# offset, so 2017-10-19T16:00:00Z reads 2017-10-20 00:00 +08:00.
+
+
+def _zone(zone: dt.tzinfo | None) -> dt.tzinfo:
+    if zone is not None:
+        return zone
+    from workflow import rulebook  # the rule book's zone; imported late: rulebook reads no labels
+
+    return rulebook.books().zone
+
+
+def offset(moment: dt.datetime, zone: dt.tzinfo | None = None) -> str:
+    """The zone's UTC offset at `moment` as people write it: +08:00."""
+    text = moment.astimezone(_zone(zone)).strftime("%z")
+    return f"{text[:3]}:{text[3:]}"
+
+
+def moment_text(moment: dt.datetime | None, zone: dt.tzinfo | None = None) -> str:
+    """A moment in the rule book's zone with its offset: 2017-10-20 00:00 +08:00 (blank for None)."""
+    if moment is None:
+        return ""
+    shown = moment.astimezone(_zone(zone))
+    return f"{shown:%Y-%m-%d %H:%M} {offset(shown)}"
+
+
+def day_text(day: dt.date | None, language: str) -> str:
+    """A date as people write it: 2017年10月20日 (20 Oct 2017 in English; blank for None)."""
+    if day is None:
+        return ""
+    return f"{day.day} {_MONTHS_EN[day.month - 1]} {day.year}" if language == "en" else f"{day.year}年{day.month}月{day.day}日"
+
+
+def moment_input(moment: dt.datetime | None, zone: dt.tzinfo | None = None, *, seconds: bool = False) -> str:
+    """A moment as an <input type=datetime-local> value: its wall-clock time in the rule book's
+    zone, to the minute (with `seconds`, to the second: a moment read back must not move)."""
+    if moment is None:
+        return ""
+    shown = moment.astimezone(_zone(zone))
+    return f"{shown:%Y-%m-%dT%H:%M:%S}" if seconds else f"{shown:%Y-%m-%dT%H:%M}"
+
+
+def moment_from_input(value: object, *, field: str, zone: dt.tzinfo | None = None) -> dt.datetime | None:
+    """The moment a form's field names: a datetime-local value is wall-clock time in the rule
+    book's zone; text with its own offset keeps it; blank is None. Read by clock.parse_moment,
+    so a bad value is refused with its words, naming `field`."""
+    from workflow import clock
+
+    if value is None or value == "":
+        return None
+    text = str(value).strip()
+    try:
+        naive = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return clock.parse_moment(text, field=field)  # refused, with the reason
+    if naive.tzinfo is None:
+        text = naive.replace(tzinfo=_zone(zone)).isoformat()
+    return clock.parse_moment(text, field=field)

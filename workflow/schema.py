@@ -22,4 +22,5 @@ metadata = SQLModel.metadata
 # account_password and web_session: a password's hash and a browser's session are kept beside
 # the log (account.password_set records that a password was set, not its hash).
 # public_attempt: recent submissions of the public objection form per address (flood control).
-NOT_PROJECTIONS = {"account_password", "web_session", "idempotent_request", "event", "audit_checkpoint", "public_attempt"}
+# sign_in_attempt: an operational record of sign-ins (for slowing guessers), added to, never edited.
+NOT_PROJECTIONS = {"account_password", "web_session", "sign_in_attempt", "idempotent_request", "event", "audit_checkpoint", "public_attempt"}

@@ -18,8 +18,8 @@ from api.deps import ReadSession
 from api.errors import language
 from api.reports import ReportRequest
 from api.routers import audit, history, households
-from api.schemas import Day, Moment
-from api.web.pages import pages_router
+from api.schemas import Day
+from api.web.pages import KnownAtField, known_moment, pages_router
 from api.web.render import page
 from workflow import rulebook
 from workflow.accounts import access, scope
@@ -44,11 +44,12 @@ def record_page(
     kind: Annotated[str, Query(max_length=32)] = "household",
     id: Annotated[str, Query(min_length=1, max_length=64)] = "",
     as_of: Day | None = None,
-    known_at: Moment | None = None,
+    known_at: KnownAtField = None,
 ) -> Response:
     """Every event about the record (GET /api/v1/history/{kind}/{id}); a household also as of
     a date and as known at a moment (GET /api/v1/households/{id})."""
     access.require(caller, access.AUDIT)
+    known_at = known_moment(known_at)
     if kind not in RECORD_KINDS:
         kind = "household"
     events = history.record_history(kind, id.strip(), caller, session)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.web.render import page
+from workflow import labels
 from workflow.accounts.access import Caller
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -30,6 +34,16 @@ async def page_request(request: Request) -> None:
         request.state.csrf_form = token if isinstance(token, str) else None
 
 
+# `known_at` on a page: the form's datetime-local field (Beijing wall-clock time) or, in a link
+# the page made, a moment with its offset; read by known_moment, as the API's KnownAt means it.
+KnownAtField = Annotated[str | None, Query(max_length=40, description="As known at this moment: Beijing time, or ISO 8601 with its offset.")]
+
+
+def known_moment(known_at: str | None) -> dt.datetime | None:
+    """The moment a page's `known_at` names; None when blank; refused (invalid_datetime) otherwise."""
+    return labels.moment_from_input(known_at, field="known_at")
+
+
 def pages_router() -> APIRouter:
     """A router of pages: left out of the API's OpenAPI document."""
     return APIRouter(dependencies=[Depends(page_request)], include_in_schema=False)
@@ -43,7 +57,15 @@ def problem_page(request: Request, *, status: int, code: str, detail: str, field
             return Response(status_code=401, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)
     template = "problem_fragment.html" if request.headers.get("HX-Request") == "true" else "problem.html"
-    return page(request, template, status_code=status, status=status, code=code, detail=detail, field=field)
+    return page(request, template, status_code=status, status=status, code=code, detail=detail, field=field, back=_back(request))
+
+
+def _back(request: Request) -> str | None:
+    """The page a refused form was sent from, on this site: where the user returns to mend it."""
+    came_from = urlsplit(request.headers.get("referer", ""))
+    if came_from.netloc != request.url.netloc or not came_from.path.startswith("/") or came_from.path.startswith("//"):
+        return None
+    return came_from.path + (f"?{came_from.query}" if came_from.query else "")
 
 
 HOMES = (("recorder", "/recorder"), ("supervisor", "/supervisor"), ("auditor", "/auditor"), ("admin", "/admin"))

@@ -21,7 +21,7 @@ from api.deps import ReadSession
 from api.web import STATIC
 from api.web.pages import pages_router
 from api.web.render import local_input, page
-from workflow import clock, rulebook
+from workflow import clock, labels, rulebook
 from workflow.accounts import access, scope
 from workflow.obligations.reports import overdue_report
 from workflow.obligations.spec import DUE, OVERDUE, PENDING
@@ -54,13 +54,12 @@ def _shown(groups: list, person: str | None) -> dict:
 @router.get("/recorder")
 def recorder_home(request: Request, caller: CurrentCaller, session: ReadSession, person: Annotated[str | None, Query(max_length=64)] = None) -> Response:
     access.require(caller, access.RECORD)
-    offset = clock.now().astimezone(rulebook.books().zone).strftime("%z")
     return page(
         request,
         "recorder.html",
         **_shown(due_this_month(session, caller), person),
         now=local_input(clock.now()),
-        offset=f"{offset[:3]}:{offset[3:]}",
+        offset=labels.offset(clock.now()),
         scope_unit=scope.unit(session, caller, caller.scope_code),
     )
 

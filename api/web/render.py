@@ -2,12 +2,12 @@
 
 Templates escape everything they print (autoescape); a page's words come in both languages
 beside each other (`T("本月待走访", "Due this month")`), Chinese unless the browser asks
-for English. Moments print in the rule book's zone with their offset.
+for English. Moments print in the rule book's zone with their offset, dates as people write
+them (2017年10月20日): workflow/labels.py is the one place that words both.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from api.errors import language
 from api.exports import Labels
-from workflow import rulebook
+from workflow import labels
 from workflow.accounts.service import ROLES_ZH
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -25,18 +25,8 @@ TEMPLATES = Path(__file__).parent / "templates"
 env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
-def local(moment: dt.datetime | None) -> str:
-    """A moment in the rule book's zone with its offset: 2017-10-19 24:00 reads 2017-10-20 00:00 +08:00."""
-    if moment is None:
-        return ""
-    shown = moment.astimezone(rulebook.books().zone)
-    offset = shown.strftime("%z")
-    return f"{shown:%Y-%m-%d %H:%M} {offset[:3]}:{offset[3:]}"
-
-
-def local_input(moment: dt.datetime) -> str:
-    """A moment as an <input type=datetime-local> value, in the rule book's zone."""
-    return f"{moment.astimezone(rulebook.books().zone):%Y-%m-%dT%H:%M}"
+local = labels.moment_text  # 2017-10-20 00:00 +08:00
+local_input = labels.moment_input  # an <input type=datetime-local> value, Beijing wall-clock time
 
 
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -61,6 +51,8 @@ def page(request: Request, template: str, status_code: int = 200, **context: Any
         role=words.role,
         account_role=account_role,
         local=local,
+        local_input=local_input,
+        day=lambda value: labels.day_text(value, lang),
         htmx=request.headers.get("HX-Request") == "true",
         **context,
     )

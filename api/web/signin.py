@@ -1,16 +1,20 @@
 """Signing in and out of the web app; `/` sends a signed-in account to its page.
 
-Failed sign-ins are logged (user name and address) and slowed: after a few failures for
-one user name, each further answer waits longer (up to half a minute), so guessing a
-password from outside costs hours, while a user who mistyped twice is not held up.
+The sign-in form carries a pre-session token (login CSRF): GET /signin sets a random
+HttpOnly cookie and writes the same value in a hidden field; a POST whose field does not
+match its cookie is refused before any password is checked, so another site cannot sign a
+browser in to an account of its choosing.
+
+Every attempt is recorded in the database (workflow.accounts.signin): failures for one user
+name slow the next answers (up to half a minute), an address that keeps failing is refused
+for a while, and both are logged, across all server processes and restarts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-import time
+import secrets
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -19,8 +23,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import SESSION_COOKIE, CurrentCaller, caller_from_request
 from api.deps import WriteSession
+from api.errors import language
 from api.web.pages import home_of, pages_router
 from api.web.render import page
+from workflow import errors
 from workflow.accounts import signin
 from workflow.accounts.access import Caller
 from workflow.db import transaction
@@ -29,36 +35,32 @@ from workflow.org.service import get_unit
 router = pages_router()
 log = logging.getLogger("exit_tracker.signin")
 
-FREE_FAILURES = 3
-MAX_DELAY = 30.0
+SIGNIN_COOKIE = "et_signin"  # the sign-in form's own token: the double-submit half the browser holds
+SIGNIN_FIELD = "signin_token"
+SIGNIN_TOKEN_LIFETIME = 2 * 60 * 60  # seconds: a sign-in page left open a morning still works
 
 
-class FailedSignIns:
-    """Recent failures per user name, in this process: how long the next answer waits."""
-
-    def __init__(self, window: float = 900.0):
-        self.window = window
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def delay(self, name: str) -> float:
-        with self._lock:
-            recent = [t for t in self._failures.get(name, []) if t > time.monotonic() - self.window]
-            self._failures[name] = recent
-        extra = len(recent) - FREE_FAILURES
-        return 0.0 if extra < 0 else min(MAX_DELAY, 2.0**extra)
-
-    def failed(self, name: str) -> int:
-        with self._lock:
-            self._failures.setdefault(name, []).append(time.monotonic())
-            return len(self._failures[name])
-
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name, None)
+async def pause(seconds: float) -> None:
+    """Hold this answer back (the other requests go on): how a guesser is slowed."""
+    await asyncio.sleep(seconds)
 
 
-FAILURES = FailedSignIns()
+def _form_token(request: Request) -> str:
+    """This browser's sign-in token: the one its cookie holds, or a new one."""
+    held = request.cookies.get(SIGNIN_COOKIE, "")
+    return held if 32 <= len(held) <= 64 and held.replace("-", "").replace("_", "").isalnum() else secrets.token_urlsafe(32)
+
+
+def _signin_page(request: Request, *, status_code: int = 200, next: str = "/", name: str = "", problem: str | None = None, code: str | None = None) -> Response:
+    """The sign-in form with its token, in the field and in the cookie."""
+    token = _form_token(request)
+    response = page(request, "signin.html", status_code=status_code, next=_local_path(next), name=name, problem=problem, code=code, signin_token=token)
+    response.set_cookie(SIGNIN_COOKIE, token, max_age=SIGNIN_TOKEN_LIFETIME, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/signin")
+    return response
+
+
+def _refused(request: Request, refusal: errors.DomainError, *, next: str, name: str) -> Response:
+    return _signin_page(request, status_code=refusal.status, next=next, name=name, problem=refusal.message(language(request)), code=refusal.code)
 
 
 @router.get("/")
@@ -70,7 +72,7 @@ def home(request: Request) -> Response:
 
 @router.get("/signin")
 def signin_form(request: Request, next: str = "/") -> Response:
-    return page(request, "signin.html", next=_local_path(next), failed=False, name="")
+    return _signin_page(request, next=next)
 
 
 def _local_path(target: str) -> str:
@@ -82,31 +84,49 @@ def _local_path(target: str) -> str:
 async def signin_submit(
     request: Request, name: Annotated[str, Form(max_length=128)], password: Annotated[str, Form(max_length=1024)], next: Annotated[str, Form(max_length=512)] = "/"
 ) -> Response:
-    wait = FAILURES.delay(name)
+    sent, held = getattr(request.state, "form", {}).get(SIGNIN_FIELD), request.cookies.get(SIGNIN_COOKIE)
+    if not isinstance(sent, str) or not held or not secrets.compare_digest(sent.encode(), held.encode()):
+        return _refused(request, errors.CsrfTokenInvalid(), next=next, name=name)
+    address = request.client.host if request.client else "?"
+    try:
+        wait = await run_in_threadpool(_delay, request, name, address)
+    except errors.SignInThrottled as refusal:
+        log.warning("sign-in refused for user name %r from %s: too many failures from this address", name, address)
+        return _refused(request, refusal, next=next, name=name)
     if wait:
-        await asyncio.sleep(wait)
-    opened = await run_in_threadpool(_sign_in, request, name, password)
+        await pause(wait)
+    opened, failures = await run_in_threadpool(_sign_in, request, name, password, address)
     if opened is None:
-        count = FAILURES.failed(name)
-        log.warning("failed sign-in for user name %r from %s (%d in a row)", name, request.client.host if request.client else "?", count)
-        return page(request, "signin.html", status_code=401, next=_local_path(next), failed=True, name=name)
-    FAILURES.succeeded(name)
+        log.warning("failed sign-in for user name %r from %s (%d in a row)", name, address, failures)
+        return _signin_page(request, status_code=401, next=next, name=name, problem=_wrong(request))
     token, target = opened
     response = RedirectResponse(target if next == "/" else _local_path(next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE, token, max_age=int(signin.SESSION_LIFETIME.total_seconds()), httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
     )
+    response.delete_cookie(SIGNIN_COOKIE, path="/signin")
     return response
 
 
-def _sign_in(request: Request, name: str, password: str) -> tuple[str, str] | None:
-    """The new session's cookie and the account's first page, or None when name or password is wrong."""
+def _wrong(request: Request) -> str:
+    return "The user name or password is wrong." if language(request) == "en" else "用户名或密码不正确。"
+
+
+def _delay(request: Request, name: str, address: str) -> float:
+    with transaction(request.app.state.engine) as session:
+        return signin.sign_in_delay(session, name=name, address=address)
+
+
+def _sign_in(request: Request, name: str, password: str, address: str) -> tuple[tuple[str, str] | None, int]:
+    """The new session's cookie and the account's first page (None when name or password is
+    wrong), and the user name's failures in a row; the attempt is recorded either way."""
     with transaction(request.app.state.engine) as session:
         account = signin.check_password(session, name, password)
+        signin.record_sign_in(session, name=name, address=address, succeeded=account is not None)
         if account is None:
-            return None
+            return None, signin.failures_in_a_row(session, name)
         token, _csrf = signin.open_session(session, account_id=account.id)
-        return token, home_of(Caller.of(account, get_unit(session, account.scope_code)))
+        return (token, home_of(Caller.of(account, get_unit(session, account.scope_code)))), 0
 
 
 @router.post("/signout")

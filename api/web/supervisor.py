@@ -2,7 +2,8 @@
 the scorecard, and poverty incidence as a chart beside its table.
 
 Each page is the report the API's /api/v1/reports/* answers, from the same functions with
-the same parameters; its export buttons are links to those endpoints (the session cookie
+the same parameters — `as_of` (a date) and `known_at` (as known at a moment, recorded time;
+api/asof.py) included; its export buttons are links to those endpoints (the session cookie
 authenticates them), so a file downloaded here is the API's file.
 """
 
@@ -19,8 +20,8 @@ from fastapi.responses import RedirectResponse, Response
 from api.auth import CurrentCaller
 from api.deps import ReadSession
 from api.reports import incidence_rows, waiting_cases
-from api.schemas import Day, Moment
-from api.web.pages import pages_router
+from api.schemas import Day
+from api.web.pages import KnownAtField, known_moment as _known, pages_router
 from api.web.render import page
 from workflow import rulebook
 from workflow.accounts import scope
@@ -32,6 +33,11 @@ from workflow.org.service import path_codes
 router = pages_router()
 ROWS_SHOWN = 100  # a page shows the top of the report (a screenful or two); the files hold every row
 INCIDENCE_FROM = dt.date(2014, 1, 1)  # 建档立卡: the registry starts in 2014
+
+def _when(unit: OrgUnit, day: dt.date, known_at: dt.datetime | None) -> list[tuple[str, str]]:
+    """A report's query: its unit, its date and, when given, the moment it is read as known at."""
+    query = [("unit", unit.code), ("as_of", day.isoformat())]
+    return query + [("known_at", known_at.isoformat())] if known_at is not None else query
 
 
 def _trail(session, caller: Caller, unit: OrgUnit) -> list[OrgUnit]:
@@ -57,7 +63,7 @@ def overdue_page(
     session: ReadSession,
     unit: Annotated[str | None, Query(max_length=32)] = None,
     as_of: Day | None = None,
-    known_at: Moment | None = None,
+    known_at: KnownAtField = None,
     rule: Annotated[list[str] | None, Query(max_length=20)] = None,
     role: Annotated[list[str] | None, Query(max_length=20)] = None,
     status: Annotated[list[Literal["overdue", "due", "pending", "met", "not_owed"]] | None, Query(max_length=5)] = None,
@@ -65,12 +71,11 @@ def overdue_page(
     """The overdue-visit report of `unit`: totals of the units below it to drill into, and its rows."""
     place = scope.unit(session, caller, unit or caller.scope_code)
     day = as_of or rulebook.today()
+    known_at = _known(known_at)
     rule, role = [r for r in rule or [] if r] or None, [r for r in role or [] if r] or None
     found = overdue_report(session, unit_code=place.code, as_of=day, known_at=known_at, rules=rule, roles=role, statuses=status, first=ROWS_SHOWN)
     parts = found.counties if place.level in ("province", "city") else found.townships if place.level == "county" else []
-    query = [("unit", place.code), ("as_of", day.isoformat())] + [("rule", r) for r in rule or []] + [("role", r) for r in role or []] + [("status", s) for s in status or []]
-    if known_at is not None:
-        query.append(("known_at", known_at.isoformat()))
+    query = _when(place, day, known_at) + [("rule", r) for r in rule or []] + [("role", r) for r in role or []] + [("status", s) for s in status or []]
     book = rulebook.in_force(day)
     # A drill-down or a filter from the page itself (htmx) gets the report alone, not the page around it.
     fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "report"
@@ -96,31 +101,39 @@ def overdue_page(
 
 
 @router.get("/supervisor/signatures")
-def signatures_page(request: Request, caller: CurrentCaller, session: ReadSession, unit: Annotated[str | None, Query(max_length=32)] = None, as_of: Day | None = None) -> Response:
+def signatures_page(
+    request: Request, caller: CurrentCaller, session: ReadSession, unit: Annotated[str | None, Query(max_length=32)] = None, as_of: Day | None = None, known_at: KnownAtField = None
+) -> Response:
     """Open exit cases waiting for signatures, longest wait first, and who holds each missing post."""
     place = scope.unit(session, caller, unit or caller.scope_code)
-    day = as_of or rulebook.today()
-    rows = waiting_cases(session, unit=place.code, as_of=day)
-    query = urlencode([("unit", place.code), ("as_of", day.isoformat())])
-    return page(request, "supervisor_signatures.html", unit=place, rows=rows, as_of=day, query=query, tab="signatures")
+    day, known = as_of or rulebook.today(), _known(known_at)
+    rows = waiting_cases(session, unit=place.code, as_of=day, known_at=known)
+    query = urlencode(_when(place, day, known))
+    return page(request, "supervisor_signatures.html", unit=place, rows=rows, as_of=day, known_at=known, query=query, tab="signatures")
 
 
 @router.get("/supervisor/scorecard")
-def scorecard_page(request: Request, caller: CurrentCaller, session: ReadSession, unit: Annotated[str | None, Query(max_length=32)] = None, as_of: Day | None = None) -> Response:
+def scorecard_page(
+    request: Request, caller: CurrentCaller, session: ReadSession, unit: Annotated[str | None, Query(max_length=32)] = None, as_of: Day | None = None, known_at: KnownAtField = None
+) -> Response:
     """The officials of the unit ranked by their on-time rate."""
     place = scope.unit(session, caller, unit or caller.scope_code)
-    day = as_of or rulebook.today()
-    found = scorecard(session, unit_code=place.code, as_of=day)
-    query = urlencode([("unit", place.code), ("as_of", day.isoformat())])
-    return page(request, "supervisor_scorecard.html", unit=place, scores=found.scores[:ROWS_SHOWN], total=len(found.scores), as_of=day, query=query, tab="scorecard")
+    day, known = as_of or rulebook.today(), _known(known_at)
+    found = scorecard(session, unit_code=place.code, as_of=day, known_at=known)
+    query = urlencode(_when(place, day, known))
+    return page(
+        request, "supervisor_scorecard.html", unit=place, scores=found.scores[:ROWS_SHOWN], total=len(found.scores), as_of=day, known_at=known, query=query, tab="scorecard"
+    )
 
 
 @router.get("/supervisor/incidence")
-def incidence_page(request: Request, caller: CurrentCaller, session: ReadSession, unit: Annotated[str | None, Query(max_length=32)] = None, as_of: Day | None = None) -> Response:
+def incidence_page(
+    request: Request, caller: CurrentCaller, session: ReadSession, unit: Annotated[str | None, Query(max_length=32)] = None, as_of: Day | None = None, known_at: KnownAtField = None
+) -> Response:
     """Poverty incidence of the unit and the units below it, year by year: a chart and its table."""
     place = scope.unit(session, caller, unit or caller.scope_code)
-    day = as_of or rulebook.today()
-    rows = incidence_rows(session, unit=place.code, as_of=day, start=INCIDENCE_FROM, every="year")
+    day, known = as_of or rulebook.today(), _known(known_at)
+    rows = incidence_rows(session, unit=place.code, as_of=day, known_at=known, start=INCIDENCE_FROM, every="year")
     dates = sorted({row.date for row in rows})
     series: dict[str, dict] = {}
     for row in rows:
@@ -130,5 +143,5 @@ def incidence_page(request: Request, caller: CurrentCaller, session: ReadSession
         "dates": [d.isoformat() for d in dates],
         "series": [{"name": line["name"], "data": [line["data"].get(d.isoformat()) for d in dates]} for line in series.values()],
     }
-    query = urlencode([("unit", place.code), ("as_of", day.isoformat()), ("from", INCIDENCE_FROM.isoformat()), ("every", "year")])
-    return page(request, "supervisor_incidence.html", unit=place, rows=rows, chart=json.dumps(chart, ensure_ascii=False), as_of=day, query=query, tab="incidence")
+    query = urlencode(_when(place, day, known) + [("from", INCIDENCE_FROM.isoformat()), ("every", "year")])
+    return page(request, "supervisor_incidence.html", unit=place, rows=rows, chart=json.dumps(chart, ensure_ascii=False), as_of=day, known_at=known, query=query, tab="incidence")

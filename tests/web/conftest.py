@@ -68,9 +68,16 @@ def web(engine) -> Iterator[TestClient]:
         yield client
 
 
+def post_signin(client: TestClient, name: str, password: str, **extra: str):
+    """The answer to the sign-in form as a browser sends it: the form's token from its page first."""
+    form = client.get("/signin")
+    token = re.search(r'name="signin_token" value="([^"]+)"', form.text).group(1)
+    return client.post("/signin", data={"signin_token": token, "name": name, "password": password, **extra})
+
+
 def sign_in(client: TestClient, passwords: dict[str, str], name: str) -> str:
     """Sign `client` in as `name`; the session's CSRF token."""
-    answer = client.post("/signin", data={"name": name, "password": passwords[name]})
+    answer = post_signin(client, name, passwords[name])
     assert answer.status_code == 303, answer.text
     page = client.get("/supervisor/scorecard")
     return re.search(r'name="csrf-token" content="([^"]+)"', page.text).group(1)

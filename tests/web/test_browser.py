@@ -191,3 +191,54 @@ def test_an_admin_creates_an_account_that_signs_in_with_its_one_time_password(se
     server.sign_in(page, "溆浦县督查员")
     assert "unit=431224000000" in page.url
     context.close()
+
+
+def _registered_household_without_case(server) -> tuple[str, str]:
+    """A household of 北斗溪镇 on the registry with no exit case yet: its number and its head's name."""
+    from workflow.db import transaction
+    from workflow.exits import service as exits
+    from workflow.org.models import Household
+    from workflow.org.service import open_spell
+
+    engine = make_engine(server.database_url)
+    try:
+        with transaction(engine) as session:
+            for household in session.execute(select(Household).where(Household.village_code.like("43122410%")).order_by(Household.id)).scalars():
+                if open_spell(session, "poor_household", household.id) and not exits.cases_of(session, level="household", subject_id=household.id):
+                    return household.id, household.head_name
+    finally:
+        engine.dispose()
+    raise AssertionError("no registered household without a case in the sample")
+
+
+def test_a_recorder_opens_a_case_by_the_head_s_name_proposes_it_and_dismisses_an_objection(server, browser):
+    household, head = _registered_household_without_case(server)
+    context = browser.new_context(viewport=PHONE, locale="zh-CN")
+    page = context.new_page()
+    server.sign_in(page, "北斗溪镇录入员")
+    page.goto(server.url + "/recorder/cases")
+    page.fill("#open-form input[name=q]", head)
+    page.click(f"#open-results .pick[data-id='{household}']")
+    assert page.input_value("#open-form input[name=subject_id]") == household
+    page.click("#open-form button[type=submit]")
+    page.wait_for_selector("#case-status:has-text('已登记')")
+
+    page.fill("#proposal-form input[name=income_per_capita]", "4500")
+    for name in ("food", "clothing", "education", "medical", "housing", "acknowledged"):
+        page.check(f"#proposal-form input[name={name}]")
+    screenshot(page, "exit-case-proposal-phone")
+    page.click("#proposal-form button[type=submit]")
+    page.wait_for_selector("#case-status:has-text('已提出退出')")
+
+    page.click("form[action$='/notice'] button[type=submit]")
+    page.wait_for_selector("#case-status:has-text('公示中')")
+    page.fill("form[action$='/objection'] input[name=lodged_by]", "村民 向永红")
+    page.fill("form[action$='/objection'] textarea[name=grounds]", "务工收入未申报")
+    page.click("form[action$='/objection'] button[type=submit]")
+    page.check(".resolve-form input[value=dismissed]")
+    page.fill(".resolve-form textarea[name=resolution]", "经入户核实,务工收入已计入")
+    page.click(".resolve-form button[type=submit]")
+    page.wait_for_selector(".objection:has-text('异议不成立')")
+    assert "经入户核实,务工收入已计入" in page.inner_text(".objection")
+    assert "公示中" in page.inner_text("#case-status")
+    context.close()

@@ -8,7 +8,7 @@ import re
 
 from sqlalchemy import select
 
-from tests.web.conftest import sign_in
+from tests.web.conftest import post_signin, sign_in
 from workflow.accounts import service as accounts
 from workflow.accounts import signin
 from workflow.db import transaction
@@ -33,7 +33,7 @@ def _cadre_of(engine, township: str) -> str:
 
 
 def test_signing_in_sets_an_httponly_lax_session_cookie_and_signing_out_ends_it_at_once(web, sample):
-    answer = web.post("/signin", data={"name": "北斗溪镇录入员", "password": sample["北斗溪镇录入员"]})
+    answer = post_signin(web, "北斗溪镇录入员", sample["北斗溪镇录入员"])
     assert answer.status_code == 303 and answer.headers["location"] == "/recorder"
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
@@ -54,14 +54,14 @@ def test_a_wrong_password_is_refused_logged_and_the_next_tries_are_slowed(web, s
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    monkeypatch.setattr("api.web.signin.asyncio.sleep", sleep)
+    monkeypatch.setattr("api.web.signin.pause", sleep)
     with caplog.at_level(logging.WARNING, logger="exit_tracker.signin"):
         for _ in range(5):
-            answer = web.post("/signin", data={"name": "怀化市督查员", "password": "wrong-password"})
+            answer = post_signin(web, "怀化市督查员", "wrong-password")
             assert answer.status_code == 401 and "et_session" not in answer.headers.get("set-cookie", "")
     assert waits == [1.0, 2.0]  # three free tries, then each answer waits longer
     assert "failed sign-in for user name '怀化市督查员'" in caplog.text
-    assert web.post("/signin", data={"name": "怀化市督查员", "password": sample["怀化市督查员"]}).status_code == 303
+    assert post_signin(web, "怀化市督查员", sample["怀化市督查员"]).status_code == 303
 
 
 def test_a_write_without_the_csrf_token_is_refused_the_page_s_form_and_the_api_alike(web, engine, sample):
@@ -91,7 +91,7 @@ def test_a_revoked_account_s_session_is_refused_at_once(web, engine):
         accounts.revoke_account(session, actor=ADMIN, account_id=account_id, reason="调离")
     assert web.get("/recorder").status_code == 303
     assert web.get("/api/v1/visits").json()["code"] == "token_revoked"
-    assert web.post("/signin", data={"name": "调离的录入员", "password": "first-password-1"}).status_code == 401
+    assert post_signin(web, "调离的录入员", "first-password-1").status_code == 401
 
 
 def test_a_password_reset_is_an_event_and_the_old_password_stops_working(web, engine):
@@ -100,8 +100,8 @@ def test_a_password_reset_is_an_event_and_the_old_password_stops_working(web, en
         signin.set_password(session, actor=ADMIN, account_id=account_id, password="a-new-password-1")
         events = session.execute(select(Event).where(Event.type == "account.password_set", Event.entity_id == account_id)).scalars().all()
     assert [e.account for e in events] == ["test-admin", "test-admin"] and all("hash" not in e.payload for e in events)
-    assert web.post("/signin", data={"name": "换密码的督查员", "password": "first-password-1"}).status_code == 401
-    assert web.post("/signin", data={"name": "换密码的督查员", "password": "a-new-password-1"}).status_code == 303
+    assert post_signin(web, "换密码的督查员", "first-password-1").status_code == 401
+    assert post_signin(web, "换密码的督查员", "a-new-password-1").status_code == 303
 
 
 def test_pages_refuse_as_the_api_does_without_the_role_or_outside_the_scope(web, engine, sample):
@@ -171,9 +171,9 @@ def test_the_cli_gives_an_account_a_password_to_sign_in_with(web, engine, monkey
     made = CliRunner().invoke(cli, ["accounts", "create", "--name", "命令行督查员", "--role", "supervisor", "--scope", BEIDOUXI, "--password"], input="cli-password-1\ncli-password-1\n")
     assert made.exit_code == 0, made.output
     assert "web sign-in: user name '命令行督查员'" in made.output
-    assert web.post("/signin", data={"name": "命令行督查员", "password": "cli-password-1"}).status_code == 303
+    assert post_signin(web, "命令行督查员", "cli-password-1").status_code == 303
     account_id = re.search(r"account (\S+) created", made.output).group(1)
     reset = CliRunner().invoke(cli, ["accounts", "set-password", account_id], input="cli-password-2\ncli-password-2\n")
     assert reset.exit_code == 0, reset.output
-    assert web.post("/signin", data={"name": "命令行督查员", "password": "cli-password-1"}).status_code == 401
-    assert web.post("/signin", data={"name": "命令行督查员", "password": "cli-password-2"}).status_code == 303
+    assert post_signin(web, "命令行督查员", "cli-password-1").status_code == 401
+    assert post_signin(web, "命令行督查员", "cli-password-2").status_code == 303

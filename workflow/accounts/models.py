@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Column, ForeignKey, Integer, PrimaryKeyConstraint, String, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlmodel import Field, SQLModel
 
 from workflow.eventlog.versions import versioned
@@ -98,3 +98,25 @@ class WebSession(SQLModel, table=True):
     csrf_token: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     expires_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False, index=True))
+
+
+class SignInAttempt(SQLModel, table=True):
+    """One sign-in to the web app, failed or not: the user name typed, the address, when.
+
+    An operational record, not a domain one, so it is kept beside the log rather than in it
+    (see NOT_PROJECTIONS): rows are only ever added, never edited or deleted by the product.
+    Every server process reads the same rows, so a guesser is slowed however many processes
+    (`serve --workers N`) share the database, and across restarts.
+    """
+
+    __tablename__ = "sign_in_attempt"
+    __table_args__ = (
+        Index("ix_sign_in_attempt_name", "name", "attempted_at"),
+        Index("ix_sign_in_attempt_address", "address", "attempted_at"),
+    )
+
+    id: str = Field(sa_column=Column(String(32), primary_key=True))
+    name: str = Field(sa_column=Column(String(128), nullable=False))
+    address: str = Field(sa_column=Column(String(64), nullable=False))
+    attempted_at: dt.datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    succeeded: bool = Field(sa_column=Column(Boolean, nullable=False))

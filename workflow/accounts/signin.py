@@ -5,6 +5,11 @@ A user name is the account's name. Setting or resetting a password is an event i
 `account_password`, a row added per setting, never edited. A session is a random cookie
 whose SHA-256 is kept with its CSRF token and expiry; every request reads the account with
 it, so a revoked account's sessions stop working at once, and signing out deletes it.
+
+Every sign-in, failed or not, is a row of `sign_in_attempt`, only ever added: all server
+processes read the same rows, so repeated failures for one user name are slowed, and an
+address that fails again and again is refused for a while, however many processes serve and
+across restarts. An attempt is an operational record, not an event of the domain.
 """
 
 from __future__ import annotations
@@ -13,18 +18,30 @@ import datetime as dt
 import functools
 import secrets
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from workflow import clock
-from workflow.accounts.models import Account, AccountPassword, WebSession
+from workflow.accounts.models import Account, AccountPassword, SignInAttempt, WebSession
 from workflow.accounts.service import get_account, hash_token
 from workflow import errors
 from workflow.eventlog import Actor, append
 from workflow.org.models import OrgUnit
+from workflow.types import new_id
 
 MIN_PASSWORD_LENGTH = 10
 SESSION_LIFETIME = dt.timedelta(hours=12)  # a working day: sign in in the morning, not again before night
+
+# Slowing a guesser: failures for one user name within the window, after its last success,
+# beyond the free ones make each answer wait 1, 2, 4 … seconds, up to MAX_DELAY. A user who
+# mistyped twice is not held up; guessing one account's password costs hours.
+FAILURE_WINDOW = dt.timedelta(minutes=15)
+FREE_FAILURES = 3
+MAX_DELAY = 30.0
+# Refusing an address: one that failed this often within the window, over any user names
+# (trying one password on many accounts), is refused until its failures age out. High
+# enough that a township office's many users behind one address never meet it by mistyping.
+ADDRESS_FAILURES_REFUSED = 50
 
 
 @functools.cache
@@ -111,3 +128,38 @@ def session_holder(session: Session, token: str) -> tuple[Account, OrgUnit, WebS
 def end_session(session: Session, token: str) -> None:
     """Sign out: the session is gone, so its cookie is refused from now on."""
     session.execute(delete(WebSession).where(WebSession.token_hash == hash_token(token)))
+
+
+def sign_in_delay(session: Session, *, name: str, address: str) -> float:
+    """How many seconds the answer to a sign-in as `name` from `address` waits; SignInThrottled
+    when the address has failed too often within the window."""
+    since = clock.now() - FAILURE_WINDOW
+    from_address = session.execute(
+        select(func.count()).select_from(SignInAttempt).where(SignInAttempt.address == address[:64], SignInAttempt.succeeded.is_(False), SignInAttempt.attempted_at > since)
+    ).scalar_one()
+    if from_address >= ADDRESS_FAILURES_REFUSED:
+        raise errors.SignInThrottled(minutes=int(FAILURE_WINDOW.total_seconds() // 60))
+    extra = failures_in_a_row(session, name) - FREE_FAILURES
+    return 0.0 if extra < 0 else min(MAX_DELAY, 2.0**extra)
+
+
+def failures_in_a_row(session: Session, name: str) -> int:
+    """Failed sign-ins as `name` within the window since its last successful one."""
+    name = name.strip()[:128]
+    since = clock.now() - FAILURE_WINDOW
+    last_success = session.execute(
+        select(func.max(SignInAttempt.attempted_at)).where(SignInAttempt.name == name, SignInAttempt.succeeded.is_(True), SignInAttempt.attempted_at > since)
+    ).scalar_one()
+    return session.execute(
+        select(func.count())
+        .select_from(SignInAttempt)
+        .where(SignInAttempt.name == name, SignInAttempt.succeeded.is_(False), SignInAttempt.attempted_at > (last_success or since))
+    ).scalar_one()
+
+
+def record_sign_in(session: Session, *, name: str, address: str, succeeded: bool) -> SignInAttempt:
+    """Add the attempt to `sign_in_attempt` (never edited): what every process's next answer reads."""
+    attempt = SignInAttempt(id=new_id(), name=name.strip()[:128], address=address[:64], attempted_at=clock.now(), succeeded=succeeded)
+    session.add(attempt)
+    session.flush()
+    return attempt

@@ -1085,6 +1085,15 @@ class CsrfTokenInvalid(AccessDenied):
     text = Text("this form is stale or forged: reload the page and try again", "表单已过期或来源不明,请刷新页面后重试")
 
 
+class SignInThrottled(TooManyRequests):
+    code = "sign_in_throttled"
+    field = "name"
+    text = Text(
+        "too many failed sign-ins from this address: try again in {minutes} minutes",
+        "此地址登录失败次数过多,请 {minutes} 分钟后再试",
+    )
+
+
 class ActionNotFound(_Missing):
     code = "action_not_found"
     field = "action"

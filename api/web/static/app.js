@@ -8,3 +8,12 @@ document.addEventListener("DOMContentLoaded", function () {
     ];
   }
 });
+
+// A finder form (opening an exit case): a household picked from the search fills in its number.
+document.addEventListener("click", function (event) {
+  var pick = event.target.closest(".finder .pick");
+  if (!pick) return;
+  var form = pick.closest("form");
+  form.elements.subject_id.value = pick.dataset.id;
+  if (pick.dataset.level) form.elements.level.value = pick.dataset.level;
+});

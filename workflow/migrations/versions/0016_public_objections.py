@@ -2,7 +2,7 @@
 receipt's hash; public_attempt, the flood control of the public form (issue 18, part 4)
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-07 00:40:00
 
 Written by hand. Objections on file were all entered by staff: their channel is `staff`,
@@ -17,7 +17,7 @@ import workflow.types
 
 
 revision = "0016"
-down_revision = "0014"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
