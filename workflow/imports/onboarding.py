@@ -24,28 +24,31 @@ from __future__ import annotations
 import csv
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, func, select
 from sqlmodel import Session
 
 from workflow import rulebook
 from workflow import errors
 from workflow.errors import DomainError
 from workflow.eventlog import Actor, Event, append, lock
-from workflow.eventlog.projection import EventProjection
+from workflow.eventlog.projection import EventProjection, deferred
 from workflow.imports.models import RecordImport
 from workflow.imports.visits import LISTED_LINES, ImportRefused, LineProblem, decode
 from workflow.labels import LEVELS
+from workflow.obligations import tallies
 from workflow.org import service as org
 from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell, UnitPopulation
 from workflow.posts import service as posts
 from workflow.posts.models import Pairing, Post, UnitLink
 from workflow.types import new_id
+from workflow.visits.models import Visit
 
 # The read model of onboarding files that changed something: kept by the function marked @ONBOARDING.on below.
 ONBOARDING = EventProjection("onboarding")
@@ -153,9 +156,25 @@ def _ending(session: Session, actor: Actor, span: Any, end_date: dt.date | None,
 REGISTRY_OF_LEVEL = {level.value: kind for kind, level in org.REGISTRY_KINDS.items() if level is not None}
 
 
+_ON_FILE = "exit_tracker.onboarding_on_file"
+
+
+def _on_file(session: Session, model: Any, key: Any, *columns: Any) -> bool:
+    """Whether `key` (the values of `model`'s `columns`) was on file when this file's import began.
+
+    The keys are read once per file, not once per row: the rows of a file have distinct keys,
+    so a row's key is on file only if it was before the file, and a new row needs no query.
+    """
+    cache = session.info.setdefault(_ON_FILE, {})
+    if model not in cache:
+        found = session.execute(select(*columns))
+        cache[model] = {tuple(row) for row in found} if len(columns) > 1 else set(found.scalars())
+    return key in cache[model]
+
+
 def _unit(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     code = row["code"]
-    unit = session.get(OrgUnit, code)
+    unit = session.get(OrgUnit, code) if _on_file(session, OrgUnit, code, OrgUnit.code) else None
     added, changed = unit is None, False
     if added:
         org.add_org_unit(session, actor=actor, code=code, name=row["name"], level=row["level"], parent_code=row.get("parent_code"), rural_population=row.get("rural_population"))
@@ -188,7 +207,7 @@ def _unit(session: Session, actor: Actor, row: dict[str, Any], migration: bool) 
 
 
 def _person(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
-    person = session.get(Person, row["id"])
+    person = session.get(Person, row["id"]) if _on_file(session, Person, row["id"], Person.id) else None
     if person is None:
         org.add_person(session, actor=actor, name=row["name"], person_id=row["id"], gender=row.get("gender"))
         return "added"
@@ -201,9 +220,11 @@ def _person(session: Session, actor: Actor, row: dict[str, Any], migration: bool
 
 def _post(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     org.get_person(session, row["person_id"], field="person_id")
-    post = session.execute(
-        select(Post).where(Post.person_id == row["person_id"], Post.role == row["role"], Post.unit_code == row["unit_code"], Post.start_date == row["start_date"])
-    ).scalars().first()
+    post = None
+    if _on_file(session, Post, (row["person_id"], row["role"], row["unit_code"], row["start_date"]), Post.person_id, Post.role, Post.unit_code, Post.start_date):
+        post = session.execute(
+            select(Post).where(Post.person_id == row["person_id"], Post.role == row["role"], Post.unit_code == row["unit_code"], Post.start_date == row["start_date"])
+        ).scalars().first()
     if post is None:
         posts.assign_post(session, actor=actor, person_id=row["person_id"], role=row["role"], unit_code=row["unit_code"], start_date=row["start_date"], end_date=row.get("end_date"))
         return "added"
@@ -211,7 +232,7 @@ def _post(session: Session, actor: Actor, row: dict[str, Any], migration: bool) 
 
 
 def _household(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
-    household = session.get(Household, row["id"])
+    household = session.get(Household, row["id"]) if _on_file(session, Household, row["id"], Household.id) else None
     added, changed = household is None, False
     if row.get("exited_on") is not None and not migration:
         raise errors.ExitNeedsMigration()
@@ -250,9 +271,11 @@ def _population(session: Session, actor: Actor, row: dict[str, Any], migration: 
 
 
 def _pairing(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
-    pairing = session.execute(
-        select(Pairing).where(Pairing.cadre_id == row["cadre_id"], Pairing.household_id == row["household_id"], Pairing.start_date == row["start_date"])
-    ).scalars().first()
+    pairing = None
+    if _on_file(session, Pairing, (row["cadre_id"], row["household_id"], row["start_date"]), Pairing.cadre_id, Pairing.household_id, Pairing.start_date):
+        pairing = session.execute(
+            select(Pairing).where(Pairing.cadre_id == row["cadre_id"], Pairing.household_id == row["household_id"], Pairing.start_date == row["start_date"])
+        ).scalars().first()
     if pairing is None:
         posts.pair(session, actor=actor, cadre_id=row["cadre_id"], household_id=row["household_id"], start_date=row["start_date"], end_date=row.get("end_date"))
         return "added"
@@ -260,9 +283,11 @@ def _pairing(session: Session, actor: Actor, row: dict[str, Any], migration: boo
 
 
 def _link(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
-    link = session.execute(
-        select(UnitLink).where(UnitLink.unit_code == row["unit_code"], UnitLink.village_code == row["village_code"], UnitLink.start_date == row["start_date"])
-    ).scalars().first()
+    link = None
+    if _on_file(session, UnitLink, (row["unit_code"], row["village_code"], row["start_date"]), UnitLink.unit_code, UnitLink.village_code, UnitLink.start_date):
+        link = session.execute(
+            select(UnitLink).where(UnitLink.unit_code == row["unit_code"], UnitLink.village_code == row["village_code"], UnitLink.start_date == row["start_date"])
+        ).scalars().first()
     if link is None:
         posts.link_unit(session, actor=actor, unit_code=row["unit_code"], village_code=row["village_code"], start_date=row["start_date"], end_date=row.get("end_date"))
         return "added"
@@ -402,6 +427,51 @@ class Onboarded:
         return self.added + self.changed + self.unchanged
 
 
+_KEPT = (OrgUnit, Person, Household, Post)
+
+
+def _one_file(onboard: Callable[..., Onboarded]) -> Callable[..., Onboarded]:
+    """`onboard` with one file's rows in one scope: the keys on file read once (`_on_file`);
+    the records the commands look up kept loaded (a session holds what it loaded weakly, so
+    the village read for one household was read again for the next); the report tallies of
+    the units the rows touch counted once at the end, as the visit import does."""
+
+    @functools.wraps(onboard)
+    def in_one_scope(session: Session, **arguments: Any) -> Onboarded:
+        kept: list[Any] = []
+
+        def keep(_: Session, instance: Any) -> None:
+            if isinstance(instance, _KEPT):
+                kept.append(instance)
+
+        session.info[_ON_FILE] = {}
+        event.listen(session, "loaded_as_persistent", keep)
+        event.listen(session, "pending_to_persistent", keep)
+        try:
+            # A refused file raises through either, and nothing is derived: the caller rolls back.
+            derive_once = _derive_once(session, arguments["kind"], arguments["data"], arguments["file_name"])
+            with deferred(session) if derive_once else tallies.deferred(session.connection()):
+                return onboard(session, **arguments)
+        finally:
+            event.remove(session, "loaded_as_persistent", keep)
+            event.remove(session, "pending_to_persistent", keep)
+            session.info.pop(_ON_FILE, None)
+
+    return in_one_scope
+
+
+def _derive_once(session: Session, kind: str, data: bytes, file_name: str) -> bool:
+    """Whether the obligation rows (a derived projection) are better derived once, after the
+    file, than row by row: a file of posts, pairings or links while no visit is on file (a city
+    being onboarded) that holds more rows than there are posts, pairings and links on file
+    already, the records whose rows deriving them all again would rederive."""
+    if kind not in ("posts", "pairings", "links") or session.execute(select(Visit.id).limit(1)).first() is not None:
+        return False
+    on_file = sum(session.execute(select(func.count()).select_from(model)).scalar_one() for model in (Post, Pairing, UnitLink))
+    return sum(1 for _ in rows(kind_named(kind), data, file_name)) > on_file
+
+
+@_one_file
 def onboard(
     session: Session,
     *,
