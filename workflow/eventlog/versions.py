@@ -36,6 +36,7 @@ from workflow.types import UTCDateTime
 
 SUFFIX = "_version"
 _PENDING = "exit_tracker.versions_pending"
+_KNOWN_AT = "exit_tracker.known_at_seq"  # in a session's info: (the seq it reads as known at, the main schema)
 
 _versioned: dict[str, Table] = {}  # table name -> its version table
 _as_known_views: dict[str, str] = {}  # table name -> the SELECT of its rows as known at :seq
@@ -184,6 +185,7 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     # Execution options of a connection change it in place: put them back after the block.
     connection.execution_options(schema_translate_map={None: temporary})
     known = Session(bind=connection)
+    known.info[_KNOWN_AT] = (int(seq), main)
     try:
         yield known
     finally:
@@ -202,12 +204,50 @@ def as_known_at(session: Session, moment: dt.datetime) -> Iterator[Session]:
 
 @contextlib.contextmanager
 def known_records(session: Session, known_at: dt.datetime | None) -> Iterator[Session]:
-    """`session` itself, or, given a moment, `session` as known at it (`known_at`)."""
+    """`session` itself, or, given a moment, `session` as known at it (`known_at`).
+
+    `session` itself too when the log recorded nothing after that moment: every record then
+    reads as it stands now (`reads_now`), and a read need not go through the versions.
+    """
     if known_at is None:
         yield session
         return
-    with as_known_at(session, known_at) as known:
+    seq = known_by(session, known_at)
+    if seq == session.execute(select(func.max(Event.seq))).scalar():
+        yield session
+        return
+    with as_known(session, seq) as known:
         yield known
+
+
+def reads_now(session: Session) -> bool:
+    """Whether `session` reads the records as they stand now (not through `as_known`)."""
+    return _KNOWN_AT not in session.info
+
+
+def read_now(session: Session) -> dict[str, Any]:
+    """Execution options under which a statement run in `session` reads the tables as they
+    stand now, even where `session` reads as known at a point of the log (`as_known`).
+
+    For a read model that is a function of the log (the visit masks, the obligation rows),
+    read now and corrected by what the log recorded after that point (`recorded_after`):
+    no view stands for it, so that nothing reads it as known then by accident.
+    """
+    known = session.info.get(_KNOWN_AT)
+    return {} if known is None else {"schema_translate_map": {None: known[1]}}
+
+
+def recorded_after(session: Session, *, limit: int) -> list[tuple[str, str]] | None:
+    """(type, entity id) of each event the log recorded after the point `session` reads as
+    known at, in log order: what current knowledge holds that `session` does not. Empty in a
+    session reading current knowledge; None when there are more than `limit` (read as
+    known then instead: the suffix is read by the log's key, its cost grows with `limit`)."""
+    known = session.info.get(_KNOWN_AT)
+    if known is None:
+        return []
+    query = select(Event.type, Event.entity_id).where(Event.seq > known[0]).order_by(Event.seq).limit(limit + 1)
+    found = [tuple(row) for row in session.execute(query, execution_options=read_now(session))]
+    return None if len(found) > limit else found
 
 
 def state_on(session: Session, model: type, key: tuple, moment: dt.datetime) -> dict[str, Any] | None:

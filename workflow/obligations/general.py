@@ -21,7 +21,9 @@ from sqlmodel import Session
 from workflow.obligations.evaluate import ObligationRow, PostRef, VisitBits, row_from_bits, span_bits, unit_counts
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.instances import derive
-from workflow.obligations.sources import DaySource, MaskSource, poor_targets, relationship_obligations, rule_posts, targets_by_unit
+from workflow.eventlog.versions import recorded_after
+from workflow.obligations.projection import SPAN_EVENTS, VISIT_EVENTS
+from workflow.obligations.sources import DaySource, KnownSource, MaskSource, poor_targets, relationship_obligations, rule_posts, targets_by_unit
 from workflow.obligations.spec import Span
 from workflow.obligations.visitdays import Undecidable
 
@@ -33,17 +35,41 @@ def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
     known at a past moment, `session` reads the records as known then (`reports` opens it
     with `versions.known_at`), and the visits themselves are read.
     """
-    if question.known_at is None:
+    since = _Since.read(session)
+    if since is not None:
         try:
-            return _evaluate(session, question, lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window))
+            if not since.visits:
+                return _evaluate(session, question, since, lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window))
+            return _evaluate(session, question, since, lambda persons, level: KnownSource(session, persons=persons, level=level, window=question.window, changed=since.visits))
         except Undecidable:
             pass  # a period or as_of cut inside a month the masks cannot split: read the visits
-    return _evaluate(session, question, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
+    return _evaluate(session, question, since, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
 
 
-def _evaluate(session: Session, question: Question, source_for) -> list[ObligationRow]:
+# Events after `known_at` read before the report, at most: beyond, the visits and the
+# obligation rows are read as known then (a few hundred milliseconds for a township).
+SINCE_LIMIT = 2_000
+
+
+class _Since(NamedTuple):
+    """What the log recorded after the point a session reads as known at, as far as the
+    obligations projection (the masks and the obligation rows, read as they stand now) cares."""
+
+    visits: set[str]  # the visits recorded or voided since
+    spans: bool  # whether a post, pairing or link changed since: the obligation rows did
+
+    @classmethod
+    def read(cls, session: Session) -> _Since | None:
+        """None when the log holds too much since to correct the projection by it."""
+        found = recorded_after(session, limit=SINCE_LIMIT)
+        if found is None:
+            return None
+        return cls({entity for event_type, entity in found if event_type in VISIT_EVENTS}, any(event_type in SPAN_EVENTS for event_type, _ in found))
+
+
+def _evaluate(session: Session, question: Question, since: _Since | None, source_for) -> list[ObligationRow]:
     if question.by_relationship:
-        return _relationship_rows(session, question, source_for)
+        return _relationship_rows(session, question, since, source_for)
     return _jurisdiction_rows(session, question, source_for)
 
 
@@ -54,9 +80,10 @@ class _Relationship(NamedTuple):
     source_id: str
 
 
-def _relationships(session: Session, question: Question) -> list[tuple[_Relationship, Span]]:
+def _relationships(session: Session, question: Question, since: _Since | None) -> list[tuple[_Relationship, Span]]:
     """The question's pairings or links with the days each runs (its post's and its own, both)."""
-    if question.known_at is None:
+    if since is not None and not since.spans:
+        # No post, pairing or link changed since the moment asked: the obligation rows as they stand hold.
         found = [row._mapping for row in relationship_obligations(session, question)]
     else:
         # The obligation rows hold what is known now: derive them again from the posts,
@@ -69,9 +96,9 @@ def _relationships(session: Session, question: Question) -> list[tuple[_Relation
     ]
 
 
-def _relationship_rows(session: Session, question: Question, source_for) -> list[ObligationRow]:
+def _relationship_rows(session: Session, question: Question, since: _Since | None, source_for) -> list[ObligationRow]:
     window, rule = question.window, question.rule
-    relationships = _relationships(session, question)
+    relationships = _relationships(session, question, since)
     source = source_for({o.post.person_id for o, _ in relationships}, rule.target_level.value)
     rows = []
     if question.each_target:

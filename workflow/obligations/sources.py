@@ -12,16 +12,17 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
 from workflow.db import one_of
+from workflow.eventlog.versions import read_now
 from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
 from workflow.org.places import Subtree, places
 from workflow.obligations.models import Obligation
 from workflow.obligations.question import Question
 from workflow.obligations.spec import Span, Window
-from workflow.obligations.visitdays import MaskDays
+from workflow.obligations.visitdays import Undecidable
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Post
-from workflow.visits.masks import YearMask, counted_targets
+from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask, counted_targets
 from workflow.visits.models import Visit, VisitMask
 
 # The registry that makes a target of each level "poor" (SPEC §3).
@@ -66,7 +67,9 @@ def relationship_obligations(session: Session, question: Question) -> list:
     query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, question.window))
     if question.person_id is not None:
         query = query.where(table.c.person_id == question.person_id)
-    return list(session.execute(query))
+    # As they stand now, even in a session reading as known then: the general engine reads
+    # them there only when no post, pairing or link changed since.
+    return list(session.execute(query, execution_options=read_now(session)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,20 +131,54 @@ class MaskSource:
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
         self._window = window
         self._masks: dict[tuple[str, str], dict[int, YearMask]] = defaultdict(dict)
+        table = VisitMask.__table__
+        columns = (table.c.person_id, table.c.target_id, table.c.year, table.c.month_mask, table.c.first_days, table.c.last_days)
         for part in chunks(persons):
-            query = select(VisitMask).where(VisitMask.person_id.in_(part), VisitMask.target_level == level, VisitMask.year.in_(list(window.years)))
-            for row in session.execute(query).scalars():
-                self._masks[(row.person_id, row.target_id)][row.year] = YearMask(row.month_mask, row.first_days, row.last_days)
+            query = select(*columns).where(table.c.person_id.in_(part), table.c.target_level == level, table.c.year.in_(list(window.years)))
+            # As known now, even in a session reading as known then: `KnownSource` corrects it.
+            for person, target, year, months, first_days, last_days in session.execute(query, execution_options=read_now(session)):
+                self._masks[(person, target)][year] = YearMask(months, first_days, last_days)
+
+        # Which periods each month of the window falls in, and on which of its days (`_pieces`).
+        self._pieces: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for i, (first, last) in enumerate(window.seen_parts):
+            for month in range(first.year * 12 + first.month - 1, last.year * 12 + last.month):
+                year, number = divmod(month, 12)
+                low = first.day if (year, number + 1) == (first.year, first.month) else 1
+                high = last.day if (year, number + 1) == (last.year, last.month) else 31
+                self._pieces[(year, number + 1)].append((i, low, high))
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:
+        """The periods visited, and the last day in each: what `MaskDays.last_in` answers for
+        each period, in one walk over the months visited, latest first."""
         masks = self._masks.get((person_id, target_id))
         if not masks:
             return NO_VISITS
-        days, bits, last = MaskDays(masks), 0, {}
-        for i, seen in enumerate(self._window.seen_parts):
-            day = days.last_in(*seen)
-            if day is not None:
-                bits, last[i] = bits | 1 << i, day
+        bits, last, pieces = 0, {}, self._pieces
+        for year in sorted(masks, reverse=True):
+            mask = masks[year]
+            months = mask.month_mask
+            while months:
+                month = months.bit_length()
+                months &= ~(1 << (month - 1))
+                found = pieces.get((year, month))
+                if found is None:
+                    continue
+                shift = DAY_BITS * (month - 1)
+                first_day, last_day = (mask.first_days >> shift) & DAY_FIELD, (mask.last_days >> shift) & DAY_FIELD
+                for i, low, high in found:
+                    if bits >> i & 1:
+                        continue  # a later month of the period had its last visit
+                    if low <= last_day <= high:
+                        day = last_day
+                    elif last_day < low or first_day > high:
+                        continue
+                    elif first_day == high:
+                        day = high
+                    else:
+                        # Visits on both sides of `high` (or around the piece): the latest within is unknown.
+                        raise Undecidable(f"the latest visit of {year}-{month:02d} in days {low}..{high} is not in the mask")
+                    bits, last[i] = bits | 1 << i, dt.date(year, month, day)
         return VisitBits(bits, last)
 
 
@@ -178,3 +215,30 @@ class DaySource:
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:
         return self._visits.get((person_id, target_id), NO_VISITS)
+
+
+class KnownSource:
+    """Visits as the session reads them as known at a point of the log, without reading them all:
+    the masks (current knowledge) of every (person, target) none of whose visits was recorded
+    or voided after that point, and the visits as known then (`DaySource`) of the others.
+
+    `changed` are the ids of the visits events after that point recorded or voided. Raises
+    `Undecidable` where the masks cannot split a month, as `MaskSource` does.
+    """
+
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, changed: set[str]):
+        self._masks = MaskSource(session, persons=persons, level=level, window=window)
+        self._changed: set[tuple[str, str]] = set()
+        connection = session.connection()
+        for part in chunks(changed):
+            # The visits as they stand now: one recorded later is not in the session's view.
+            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code).where(Visit.id.in_(part))
+            for visitor, target_level, target_id, village, township in connection.execute(query, execution_options=read_now(session)):
+                if visitor in persons:
+                    self._changed.update((visitor, counted_id) for counted_level, counted_id in counted_targets(target_level, target_id, village, township) if counted_level == level)
+        self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window) if self._changed else None
+
+    def visits(self, person_id: str, target_id: str) -> VisitBits:
+        if (person_id, target_id) in self._changed:
+            return self._days.visits(person_id, target_id)
+        return self._masks.visits(person_id, target_id)
