@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Table, func, inspect, select, text
 from sqlalchemy.sql.schema import MetaData
 from sqlmodel import Session
 
+from workflow.chunking import chunks
 from workflow.db import insert_rows
 from workflow.eventlog.models import Event
 from workflow.types import UTCDateTime
@@ -230,24 +231,32 @@ def read_now(session: Session) -> dict[str, Any]:
     stand now, even where `session` reads as known at a point of the log (`as_known`).
 
     For a read model that is a function of the log (the visit masks, the obligation rows),
-    read now and corrected by what the log recorded after that point (`recorded_after`):
-    no view stands for it, so that nothing reads it as known then by accident.
+    read now and corrected by what changed since that point (`changed_since`, or the seqs a
+    table keeps): no view stands for it, so that nothing reads it as known then by accident.
     """
     known = session.info.get(_KNOWN_AT)
     return {} if known is None else {"schema_translate_map": {None: known[1]}}
 
 
-def recorded_after(session: Session, *, limit: int) -> list[tuple[str, str]] | None:
-    """(type, entity id) of each event the log recorded after the point `session` reads as
-    known at, in log order: what current knowledge holds that `session` does not. Empty in a
-    session reading current knowledge; None when there are more than `limit` (read as
-    known then instead: the suffix is read by the log's key, its cost grows with `limit`)."""
+def known_seq(session: Session) -> int | None:
+    """The seq of the last event `session` reads the log up to (`as_known`); None: all of it."""
     known = session.info.get(_KNOWN_AT)
-    if known is None:
-        return []
-    query = select(Event.type, Event.entity_id).where(Event.seq > known[0]).order_by(Event.seq).limit(limit + 1)
-    found = [tuple(row) for row in session.execute(query, execution_options=read_now(session))]
-    return None if len(found) > limit else found
+    return None if known is None else known[0]
+
+
+def changed_since(session: Session, model: type, column: str, values: Iterable[Any]) -> bool:
+    """Whether a record of `model` whose `column` is one of `values` was given a state after the
+    point `session` reads as known at: whether it reads differently now. False when `session`
+    reads current knowledge. A look by the versions' index on `column`."""
+    seq = known_seq(session)
+    if seq is None:
+        return False
+    table = _versioned[model.__tablename__]
+    for part in chunks(set(values)):
+        query = select(table.c[column]).where(table.c[column].in_(part), table.c.known_from > seq).limit(1)
+        if session.execute(query, execution_options=read_now(session)).first() is not None:
+            return True
+    return False
 
 
 def state_on(session: Session, model: type, key: tuple, moment: dt.datetime) -> dict[str, Any] | None:

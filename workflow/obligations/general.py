@@ -20,56 +20,34 @@ from sqlmodel import Session
 
 from workflow.obligations.evaluate import ObligationRow, PostRef, VisitBits, row_from_bits, span_bits, unit_counts
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
-from workflow.obligations.instances import derive
-from workflow.eventlog.versions import recorded_after
-from workflow.obligations.projection import SPAN_EVENTS, VISIT_EVENTS
+from workflow.obligations.instances import PAIRED, derive
+from workflow.eventlog.versions import changed_since, reads_now
 from workflow.obligations.sources import DaySource, KnownSource, MaskSource, poor_targets, relationship_obligations, rule_posts, targets_by_unit
 from workflow.obligations.spec import Span
 from workflow.obligations.visitdays import Undecidable
+from workflow.posts.models import Pairing, UnitLink
 
 
 def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
     """Every instance of the question's rule that owes a period in the window, as a report row.
 
-    As known now, the masks are read, and the visits only where the masks cannot tell. As
-    known at a past moment, `session` reads the records as known then (`reports` opens it
-    with `versions.known_at`), and the visits themselves are read.
+    The visits are read from the masks, and from the visits themselves only where the masks
+    cannot tell. As known at a past moment (`session` reads the records as known then:
+    `reports` opens it with `versions.known_records`), the masks, which hold current
+    knowledge, are read for the (person, target) pairs none of whose visits in the window was
+    recorded or voided since, and the visits as known then for the others (`KnownSource`).
     """
-    since = _Since.read(session)
-    if since is not None:
-        try:
-            if not since.visits:
-                return _evaluate(session, question, since, lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window))
-            return _evaluate(session, question, since, lambda persons, level: KnownSource(session, persons=persons, level=level, window=question.window, changed=since.visits))
-        except Undecidable:
-            pass  # a period or as_of cut inside a month the masks cannot split: read the visits
-    return _evaluate(session, question, since, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
+    source = MaskSource if reads_now(session) else KnownSource
+    try:
+        return _evaluate(session, question, lambda persons, level: source(session, persons=persons, level=level, window=question.window))
+    except Undecidable:
+        pass  # a period or as_of cut inside a month the masks cannot split: read the visits
+    return _evaluate(session, question, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
 
 
-# Events after `known_at` read before the report, at most: beyond, the visits and the
-# obligation rows are read as known then (a few hundred milliseconds for a township).
-SINCE_LIMIT = 2_000
-
-
-class _Since(NamedTuple):
-    """What the log recorded after the point a session reads as known at, as far as the
-    obligations projection (the masks and the obligation rows, read as they stand now) cares."""
-
-    visits: set[str]  # the visits recorded or voided since
-    spans: bool  # whether a post, pairing or link changed since: the obligation rows did
-
-    @classmethod
-    def read(cls, session: Session) -> _Since | None:
-        """None when the log holds too much since to correct the projection by it."""
-        found = recorded_after(session, limit=SINCE_LIMIT)
-        if found is None:
-            return None
-        return cls({entity for event_type, entity in found if event_type in VISIT_EVENTS}, any(event_type in SPAN_EVENTS for event_type, _ in found))
-
-
-def _evaluate(session: Session, question: Question, since: _Since | None, source_for) -> list[ObligationRow]:
+def _evaluate(session: Session, question: Question, source_for) -> list[ObligationRow]:
     if question.by_relationship:
-        return _relationship_rows(session, question, since, source_for)
+        return _relationship_rows(session, question, source_for)
     return _jurisdiction_rows(session, question, source_for)
 
 
@@ -80,25 +58,38 @@ class _Relationship(NamedTuple):
     source_id: str
 
 
-def _relationships(session: Session, question: Question, since: _Since | None) -> list[tuple[_Relationship, Span]]:
+def _relationships(session: Session, question: Question) -> list[tuple[_Relationship, Span]]:
     """The question's pairings or links with the days each runs (its post's and its own, both)."""
-    if since is not None and not since.spans:
-        # No post, pairing or link changed since the moment asked: the obligation rows as they stand hold.
+    if reads_now(session):
         found = [row._mapping for row in relationship_obligations(session, question)]
     else:
-        # The obligation rows hold what is known now: derive them again from the posts,
-        # pairings and links as known then.
-        posts = {post.post_id for post, _ in rule_posts(session, question)}
-        found = [row for row in derive(session.connection(), post_ids=sorted(posts)) if row["kind"] == question.rule.targets.value]
+        posts = rule_posts(session, question)
+        if _spans_as_now(session, question, posts):
+            found = [row._mapping for row in relationship_obligations(session, question)]
+        else:
+            # The obligation rows hold what is known now: derive them again from the posts,
+            # pairings and links as known then.
+            found = [row for row in derive(session.connection(), post_ids=sorted({post.post_id for post, _ in posts})) if row["kind"] == question.rule.targets.value]
     return [
         (_Relationship(PostRef(o["post_id"], o["person_id"], o["role"], o["unit_code"], o["township_code"], o["county_code"]), o["target_level"], o["target_id"], o["source_id"]), (o["start_date"], o["end_date"]))
         for o in found
     ]
 
 
-def _relationship_rows(session: Session, question: Question, since: _Since | None, source_for) -> list[ObligationRow]:
+def _spans_as_now(session: Session, question: Question, posts: list[tuple[PostRef, Span]]) -> bool:
+    """Whether the obligation rows of the question, as they stand now, are those known then:
+    the same posts held the roles in the subtree, and no pairing of their holders (or link of
+    their units) changed since. (A household's village and a unit's place never change.)"""
+    if set(rule_posts(session, question, now=True)) != set(posts):
+        return False
+    if question.rule.targets.value == PAIRED:
+        return not changed_since(session, Pairing, "cadre_id", {post.person_id for post, _ in posts})
+    return not changed_since(session, UnitLink, "unit_code", {post.unit_code for post, _ in posts})
+
+
+def _relationship_rows(session: Session, question: Question, source_for) -> list[ObligationRow]:
     window, rule = question.window, question.rule
-    relationships = _relationships(session, question, since)
+    relationships = _relationships(session, question)
     source = source_for({o.post.person_id for o, _ in relationships}, rule.target_level.value)
     rows = []
     if question.each_target:

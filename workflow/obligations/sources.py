@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
 from workflow.db import one_of
-from workflow.eventlog.versions import read_now
+from workflow.eventlog.versions import known_seq, read_now
 from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
 from workflow.org.places import Subtree, places
@@ -46,13 +46,14 @@ def _overlaps_window(start_column, end_column, window: Window):
     return and_(start_column <= window.current.last, or_(end_column.is_(None), end_column >= window.first))
 
 
-def rule_posts(session: Session, question: Question) -> list[tuple[PostRef, Span]]:
-    """The posts in the subtree holding one of the roles at some time in the window."""
-    query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path))
-    query = query.where(_overlaps_window(Post.start_date, Post.end_date, question.window))
+def rule_posts(session: Session, question: Question, *, now: bool = False) -> list[tuple[PostRef, Span]]:
+    """The posts in the subtree holding one of the roles at some time in the window (`now`: as
+    they stand now, even in a session reading as known then)."""
+    query = select(Post.id, Post.person_id, Post.role, Post.unit_code, Post.start_date, Post.end_date).join(OrgUnit, OrgUnit.code == Post.unit_code)
+    query = query.where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path), _overlaps_window(Post.start_date, Post.end_date, question.window))
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
-    posts = list(session.execute(query).scalars())
+    posts = list(session.execute(query, execution_options=read_now(session) if now else {}))
     where = places(session.connection(), {post.unit_code for post in posts})
     return [
         (PostRef(post.id, post.person_id, post.role, post.unit_code, where[post.unit_code].township_code, where[post.unit_code].county_code), (post.start_date, post.end_date))
@@ -219,23 +220,25 @@ class DaySource:
 
 class KnownSource:
     """Visits as the session reads them as known at a point of the log, without reading them all:
-    the masks (current knowledge) of every (person, target) none of whose visits was recorded
-    or voided after that point, and the visits as known then (`DaySource`) of the others.
-
-    `changed` are the ids of the visits events after that point recorded or voided. Raises
-    `Undecidable` where the masks cannot split a month, as `MaskSource` does.
+    the masks (current knowledge) of every (person, target) none of whose visits in the window
+    was recorded or voided after that point, and the visits as known then (`DaySource`) of the
+    others. Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
     """
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, changed: set[str]):
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
         self._masks = MaskSource(session, persons=persons, level=level, window=window)
+        seq = known_seq(session)
         self._changed: set[tuple[str, str]] = set()
         connection = session.connection()
-        for part in chunks(changed):
-            # The visits as they stand now: one recorded later is not in the session's view.
-            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code).where(Visit.id.in_(part))
+        for part in chunks(persons):
+            # The visits as they stand now (one recorded later is not in the session's view),
+            # found by the index the visits as known then are read by.
+            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code).where(
+                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of,
+                or_(Visit.recorded_seq > seq, Visit.voided_seq > seq),
+            )
             for visitor, target_level, target_id, village, township in connection.execute(query, execution_options=read_now(session)):
-                if visitor in persons:
-                    self._changed.update((visitor, counted_id) for counted_level, counted_id in counted_targets(target_level, target_id, village, township) if counted_level == level)
+                self._changed.update((visitor, counted_id) for counted_level, counted_id in counted_targets(target_level, target_id, village, township) if counted_level == level)
         self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window) if self._changed else None
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:

@@ -25,6 +25,7 @@ from workflow.obligations.jurisdiction import JURISDICTION
 from workflow.obligations.relationship import RELATIONSHIP
 from workflow.obligations.tallies import TALLIES
 from workflow.obligations.models import ObligationDayTally, ObligationTally
+from workflow.obligations.sources import DaySource
 from workflow.org import service as org
 from workflow.posts import service as posts
 from workflow.visits import service as visits
@@ -335,11 +336,13 @@ def test_every_engine_answers_as_the_specification_reads_with_known_at_and_from(
             assert {s.person_id: (s.periods_owed, s.periods_met) for s in card.scores} == _scores_of(world, expected)
 
 
-def test_with_much_recorded_since_known_at_the_general_engine_reads_every_visit_and_obligation_as_known_then(session, world, monkeypatch):
-    """Past `general.SINCE_LIMIT` events after `known_at`, the masks and obligation rows (as they
-    stand now) are not corrected by what came since: the visits and spans are read as known then."""
+def test_the_general_engine_reading_every_visit_and_pairing_as_known_then_answers_as_the_specification(session, world, monkeypatch):
+    """As known at a moment, the general engine reads the masks and obligation rows as they
+    stand and corrects them by what changed since; read everything as known then instead
+    (as it does where the masks cannot tell), it gives the same answer."""
     monkeypatch.setattr(planner, "ENGINES", (GENERAL,))
-    monkeypatch.setattr(general, "SINCE_LIMIT", 0)
+    monkeypatch.setattr(general, "KnownSource", DaySource)
+    monkeypatch.setattr(general, "_spans_as_now", lambda *_: False)
     for as_of in (D(2018, 6, 30), D(2019, 1, 5)):
         report = reports.overdue_report(session, unit_code=world.city, as_of=as_of, known_at=world.before_voids)
         assert _comparable(report) == brute_force(world, as_of, before_voids=True), as_of
