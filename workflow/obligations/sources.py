@@ -149,9 +149,10 @@ class MaskSource:
                 high = last.day if (year, number + 1) == (last.year, last.month) else 31
                 self._pieces[(year, number + 1)].append((i, low, high))
 
-    def visits(self, person_id: str, target_id: str) -> VisitBits:
+    def visits(self, person_id: str, target_id: str, below: int | None = None) -> VisitBits:
         """The periods visited, and the last day in each: what `MaskDays.last_in` answers for
-        each period, in one walk over the months visited, latest first."""
+        each period, in one walk over the months visited, latest first (`below`: of the
+        periods before that one only)."""
         masks = self._masks.get((person_id, target_id))
         if not masks:
             return NO_VISITS
@@ -168,8 +169,8 @@ class MaskSource:
                 shift = DAY_BITS * (month - 1)
                 first_day, last_day = (mask.first_days >> shift) & DAY_FIELD, (mask.last_days >> shift) & DAY_FIELD
                 for i, low, high in found:
-                    if bits >> i & 1:
-                        continue  # a later month of the period had its last visit
+                    if bits >> i & 1 or (below is not None and i >= below):
+                        continue  # a later month of the period had its last visit, or a period not asked for
                     if low <= last_day <= high:
                         day = last_day
                     elif last_day < low or first_day > high:
@@ -187,7 +188,8 @@ class DaySource:
     """Visits from the visits themselves (as the session reads them: as known now, or then),
     read once into each (person, target)'s periods with a visit."""
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, since: dt.date | None = None):
+        """`since`: read the visits from that day on only (the periods before it then read as unvisited)."""
         starts = [period.first for period in window.periods]
         # Days read as text and each distinct one converted once: a city's township has
         # tens of thousands of visits on a few hundred days.
@@ -197,7 +199,7 @@ class DaySource:
         connection = session.connection()
         for part in chunks(persons):
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, cast(Visit.occurred_on, String)).where(
-                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
+                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= max(window.first, since or window.first), Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
             )
             for visitor, target_level, target_id, village, township, text in connection.execute(query):
                 found = period_of.get(text)
@@ -220,28 +222,41 @@ class DaySource:
 
 class KnownSource:
     """Visits as the session reads them as known at a point of the log, without reading them all:
-    the masks (current knowledge) of every (person, target) none of whose visits in the window
-    was recorded or voided after that point, and the visits as known then (`DaySource`) of the
-    others. Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
+    the masks (current knowledge) wherever no visit of the (person, target) in the period was
+    recorded or voided after that point; for a pair with such a visit, the masks up to the
+    first period holding one, and the visits as known then (`DaySource`) from that period on.
+    Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
     """
 
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
         self._masks = MaskSource(session, persons=persons, level=level, window=window)
         seq = known_seq(session)
-        self._changed: set[tuple[str, str]] = set()
+        starts = [period.first for period in window.periods]
+        self._changed: dict[tuple[str, str], int] = {}  # (person, target) -> the first period a visit changed in
         connection = session.connection()
         for part in chunks(persons):
             # The visits as they stand now (one recorded later is not in the session's view),
             # found by the index the visits as known then are read by.
-            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code).where(
+            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
                 one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of,
                 or_(Visit.recorded_seq > seq, Visit.voided_seq > seq),
             )
-            for visitor, target_level, target_id, village, township in connection.execute(query, execution_options=read_now(session)):
-                self._changed.update((visitor, counted_id) for counted_level, counted_id in counted_targets(target_level, target_id, village, township) if counted_level == level)
-        self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window) if self._changed else None
+            for visitor, target_level, target_id, village, township, day in connection.execute(query, execution_options=read_now(session)):
+                i = bisect.bisect_right(starts, day) - 1
+                for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
+                    if counted_level == level:
+                        key = (visitor, counted_id)
+                        self._changed[key] = min(i, self._changed.get(key, i))
+        self._days = None
+        if self._changed:
+            since = starts[min(self._changed.values())]
+            self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window, since=since)
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:
-        if (person_id, target_id) in self._changed:
-            return self._days.visits(person_id, target_id)
-        return self._masks.visits(person_id, target_id)
+        first = self._changed.get((person_id, target_id))
+        if first is None:
+            return self._masks.visits(person_id, target_id)
+        before = self._masks.visits(person_id, target_id, below=first)
+        after = self._days.visits(person_id, target_id)
+        later = after.bits & ~((1 << first) - 1)
+        return VisitBits(before.bits | later, {**before.last, **{i: day for i, day in after.last.items() if i >= first}})
