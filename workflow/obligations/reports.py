@@ -21,7 +21,7 @@ from sqlmodel import Session
 from rules.schema import VisitRule
 from workflow import clock, rulebook
 from workflow.db import plan_each_statement
-from workflow.eventlog.versions import known_records
+from workflow.eventlog.versions import known_records, reads_now
 from workflow import errors
 from workflow.obligations import planner
 from workflow.obligations.evaluate import ObligationRow, unit_counts, unit_order
@@ -231,10 +231,12 @@ def overdue_report(
     rows: list[ObligationRow] = []
     counted: list[UnitCounts] = []
     with known_records(session, known_at) as records:  # the records as known now, or as known then
+        # Known at a moment after which the log recorded nothing: the question is the one as known now.
+        asked_at = None if reads_now(records) else known_at
         for rule, rule_roles in chosen:
             if not _may_hold(scope, rule_roles):
                 continue
-            question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=known_at, statuses=statuses, first=first)
+            question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=asked_at, statuses=statuses, first=first)
             part_rows, part_counts = _rule_part(records, question)
             rows += part_rows
             counted += part_counts
@@ -318,10 +320,11 @@ def scorecard(
     owed: dict[str, int] = defaultdict(int)
     met: dict[str, int] = defaultdict(int)
     with known_records(session, known_at) as records:  # the records as known now, or as known then
+        asked_at = None if reads_now(records) else known_at
         for rule, rule_roles in chosen:
             if not _may_hold(scope, rule_roles):
                 continue
-            question = Question(window(as_of, rule, start=from_), scope, rule_roles, known_at=known_at)
+            question = Question(window(as_of, rule, start=from_), scope, rule_roles, known_at=asked_at)
             for person, person_owed, person_met in planner.plan(question, SCORES).scores(records, question):
                 owed[person] += person_owed
                 met[person] += person_met

@@ -12,16 +12,17 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
 from workflow.db import one_of
+from workflow.eventlog.versions import known_seq, read_now
 from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
 from workflow.org.places import Subtree, places
 from workflow.obligations.models import Obligation
 from workflow.obligations.question import Question
 from workflow.obligations.spec import Span, Window
-from workflow.obligations.visitdays import MaskDays
+from workflow.obligations.visitdays import Undecidable
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.posts.models import Post
-from workflow.visits.masks import YearMask, counted_targets
+from workflow.visits.masks import DAY_BITS, DAY_FIELD, YearMask, counted_targets
 from workflow.visits.models import Visit, VisitMask
 
 # The registry that makes a target of each level "poor" (SPEC §3).
@@ -45,13 +46,14 @@ def _overlaps_window(start_column, end_column, window: Window):
     return and_(start_column <= window.current.last, or_(end_column.is_(None), end_column >= window.first))
 
 
-def rule_posts(session: Session, question: Question) -> list[tuple[PostRef, Span]]:
-    """The posts in the subtree holding one of the roles at some time in the window."""
-    query = select(Post).join(OrgUnit, OrgUnit.code == Post.unit_code).where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path))
-    query = query.where(_overlaps_window(Post.start_date, Post.end_date, question.window))
+def rule_posts(session: Session, question: Question, *, now: bool = False) -> list[tuple[PostRef, Span]]:
+    """The posts in the subtree holding one of the roles at some time in the window (`now`: as
+    they stand now, even in a session reading as known then)."""
+    query = select(Post.id, Post.person_id, Post.role, Post.unit_code, Post.start_date, Post.end_date).join(OrgUnit, OrgUnit.code == Post.unit_code)
+    query = query.where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path), _overlaps_window(Post.start_date, Post.end_date, question.window))
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
-    posts = list(session.execute(query).scalars())
+    posts = list(session.execute(query, execution_options=read_now(session) if now else {}))
     where = places(session.connection(), {post.unit_code for post in posts})
     return [
         (PostRef(post.id, post.person_id, post.role, post.unit_code, where[post.unit_code].township_code, where[post.unit_code].county_code), (post.start_date, post.end_date))
@@ -66,7 +68,9 @@ def relationship_obligations(session: Session, question: Question) -> list:
     query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, question.window))
     if question.person_id is not None:
         query = query.where(table.c.person_id == question.person_id)
-    return list(session.execute(query))
+    # As they stand now, even in a session reading as known then: the general engine reads
+    # them there only when no post, pairing or link changed since.
+    return list(session.execute(query, execution_options=read_now(session)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -128,20 +132,55 @@ class MaskSource:
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
         self._window = window
         self._masks: dict[tuple[str, str], dict[int, YearMask]] = defaultdict(dict)
+        table = VisitMask.__table__
+        columns = (table.c.person_id, table.c.target_id, table.c.year, table.c.month_mask, table.c.first_days, table.c.last_days)
         for part in chunks(persons):
-            query = select(VisitMask).where(VisitMask.person_id.in_(part), VisitMask.target_level == level, VisitMask.year.in_(list(window.years)))
-            for row in session.execute(query).scalars():
-                self._masks[(row.person_id, row.target_id)][row.year] = YearMask(row.month_mask, row.first_days, row.last_days)
+            query = select(*columns).where(table.c.person_id.in_(part), table.c.target_level == level, table.c.year.in_(list(window.years)))
+            # As known now, even in a session reading as known then: `KnownSource` corrects it.
+            for person, target, year, months, first_days, last_days in session.execute(query, execution_options=read_now(session)):
+                self._masks[(person, target)][year] = YearMask(months, first_days, last_days)
 
-    def visits(self, person_id: str, target_id: str) -> VisitBits:
+        # Which periods each month of the window falls in, and on which of its days (`_pieces`).
+        self._pieces: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
+        for i, (first, last) in enumerate(window.seen_parts):
+            for month in range(first.year * 12 + first.month - 1, last.year * 12 + last.month):
+                year, number = divmod(month, 12)
+                low = first.day if (year, number + 1) == (first.year, first.month) else 1
+                high = last.day if (year, number + 1) == (last.year, last.month) else 31
+                self._pieces[(year, number + 1)].append((i, low, high))
+
+    def visits(self, person_id: str, target_id: str, below: int | None = None) -> VisitBits:
+        """The periods visited, and the last day in each: what `MaskDays.last_in` answers for
+        each period, in one walk over the months visited, latest first (`below`: of the
+        periods before that one only)."""
         masks = self._masks.get((person_id, target_id))
         if not masks:
             return NO_VISITS
-        days, bits, last = MaskDays(masks), 0, {}
-        for i, seen in enumerate(self._window.seen_parts):
-            day = days.last_in(*seen)
-            if day is not None:
-                bits, last[i] = bits | 1 << i, day
+        bits, last, pieces = 0, {}, self._pieces
+        for year in sorted(masks, reverse=True):
+            mask = masks[year]
+            months = mask.month_mask
+            while months:
+                month = months.bit_length()
+                months &= ~(1 << (month - 1))
+                found = pieces.get((year, month))
+                if found is None:
+                    continue
+                shift = DAY_BITS * (month - 1)
+                first_day, last_day = (mask.first_days >> shift) & DAY_FIELD, (mask.last_days >> shift) & DAY_FIELD
+                for i, low, high in found:
+                    if bits >> i & 1 or (below is not None and i >= below):
+                        continue  # a later month of the period had its last visit, or a period not asked for
+                    if low <= last_day <= high:
+                        day = last_day
+                    elif last_day < low or first_day > high:
+                        continue
+                    elif first_day == high:
+                        day = high
+                    else:
+                        # Visits on both sides of `high` (or around the piece): the latest within is unknown.
+                        raise Undecidable(f"the latest visit of {year}-{month:02d} in days {low}..{high} is not in the mask")
+                    bits, last[i] = bits | 1 << i, dt.date(year, month, day)
         return VisitBits(bits, last)
 
 
@@ -149,7 +188,8 @@ class DaySource:
     """Visits from the visits themselves (as the session reads them: as known now, or then),
     read once into each (person, target)'s periods with a visit."""
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, since: dt.date | None = None):
+        """`since`: read the visits from that day on only (the periods before it then read as unvisited)."""
         starts = [period.first for period in window.periods]
         # Days read as text and each distinct one converted once: a city's township has
         # tens of thousands of visits on a few hundred days.
@@ -159,7 +199,7 @@ class DaySource:
         connection = session.connection()
         for part in chunks(persons):
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, cast(Visit.occurred_on, String)).where(
-                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
+                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= max(window.first, since or window.first), Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
             )
             for visitor, target_level, target_id, village, township, text in connection.execute(query):
                 found = period_of.get(text)
@@ -178,3 +218,45 @@ class DaySource:
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:
         return self._visits.get((person_id, target_id), NO_VISITS)
+
+
+class KnownSource:
+    """Visits as the session reads them as known at a point of the log, without reading them all:
+    the masks (current knowledge) wherever no visit of the (person, target) in the period was
+    recorded or voided after that point; for a pair with such a visit, the masks up to the
+    first period holding one, and the visits as known then (`DaySource`) from that period on.
+    Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
+    """
+
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
+        self._masks = MaskSource(session, persons=persons, level=level, window=window)
+        seq = known_seq(session)
+        starts = [period.first for period in window.periods]
+        self._changed: dict[tuple[str, str], int] = {}  # (person, target) -> the first period a visit changed in
+        connection = session.connection()
+        for part in chunks(persons):
+            # The visits as they stand now (one recorded later is not in the session's view),
+            # found by the index the visits as known then are read by.
+            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
+                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of,
+                or_(Visit.recorded_seq > seq, Visit.voided_seq > seq),
+            )
+            for visitor, target_level, target_id, village, township, day in connection.execute(query, execution_options=read_now(session)):
+                i = bisect.bisect_right(starts, day) - 1
+                for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
+                    if counted_level == level:
+                        key = (visitor, counted_id)
+                        self._changed[key] = min(i, self._changed.get(key, i))
+        self._days = None
+        if self._changed:
+            since = starts[min(self._changed.values())]
+            self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window, since=since)
+
+    def visits(self, person_id: str, target_id: str) -> VisitBits:
+        first = self._changed.get((person_id, target_id))
+        if first is None:
+            return self._masks.visits(person_id, target_id)
+        before = self._masks.visits(person_id, target_id, below=first)
+        after = self._days.visits(person_id, target_id)
+        later = after.bits & ~((1 << first) - 1)
+        return VisitBits(before.bits | later, {**before.last, **{i: day for i, day in after.last.items() if i >= first}})

@@ -192,3 +192,17 @@ def test_a_tenure_and_a_pairing_end_recorded_later_are_ignored_as_known_before_t
         now = {row.person_id: row for row in reports.overdue_report(session, unit_code=tree.city, as_of=D(2018, 7, 10), rules=["V7"]).rows}
     assert [(row.person_id, "2018-06" in row.missed_periods) for row in as_known] == [(cadre, True)]
     assert set(now) == {cadre, late} and "2018-06" not in now[cadre].missed_periods
+
+
+def test_a_pairing_end_alone_recorded_later_is_ignored_as_known_before_it(session):
+    # The same posts then and now: only the pairing's versions tell the obligation rows apart.
+    tree, cadre = _setup(session)
+    [pairing] = posts.pairings_of(session, cadre)
+    with freeze_time("2018-07-25T02:00:00Z"):
+        posts.end_pairing(session, actor=ADMIN, pairing_id=pairing.id, end_date=D(2018, 5, 31))
+    then = dt.datetime(2018, 7, 20, tzinfo=dt.timezone.utc)
+    with freeze_time("2018-07-26T02:00:00Z"):
+        as_known = reports.overdue_report(session, unit_code=tree.city, as_of=D(2018, 7, 10), rules=["V7"], known_at=then).rows
+        now = reports.overdue_report(session, unit_code=tree.city, as_of=D(2018, 7, 10), rules=["V7"]).rows
+    assert [(row.person_id, "2018-06" in row.missed_periods) for row in as_known] == [(cadre, True)]
+    assert [(row.person_id, "2018-06" in row.missed_periods) for row in now] == [(cadre, False)]
