@@ -10,6 +10,7 @@ under 150 KB.
     python -m bench.pages                      # the sample data set
     python -m bench.pages --scale 0.1          # the generated Huaihua data set (SPEC §6) at this scale
     python -m bench.pages --db /tmp/bench/huaihua.db   # a copy of an existing database (the file is not written)
+    python -m bench.pages --db /tmp/bench/huaihua.db --only "missing signatures"   # some pages only
 """
 
 from __future__ import annotations
@@ -98,7 +99,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, help="generate the Huaihua data set at this scale (1 = SPEC §6)")
     parser.add_argument("--year", type=int, default=2017)
     parser.add_argument("--repeat", type=int, default=9)
+    parser.add_argument("--only", help="measure only the pages whose label holds this text (e.g. 'missing signatures')")
     args = parser.parse_args()
+    chosen = (lambda pair: args.only in pair[0]) if args.only else (lambda pair: True)
     with tempfile.TemporaryDirectory() as folder:
         url = _database(args, Path(folder))
         engine = make_engine(url)
@@ -121,7 +124,7 @@ def main() -> None:
                 ("recorder: 本月待走访", "/recorder", f"/api/v1/reports/overdue-visits?unit={township}&{due}&format=csv"),
                 ("recorder: overdue report, township", f"/supervisor/overdue?unit={township}", f"/api/v1/reports/overdue-visits?unit={township}&limit=100"),
             ]
-            rows += [_pair(client, *pair, args.repeat) for pair in pairs]
+            rows += [_pair(client, *pair, args.repeat) for pair in pairs if chosen(pair)]
             first_load = _first_load(client)
         with TestClient(app) as client:
             _sign_in(client, "bench-supervisor")
@@ -140,7 +143,7 @@ def main() -> None:
                 for label, page, api in pairs
                 if "missing signatures" in label or "scorecard" in label or "incidence" in label
             ]
-            rows += [_pair(client, *pair, args.repeat) for pair in pairs]
+            rows += [_pair(client, *pair, args.repeat) for pair in pairs if chosen(pair)]
         engine.dispose()
     source = args.db or (f"generated, scale {args.scale}" if args.scale else "sample data")
     print(f"\nPages beside the API calls they wrap ({source}; median of {args.repeat}; as of {today})\n")
