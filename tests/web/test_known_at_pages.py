@@ -45,8 +45,9 @@ def _open_a_case_in_notice(engine) -> str:
 
 
 def test_missing_signatures_read_as_known_before_a_case_was_opened_leave_it_out_as_the_api_does(web, engine, sample):
+    time.sleep(1.1)  # the field is to the second: the sample's last events fall in an earlier second than `before`
     before = clock.now()
-    time.sleep(1.1)  # the field is to the second
+    time.sleep(1.1)
     household = _open_a_case_in_notice(engine)
     sign_in(web, sample, "怀化市督查员")
     now = web.get("/supervisor/signatures", params={"unit": HUAIHUA})
@@ -92,6 +93,7 @@ def test_a_known_at_that_is_not_a_moment_is_refused_with_the_catalogue_s_words(w
 
 
 def test_an_auditor_reads_a_household_as_known_at_a_moment_typed_in_beijing_time_as_the_api_reads_it(web, engine, sample):
+    time.sleep(1.1)  # the field is to the second: the sample's last events fall in an earlier second than `before`
     before = clock.now()
     time.sleep(1.1)
     household = _open_a_case_in_notice(engine)  # recorded after `before`

@@ -53,8 +53,9 @@ def rule_posts(session: Session, question: Question, *, now: bool = False) -> li
     query = query.where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path), _overlaps_window(Post.start_date, Post.end_date, question.window))
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
-    posts = list(session.execute(query, execution_options=read_now(session) if now else {}))
-    where = places(session.connection(), {post.unit_code for post in posts})
+    options = read_now(session) if now else {}
+    posts = list(session.execute(query, execution_options=options))
+    where = places(session.connection(), {post.unit_code for post in posts}, options=options)  # units added since are placed too
     return [
         (PostRef(post.id, post.person_id, post.role, post.unit_code, where[post.unit_code].township_code, where[post.unit_code].county_code), (post.start_date, post.end_date))
         for post in posts

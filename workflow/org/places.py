@@ -44,15 +44,16 @@ class Place:
     county_code: str | None
 
 
-def places(connection: Connection, codes: set[str]) -> dict[str, Place]:
-    """Each unit's path and the township and county on it (None above those levels)."""
-    paths = {}
+def places(connection: Connection, codes: set[str], *, options: dict | None = None) -> dict[str, Place]:
+    """Each unit's path and the township and county on it (None above those levels);
+    `options`: the statements' execution options (`versions.read_now`: the units as they stand now)."""
+    paths, options = {}, options or {}
     for part in chunks(codes):
-        paths.update(connection.execute(select(_unit.c.code, _unit.c.path).where(one_of(connection, _unit.c.code, part))).all())
+        paths.update(connection.execute(select(_unit.c.code, _unit.c.path).where(one_of(connection, _unit.c.code, part)), execution_options=options).all())
     ancestors = {code for path in paths.values() for code in path.split("/")}
     levels = {}
     for part in chunks(ancestors):
-        levels.update(connection.execute(select(_unit.c.code, _unit.c.level).where(one_of(connection, _unit.c.code, part))).all())
+        levels.update(connection.execute(select(_unit.c.code, _unit.c.level).where(one_of(connection, _unit.c.code, part)), execution_options=options).all())
     found = {}
     for code, path in paths.items():
         on_path = {levels[c]: c for c in path.split("/")}
