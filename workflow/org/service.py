@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -299,32 +299,31 @@ def rural_populations(session: Session, villages: dict[str, int | None], days: I
     return on
 
 
+def _correct_name(session: Session, *, actor: Actor, record_of: Callable[[Session, str], Any], key: str, event_type: str, field: str, name: str, blank: Callable[[], errors.DomainError]):
+    """Append `event_type` giving record `key` (found by `record_of`) the corrected `name` in
+    `field`; a blank name is refused (`blank`) before the record is looked up."""
+    if not name.strip():
+        raise blank()
+    record = record_of(session, key)
+    append(session, type=event_type, entity_type=type(record).__tablename__, entity_id=key, payload={"id": key, field: name.strip()}, actor=actor)
+    return record
+
+
 def rename_unit(session: Session, *, actor: Actor, code: str, name: str) -> OrgUnit:
     """Correct a unit's name; it keeps its code, and its former name stays in its history."""
-    if not name.strip():
-        raise errors.InvalidName.unit()
-    unit = get_unit(session, code)
-    append(session, type="org_unit.renamed", entity_type="org_unit", entity_id=code, payload={"id": code, "name": name.strip()}, actor=actor)
-    return unit
+    return _correct_name(session, actor=actor, record_of=get_unit, key=code, event_type="org_unit.renamed", field="name", name=name, blank=errors.InvalidName.unit)
 
 
 def rename_person(session: Session, *, actor: Actor, person_id: str, name: str) -> Person:
     """Correct a person's name; they keep their number, and the former name stays in their history."""
-    if not name.strip():
-        raise errors.InvalidName.person()
-    person = get_person(session, person_id)
-    append(session, type="person.renamed", entity_type="person", entity_id=person_id, payload={"id": person_id, "name": name.strip()}, actor=actor)
-    return person
+    return _correct_name(session, actor=actor, record_of=get_person, key=person_id, event_type="person.renamed", field="name", name=name, blank=errors.InvalidName.person)
 
 
 def rename_head(session: Session, *, actor: Actor, household_id: str, head_name: str) -> Household:
     """Correct the name of a household's head as the registry shows it (户主姓名)."""
-    if not head_name.strip():
-        raise errors.InvalidName.household()
-    household = get_household(session, household_id)
-    payload = {"id": household_id, "head_name": head_name.strip()}
-    append(session, type="household.head_renamed", entity_type="household", entity_id=household_id, payload=payload, actor=actor)
-    return household
+    return _correct_name(
+        session, actor=actor, record_of=get_household, key=household_id, event_type="household.head_renamed", field="head_name", name=head_name, blank=errors.InvalidName.household
+    )
 
 
 @ORG.on("org_unit.renamed")
