@@ -186,11 +186,11 @@ def _events(engine) -> int:
         return session.execute(select(func.count()).select_from(Event)).scalar_one()
 
 
-def _refused(engine, kind: str, data: bytes, file_name: str = "f.csv") -> ImportRefused:
+def _refused(engine, kind: str, data: bytes, file_name: str = "f.csv", *, migration: bool = False) -> ImportRefused:
     before = _events(engine)
     with pytest.raises(ImportRefused) as refused:
         with transaction(engine) as session:
-            onboarding.onboard(session, actor=OFFICE, kind=kind, data=data, file_name=file_name)
+            onboarding.onboard(session, actor=OFFICE, kind=kind, data=data, file_name=file_name, migration=migration)
     assert _events(engine) == before  # nothing written
     return refused.value
 
@@ -404,17 +404,10 @@ def test_a_household_exit_before_the_product_loads_only_as_a_migration_and_reads
     other[1][5] = "2017-01-31"
     before_registration = [row[:] for row in exited]
     before_registration[2][5] = "2014-09-30"
-    assert [(p.line, p.code) for p in _migrated_refusal(county, other)] == [(2, "differs_from_record")]
-    assert [(p.line, p.field, p.code) for p in _migrated_refusal(county, before_registration)] == [(3, "退出日期", "invalid_dates")]
-
-
-def _migrated_refusal(engine, rows):
-    before = _events(engine)
-    with pytest.raises(ImportRefused) as refused:
-        with transaction(engine) as session:
-            onboarding.onboard(session, actor=OFFICE, kind="households", data=xlsx(rows), file_name="households.xlsx", migration=True)
-    assert _events(engine) == before
-    return refused.value.problems
+    differs = _refused(county, "households", xlsx(other), "households.xlsx", migration=True)
+    early = _refused(county, "households", xlsx(before_registration), "households.xlsx", migration=True)
+    assert [(p.line, p.code) for p in differs.problems] == [(2, "differs_from_record")]
+    assert [(p.line, p.field, p.code) for p in early.problems] == [(3, "退出日期", "invalid_dates")]
 
 
 def test_visits_imported_as_a_migration_are_not_listed_as_backfilled_unless_asked(empty_database, tmp_path: Path):

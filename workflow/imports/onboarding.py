@@ -240,26 +240,32 @@ def _household(session: Session, actor: Actor, row: dict[str, Any], migration: b
         household = org.register_household(
             session, actor=actor, household_id=row["id"], village_code=row["village_code"], head_name=row["head_name"], members=row["members"], registered_on=row["registered_on"]
         )
-    else:
+    # A new household's spell is read only when the row ends it: a city's sheet adds 260,000.
+    spells = org.registry_spells(session, "poor_household", household.id) if not added or row.get("exited_on") is not None else []
+    if not added:
         _same("household", row["id"], household, row, {"village_code": "village_code", "members": "members"})
-        first = min(org.registry_spells(session, "poor_household", household.id), key=lambda spell: spell.registered_on)
+        first = min(spells, key=lambda spell: spell.registered_on)
         if first.registered_on != row["registered_on"]:
             raise errors.DiffersFromRecord(field="registered_on", key=f"household {row['id']}", on_file=first.registered_on, in_row=row["registered_on"])
         if row["head_name"] != household.head_name:
             org.rename_head(session, actor=actor, household_id=household.id, head_name=row["head_name"])
             changed = True
-    exited_on = row.get("exited_on")
-    if exited_on is not None:
-        spells = org.registry_spells(session, "poor_household", household.id)
-        if not any(spell.exited_on == exited_on for spell in spells):
-            ended = [spell.exited_on for spell in spells if spell.exited_on is not None]
-            if ended:
-                raise errors.DiffersFromRecord(field="exited_on", key=f"household {row['id']}", on_file=max(ended), in_row=exited_on)
-            if session.execute(select(ExitCase.id).where(ExitCase.level == "household", ExitCase.subject_id == household.id).limit(1)).first() is not None:
-                raise errors.ExitNeedsMigration()
-            org.record_exit_before_product(session, actor=actor, household_id=household.id, exited_on=exited_on)
-            changed = True
+    if row.get("exited_on") is not None:
+        changed = _paper_exit(session, actor, household.id, spells, row["exited_on"]) or changed
     return "added" if added else "changed" if changed else "unchanged"
+
+
+def _paper_exit(session: Session, actor: Actor, household_id: str, spells: list[RegistrySpell], exited_on: dt.date) -> bool:
+    """Record a migration's exit signed on paper (`org.record_exit_before_product`); False when on file already."""
+    if any(spell.exited_on == exited_on for spell in spells):
+        return False
+    ended = [spell.exited_on for spell in spells if spell.exited_on is not None]
+    if ended:
+        raise errors.DiffersFromRecord(field="exited_on", key=f"household {household_id}", on_file=max(ended), in_row=exited_on)
+    if session.execute(select(ExitCase.id).where(ExitCase.level == "household", ExitCase.subject_id == household_id).limit(1)).first() is not None:
+        raise errors.ExitNeedsMigration()  # its exit goes through its case
+    org.record_exit_before_product(session, actor=actor, household_id=household_id, exited_on=exited_on)
+    return True
 
 
 def _population(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
@@ -468,7 +474,7 @@ def _derive_once(session: Session, kind: str, data: bytes, file_name: str) -> bo
     if kind not in ("posts", "pairings", "links") or session.execute(select(Visit.id).limit(1)).first() is not None:
         return False
     on_file = sum(session.execute(select(func.count()).select_from(model)).scalar_one() for model in (Post, Pairing, UnitLink))
-    return sum(1 for _ in rows(kind_named(kind), data, file_name)) > on_file
+    return sum(1 for _ in _cells(data, file_name)) - 1 > on_file  # the file's lines less its header, not read a first time into rows
 
 
 @_one_file
