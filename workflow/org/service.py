@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from rules.schema import Level
@@ -326,19 +326,18 @@ def rename_head(session: Session, *, actor: Actor, household_id: str, head_name:
     )
 
 
+# Each name correction's event: the record it corrects and the field it sets.
+_CORRECTED = {"org_unit.renamed": (OrgUnit, "name"), "person.renamed": (Person, "name"), "household.head_renamed": (Household, "head_name")}
+
+
 @ORG.on("org_unit.renamed")
 @ORG.on("person.renamed")
-def _renamed(session: Session, event: Event, data: dict[str, Any]) -> OrgUnit | Person:
-    record = session.get(OrgUnit if event.type == "org_unit.renamed" else Person, data["id"])
-    record.name = data["name"]
-    return record
-
-
 @ORG.on("household.head_renamed")
-def _head_renamed(session: Session, event: Event, data: dict[str, Any]) -> Household:
-    household = session.get(Household, data["id"])
-    household.head_name = data["head_name"]
-    return household
+def _name_corrected(session: Session, event: Event, data: dict[str, Any]) -> OrgUnit | Person | Household:
+    model, field = _CORRECTED[event.type]
+    record = session.get(model, data["id"])
+    setattr(record, field, data[field])
+    return record
 
 
 def add_person(session: Session, *, actor: Actor, name: str, person_id: str | None = None, gender: str | None = None) -> Person:
