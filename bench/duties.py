@@ -21,19 +21,18 @@ report under 1 s on both engines at full scale.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import functools
 import statistics
-import sys
 import time
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from api.reports import on_day_rows
+from bench import engines
+from bench.engines import generated
 from workflow.db import make_engine, read_only, transaction
-from workflow.migrate import upgrade
 from workflow.pairings.reports import deep_poverty_advisories, pairing_coverage, unpaired_households
 from workflow.plans.reports import accountability_list, bonus_list, plan_results
 from workflow.teams.reports import team_gaps
@@ -92,15 +91,7 @@ def _reference(engine: Engine, sql: str) -> int:
 
 def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: float) -> list[tuple[str, float, float, float | None, int]]:
     engine = make_engine(url)
-    upgrade(engine)
-    with engine.connect() as connection:
-        empty = connection.execute(text("SELECT COUNT(*) FROM event")).scalar() == 0
-    if empty:
-        from sample_data.generate import generate
-
-        started = time.perf_counter()
-        counts = generate(engine, scale=generate_scale, year=year, visits=False, progress=lambda m: print(f"  [{name}] {m}", file=sys.stderr, flush=True))
-        print(f"  [{name}] generated {counts} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    generated(engine, name, scale=generate_scale, year=year, visits=False)
     with engine.connect() as connection:
         sizes = {table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() for table in ("household", "pairing", "team", "team_member", "reduction_plan", "planned_exit", "event")}
         last_recorded = connection.execute(text("SELECT MAX(recorded_at) FROM event")).scalar()
@@ -129,19 +120,7 @@ def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: f
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sqlite", help="SQLite database file (generated when empty)")
-    parser.add_argument("--pg", help="PostgreSQL URL of a database (generated when empty)")
-    parser.add_argument("--year", type=int, default=2018, help="the data's year (default 2018): plans of that year and the one before")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--scale", type=float, default=1.0, help="scale of a generated data set (default 1: Huaihua)")
-    args = parser.parse_args(argv)
-    if not (args.sqlite or args.pg):
-        parser.error("give --sqlite FILE and/or --pg URL")
-    if args.sqlite:
-        run_engine("SQLite", f"sqlite:///{args.sqlite}", year=args.year, repeat=args.repeat, generate_scale=args.scale)
-    if args.pg:
-        run_engine("PostgreSQL", args.pg, year=args.year, repeat=args.repeat, generate_scale=args.scale)
+    engines.main(__doc__.split("\n\n")[0], run_engine, year=2018, year_help="the data's year (default 2018): plans of that year and the one before", argv=argv)
 
 
 if __name__ == "__main__":

@@ -27,20 +27,19 @@ aggregation, the city's every-rule page and "every row": one run after one warm-
 
 from __future__ import annotations
 
-import argparse
 import calendar
 import datetime as dt
 import statistics
-import sys
 import time
 from collections import Counter
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bench import engines
+from bench.engines import generated
 from workflow import rulebook
 from workflow.db import make_engine, read_only, transaction
-from workflow.migrate import upgrade
 from workflow.obligations import reports
 
 CITY = "431200000000"
@@ -269,15 +268,7 @@ def raw_sql(engine: Engine, constants: dict, as_of: dt.date):
 
 def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: float) -> list[tuple[str, float | None, str]]:
     engine = make_engine(url)
-    upgrade(engine)
-    with engine.connect() as connection:
-        empty = connection.execute(text("SELECT COUNT(*) FROM event")).scalar() == 0
-    if empty:
-        from sample_data.generate import generate
-
-        started = time.perf_counter()
-        counts = generate(engine, scale=generate_scale, year=year, progress=lambda m: print(f"  [{name}] {m}", file=sys.stderr, flush=True))
-        print(f"  [{name}] generated {counts} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    generated(engine, name, scale=generate_scale, year=year)
     with engine.connect() as connection:
         visits = connection.execute(text("SELECT COUNT(*) FROM visit")).scalar()
         pairings = connection.execute(text("SELECT COUNT(*) FROM pairing")).scalar()
@@ -387,19 +378,7 @@ def known_at_figures(engine: Engine, township: str, as_of: dt.date, repeat: int)
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sqlite", help="SQLite database file (generated when empty)")
-    parser.add_argument("--pg", help="PostgreSQL URL of a database (generated when empty)")
-    parser.add_argument("--year", type=int, default=rulebook.today().year - 1, help="the data's year (default: last year)")
-    parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--scale", type=float, default=1.0, help="scale of a generated data set (default 1: Huaihua)")
-    args = parser.parse_args(argv)
-    if not (args.sqlite or args.pg):
-        parser.error("give --sqlite FILE and/or --pg URL")
-    if args.sqlite:
-        run_engine("SQLite", f"sqlite:///{args.sqlite}", year=args.year, repeat=args.repeat, generate_scale=args.scale)
-    if args.pg:
-        run_engine("PostgreSQL", args.pg, year=args.year, repeat=args.repeat, generate_scale=args.scale)
+    engines.main(__doc__.split("\n\n")[0], run_engine, year=rulebook.today().year - 1, year_help="the data's year (default: last year)", argv=argv)
 
 
 if __name__ == "__main__":
