@@ -433,6 +433,12 @@ def test_visits_imported_as_a_migration_are_not_listed_as_backfilled_unless_aske
     assert exit_tracker(url, "audit", "verify").returncode == 0
     engine = make_engine(url)
     try:
+        with Session(engine) as session:  # the migration's run holds its three visits' events and nothing else
+            from workflow.imports.models import VisitImport
+
+            marked = session.execute(select(VisitImport).where(VisitImport.migration)).scalars().one()
+            run = session.execute(select(Event.type).where(Event.seq.between(marked.first_seq, marked.last_seq))).scalars().all()
+            assert run == ["visit.recorded"] * 3
         auditor = bearer(engine, roles=["auditor"], scope=CITY)
         with TestClient(create_app(engine)) as client:
             listed = {}
@@ -443,3 +449,19 @@ def test_visits_imported_as_a_migration_are_not_listed_as_backfilled_unless_aske
         assert listed == {"false": [VILLAGE], "true": [VILLAGE] * 4}  # the migration's three visits only on request
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(("utc", "accepted"), [("2026-12-06T16:30:00Z", True), ("2026-12-06T15:30:00Z", False)])
+def test_a_paper_exit_dated_today_in_beijing_is_taken_while_utc_is_still_yesterday(county, utc, accepted):
+    from freezegun import freeze_time
+
+    exited = [row[:] + [""] for row in SHEETS["households"]]
+    exited[0][5], exited[1][5] = "退出日期", "2026-12-07"  # 00:30 on 7 December in Beijing is 16:30 UTC on the 6th
+    with freeze_time(utc):
+        if accepted:
+            with transaction(county) as session:
+                done = onboarding.onboard(session, actor=OFFICE, kind="households", data=xlsx(exited), file_name="households.xlsx", migration=True)
+            assert done.changed == 1
+        else:
+            refused = _refused(county, "households", xlsx(exited), "households.xlsx", migration=True)
+            assert [(p.line, p.code) for p in refused.problems] == [(2, "invalid_dates")]
