@@ -237,6 +237,27 @@ def read_now(session: Session) -> dict[str, Any]:
     return {} if known is None else {"schema_translate_map": {None: known[1]}}
 
 
+@contextlib.contextmanager
+def reading_now(session: Session) -> Iterator[Session]:
+    """A session reading the records as they stand now, in `session`'s transaction: `session`
+    itself, or, where it reads as known at a point of the log (`as_known`), a session on its
+    connection without the views, for an answer as known now that is then corrected by what
+    changed since. `session` reads as known then again once the block ends."""
+    known = session.info.get(_KNOWN_AT)
+    if known is None:
+        yield session
+        return
+    connection = session.connection()
+    before = connection.get_execution_options().get("schema_translate_map")
+    connection.execution_options(schema_translate_map={None: known[1]})
+    now = Session(bind=connection)
+    try:
+        yield now
+    finally:
+        now.close()
+        connection.execution_options(schema_translate_map=before)
+
+
 def known_seq(session: Session) -> int | None:
     """The seq of the last event `session` reads the log up to (`as_known`); None: all of it."""
     known = session.info.get(_KNOWN_AT)

@@ -22,7 +22,7 @@ from workflow.obligations.evaluate import ObligationRow, PostRef, VisitBits, row
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.instances import PAIRED, derive
 from workflow.eventlog.versions import changed_since, reads_now
-from workflow.obligations.sources import DaySource, KnownSource, MaskSource, poor_targets, relationship_obligations, rule_posts, targets_by_unit
+from workflow.obligations.sources import DaySource, KnownSource, MaskSource, poor_targets, posts_changed_since, registry_changed_since, relationship_obligations, rule_posts, targets_by_unit
 from workflow.obligations.spec import Span
 from workflow.obligations.visitdays import Undecidable
 from workflow.posts.models import Pairing, UnitLink
@@ -37,18 +37,47 @@ def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
     knowledge, are read for the (person, target) pairs none of whose visits in the window was
     recorded or voided since, and the visits as known then for the others (`KnownSource`).
     """
-    source = MaskSource if reads_now(session) else KnownSource
+    if question.by_relationship:
+        relationships = _relationships(session, question)
+        return _with_visits(session, question, lambda source_for: _relationship_rows(question, source_for, relationships))
+    posts = rule_posts(session, question)
+    if not posts:
+        return []
+    poor = poor_targets(session, level=question.rule.target_level.value, scope=question.scope, window=question.window)
+    return _with_visits(session, question, lambda source_for: _jurisdiction_rows(question, source_for, posts, poor))
+
+
+def evaluate_pairs(session: Session, question: Question, changed: dict[tuple[str, str], int], posts: list[tuple[PostRef, Span]]) -> list[ObligationRow]:
+    """The rows of the (official, target) pairs `changed` alone (each with the first period of the
+    window its visits changed in since the point `session` reads as known at), of a rule owed
+    per target: the instances as they stand now, of the question's `posts` as they stand now
+    (which the caller has found to be those known then: `instances_as_now`), the visits as
+    `session` reads them."""
+    if not question.each_target:
+        raise ValueError("pairs are instances of a rule owed per target")
+    pairs = frozenset(changed)
+    if question.by_relationship:
+        relationships = _as_relationships(relationship_obligations(session, question, pairs=pairs))
+        return _with_visits(session, question, lambda source_for: _relationship_rows(question, source_for, relationships), changed)
+    persons = {person for person, _ in pairs}
+    posts = [(post, span) for post, span in posts if post.person_id in persons]
+    poor = poor_targets(session, level=question.rule.target_level.value, scope=question.scope, window=question.window, ids={target for _, target in pairs}, now=True)
+    return _with_visits(session, question, lambda source_for: _jurisdiction_rows(question, source_for, posts, poor, pairs), changed)
+
+
+def _with_visits(session: Session, question: Question, evaluate, changed: dict[tuple[str, str], int] | None = None) -> list[ObligationRow]:
+    """`evaluate(source_for)`, the visits read as `session` reads them: from the masks (corrected
+    by what changed since, as known then: `changed` if the caller has found it) and, where the
+    masks cannot tell, from the visits."""
+    if reads_now(session):
+        source_for = lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window)  # noqa: E731
+    else:
+        source_for = lambda persons, level: KnownSource(session, persons=persons, level=level, window=question.window, changed=changed)  # noqa: E731
     try:
-        return _evaluate(session, question, lambda persons, level: source(session, persons=persons, level=level, window=question.window))
+        return evaluate(source_for)
     except Undecidable:
         pass  # a period or as_of cut inside a month the masks cannot split: read the visits
-    return _evaluate(session, question, lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
-
-
-def _evaluate(session: Session, question: Question, source_for) -> list[ObligationRow]:
-    if question.by_relationship:
-        return _relationship_rows(session, question, source_for)
-    return _jurisdiction_rows(session, question, source_for)
+    return evaluate(lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
 
 
 class _Relationship(NamedTuple):
@@ -60,36 +89,44 @@ class _Relationship(NamedTuple):
 
 def _relationships(session: Session, question: Question) -> list[tuple[_Relationship, Span]]:
     """The question's pairings or links with the days each runs (its post's and its own, both)."""
-    if reads_now(session):
-        found = [row._mapping for row in relationship_obligations(session, question)]
+    if reads_now(session) or instances_as_now(session, question) is not None:
+        found = relationship_obligations(session, question)
     else:
+        # The obligation rows hold what is known now: derive them again from the posts,
+        # pairings and links as known then.
         posts = rule_posts(session, question)
-        if _spans_as_now(session, question, posts):
-            found = [row._mapping for row in relationship_obligations(session, question)]
-        else:
-            # The obligation rows hold what is known now: derive them again from the posts,
-            # pairings and links as known then.
-            found = [row for row in derive(session.connection(), post_ids=sorted({post.post_id for post, _ in posts})) if row["kind"] == question.rule.targets.value]
+        found = [row for row in derive(session.connection(), post_ids=sorted({post.post_id for post, _ in posts})) if row["kind"] == question.rule.targets.value]
+    return _as_relationships(found)
+
+
+def _as_relationships(found) -> list[tuple[_Relationship, Span]]:
+    """Obligation rows (mappings, or rows with `_mapping`) as relationships with their spans."""
+    mappings = [getattr(o, "_mapping", o) for o in found]
     return [
         (_Relationship(PostRef(o["post_id"], o["person_id"], o["role"], o["unit_code"], o["township_code"], o["county_code"]), o["target_level"], o["target_id"], o["source_id"]), (o["start_date"], o["end_date"]))
-        for o in found
+        for o in mappings
     ]
 
 
-def _spans_as_now(session: Session, question: Question, posts: list[tuple[PostRef, Span]]) -> bool:
-    """Whether the obligation rows of the question, as they stand now, are those known then:
-    the same posts held the roles in the subtree, and no pairing of their holders (or link of
-    their units) changed since. (A household's village and a unit's place never change.)"""
-    if set(rule_posts(session, question, now=True)) != set(posts):
-        return False
-    if question.rule.targets.value == PAIRED:
-        return not changed_since(session, Pairing, "cadre_id", {post.person_id for post, _ in posts})
-    return not changed_since(session, UnitLink, "unit_code", {post.unit_code for post, _ in posts})
+def instances_as_now(session: Session, question: Question) -> list[tuple[PostRef, Span]] | None:
+    """The question's posts as they stand now, if its instances now are those known then: no
+    post of its roles in the subtree, and no pairing of their holders (link of their units) —
+    for a rule over a post's jurisdiction, no registry spell of a target in the subtree — was
+    given a state since. None if one was. (A household's village and a unit's place never change.)"""
+    if posts_changed_since(session, question):
+        return None
+    posts = rule_posts(session, question, now=True)
+    if not question.by_relationship:
+        changed = registry_changed_since(session, level=question.rule.target_level.value, scope=question.scope)
+    elif question.rule.targets.value == PAIRED:
+        changed = changed_since(session, Pairing, "cadre_id", {post.person_id for post, _ in posts})
+    else:
+        changed = changed_since(session, UnitLink, "unit_code", {post.unit_code for post, _ in posts})
+    return None if changed else posts
 
 
-def _relationship_rows(session: Session, question: Question, source_for) -> list[ObligationRow]:
+def _relationship_rows(question: Question, source_for, relationships: list[tuple[_Relationship, Span]]) -> list[ObligationRow]:
     window, rule = question.window, question.rule
-    relationships = _relationships(session, question)
     source = source_for({o.post.person_id for o, _ in relationships}, rule.target_level.value)
     rows = []
     if question.each_target:
@@ -113,12 +150,9 @@ def _relationship_rows(session: Session, question: Question, source_for) -> list
     return rows
 
 
-def _jurisdiction_rows(session: Session, question: Question, source_for) -> list[ObligationRow]:
+def _jurisdiction_rows(question: Question, source_for, posts: list[tuple[PostRef, Span]], poor: list, pairs: frozenset | None = None) -> list[ObligationRow]:
+    """The rows of `posts` over the `poor` targets below their units (`pairs`: of those pairs alone)."""
     window, rule = question.window, question.rule
-    posts = rule_posts(session, question)
-    if not posts:
-        return []
-    poor = poor_targets(session, level=rule.target_level.value, scope=question.scope, window=window)
     targets = targets_by_unit(poor, {post.unit_code for post, _ in posts})
     source = source_for({post.person_id for post, _ in posts}, rule.target_level.value)
     poor_in = {target.id: target.poor_bits(window) for target in poor}
@@ -131,6 +165,8 @@ def _jurisdiction_rows(session: Session, question: Question, source_for) -> list
         if question.each_target:
             # Owed where the post covers a period whole and the target was poor in it.
             for target in mine:
+                if pairs is not None and (post.person_id, target.id) not in pairs:
+                    continue
                 owed = covered & poor_in[target.id]
                 if owed:
                     visits = source.visits(post.person_id, target.id)

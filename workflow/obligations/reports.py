@@ -24,8 +24,8 @@ from workflow.db import plan_each_statement
 from workflow.eventlog.versions import known_records, reads_now
 from workflow import errors
 from workflow.obligations import planner
-from workflow.obligations.evaluate import ObligationRow, unit_counts, unit_order
-from workflow.obligations.question import ROWS, SCORES, TOTALS, Question, UnitCounts
+from workflow.obligations.evaluate import ObligationRow
+from workflow.obligations.question import SCORES, Question, UnitCounts
 from workflow.obligations.sources import names
 from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE, PENDING, window
 from workflow.org.places import places
@@ -169,38 +169,6 @@ def _statuses(statuses: Iterable[str] | None) -> frozenset[str] | None:
 # ---- the report -------------------------------------------------------------------
 
 
-def _rule_part(session: Session, question: Question) -> tuple[list[ObligationRow], list[UnitCounts]]:
-    """(rows kept by the question's statuses, at least its `first` in report order when given;
-    counts per post unit) of one rule, from the engines the planner picks."""
-    rows_engine = planner.plan(question, ROWS)
-    if question.statuses is None and question.first is None:  # every row is built: count them
-        rows = rows_engine.rows(session, question)
-        return rows, unit_counts(rows)
-    totals_engine = planner.plan(question, TOTALS)
-    if totals_engine is rows_engine:
-        return rows_engine.rows_and_totals(session, question)
-    found = totals_engine.totals(session, question)
-    if question.first is not None:
-        # The counts tell which units hold the first rows: only their rows need be looked at.
-        where = places(session.connection(), {unit for unit, _, _ in found})
-        question = dataclasses.replace(question, units=tuple(where[unit].path for unit in _units_holding_first(found, where, question.statuses, question.first)))
-    return rows_engine.rows(session, question), found
-
-
-def _units_holding_first(found, where, statuses, first: int) -> list[str]:
-    """The first post units in the report's order (county, township, unit; a missing code first)
-    whose rows kept by `statuses`, counted in `found`, add up to `first` (all of them, if they fall short)."""
-    chosen, count = [], 0
-    for unit, by_status, _ in sorted(found, key=lambda item: unit_order(where[item[0]].county_code, where[item[0]].township_code, item[0])):
-        if count >= first:
-            break
-        kept = sum(n for status, n in by_status.items() if statuses is None or status in statuses)
-        if kept:
-            chosen.append(unit)
-            count += kept
-    return chosen
-
-
 def overdue_report(
     session: Session,
     *,
@@ -237,7 +205,7 @@ def overdue_report(
             if not _may_hold(scope, rule_roles):
                 continue
             question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=asked_at, statuses=statuses, first=first)
-            part_rows, part_counts = _rule_part(records, question)
+            part_rows, part_counts = planner.rows_and_totals(records, question)
             rows += part_rows
             counted += part_counts
         _sort(_named(records, rows, targets=False))  # the order reads the officials' names

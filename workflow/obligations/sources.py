@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
 from workflow.db import one_of
-from workflow.eventlog.versions import known_seq, read_now
+from workflow.eventlog.versions import known_seq, read_now, versioned_tables
 from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
 from workflow.org.places import Subtree, places
@@ -46,15 +46,15 @@ def _overlaps_window(start_column, end_column, window: Window):
     return and_(start_column <= window.current.last, or_(end_column.is_(None), end_column >= window.first))
 
 
-def rule_posts(session: Session, question: Question, *, now: bool = False) -> list[tuple[PostRef, Span]]:
+def rule_posts(session: Session, question: Question, *, now: bool = False, persons: set[str] | None = None) -> list[tuple[PostRef, Span]]:
     """The posts in the subtree holding one of the roles at some time in the window (`now`: as
-    they stand now, even in a session reading as known then)."""
+    they stand now, even in a session reading as known then; `persons`: theirs alone)."""
     query = select(Post.id, Post.person_id, Post.role, Post.unit_code, Post.start_date, Post.end_date).join(OrgUnit, OrgUnit.code == Post.unit_code)
     query = query.where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path), _overlaps_window(Post.start_date, Post.end_date, question.window))
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
     options = read_now(session) if now else {}
-    posts = list(session.execute(query, execution_options=options))
+    posts = _in_parts(session, query, Post.person_id, persons, options)
     where = places(session.connection(), {post.unit_code for post in posts}, options=options)  # units added since are placed too
     return [
         (PostRef(post.id, post.person_id, post.role, post.unit_code, where[post.unit_code].township_code, where[post.unit_code].county_code), (post.start_date, post.end_date))
@@ -62,8 +62,23 @@ def rule_posts(session: Session, question: Question, *, now: bool = False) -> li
     ]
 
 
-def relationship_obligations(session: Session, question: Question) -> list:
-    """The obligation rows (plain rows) of a paired or linked rule in the subtree, running in the window."""
+def posts_changed_since(session: Session, question: Question) -> bool:
+    """Whether a post of the question's roles in the subtree was given a state after the point
+    `session` reads as known at: whether `rule_posts` may read differently now. False when
+    `session` reads current knowledge. By the posts' versions' index on their unit."""
+    seq = known_seq(session)
+    if seq is None:
+        return False
+    versions = versioned_tables()[Post.__tablename__]
+    query = select(versions.c.id).join(OrgUnit, OrgUnit.code == versions.c.unit_code).where(
+        versions.c.role.in_(question.roles), versions.c.known_from > seq, Subtree.of(question.scope).clause(OrgUnit.path),
+    )
+    return session.execute(query.limit(1), execution_options=read_now(session)).first() is not None
+
+
+def relationship_obligations(session: Session, question: Question, *, pairs: frozenset[tuple[str, str]] | None = None) -> list:
+    """The obligation rows (plain rows) of a paired or linked rule in the subtree, running in the
+    window (`pairs`: of those (person, target) pairs alone, found by the index on both)."""
     table = Obligation.__table__
     query = select(table).where(table.c.kind == question.rule.targets.value, table.c.role.in_(question.roles), Subtree.of(question.scope).clause(table.c.unit_path))
     query = query.where(_overlaps_window(table.c.start_date, table.c.end_date, question.window))
@@ -71,7 +86,27 @@ def relationship_obligations(session: Session, question: Question) -> list:
         query = query.where(table.c.person_id == question.person_id)
     # As they stand now, even in a session reading as known then: the general engine reads
     # them there only when no post, pairing or link changed since.
-    return list(session.execute(query, execution_options=read_now(session)))
+    if pairs is None:
+        return list(session.execute(query, execution_options=read_now(session)))
+    connection, found = session.connection(), []
+    for part in chunks(sorted(pairs)):
+        of_part = query.where(
+            one_of(connection, table.c.person_id, {person for person, _ in part}),
+            table.c.target_level == question.rule.target_level.value,
+            one_of(connection, table.c.target_id, {target for _, target in part}),
+        )
+        found += [row for row in session.execute(of_part, execution_options=read_now(session)) if (row.person_id, row.target_id) in pairs]
+    return found
+
+
+def _in_parts(session: Session, query, column, values: set | None, options: dict) -> list:
+    """The rows of `query`, or, given `values`, of those whose `column` is one of them (a query per chunk)."""
+    if values is None:
+        return list(session.execute(query, execution_options=options))
+    found = []
+    for part in chunks(values):
+        found += session.execute(query.where(one_of(session.connection(), column, part)), execution_options=options)
+    return found
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,8 +126,9 @@ class Target:
         return any(start <= last and (end is None or end >= first) for start, end in self.spells)
 
 
-def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window) -> list[Target]:
-    """The targets of `level` in the subtree that were registered poor at some time in the window."""
+def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window, ids: set[str] | None = None, now: bool = False) -> list[Target]:
+    """The targets of `level` in the subtree that were registered poor at some time in the window
+    (`ids`: of those alone; `now`: as they stand now, even in a session reading as known then)."""
     if level == "household":
         query = select(Household.id, OrgUnit.path).join(OrgUnit, OrgUnit.code == Household.village_code)
         subject = Household.id
@@ -106,11 +142,30 @@ def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window
         and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window)),
     ).where(Subtree.of(scope).clause(OrgUnit.path))
     paths, spells = {}, defaultdict(list)
-    for code, path, start, end in session.execute(query):
+    for code, path, start, end in _in_parts(session, query, subject, ids, read_now(session) if now else {}):
         if start is not None:  # a spell overlapping the window
             paths[code] = path
             spells[code].append((start, end))
     return [Target(code, paths[code], tuple(sorted(spells[code]))) for code in sorted(paths)]
+
+
+def registry_changed_since(session: Session, *, level: str, scope: OrgUnit) -> bool:
+    """Whether a target of `level` in the subtree had a registry spell given a state after the
+    point `session` reads as known at: whether `poor_targets` reads differently now. False
+    when `session` reads current knowledge. By the spells' versions' index on the subject."""
+    seq = known_seq(session)
+    if seq is None:
+        return False
+    versions = versioned_tables()[RegistrySpell.__tablename__]
+    if level == "household":
+        query, subject = select(Household.id).join(OrgUnit, OrgUnit.code == Household.village_code), Household.id
+    else:
+        query, subject = select(OrgUnit.code).where(OrgUnit.level == level), OrgUnit.code
+    # From the subtree's targets to their spells' versions (a correlated EXISTS): the versions
+    # of a registry are the whole province's.
+    given = select(versions.c.subject_id).where(versions.c.kind == REGISTRY_OF_LEVEL[level], versions.c.subject_id == subject, versions.c.known_from > seq)
+    query = query.where(Subtree.of(scope).clause(OrgUnit.path), given.exists()).limit(1)
+    return session.execute(query, execution_options=read_now(session)).first() is not None
 
 
 def targets_by_unit(targets: Iterable[Target], unit_codes: set[str]) -> dict[str, list[Target]]:
@@ -221,6 +276,32 @@ class DaySource:
         return self._visits.get((person_id, target_id), NO_VISITS)
 
 
+def changed_visits(session: Session, *, persons: set[str], level: str, window: Window) -> dict[tuple[str, str], int]:
+    """The (person, target of `level`) pairs with a visit in the window recorded or voided after
+    the point `session` reads as known at, each with the first period such a visit falls in."""
+    seq = known_seq(session)
+    starts = [period.first for period in window.periods]
+    changed: dict[tuple[str, str], int] = {}
+    connection = session.connection()
+    # The visits as they stand now (one recorded later is not in the session's view), found by
+    # the index on (visitor, day, recorded_seq, voided_seq) and tested there: one test per
+    # statement, as an OR of the two is tested only after each row is fetched on PostgreSQL.
+    found = []
+    for part in chunks(persons):
+        for since in (Visit.recorded_seq > seq, Visit.voided_seq > seq):
+            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
+                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, since,
+            )
+            found += connection.execute(query, execution_options=read_now(session))
+    for visitor, target_level, target_id, village, township, day in found:
+        i = bisect.bisect_right(starts, day) - 1
+        for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
+            if counted_level == level:
+                key = (visitor, counted_id)
+                changed[key] = min(i, changed.get(key, i))
+    return changed
+
+
 class KnownSource:
     """Visits as the session reads them as known at a point of the log, without reading them all:
     the masks (current knowledge) wherever no visit of the (person, target) in the period was
@@ -229,28 +310,15 @@ class KnownSource:
     Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
     """
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window):
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, changed: dict[tuple[str, str], int] | None = None):
+        """`changed`: what `changed_visits` gives for `persons`, if the caller has it already."""
         self._masks = MaskSource(session, persons=persons, level=level, window=window)
-        seq = known_seq(session)
-        starts = [period.first for period in window.periods]
-        self._changed: dict[tuple[str, str], int] = {}  # (person, target) -> the first period a visit changed in
-        connection = session.connection()
-        for part in chunks(persons):
-            # The visits as they stand now (one recorded later is not in the session's view),
-            # found by the index the visits as known then are read by.
-            query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
-                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of,
-                or_(Visit.recorded_seq > seq, Visit.voided_seq > seq),
-            )
-            for visitor, target_level, target_id, village, township, day in connection.execute(query, execution_options=read_now(session)):
-                i = bisect.bisect_right(starts, day) - 1
-                for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
-                    if counted_level == level:
-                        key = (visitor, counted_id)
-                        self._changed[key] = min(i, self._changed.get(key, i))
+        if changed is None:
+            changed = changed_visits(session, persons=persons, level=level, window=window)
+        self._changed = {pair: first for pair, first in changed.items() if pair[0] in persons}
         self._days = None
         if self._changed:
-            since = starts[min(self._changed.values())]
+            since = window.periods[min(self._changed.values())].first
             self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window, since=since)
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:

@@ -20,7 +20,8 @@ class Visit(SQLModel, table=True):
 
     __tablename__ = "visit"
     __table_args__ = (
-        Index("ix_visit_visitor_day", "visitor_id", "occurred_on"),
+        # With the seqs: "recorded or voided since" is read from the index (`sources.changed_visits`).
+        Index("ix_visit_visitor_day", "visitor_id", "occurred_on", "recorded_seq", "voided_seq"),
         Index("ix_visit_unit_path_day", "unit_path", "occurred_on"),
     )
 
