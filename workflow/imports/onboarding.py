@@ -37,6 +37,7 @@ from workflow import rulebook
 from workflow import errors
 from workflow.errors import DomainError
 from workflow.chunking import chunks
+from workflow.db import large_page_cache, plan_each_statement
 from workflow.eventlog import Actor, Event, NewEvent, append, append_many, lock
 from workflow.eventlog.projection import EventProjection, deferred
 from workflow.imports.models import RecordImport
@@ -470,7 +471,8 @@ def _one_file(onboard: Callable[..., Onboarded]) -> Callable[..., Onboarded]:
     """`onboard` with one file's rows in one scope: the keys on file read once (`_on_file`);
     the records the commands look up kept loaded (a session holds what it loaded weakly, so
     the village read for one household was read again for the next); the report tallies of
-    the units the rows touch counted once at the end, as the visit import does."""
+    the units the rows touch counted once at the end, as the visit import does; the engine
+    set for a bulk write (`plan_each_statement`, `large_page_cache`)."""
 
     @functools.wraps(onboard)
     def in_one_scope(session: Session, **arguments: Any) -> Onboarded:
@@ -481,12 +483,13 @@ def _one_file(onboard: Callable[..., Onboarded]) -> Callable[..., Onboarded]:
                 kept.append(instance)
 
         session.info[_ON_FILE] = {}
+        plan_each_statement(session)  # the tables grow inside the transaction: no plan made while they were small
         event.listen(session, "loaded_as_persistent", keep)
         event.listen(session, "pending_to_persistent", keep)
         try:
             # A refused file raises through either, and nothing is derived: the caller rolls back.
             derive_once = _derive_once(session, arguments["kind"], arguments["data"], arguments["file_name"])
-            with deferred(session) if derive_once else tallies.deferred(session.connection()):
+            with large_page_cache(session), deferred(session) if derive_once else tallies.deferred(session.connection()):
                 return onboard(session, **arguments)
         finally:
             event.remove(session, "loaded_as_persistent", keep)

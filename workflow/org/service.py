@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -12,7 +11,7 @@ from sqlmodel import Session
 
 from rules.schema import Level
 from workflow import errors, rulebook
-from workflow.eventlog import Actor, Event, NewEvent, append
+from workflow.eventlog import Actor, Event, NewEvent, append, append_new
 from workflow.eventlog.projection import EventProjection, Run
 from workflow.eventlog.versions import insert_states
 from workflow.labels import LEVELS
@@ -332,9 +331,7 @@ def _name_corrected(session: Session, event: Event, data: dict[str, Any]) -> Org
 
 def add_person(session: Session, *, actor: Actor, name: str, person_id: str | None = None, gender: str | None = None) -> Person:
     """Add a person; `person_id` is kept when given (e.g. from a roster), generated otherwise."""
-    new = person_added(Lookups(session), name=name, person_id=person_id, gender=gender)
-    append(session, **dataclasses.asdict(new), actor=actor)
-    return session.get(Person, new.entity_id)
+    return session.get(Person, append_new(session, person_added(Lookups(session), name=name, person_id=person_id, gender=gender), actor=actor).entity_id)
 
 
 def person_added(lookups: Lookups, *, name: str, person_id: str | None = None, gender: str | None = None) -> NewEvent:
@@ -444,20 +441,10 @@ def _registered(session: Session, event: Event, data: dict[str, Any]) -> Registr
     return spell
 
 
-def register_household(
-    session: Session,
-    *,
-    actor: Actor,
-    household_id: str,
-    village_code: str,
-    head_name: str,
-    members: int,
-    registered_on: dt.date,
-) -> Household:
-    """Put a household on the poverty registry (建档立卡) in its village."""
-    new = household_registered(Lookups(session), household_id=household_id, village_code=village_code, head_name=head_name, members=members, registered_on=registered_on)
-    append(session, **dataclasses.asdict(new), actor=actor)
-    return session.get(Household, household_id)
+def register_household(session: Session, *, actor: Actor, **arguments: Any) -> Household:
+    """Put a household on the poverty registry (建档立卡) in its village; the arguments and
+    checks of `household_registered`."""
+    return session.get(Household, append_new(session, household_registered(Lookups(session), **arguments), actor=actor).entity_id)
 
 
 def household_registered(lookups: Lookups, *, household_id: str, village_code: str, head_name: str, members: int, registered_on: dt.date) -> NewEvent:
@@ -518,7 +505,7 @@ def record_exit_before_product(session: Session, *, actor: Actor, household_id: 
     spell = open_spell(session, "poor_household", household_id)
     if spell is None:
         raise errors.NotOnRegistry(id=household_id)
-    append(session, **dataclasses.asdict(exit_before_product(household_id=household_id, registered_on=spell.registered_on, exited_on=exited_on)), actor=actor)
+    append_new(session, exit_before_product(household_id=household_id, registered_on=spell.registered_on, exited_on=exited_on), actor=actor)
     return household
 
 

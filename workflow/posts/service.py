@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
@@ -12,7 +11,7 @@ from sqlmodel import Session
 from rules.schema import Level, TargetSet
 from workflow import rulebook
 from workflow import errors
-from workflow.eventlog import Actor, Event, NewEvent, append
+from workflow.eventlog import Actor, Event, NewEvent, append, append_new
 from workflow.eventlog.projection import EventProjection, Run
 from workflow.eventlog.versions import insert_states
 from workflow.lookups import Lookups
@@ -72,21 +71,10 @@ def get_post(session: Session, post_id: str) -> Post:
     return post
 
 
-def assign_post(
-    session: Session,
-    *,
-    actor: Actor,
-    person_id: str,
-    role: str,
-    unit_code: str,
-    start_date: dt.date,
-    end_date: dt.date | None = None,
-    post_id: str | None = None,
-) -> Post:
-    """Put `person_id` in `role` at `unit_code` from `start_date` (the first day in post)."""
-    new = post_assigned(Lookups(session), person_id=person_id, role=role, unit_code=unit_code, start_date=start_date, end_date=end_date, post_id=post_id)
-    append(session, **dataclasses.asdict(new), actor=actor)
-    return session.get(Post, new.entity_id)
+def assign_post(session: Session, *, actor: Actor, **arguments: Any) -> Post:
+    """Put `person_id` in `role` at `unit_code` from `start_date` (the first day in post);
+    the arguments and checks of `post_assigned`."""
+    return session.get(Post, append_new(session, post_assigned(Lookups(session), **arguments), actor=actor).entity_id)
 
 
 def post_assigned(
@@ -195,20 +183,10 @@ def _most_concurrent(spans: list[DateSpan], first: dt.date, last: dt.date | None
     return max(sum(1 for s in spans if s.held_on(day)) for day in days)
 
 
-def pair(
-    session: Session,
-    *,
-    actor: Actor,
-    cadre_id: str,
-    household_id: str,
-    start_date: dt.date,
-    end_date: dt.date | None = None,
-    pairing_id: str | None = None,
-) -> Pairing:
-    """Pair a cadre with a household (结对帮扶), refusing more than the rule book's cap at once."""
-    new = pairing_started(Lookups(session), cadre_id=cadre_id, household_id=household_id, start_date=start_date, end_date=end_date, pairing_id=pairing_id)
-    append(session, **dataclasses.asdict(new), actor=actor)
-    return session.get(Pairing, new.entity_id)
+def pair(session: Session, *, actor: Actor, **arguments: Any) -> Pairing:
+    """Pair a cadre with a household (结对帮扶), refusing more than the rule book's cap at once;
+    the arguments and checks of `pairing_started`."""
+    return session.get(Pairing, append_new(session, pairing_started(Lookups(session), **arguments), actor=actor).entity_id)
 
 
 def pairing_started(

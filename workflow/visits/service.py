@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from operator import itemgetter
 from typing import Any
@@ -15,7 +14,7 @@ from workflow import clock, rulebook
 from workflow import errors
 from workflow import lookups as record_lookups
 from workflow.db import insert_rows
-from workflow.eventlog import Actor, Event, append
+from workflow.eventlog import Actor, Event, append, append_new
 from workflow.eventlog.log import NewEvent, checked_occurrence
 from workflow.eventlog.projection import EventProjection, Run
 from workflow.org.service import LEVEL_ZH, get_unit
@@ -128,8 +127,7 @@ def record_visit(
         longitude=longitude,
         visit_id=visit_id,
     )
-    append(session, **dataclasses.asdict(new), actor=actor)
-    return session.get(Visit, new.entity_id)
+    return session.get(Visit, append_new(session, new, actor=actor).entity_id)
 
 
 class Lookups(record_lookups.Lookups):
