@@ -8,7 +8,8 @@ makes it; everything under it comes from the sheets. Per engine, in one run:
 
   product     each sheet in turn through `workflow.imports.onboarding.onboard` in one
               transaction, as `exit-tracker import records KIND FILE` runs it: the file's
-              bytes parsed and checked, every row a command through the event log
+              bytes parsed, every row checked as its command checks it and its events
+              appended to the log (a chunk of rows at a time: `eventlog.append_many`)
   reference   the rows that import projected (read back from its tables), inserted with
               one executemany INSERT per table into an empty database migrated the same
               way: no parsing, no checks, no events
