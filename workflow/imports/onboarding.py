@@ -6,10 +6,14 @@ holds one kind of record (`KINDS`), as CSV (UTF-8 or GB 18030) or XLSX, with the
 Chinese headers or the English field names; rows refer to each other by the office's own
 codes (unit code, person number, household number), never by the product's internal ids.
 
-A file is all or nothing: every row goes through the command a single record would
-(`org.service`, `posts.service`), so through the event log and the same checks; a bad row
-does not stop the others from being checked, and if any row failed the caller's
-transaction is rolled back with every problem listed by line and column. A row already on
+A file is all or nothing: every row is checked as the command a single record would
+(`org.service`, `posts.service`) checks it, and its events go through the event log; a bad
+row does not stop the others from being checked, and if any row failed the caller's
+transaction is rolled back with every problem listed by line and column. People, posts,
+households and pairings, which a city's sheets hold by the ten thousand, are checked a
+chunk of rows at a time against the records read for the chunk (`SheetLookups`) by the
+functions their commands use, and their events appended together (`eventlog.append_many`):
+the log holds what the commands would have appended one row after the other. A row already on
 file is left alone (`unchanged`); a row that changes what is on file in a way the office
 may (an end date of a tenure, a pairing, a link or a concentrated township's designation; a
 corrected name; a year's rural population) records that change as its event (`changed`);
