@@ -8,12 +8,13 @@ makes it; everything under it comes from the sheets. Per engine, in one run:
 
   product     each sheet in turn through `workflow.imports.onboarding.onboard` in one
               transaction, as `exit-tracker import records KIND FILE` runs it: the file's
-              bytes parsed and checked, every row a command through the event log
+              bytes parsed, every row checked as its command checks it and its events
+              appended to the log (a chunk of rows at a time: `eventlog.append_many`)
   reference   the rows that import projected (read back from its tables), inserted with
               one executemany INSERT per table into an empty database migrated the same
               way: no parsing, no checks, no events
 
-Sheets are cached under bench/out/. SQLite: files under bench/out/; PostgreSQL: two
+Sheets are cached under bench/out/ (or --out). SQLite: files beside them; PostgreSQL: two
 databases created for the run on the server at --pg-url and dropped after.
 
     python -m bench.onboarding --scale 0.05 --pg-url postgresql://postgres@127.0.0.1:5432/postgres
@@ -53,6 +54,7 @@ OFFICE = Actor(account="怀化市扶贫办")
 # Tables every write touches whatever its kind: the log and its bookkeeping.
 NOT_THE_RECORDS = {"event", "alembic_version"}
 TOP_ROW: dict = {}  # the top unit's row, made by the set-up before the sheets
+PG_PREFIX = "onb_bench_"  # the databases a run creates on the server, and drops after
 
 
 def _day(value: dt.date | None) -> str:
@@ -91,9 +93,9 @@ def sheets(plan: Plan) -> dict[str, list[list[str]]]:
     return out
 
 
-def sheet_files(scale: float) -> dict[str, Path]:
-    """kind → its CSV file (and "top" → the top unit's), written once per scale under bench/out/."""
-    folder = OUT / f"onboarding-s{scale:g}"
+def sheet_files(scale: float, out: Path = OUT) -> dict[str, Path]:
+    """kind → its CSV file (and "top" → the top unit's), written once per scale under `out` (bench/out/)."""
+    folder = out / f"onboarding-s{scale:g}"
     paths = {kind: folder / f"{kind}.csv" for kind in ["top", *ORDER]}
     if not all(path.exists() for path in paths.values()):
         folder.mkdir(parents=True, exist_ok=True)
@@ -236,7 +238,7 @@ def sqlite_databases(folder: Path, count: int) -> Iterator[list[str]]:
 @contextmanager
 def postgres_databases(server_url: str, count: int) -> Iterator[list[str]]:
     server = create_server(server_url)
-    names = [f"exit_tracker_bench_{uuid.uuid4().hex[:8]}" for _ in range(count)]
+    names = [f"{PG_PREFIX}{uuid.uuid4().hex[:8]}" for _ in range(count)]
     try:
         with server.connect() as connection:
             for name in names:
@@ -318,6 +320,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of Huaihua's size, in (0, 1] (default 1)")
     parser.add_argument("--pg-url", help="a PostgreSQL server's URL: databases are created there for the run and dropped after")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument("--out", type=Path, default=OUT, help="where the sheets and the SQLite files go (default bench/out/)")
     parser.add_argument("--xlsx", action="store_true", help="also time the units and people sheets as XLSX (a third database)")
     args = parser.parse_args(argv)
 
@@ -325,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         print(message, file=sys.stderr, flush=True)
 
     started, load = time.perf_counter(), os.getloadavg()[0]
-    files = sheet_files(args.scale)
+    files = sheet_files(args.scale, args.out)
     say(f"sheets: scale {args.scale:g} in {files['units'].parent} ({time.perf_counter() - started:.0f} s)")
     count = 3 if args.xlsx else 2
     tables, pg_version = [], None

@@ -465,3 +465,58 @@ def test_a_paper_exit_dated_today_in_beijing_is_taken_while_utc_is_still_yesterd
         else:
             refused = _refused(county, "households", xlsx(exited), "households.xlsx", migration=True)
             assert [(p.line, p.code) for p in refused.problems] == [(2, "invalid_dates")]
+
+
+def _appended_by(engine, build) -> list[tuple]:
+    """The events `build(session)` appends, rolled back after: (type, entity type, entity id,
+    payload, account), the ids the product generates numbered in the order they first appear."""
+    import json
+
+    generated: dict[str, str] = {}
+
+    def named(value: str) -> str:
+        return generated.setdefault(value, f"generated-{len(generated)}")
+
+    with Session(engine) as session:
+        start = session.execute(select(func.coalesce(func.max(Event.seq), 0))).scalar_one()
+        build(session)
+        session.flush()
+        events = session.execute(select(Event).where(Event.seq > start).order_by(Event.seq)).scalars().all()
+        shapes = []
+        for event in events:
+            payload = json.loads(event.payload)
+            if event.entity_type in ("post", "pairing"):
+                payload["id"] = named(payload["id"])
+            if "spell_id" in payload:
+                payload["spell_id"] = named(payload["spell_id"])
+            entity_id = named(event.entity_id) if event.entity_type in ("post", "pairing") else event.entity_id
+            shapes.append((event.type, event.entity_type, entity_id, payload, event.account))
+        session.rollback()
+    return shapes
+
+
+def test_sheets_append_the_very_events_the_commands_append_one_record_at_a_time(county):
+    """The chunked import (rows checked a chunk at a time, events appended in batches) writes the
+    log the commands would: the same types, payloads and order, a paper exit in its place."""
+    people = SHEETS["people"] + [["431224199001010044", "田小梅", ""]]
+    town_posts = SHEETS["posts"] + [["431224199001010044", "乡镇干部", TOWN, "2016-01-01", "2017-12-31"]]
+    households = [row[:] + [""] for row in SHEETS["households"]] + [["4312241002010003", VILLAGE, "杨再兴", 2, "2014-10-01", "2016-11-30"]]
+    households[0][5] = "退出日期"
+    pairings = SHEETS["pairings"] + [["431224199001010044", "4312241002010003", "2016-01-01", "2016-11-30"]]
+
+    def from_sheets(session: Session) -> None:
+        for kind, rows in (("people", people), ("posts", town_posts), ("households", households), ("pairings", pairings)):
+            onboarding.onboard(session, actor=OFFICE, kind=kind, data=csv_bytes(rows), file_name=f"{kind}.csv", migration=True)
+
+    def by_commands(session: Session) -> None:
+        org.add_person(session, actor=OFFICE, name="田小梅", person_id="431224199001010044")  # the others are on file: unchanged
+        posts.assign_post(session, actor=OFFICE, person_id="431224199001010044", role="township_cadre", unit_code=TOWN, start_date=dt.date(2016, 1, 1), end_date=dt.date(2017, 12, 31))
+        org.register_household(session, actor=OFFICE, household_id="4312241002010003", village_code=VILLAGE, head_name="杨再兴", members=2, registered_on=dt.date(2014, 10, 1))
+        org.record_exit_before_product(session, actor=OFFICE, household_id="4312241002010003", exited_on=dt.date(2016, 11, 30))
+        posts.pair(session, actor=OFFICE, cadre_id="431224198001010011", household_id="4312241002010001", start_date=dt.date(2016, 1, 1))
+        posts.pair(session, actor=OFFICE, cadre_id="431224198001010011", household_id="4312241002010002", start_date=dt.date(2016, 1, 1))
+        posts.pair(session, actor=OFFICE, cadre_id="431224199001010044", household_id="4312241002010003", start_date=dt.date(2016, 1, 1), end_date=dt.date(2016, 11, 30))
+
+    sheets = [shape for shape in _appended_by(county, from_sheets) if shape[0] != "records.imported"]
+    assert [shape[0] for shape in sheets] == ["person.added", "post.assigned", "household.registered", "household.exit_before_product", "pairing.started", "pairing.started", "pairing.started"]
+    assert sheets == _appended_by(county, by_commands)

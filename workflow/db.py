@@ -84,6 +84,29 @@ def _popcount(value: int | None) -> int | None:
     return None if value is None else value.bit_count()
 
 
+# Pages a SQLite connection keeps while it writes a city's sheet (KiB): 2 MB, the default, is
+# a few thousand rows' worth, and a transaction writing more spills its pages to the WAL and
+# reads them back from there (a full-scale sheet of households read 17 GB that way).
+SQLITE_BULK_CACHE_KIB = 512 * 1024
+
+
+@contextlib.contextmanager
+def large_page_cache(session: Session) -> Iterator[None]:
+    """For a block writing hundreds of thousands of rows in `session`'s transaction: SQLite
+    keeps up to SQLITE_BULK_CACHE_KIB of pages in memory (what it uses, not reserved) and
+    goes back to its cache size after. PostgreSQL's server keeps its own cache: nothing to do."""
+    if session.get_bind().dialect.name != "sqlite":
+        yield
+        return
+    connection = session.connection()
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
+
+
 def plan_each_statement(session: Session) -> None:
     """For the rest of `session`'s transaction, PostgreSQL plans every statement for its own
     parameters. psycopg prepares a statement run five times, and PostgreSQL may then keep a

@@ -310,6 +310,11 @@ class NewEvent:
     occurred_at: dt.datetime | None = None
 
 
+def append_new(session: Session, new: NewEvent, *, actor: Actor) -> Event:
+    """`append` the event a command's checks built (the single command; an import appends many)."""
+    return append(session, type=new.type, entity_type=new.entity_type, entity_id=new.entity_id, payload=new.payload, actor=actor, occurred_at=new.occurred_at)
+
+
 _COLUMNS = [column.name for column in Event.__table__.columns]
 
 

@@ -89,6 +89,23 @@ def note_states(session: Session, event: Any, written: Any) -> None:
         pending.append((table.name, tuple(values[c.name] for c in table.primary_key.columns), values, event.seq, event.occurred_at, new))
 
 
+def insert_states(session: Session, table: Table, written: Iterable[tuple[Any, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """INSERT new rows of `table`, each written by an event: (event, the row's values by column
+    name), and note their first states for `write_states`; the rows.
+
+    What a handler adding an ORM object per event and returning it leaves, without the
+    objects: for the runs of thousands of records an onboarding or a replay applies.
+    """
+    written = list(written)
+    names = [column.name for column in table.columns]
+    insert_rows(session.connection(), table, [tuple(values[name] for name in names) for _, values in written])
+    if table.name in _versioned:
+        key = [column.name for column in table.primary_key.columns]
+        pending = session.info.setdefault(_PENDING, [])
+        pending.extend((table.name, tuple(values[name] for name in key), values, event.seq, event.occurred_at, True) for event, values in written)
+    return [values for _, values in written]
+
+
 def write_states(session: Session) -> None:
     """Store the states noted since the last call: each closes the version before it."""
     pending = session.info.pop(_PENDING, None)

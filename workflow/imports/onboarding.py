@@ -6,10 +6,14 @@ holds one kind of record (`KINDS`), as CSV (UTF-8 or GB 18030) or XLSX, with the
 Chinese headers or the English field names; rows refer to each other by the office's own
 codes (unit code, person number, household number), never by the product's internal ids.
 
-A file is all or nothing: every row goes through the command a single record would
-(`org.service`, `posts.service`), so through the event log and the same checks; a bad row
-does not stop the others from being checked, and if any row failed the caller's
-transaction is rolled back with every problem listed by line and column. A row already on
+A file is all or nothing: every row is checked as the command a single record would
+(`org.service`, `posts.service`) checks it, and its events go through the event log; a bad
+row does not stop the others from being checked, and if any row failed the caller's
+transaction is rolled back with every problem listed by line and column. People, posts,
+households and pairings, which a city's sheets hold by the ten thousand, are checked a
+chunk of rows at a time against the records read for the chunk (`SheetLookups`) by the
+functions their commands use, and their events appended together (`eventlog.append_many`):
+the log holds what the commands would have appended one row after the other. A row already on
 file is left alone (`unchanged`); a row that changes what is on file in a way the office
 may (an end date of a tenure, a pairing, a link or a concentrated township's designation; a
 corrected name; a year's rural population) records that change as its event (`changed`);
@@ -36,9 +40,12 @@ from sqlmodel import Session
 from workflow import rulebook
 from workflow import errors
 from workflow.errors import DomainError
-from workflow.eventlog import Actor, Event, append, lock
+from workflow.chunking import chunks
+from workflow.db import large_page_cache, plan_each_statement
+from workflow.eventlog import Actor, Event, NewEvent, append, append_many, lock
 from workflow.eventlog.projection import EventProjection, deferred
 from workflow.imports.models import RecordImport
+from workflow.imports.sheet_lookups import SheetLookups
 from workflow.imports.visits import LISTED_LINES, ImportRefused, LineProblem, decode
 from workflow.labels import LEVELS
 from workflow.obligations import tallies
@@ -132,8 +139,14 @@ class Kind:
     name: str
     zh: str
     columns: tuple[Column, ...]
-    apply: Callable[[Session, Actor, dict[str, Any], bool], str]  # (…, row, migration) -> "added" | "changed" | "unchanged"
+    # A row through the commands, (…, row, migration) -> "added" | "changed" | "unchanged"; for a
+    # kind with `new`, only a row whose record is on file (`on_file`).
+    apply: Callable[[Session, Actor, dict[str, Any], bool], str]
     key: tuple[str, ...]  # the fields naming one record: twice in a file is a mistake
+    # The events adding a row's record, after its command's checks, read from `SheetLookups`
+    # (lookups, row, migration): for the kinds a city's sheets hold by the ten thousand.
+    new: Callable[[SheetLookups, dict[str, Any], bool], list[NewEvent]] | None = None
+    on_file: Callable[[Session, dict[str, Any]], bool] | None = None  # whether the row's record was on file before the file
 
 
 def _same(kind: str, key: str, record: Any, row: dict[str, Any], fields: dict[str, str]) -> None:
@@ -206,11 +219,16 @@ def _unit(session: Session, actor: Actor, row: dict[str, Any], migration: bool) 
     return "added" if added else "changed" if changed else "unchanged"
 
 
+def _person_on_file(session: Session, row: dict[str, Any]) -> bool:
+    return _on_file(session, Person, row["id"], Person.id)
+
+
+def _new_person(lookups: SheetLookups, row: dict[str, Any], migration: bool) -> list[NewEvent]:
+    return [org.person_added(lookups, name=row["name"], person_id=row["id"], gender=row.get("gender"))]
+
+
 def _person(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
-    person = session.get(Person, row["id"]) if _on_file(session, Person, row["id"], Person.id) else None
-    if person is None:
-        org.add_person(session, actor=actor, name=row["name"], person_id=row["id"], gender=row.get("gender"))
-        return "added"
+    person = session.get(Person, row["id"])
     _same("person", row["id"], person, row, {"gender": "gender"})
     if row["name"] != person.name:
         org.rename_person(session, actor=actor, person_id=row["id"], name=row["name"])
@@ -218,41 +236,55 @@ def _person(session: Session, actor: Actor, row: dict[str, Any], migration: bool
     return "unchanged"
 
 
+def _post_on_file(session: Session, row: dict[str, Any]) -> bool:
+    return _on_file(session, Post, (row["person_id"], row["role"], row["unit_code"], row["start_date"]), Post.person_id, Post.role, Post.unit_code, Post.start_date)
+
+
+def _new_post(lookups: SheetLookups, row: dict[str, Any], migration: bool) -> list[NewEvent]:
+    lookups.person(row["person_id"], field="person_id")
+    return [posts.post_assigned(lookups, person_id=row["person_id"], role=row["role"], unit_code=row["unit_code"], start_date=row["start_date"], end_date=row.get("end_date"))]
+
+
 def _post(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
     org.get_person(session, row["person_id"], field="person_id")
-    post = None
-    if _on_file(session, Post, (row["person_id"], row["role"], row["unit_code"], row["start_date"]), Post.person_id, Post.role, Post.unit_code, Post.start_date):
-        post = session.execute(
-            select(Post).where(Post.person_id == row["person_id"], Post.role == row["role"], Post.unit_code == row["unit_code"], Post.start_date == row["start_date"])
-        ).scalars().first()
-    if post is None:
-        posts.assign_post(session, actor=actor, person_id=row["person_id"], role=row["role"], unit_code=row["unit_code"], start_date=row["start_date"], end_date=row.get("end_date"))
-        return "added"
+    post = session.execute(
+        select(Post).where(Post.person_id == row["person_id"], Post.role == row["role"], Post.unit_code == row["unit_code"], Post.start_date == row["start_date"])
+    ).scalars().first()
     return _ending(session, actor, post, row.get("end_date"), lambda s, **kw: posts.end_post(s, post_id=post.id, **kw), f"{row['person_id']} {row['role']}")
 
 
-def _household(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
-    household = session.get(Household, row["id"]) if _on_file(session, Household, row["id"], Household.id) else None
-    added, changed = household is None, False
+def _household_on_file(session: Session, row: dict[str, Any]) -> bool:
+    return _on_file(session, Household, row["id"], Household.id)
+
+
+def _new_household(lookups: SheetLookups, row: dict[str, Any], migration: bool) -> list[NewEvent]:
+    """The household's registration and, from a migration's sheet, its exit signed on paper then."""
     if row.get("exited_on") is not None and not migration:
         raise errors.ExitNeedsMigration()
-    if added:
-        household = org.register_household(
-            session, actor=actor, household_id=row["id"], village_code=row["village_code"], head_name=row["head_name"], members=row["members"], registered_on=row["registered_on"]
-        )
-    # A new household's spell is read only when the row ends it: a city's sheet adds 260,000.
-    spells = org.registry_spells(session, "poor_household", household.id) if not added or row.get("exited_on") is not None else []
-    if not added:
-        _same("household", row["id"], household, row, {"village_code": "village_code", "members": "members"})
-        first = min(spells, key=lambda spell: spell.registered_on)
-        if first.registered_on != row["registered_on"]:
-            raise errors.DiffersFromRecord(field="registered_on", key=f"household {row['id']}", on_file=first.registered_on, in_row=row["registered_on"])
-        if row["head_name"] != household.head_name:
-            org.rename_head(session, actor=actor, household_id=household.id, head_name=row["head_name"])
-            changed = True
+    events = [
+        org.household_registered(lookups, household_id=row["id"], village_code=row["village_code"], head_name=row["head_name"], members=row["members"], registered_on=row["registered_on"])
+    ]
+    if row.get("exited_on") is not None:
+        events.append(org.exit_before_product(household_id=row["id"], registered_on=row["registered_on"], exited_on=row["exited_on"]))
+    return events
+
+
+def _household(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
+    household = session.get(Household, row["id"])
+    changed = False
+    if row.get("exited_on") is not None and not migration:
+        raise errors.ExitNeedsMigration()
+    spells = org.registry_spells(session, "poor_household", household.id)
+    _same("household", row["id"], household, row, {"village_code": "village_code", "members": "members"})
+    first = min(spells, key=lambda spell: spell.registered_on)
+    if first.registered_on != row["registered_on"]:
+        raise errors.DiffersFromRecord(field="registered_on", key=f"household {row['id']}", on_file=first.registered_on, in_row=row["registered_on"])
+    if row["head_name"] != household.head_name:
+        org.rename_head(session, actor=actor, household_id=household.id, head_name=row["head_name"])
+        changed = True
     if row.get("exited_on") is not None:
         changed = _paper_exit(session, actor, household.id, spells, row["exited_on"]) or changed
-    return "added" if added else "changed" if changed else "unchanged"
+    return "changed" if changed else "unchanged"
 
 
 def _paper_exit(session: Session, actor: Actor, household_id: str, spells: list[RegistrySpell], exited_on: dt.date) -> bool:
@@ -276,15 +308,18 @@ def _population(session: Session, actor: Actor, row: dict[str, Any], migration: 
     return "added" if figure is None else "changed"
 
 
+def _pairing_on_file(session: Session, row: dict[str, Any]) -> bool:
+    return _on_file(session, Pairing, (row["cadre_id"], row["household_id"], row["start_date"]), Pairing.cadre_id, Pairing.household_id, Pairing.start_date)
+
+
+def _new_pairing(lookups: SheetLookups, row: dict[str, Any], migration: bool) -> list[NewEvent]:
+    return [posts.pairing_started(lookups, cadre_id=row["cadre_id"], household_id=row["household_id"], start_date=row["start_date"], end_date=row.get("end_date"))]
+
+
 def _pairing(session: Session, actor: Actor, row: dict[str, Any], migration: bool) -> str:
-    pairing = None
-    if _on_file(session, Pairing, (row["cadre_id"], row["household_id"], row["start_date"]), Pairing.cadre_id, Pairing.household_id, Pairing.start_date):
-        pairing = session.execute(
-            select(Pairing).where(Pairing.cadre_id == row["cadre_id"], Pairing.household_id == row["household_id"], Pairing.start_date == row["start_date"])
-        ).scalars().first()
-    if pairing is None:
-        posts.pair(session, actor=actor, cadre_id=row["cadre_id"], household_id=row["household_id"], start_date=row["start_date"], end_date=row.get("end_date"))
-        return "added"
+    pairing = session.execute(
+        select(Pairing).where(Pairing.cadre_id == row["cadre_id"], Pairing.household_id == row["household_id"], Pairing.start_date == row["start_date"])
+    ).scalars().first()
     return _ending(session, actor, pairing, row.get("end_date"), lambda s, **kw: posts.end_pairing(s, pairing_id=pairing.id, **kw), f"{row['cadre_id']}–{row['household_id']}")
 
 
@@ -319,13 +354,13 @@ KINDS: dict[str, Kind] = {
             Column("id", "人员编号", True, _text, "431224198001010011", "本单位的人员编号(如身份证号)"),
             Column("name", "姓名", True, _text, "舒春生"),
             Column("gender", "性别", False, _gender, "男", "男、女"),
-        ), _person, ("id",)),
+        ), _person, ("id",), _new_person, _person_on_file),
         Kind("posts", "任职", (
             Column("person_id", "人员编号", True, _text, "431224198001010011"),
             Column("role", "职务", True, _role, "乡镇干部", "见说明表"),
             Column("unit_code", "任职单位代码", True, _text, "431224100000"),
             _START, _END,
-        ), _post, ("person_id", "role", "unit_code", "start_date")),
+        ), _post, ("person_id", "role", "unit_code", "start_date"), _new_post, _post_on_file),
         Kind("households", "贫困户", (
             Column("id", "户编号", True, _text, "4312241002010001"),
             Column("village_code", "村代码", True, _text, "431224100201"),
@@ -333,7 +368,7 @@ KINDS: dict[str, Kind] = {
             Column("members", "家庭人口", True, _count, "3"),
             Column("registered_on", "建档立卡日期", True, _day, "2014-10-01"),
             Column("exited_on", "退出日期", False, _day, "", "仅迁移导入(--migration)系统启用前已退出的户;此后退出经退出程序(三签字)"),
-        ), _household, ("id",)),
+        ), _household, ("id",), _new_household, _household_on_file),
         Kind("population", "农村人口", (
             Column("village_code", "村代码", True, _text, "431224100201"),
             Column("year", "年度", True, _count, "2017"),
@@ -343,7 +378,7 @@ KINDS: dict[str, Kind] = {
             Column("cadre_id", "干部人员编号", True, _text, "431224198001010011"),
             Column("household_id", "户编号", True, _text, "4312241002010001"),
             _START, _END,
-        ), _pairing, ("cadre_id", "household_id", "start_date")),
+        ), _pairing, ("cadre_id", "household_id", "start_date"), _new_pairing, _pairing_on_file),
         Kind("links", "联系村", (
             Column("unit_code", "市直单位代码", True, _text, "431200900001"),
             Column("village_code", "村代码", True, _text, "431224100201"),
@@ -440,7 +475,8 @@ def _one_file(onboard: Callable[..., Onboarded]) -> Callable[..., Onboarded]:
     """`onboard` with one file's rows in one scope: the keys on file read once (`_on_file`);
     the records the commands look up kept loaded (a session holds what it loaded weakly, so
     the village read for one household was read again for the next); the report tallies of
-    the units the rows touch counted once at the end, as the visit import does."""
+    the units the rows touch counted once at the end, as the visit import does; the engine
+    set for a bulk write (`plan_each_statement`, `large_page_cache`)."""
 
     @functools.wraps(onboard)
     def in_one_scope(session: Session, **arguments: Any) -> Onboarded:
@@ -451,12 +487,13 @@ def _one_file(onboard: Callable[..., Onboarded]) -> Callable[..., Onboarded]:
                 kept.append(instance)
 
         session.info[_ON_FILE] = {}
+        plan_each_statement(session)  # the tables grow inside the transaction: no plan made while they were small
         event.listen(session, "loaded_as_persistent", keep)
         event.listen(session, "pending_to_persistent", keep)
         try:
             # A refused file raises through either, and nothing is derived: the caller rolls back.
             derive_once = _derive_once(session, arguments["kind"], arguments["data"], arguments["file_name"])
-            with deferred(session) if derive_once else tallies.deferred(session.connection()):
+            with large_page_cache(session), deferred(session) if derive_once else tallies.deferred(session.connection()):
                 return onboard(session, **arguments)
         finally:
             event.remove(session, "loaded_as_persistent", keep)
@@ -475,6 +512,14 @@ def _derive_once(session: Session, kind: str, data: bytes, file_name: str) -> bo
         return False
     on_file = sum(session.execute(select(func.count()).select_from(model)).scalar_one() for model in (Post, Pairing, UnitLink))
     return sum(1 for _ in _cells(data, file_name)) - 1 > on_file  # the file's lines less its header, not read a first time into rows
+
+
+# Rows checked against one read of the records they need, and their events appended together.
+CHUNK = 5_000
+
+
+def _good(chunk: list[tuple[int, dict[str, Any] | LineProblem]]) -> list[dict[str, Any]]:
+    return [row for _, row in chunk if not isinstance(row, LineProblem)]
 
 
 @_one_file
@@ -500,31 +545,48 @@ def onboard(
     definition = kind_named(kind)
     first_seq = lock(session) + 1
     outcome, problems, bad, seen = Onboarded(kind), [], 0, {}
-    for number, row in rows(definition, data, file_name):
-        if not isinstance(row, LineProblem):
-            key = tuple(row[field] for field in definition.key)
-            if key in seen:
-                column = next(c.zh for c in definition.columns if c.field == definition.key[0])
-                row = LineProblem.of(number, errors.DuplicateInFile(field=column, first_line=seen[key]))
-            else:
-                seen[key] = number
-        if isinstance(row, LineProblem):
-            bad += 1
-            problems.append(row)
-            continue
-        try:
-            # A command refuses before it appends; a refused file is rolled back whole.
-            if authorize is not None:
-                authorize(kind, row)
-            result = definition.apply(session, actor, row, migration)
-        except DomainError as exc:
-            bad += 1
-            column = next((c.zh for c in definition.columns if exc.field in (c.field, c.field.removesuffix("_code"), c.field.removesuffix("_id"))), exc.field)
-            problems.append(dataclasses.replace(LineProblem.of(number, exc), field=column))
-            continue
-        setattr(outcome, result, getattr(outcome, result) + 1)
-        if progress is not None:
-            progress(number)
+    lookups = SheetLookups(session, lambda model, key: _on_file(session, model, key, model.id))
+    for chunk in chunks(rows(definition, data, file_name), CHUNK):
+        if definition.new is not None:
+            lookups.load(kind, _good(chunk))
+        pending: list[NewEvent] = []  # the events of the chunk's new records, appended together
+        for at, (number, row) in enumerate(chunk):
+            if not isinstance(row, LineProblem):
+                key = tuple(row[field] for field in definition.key)
+                if key in seen:
+                    column = next(c.zh for c in definition.columns if c.field == definition.key[0])
+                    row = LineProblem.of(number, errors.DuplicateInFile(field=column, first_line=seen[key]))
+                else:
+                    seen[key] = number
+            if isinstance(row, LineProblem):
+                bad += 1
+                problems.append(row)
+                continue
+            try:
+                # A row's checks refuse before its events are made; a refused file is rolled back whole.
+                if authorize is not None:
+                    authorize(kind, row)
+                if definition.new is not None and not definition.on_file(session, row):
+                    events = definition.new(lookups, row, migration)
+                    lookups.note(events)
+                    pending += events
+                    result = "added"
+                else:
+                    append_many(session, pending, actor=actor)  # the rows before it first: the log keeps the file's order
+                    pending = []
+                    result = definition.apply(session, actor, row, migration)
+                    if result == "changed" and definition.new is not None:
+                        lookups.forget()  # its command changed records the lookups had read
+                        lookups.load(kind, _good(chunk[at + 1:]))
+            except DomainError as exc:
+                bad += 1
+                column = next((c.zh for c in definition.columns if exc.field in (c.field, c.field.removesuffix("_code"), c.field.removesuffix("_id"))), exc.field)
+                problems.append(dataclasses.replace(LineProblem.of(number, exc), field=column))
+                continue
+            setattr(outcome, result, getattr(outcome, result) + 1)
+            if progress is not None:
+                progress(number)
+        append_many(session, pending, actor=actor)
     if problems:
         raise ImportRefused(problems[:listed], outcome.rows + bad, bad)
     if outcome.added or outcome.changed:

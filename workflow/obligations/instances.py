@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select
 
 from workflow.chunking import chunks
-from workflow.db import one_of, update_rows
+from workflow.db import insert_rows, one_of, update_rows
 from workflow.obligations.models import Obligation
 from workflow.obligations.spec import month_end, month_number
 from workflow.org.models import Household, OrgUnit
@@ -174,8 +174,9 @@ def rebuild(connection: Connection) -> int:
     """Empty the table and derive every row again (from the masks as they stand); the number of rows."""
     connection.execute(delete(_obligation))
     rows = with_masks(connection, derive(connection))
-    for part in chunks(rows, 5000):
-        connection.execute(insert(_obligation), part)
+    # A city's 260,000 rows: COPY on PostgreSQL (an INSERT per row through the driver's pipeline took a minute).
+    names = [column.name for column in _obligation.columns]
+    insert_rows(connection, _obligation, [tuple(row[name] for name in names) for row in rows])
     return len(rows)
 
 

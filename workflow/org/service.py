@@ -11,9 +11,11 @@ from sqlmodel import Session
 
 from rules.schema import Level
 from workflow import errors, rulebook
-from workflow.eventlog import Actor, Event, append
-from workflow.eventlog.projection import EventProjection
+from workflow.eventlog import Actor, Event, NewEvent, append, append_new
+from workflow.eventlog.projection import EventProjection, Run
+from workflow.eventlog.versions import insert_states
 from workflow.labels import LEVELS
+from workflow.lookups import Lookups
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell, UnitPopulation
 from workflow.types import new_id
 
@@ -57,24 +59,15 @@ REGISTRY_KINDS: dict[str, Level | None] = {
 
 def get_unit(session: Session, code: str, *, field: str = "unit") -> OrgUnit:
     """The org unit `code`; NotFound otherwise."""
-    unit = session.get(OrgUnit, code)
-    if unit is None:
-        raise errors.OrgUnitNotFound(id=code, field=field)
-    return unit
+    return Lookups(session).unit(code, field=field)
 
 
 def get_person(session: Session, person_id: str, *, field: str = "person") -> Person:
-    person = session.get(Person, person_id)
-    if person is None:
-        raise errors.PersonNotFound(id=person_id, field=field)
-    return person
+    return Lookups(session).person(person_id, field=field)
 
 
 def get_household(session: Session, household_id: str, *, field: str = "household") -> Household:
-    household = session.get(Household, household_id)
-    if household is None:
-        raise errors.HouseholdNotFound(id=household_id, field=field)
-    return household
+    return Lookups(session).household(household_id, field=field)
 
 
 def path_codes(unit: OrgUnit) -> list[str]:
@@ -84,11 +77,7 @@ def path_codes(unit: OrgUnit) -> list[str]:
 
 def ancestor_at(session: Session, unit: OrgUnit, level: Level | str) -> OrgUnit | None:
     """The unit at `level` on the way from the root to `unit` (`unit` itself included), or None."""
-    for code in path_codes(unit):
-        candidate = session.get(OrgUnit, code)
-        if candidate is not None and candidate.level == level:
-            return candidate
-    return None
+    return Lookups(session).ancestor_at(unit, level)
 
 
 
@@ -342,22 +331,20 @@ def _name_corrected(session: Session, event: Event, data: dict[str, Any]) -> Org
 
 def add_person(session: Session, *, actor: Actor, name: str, person_id: str | None = None, gender: str | None = None) -> Person:
     """Add a person; `person_id` is kept when given (e.g. from a roster), generated otherwise."""
+    return session.get(Person, append_new(session, person_added(Lookups(session), name=name, person_id=person_id, gender=gender), actor=actor).entity_id)
+
+
+def person_added(lookups: Lookups, *, name: str, person_id: str | None = None, gender: str | None = None) -> NewEvent:
+    """The person.added event for these arguments, after every check `add_person` makes."""
     if not name.strip():
         raise errors.InvalidName.person()
+    given = person_id is not None
     person_id = person_id or new_id()
-    if session.get(Person, person_id) is not None:
+    if given and lookups.taken(Person, person_id):  # a generated id is new by construction
         raise errors.DuplicateId.person(id=person_id)
     if gender not in (None, "male", "female"):
         raise errors.InvalidGender()
-    append(
-        session,
-        type="person.added",
-        entity_type="person",
-        entity_id=person_id,
-        payload={"id": person_id, "name": name.strip(), "gender": gender},
-        actor=actor,
-    )
-    return session.get(Person, person_id)
+    return NewEvent(type="person.added", entity_type="person", entity_id=person_id, payload={"id": person_id, "name": name.strip(), "gender": gender})
 
 
 @ORG.on("person.added")
@@ -365,6 +352,12 @@ def _person_added(session: Session, event: Event, data: dict[str, Any]) -> Perso
     person = Person(**data)
     session.add(person)
     return person
+
+
+@ORG.on_many("person.added")
+def _people_added(session: Session, run: Run) -> list[dict[str, Any]]:
+    # A city's sheet of people: rows, not an ORM object each.
+    return insert_states(session, _person, ((event, {"id": data["id"], "name": data["name"], "gender": data["gender"]}) for event, data in run))
 
 
 def _check_unit_registry(kind: str) -> None:
@@ -448,53 +441,60 @@ def _registered(session: Session, event: Event, data: dict[str, Any]) -> Registr
     return spell
 
 
-def register_household(
-    session: Session,
-    *,
-    actor: Actor,
-    household_id: str,
-    village_code: str,
-    head_name: str,
-    members: int,
-    registered_on: dt.date,
-) -> Household:
-    """Put a household on the poverty registry (建档立卡) in its village."""
-    village = get_unit(session, village_code, field="village")
+def register_household(session: Session, *, actor: Actor, **arguments: Any) -> Household:
+    """Put a household on the poverty registry (建档立卡) in its village; the arguments and
+    checks of `household_registered`."""
+    return session.get(Household, append_new(session, household_registered(Lookups(session), **arguments), actor=actor).entity_id)
+
+
+def household_registered(lookups: Lookups, *, household_id: str, village_code: str, head_name: str, members: int, registered_on: dt.date) -> NewEvent:
+    """The household.registered event for these arguments, after every check `register_household` makes."""
+    village = lookups.unit(village_code, field="village")
     if village.level != Level.village:
         raise errors.InvalidVillage(code=village_code, level=village.level)
     if not household_id.strip():
         raise errors.InvalidId()
-    if session.get(Household, household_id) is not None:
+    if lookups.taken(Household, household_id):
         raise errors.DuplicateId.household(id=household_id)
     if members < 1:
         raise errors.InvalidMembers()
     if not head_name.strip():
         raise errors.InvalidName.household()
-    spell_id = new_id()
-    append(
-        session,
-        type="household.registered",
-        entity_type="household",
-        entity_id=household_id,
-        payload={
-            "id": household_id,
-            "village_code": village_code,
-            "head_name": head_name.strip(),
-            "members": members,
-            "registered_on": registered_on,
-            "spell_id": spell_id,
-        },
-        actor=actor,
-    )
-    return session.get(Household, household_id)
+    payload = {
+        "id": household_id,
+        "village_code": village_code,
+        "head_name": head_name.strip(),
+        "members": members,
+        "registered_on": registered_on,
+        "spell_id": new_id(),
+    }
+    return NewEvent(type="household.registered", entity_type="household", entity_id=household_id, payload=payload)
 
 
 @ORG.on("household.registered")
 def _household_registered(session: Session, event: Event, data: dict[str, Any]) -> tuple[Household, RegistrySpell]:
-    household = Household(id=data["id"], village_code=data["village_code"], head_name=data["head_name"], members=data["members"], status="registered")
+    household = Household(**_household_row(data))
     session.add(household)
-    spell = _registered(session, event, {"id": data["spell_id"], "kind": "poor_household", "subject_id": data["id"], "registered_on": data["registered_on"]})
+    spell = RegistrySpell(**_household_spell_row(data))
+    session.add(spell)
     return household, spell
+
+
+@ORG.on_many("household.registered")
+def _households_registered(session: Session, run: Run) -> list[dict[str, Any]]:
+    # A city's sheet of households: rows, not two ORM objects each.
+    households = insert_states(session, _household, ((event, _household_row(data)) for event, data in run))
+    return households + insert_states(session, _spell, ((event, _household_spell_row(data)) for event, data in run))
+
+
+def _household_row(data: dict[str, Any]) -> dict[str, Any]:
+    """The household a household.registered event adds."""
+    return {"id": data["id"], "village_code": data["village_code"], "head_name": data["head_name"], "members": data["members"], "status": "registered"}
+
+
+def _household_spell_row(data: dict[str, Any]) -> dict[str, Any]:
+    """The registry spell a household.registered event opens."""
+    return {"id": data["spell_id"], "kind": "poor_household", "subject_id": data["id"], "registered_on": dt.date.fromisoformat(data["registered_on"]), "exited_on": None}
 
 
 def record_exit_before_product(session: Session, *, actor: Actor, household_id: str, exited_on: dt.date) -> Household:
@@ -505,14 +505,20 @@ def record_exit_before_product(session: Session, *, actor: Actor, household_id: 
     spell = open_spell(session, "poor_household", household_id)
     if spell is None:
         raise errors.NotOnRegistry(id=household_id)
-    if exited_on < spell.registered_on:
-        raise errors.InvalidDates.exit_before_registration(exited_on=exited_on, registered_on=spell.registered_on)
+    append_new(session, exit_before_product(household_id=household_id, registered_on=spell.registered_on, exited_on=exited_on), actor=actor)
+    return household
+
+
+def exit_before_product(*, household_id: str, registered_on: dt.date, exited_on: dt.date) -> NewEvent:
+    """The household.exit_before_product event ending the open spell registered on
+    `registered_on`, after the checks of its dates `record_exit_before_product` makes."""
+    if exited_on < registered_on:
+        raise errors.InvalidDates.exit_before_registration(exited_on=exited_on, registered_on=registered_on)
     today = rulebook.today()
     if exited_on > today:
         raise errors.InvalidDates.exit_in_future(exited_on=exited_on, today=today)
     payload = {"id": household_id, "exited_on": exited_on}
-    append(session, type="household.exit_before_product", entity_type="household", entity_id=household_id, payload=payload, actor=actor)
-    return household
+    return NewEvent(type="household.exit_before_product", entity_type="household", entity_id=household_id, payload=payload)
 
 
 @ORG.on("household.exit_before_product")
@@ -536,3 +542,6 @@ def reopen_spell(session: Session, *, spell_id: str, kind: str, subject_id: str,
     spell = RegistrySpell(id=spell_id, kind=kind, subject_id=subject_id, registered_on=registered_on)
     session.add(spell)
     return spell
+
+
+_person, _household, _spell = Person.__table__, Household.__table__, RegistrySpell.__table__

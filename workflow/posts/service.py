@@ -11,11 +11,12 @@ from sqlmodel import Session
 from rules.schema import Level, TargetSet
 from workflow import rulebook
 from workflow import errors
-from workflow.eventlog import Actor, Event, append
-from workflow.eventlog.projection import EventProjection
-from workflow.org.models import OrgUnit, Person
+from workflow.eventlog import Actor, Event, NewEvent, append, append_new
+from workflow.eventlog.projection import EventProjection, Run
+from workflow.eventlog.versions import insert_states
+from workflow.lookups import Lookups
 from workflow.org.places import Subtree
-from workflow.org.service import LEVEL_ZH, ancestor_at, get_household, get_person, get_unit
+from workflow.org.service import LEVEL_ZH, get_unit
 from workflow.posts.models import DateSpan, Pairing, Post, UnitLink
 from workflow.teams.withdrawal import check_member_may_leave
 from workflow.types import new_id
@@ -70,20 +71,25 @@ def get_post(session: Session, post_id: str) -> Post:
     return post
 
 
-def assign_post(
-    session: Session,
+def assign_post(session: Session, *, actor: Actor, **arguments: Any) -> Post:
+    """Put `person_id` in `role` at `unit_code` from `start_date` (the first day in post);
+    the arguments and checks of `post_assigned`."""
+    return session.get(Post, append_new(session, post_assigned(Lookups(session), **arguments), actor=actor).entity_id)
+
+
+def post_assigned(
+    lookups: Lookups,
     *,
-    actor: Actor,
     person_id: str,
     role: str,
     unit_code: str,
     start_date: dt.date,
     end_date: dt.date | None = None,
     post_id: str | None = None,
-) -> Post:
-    """Put `person_id` in `role` at `unit_code` from `start_date` (the first day in post)."""
-    person = get_person(session, person_id)
-    unit = get_unit(session, unit_code)
+) -> NewEvent:
+    """The post.assigned event for these arguments, after every check `assign_post` makes."""
+    person = lookups.person(person_id)
+    unit = lookups.unit(unit_code)
     definition = rulebook.books().role(role)
     if definition is None:
         raise errors.InvalidRole.unknown(role=role, known=sorted(rulebook.books().role_codes()))
@@ -98,16 +104,17 @@ def assign_post(
             level_zh=LEVEL_ZH[Level(unit.level)],
         )
     check_span(start_date, end_date)
+    given = post_id is not None
     post_id = post_id or new_id()
-    if session.get(Post, post_id) is not None:
+    if given and lookups.taken(Post, post_id):  # a generated id is new by construction
         raise errors.DuplicateId.post(id=post_id)
-    for other in session.execute(select(Post).where(Post.unit_code == unit_code, Post.role == role)).scalars():
+    for other in lookups.posts_at(unit_code, role):
         if not other.overlaps(start_date, end_date):
             continue
         if other.person_id == person_id:
             raise errors.DuplicatePost(person=person.name, role=definition.en, role_zh=definition.zh, unit=unit.name, start_date=other.start_date, post=other.id)
         if definition.single_holder:
-            holder = session.get(Person, other.person_id)
+            holder = lookups.person(other.person_id)
             raise errors.PostTaken(
                 role=definition.en,
                 role_zh=definition.zh,
@@ -117,27 +124,19 @@ def assign_post(
                 end_date=other.end_date,
                 post=other.id,
             )
-    append(
-        session,
-        type="post.assigned",
-        entity_type="post",
-        entity_id=post_id,
-        payload={
-            "id": post_id,
-            "person_id": person_id,
-            "role": role,
-            "unit_code": unit_code,
-            "start_date": start_date,
-            "end_date": end_date,
-        },
-        actor=actor,
-    )
-    return session.get(Post, post_id)
+    payload = {"id": post_id, "person_id": person_id, "role": role, "unit_code": unit_code, "start_date": start_date, "end_date": end_date}
+    return NewEvent(type="post.assigned", entity_type="post", entity_id=post_id, payload=payload)
 
 
 @POSTS.on("post.assigned")
 def _post_assigned(session: Session, event: Event, data: dict[str, Any]) -> Post:
     return _added(session, Post(**_with_dates(data)))
+
+
+@POSTS.on_many("post.assigned")
+def _posts_assigned(session: Session, run: Run) -> list[dict[str, Any]]:
+    # A city's sheet of posts: rows, not an ORM object each.
+    return insert_states(session, Post.__table__, ((event, _with_dates(data)) for event, data in run))
 
 
 def end_post(session: Session, *, actor: Actor, post_id: str, end_date: dt.date, reason: str | None = None) -> Post:
@@ -175,8 +174,7 @@ def _with_dates(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def pairings_of(session: Session, cadre_id: str) -> list[Pairing]:
-    query = select(Pairing).where(Pairing.cadre_id == cadre_id).order_by(Pairing.start_date, Pairing.id)
-    return list(session.execute(query).scalars())
+    return Lookups(session).pairings_of(cadre_id)
 
 
 def _most_concurrent(spans: list[DateSpan], first: dt.date, last: dt.date | None) -> int:
@@ -185,54 +183,49 @@ def _most_concurrent(spans: list[DateSpan], first: dt.date, last: dt.date | None
     return max(sum(1 for s in spans if s.held_on(day)) for day in days)
 
 
-def pair(
-    session: Session,
+def pair(session: Session, *, actor: Actor, **arguments: Any) -> Pairing:
+    """Pair a cadre with a household (结对帮扶), refusing more than the rule book's cap at once;
+    the arguments and checks of `pairing_started`."""
+    return session.get(Pairing, append_new(session, pairing_started(Lookups(session), **arguments), actor=actor).entity_id)
+
+
+def pairing_started(
+    lookups: Lookups,
     *,
-    actor: Actor,
     cadre_id: str,
     household_id: str,
     start_date: dt.date,
     end_date: dt.date | None = None,
     pairing_id: str | None = None,
-) -> Pairing:
-    """Pair a cadre with a household (结对帮扶), refusing more than the rule book's cap at once."""
-    cadre = get_person(session, cadre_id, field="cadre")
-    household = get_household(session, household_id)
+) -> NewEvent:
+    """The pairing.started event for these arguments, after every check `pair` makes."""
+    cadre = lookups.person(cadre_id, field="cadre")
+    household = lookups.household(household_id)
     check_span(start_date, end_date)
     book = rulebook.in_force(start_date, otherwise=rulebook.first())
-    township = ancestor_at(session, get_unit(session, household.village_code), Level.township)
+    township = lookups.ancestor_at(lookups.unit(household.village_code), Level.township)
     cadre_roles = {role for rule in book.visit_rules if rule.targets is TargetSet.paired for role in rule.roles}
-    if not any(
-        post.role in cadre_roles and post.unit_code == township.code and post.held_on(start_date)
-        for post in session.execute(select(Post).where(Post.person_id == cadre_id)).scalars()
-    ):
+    if not any(post.role in cadre_roles and post.unit_code == township.code and post.held_on(start_date) for post in lookups.posts_of(cadre_id)):
         raise errors.NotACadreHere(cadre=cadre.name, roles=sorted(cadre_roles), township=township.name, start_date=start_date)
-    existing = [p for p in pairings_of(session, cadre_id) if p.overlaps(start_date, end_date)]
+    existing = [p for p in lookups.pairings_of(cadre_id) if p.overlaps(start_date, end_date)]
     if any(p.household_id == household_id for p in existing):
         raise errors.DuplicatePairing(cadre=cadre.name, household=household_id)
     if existing and _most_concurrent(existing, start_date, end_date) >= book.pairing_cap:
         raise errors.PairingCapReached(cadre=cadre.name, cap=book.pairing_cap, book=book.id)
     pairing_id = pairing_id or new_id()
-    append(
-        session,
-        type="pairing.started",
-        entity_type="pairing",
-        entity_id=pairing_id,
-        payload={
-            "id": pairing_id,
-            "cadre_id": cadre_id,
-            "household_id": household_id,
-            "start_date": start_date,
-            "end_date": end_date,
-        },
-        actor=actor,
-    )
-    return session.get(Pairing, pairing_id)
+    payload = {"id": pairing_id, "cadre_id": cadre_id, "household_id": household_id, "start_date": start_date, "end_date": end_date}
+    return NewEvent(type="pairing.started", entity_type="pairing", entity_id=pairing_id, payload=payload)
 
 
 @POSTS.on("pairing.started")
 def _pairing_started(session: Session, event: Event, data: dict[str, Any]) -> Pairing:
     return _added(session, Pairing(**_with_dates(data)))
+
+
+@POSTS.on_many("pairing.started")
+def _pairings_started(session: Session, run: Run) -> list[dict[str, Any]]:
+    # A city's sheet of pairings: rows, not an ORM object each.
+    return insert_states(session, Pairing.__table__, ((event, _with_dates(data)) for event, data in run))
 
 
 def end_pairing(session: Session, *, actor: Actor, pairing_id: str, end_date: dt.date) -> Pairing:

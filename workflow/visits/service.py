@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from operator import itemgetter
 from typing import Any
@@ -13,12 +12,12 @@ from sqlmodel import Session
 from rules.schema import Level, TargetLevel
 from workflow import clock, rulebook
 from workflow import errors
+from workflow import lookups as record_lookups
 from workflow.db import insert_rows
-from workflow.eventlog import Actor, Event, append
+from workflow.eventlog import Actor, Event, append, append_new
 from workflow.eventlog.log import NewEvent, checked_occurrence
 from workflow.eventlog.projection import EventProjection, Run
-from workflow.org.service import LEVEL_ZH, get_household, get_person, get_unit
-from workflow.org.models import Household, OrgUnit, Person
+from workflow.org.service import LEVEL_ZH, get_unit
 from workflow.org.places import Subtree
 from workflow.posts.models import DateSpan, Post
 from workflow.types import new_id
@@ -128,29 +127,16 @@ def record_visit(
         longitude=longitude,
         visit_id=visit_id,
     )
-    append(session, **dataclasses.asdict(new), actor=actor)
-    return session.get(Visit, new.entity_id)
+    return session.get(Visit, append_new(session, new, actor=actor).entity_id)
 
 
-class Lookups:
+class Lookups(record_lookups.Lookups):
     """Where the checks of a visit read the rows they need: here, the session, a row at a time.
 
     The import passes its own, answering from the rows it loaded for a whole chunk of lines
     and asking this one about anything it lacks, so that an unknown id fails with the same
     error either way.
     """
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def person(self, person_id: str, *, field: str) -> Person:
-        return get_person(self.session, person_id, field=field)
-
-    def household(self, household_id: str, *, field: str) -> Household:
-        return get_household(self.session, household_id, field=field)
-
-    def unit(self, code: str, *, field: str = "unit") -> OrgUnit:
-        return get_unit(self.session, code, field=field)
 
     def posts(self, person_id: str, day: dt.date) -> list[DateSpan]:
         """The person's posts (at least those begun by `day`)."""
