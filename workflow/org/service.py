@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from rules.schema import Level
 from workflow import errors, rulebook
-from workflow.eventlog import Actor, Event, append
+from workflow.eventlog import Actor, Event, NewEvent, append
 from workflow.eventlog.projection import EventProjection
 from workflow.labels import LEVELS
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell, UnitPopulation
@@ -457,36 +457,48 @@ def register_household(
     head_name: str,
     members: int,
     registered_on: dt.date,
+    spell_id: str | None = None,
 ) -> Household:
     """Put a household on the poverty registry (建档立卡) in its village."""
+    new = household_registered(session, household_id=household_id, village_code=village_code, head_name=head_name, members=members,
+                               registered_on=registered_on, spell_id=spell_id)
+    append(session, type=new.type, entity_type=new.entity_type, entity_id=new.entity_id, payload=new.payload, actor=actor)
+    return session.get(Household, household_id)
+
+
+def household_registered(
+    session: Session,
+    *,
+    household_id: str,
+    village_code: str,
+    head_name: str,
+    members: int,
+    registered_on: dt.date,
+    spell_id: str | None = None,
+    taken: Callable[[str], bool] | None = None,
+) -> NewEvent:
+    """The household.registered event for these arguments, after every check `register_household`
+    makes; a bulk load passes `taken`, answering from the ids it has loaded and appended."""
     village = get_unit(session, village_code, field="village")
     if village.level != Level.village:
         raise errors.InvalidVillage(code=village_code, level=village.level)
     if not household_id.strip():
         raise errors.InvalidId()
-    if session.get(Household, household_id) is not None:
+    if (taken(household_id) if taken is not None else session.get(Household, household_id) is not None):
         raise errors.DuplicateId.household(id=household_id)
     if members < 1:
         raise errors.InvalidMembers()
     if not head_name.strip():
         raise errors.InvalidName.household()
-    spell_id = new_id()
-    append(
-        session,
-        type="household.registered",
-        entity_type="household",
-        entity_id=household_id,
-        payload={
-            "id": household_id,
-            "village_code": village_code,
-            "head_name": head_name.strip(),
-            "members": members,
-            "registered_on": registered_on,
-            "spell_id": spell_id,
-        },
-        actor=actor,
-    )
-    return session.get(Household, household_id)
+    payload = {
+        "id": household_id,
+        "village_code": village_code,
+        "head_name": head_name.strip(),
+        "members": members,
+        "registered_on": registered_on,
+        "spell_id": spell_id or new_id(),
+    }
+    return NewEvent(type="household.registered", entity_type="household", entity_id=household_id, payload=payload)
 
 
 @ORG.on("household.registered")
