@@ -77,6 +77,9 @@ PROFILE = {
 COUNTY_LEFTOVER = 0.012  # an exiting county keeps at most this share of its rural population poor
 MEMBERS = [1] * 14 + [2] * 21 + [3] * 22 + [4] * 22 + [5] * 13 + [6] * 8  # ≈ 3.34 a household, as 870,664 ÷ 260,500
 PLANTED_EACH = 2  # irregularities of each kind the generator plants
+# The kind of bulk acts that may be appended together: household exit steps and visits read
+# nothing the other writes (visits read people, posts, households and units).
+CASEWORK = "casework"
 
 SIGNER_ROLES = {
     "village": ("village_party_secretary", "village_director"),
@@ -106,9 +109,10 @@ class Act:
     at: dt.datetime
     n: int
     run: Callable = dataclasses.field(compare=False)
-    # The same act in bulk: `bulk(session, batch)` gives the event `run` would append, checked as `run` checks it.
+    # The same act in bulk: `bulk(session, batch)` gives the events `run` would append, checked as `run` checks them.
     bulk: Callable | None = dataclasses.field(default=None, compare=False)
-    kind: str | None = dataclasses.field(default=None, compare=False)  # acts of one kind are appended together
+    # Bulk acts of one kind are appended together; a change of kind appends what is pending first.
+    kind: str | None = dataclasses.field(default=None, compare=False)
 
 
 def local(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
@@ -175,8 +179,8 @@ class History:
 
             getattr(exits, command)(session, **arguments)
 
-        bulk = (lambda session, batch: getattr(batch.exits, command)(**arguments)) if household else None
-        self._act(at, run, bulk=bulk, kind="exit")
+        bulk = (lambda session, batch: [getattr(batch.exits, command)(**arguments)]) if household else None
+        self._act(at, run, bulk=bulk, kind=CASEWORK)
 
     def _name(self, suffix: str) -> str:
         return "".join(self.rng.sample(huaihua.SYLLABLES, 2)) + suffix
@@ -495,7 +499,7 @@ class History:
 
             org.register_household(session, actor=ACTOR, **arguments)
 
-        self._act(local(household.registered_on, 10), run, bulk=lambda session, batch: batch.register(**arguments), kind="registration")
+        self._act(local(household.registered_on, 10), run, bulk=lambda session, batch: [batch.register(**arguments)], kind="registration")
 
     def _person_name_for(self, key: str) -> str:
         pick = random.Random(key)
@@ -708,7 +712,8 @@ class History:
 
         self._act(local(RULE_FROM, 8, 45), relationships)
         for day, visits in self.visits.items():
-            self._act(local(day, 20), lambda session, visits=visits: _record_visits(session, visits))
+            self._act(local(day, 20), lambda session, visits=visits: _record_visits(session, visits),
+                      bulk=lambda session, batch, visits=visits: _visit_events(session, visits, batch.visit_lookups()), kind=CASEWORK)
 
 
 def _record_populations(session, year: int, figures: dict[str, int]) -> None:
@@ -724,9 +729,14 @@ def _record_visits(session, visits: list[tuple]) -> None:
     `record_visit` checks it (from rows loaded for the whole batch), appended in one batch."""
     from workflow.eventlog import append_many
     from workflow.imports.visits import Preloaded
+
+    append_many(session, _visit_events(session, visits, Preloaded(session)), actor=ACTOR)  # lookups afresh each day: posts end over the years
+
+
+def _visit_events(session, visits: list[tuple], lookups) -> list:
+    """The visit.recorded events of `visits`, checked by `visit_recorded` from `lookups` (`Preloaded`)."""
     from workflow.visits.service import visit_recorded
 
-    lookups = Preloaded(session)  # afresh each day: posts end over the years
     lookups.load([{"id": visit[0], "visitor_id": visit[1], "target_id": visit[3]} for visit in visits])
     events = []
     for visit_id, visitor, level, target, when, where in visits:
@@ -734,7 +744,7 @@ def _record_visits(session, visits: list[tuple]) -> None:
         events.append(visit_recorded(session, visitor_id=visitor, target_level=level, target_id=target, occurred_at=when,
                                      latitude=latitude, longitude=longitude, visit_id=visit_id, lookups=lookups))
         lookups.seen.add(visit_id)
-    append_many(session, events, actor=ACTOR)
+    return events
 
 
 def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | None = None, progress: Callable[[str], None] | None = None) -> int:
@@ -777,9 +787,10 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
                     if act.kind != batch.kind:
                         batch.append()
                     batch.kind = act.kind
-                    batch.pending.append((act.at, act.bulk(session, batch)))
+                    batch.pending += [(act.at, new) for new in act.bulk(session, batch)]
                 else:
                     batch.append()
+                    batch.forget()  # the command may write what the batch has read (posts, people)
                     act.run(session)
             batch.append()
         count = session.execute(select(func.count()).select_from(Event)).scalar_one()
@@ -823,6 +834,7 @@ class _Batch:
         self.kind: str | None = None
         self.pending: list[tuple[dt.datetime, object]] = []
         self._registering: set[str] = set()  # the households the pending events register
+        self._visit_lookups = None
 
     def register(self, **arguments):
         """The household.registered event of `org.register_household(**arguments)`, checked as it checks."""
@@ -849,7 +861,19 @@ class _Batch:
             self.pending = []
         self._registering = set()
         self.kind = None
-        self.exits.forget()  # posts may change before the next batch
+
+    def forget(self) -> None:
+        self.exits.forget()
+        self._visit_lookups = None
+
+    def visit_lookups(self):
+        """The rows visits are checked against (`Preloaded`), kept until the batch forgets: the ids
+        of the batch's visits count as taken for the visits after them, appended or not."""
+        from workflow.imports.visits import Preloaded
+
+        if self._visit_lookups is None:
+            self._visit_lookups = Preloaded(self.session)
+        return self._visit_lookups
 
 
 def _actor():

@@ -35,6 +35,8 @@ def _tables(engine) -> dict[str, list[tuple]]:
         return {table.name: sorted(map(tuple, session.execute(select(table)).all()), key=repr) for table in metadata.sorted_tables}
 
 
+# Lives the history twice, once by command (some 40 s on an idle machine, per engine).
+@pytest.mark.slow
 def test_the_bulk_path_appends_the_commands_events_and_writes_their_tables(empty_database, monkeypatch):
     from workflow.audit.verify import audit
 

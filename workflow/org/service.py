@@ -448,22 +448,11 @@ def _registered(session: Session, event: Event, data: dict[str, Any]) -> Registr
     return spell
 
 
-def register_household(
-    session: Session,
-    *,
-    actor: Actor,
-    household_id: str,
-    village_code: str,
-    head_name: str,
-    members: int,
-    registered_on: dt.date,
-    spell_id: str | None = None,
-) -> Household:
-    """Put a household on the poverty registry (建档立卡) in its village."""
-    new = household_registered(session, household_id=household_id, village_code=village_code, head_name=head_name, members=members,
-                               registered_on=registered_on, spell_id=spell_id)
+def register_household(session: Session, *, actor: Actor, **arguments: Any) -> Household:
+    """Put a household on the poverty registry (建档立卡) in its village (the arguments of `household_registered`)."""
+    new = household_registered(session, **arguments)
     append(session, type=new.type, entity_type=new.entity_type, entity_id=new.entity_id, payload=new.payload, actor=actor)
-    return session.get(Household, household_id)
+    return session.get(Household, new.entity_id)
 
 
 def household_registered(
@@ -478,7 +467,8 @@ def household_registered(
     taken: Callable[[str], bool] | None = None,
 ) -> NewEvent:
     """The household.registered event for these arguments, after every check `register_household`
-    makes; a bulk load passes `taken`, answering from the ids it has loaded and appended."""
+    makes. A bulk load passes `taken`, answering for the ids of its own pending events; it
+    checks the ids on file, as the query here would, before it appends them."""
     village = get_unit(session, village_code, field="village")
     if village.level != Level.village:
         raise errors.InvalidVillage(code=village_code, level=village.level)
