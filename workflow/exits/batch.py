@@ -173,6 +173,9 @@ class HouseholdExits:
             if case.status == "exited":
                 case.exited_at = case.status_since
                 self.on_registry[case.subject_id] = False
+        if case.status in machines.CLOSED:
+            # A machine weighs some 80 KB: keep one only while its case is open (a relapse builds one again).
+            self.machines.pop(case.id, None)
         (new,) = recorded
         return new
 
