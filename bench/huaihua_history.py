@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=0.01)
     parser.add_argument("--last", type=int, default=2018)
     parser.add_argument("--seed", type=int, default=2018)
+    parser.add_argument("--mode", choices=["bulk", "service"], default="bulk", help="household registrations and exits in bulk (default) or by command")
     parser.add_argument("--report-only", action="store_true")
     args = parser.parse_args(argv)
     from workflow.db import make_engine
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> None:
         upgrade(engine)
         started = time.perf_counter()
         plan = history.History(scale=args.scale, seed=args.seed, last=args.last)
-        events = history.write(engine, plan, progress=lambda message: print(message, flush=True))
+        events = history.write(engine, plan, bulk=args.mode == "bulk", progress=lambda message: print(f"{time.perf_counter() - started:6.0f} s  {message}", flush=True))
         print(f"generated {events:,} events ({len(plan.households):,} households) in {time.perf_counter() - started:.0f} s\n")
     print(report(engine, scale=args.scale, last=args.last))
 

@@ -450,7 +450,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of Huaihua's size, in (0, 1] (default 1)")
     parser.add_argument("--seed", type=int, default=2018)
     parser.add_argument("--year", type=int, default=2018, help="the calendar year of the visits (a past year)")
-    parser.add_argument("--mode", choices=["bulk", "service"], default="bulk", help="bulk insert (default) or the product's commands")
+    parser.add_argument("--mode", choices=["bulk", "service"], default="bulk", help="bulk insert (default) or the product's commands (--history: household registrations and exits in bulk, or all by command)")
     parser.add_argument("--no-visits", action="store_true", help="the tree, people, posts, households, pairings, teams and plans only (the duty reports read no visits)")
     parser.add_argument("--history", metavar="2014-LAST", help="instead of one year of visits: Huaihua from 2014 to LAST, exits through the product's procedures (sample_data.history)")
     args = parser.parse_args(argv)
@@ -465,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
 
         first, _, last = args.history.partition("-")
         plan = history.History(scale=args.scale, seed=args.seed, first=int(first), last=int(last or first))
-        events = history.write(engine, plan, progress=lambda message: print(message, file=sys.stderr, flush=True))
+        events = history.write(engine, plan, bulk=args.mode == "bulk", progress=lambda message: print(message, file=sys.stderr, flush=True))
         print(f"{events:,} events, {len(plan.households):,} households, {len(plan.planted)} planted irregularities in {time.perf_counter() - started:.0f} s")
         return
     counts = generate(engine, scale=args.scale, seed=args.seed, year=args.year, mode=args.mode, visits=not args.no_visits, progress=lambda message: print(message, file=sys.stderr, flush=True))

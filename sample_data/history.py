@@ -21,6 +21,7 @@ planted (`History.planted`), and nothing else is irregular.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -32,6 +33,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sample_data import huaihua
+from workflow.lookups import Lookups
+from workflow.org.models import Household
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 UTC = dt.timezone.utc
@@ -76,6 +79,9 @@ PROFILE = {
 COUNTY_LEFTOVER = 0.012  # an exiting county keeps at most this share of its rural population poor
 MEMBERS = [1] * 14 + [2] * 21 + [3] * 22 + [4] * 22 + [5] * 13 + [6] * 8  # ≈ 3.34 a household, as 870,664 ÷ 260,500
 PLANTED_EACH = 2  # irregularities of each kind the generator plants
+# The kind of bulk acts that may be appended together: household exit steps and visits read
+# nothing the other writes (visits read people, posts, households and units).
+CASEWORK = "casework"
 
 SIGNER_ROLES = {
     "village": ("village_party_secretary", "village_director"),
@@ -105,6 +111,10 @@ class Act:
     at: dt.datetime
     n: int
     run: Callable = dataclasses.field(compare=False)
+    # The same act in bulk: `bulk(session, batch)` gives the events `run` would append, checked as `run` checks them.
+    bulk: Callable | None = dataclasses.field(default=None, compare=False)
+    # Bulk acts of one kind are appended together; a change of kind appends what is pending first.
+    kind: str | None = dataclasses.field(default=None, compare=False)
 
 
 def local(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
@@ -147,6 +157,7 @@ class History:
         self._numbers: dict[str, int] = defaultdict(int)
         self._left = dict.fromkeys(("signature_without_visit", "proxy_signature_without_document"), PLANTED_EACH)
         self._build_tree()
+        self._plan_populations()
         self._plan_turnover()
         self._plan_years()
         self._plan_visits()
@@ -157,9 +168,21 @@ class History:
     def _size(self, full: float, minimum: int = 1) -> int:
         return max(minimum, round(full * self.scale))
 
-    def _act(self, at: dt.datetime, run: Callable) -> None:
+    def _act(self, at: dt.datetime, run: Callable, *, bulk: Callable | None = None, kind: str | None = None) -> None:
         self._counter += 1
-        self.acts.append(Act(at.astimezone(UTC), self._counter, run))
+        self.acts.append(Act(at.astimezone(UTC), self._counter, run, bulk, kind))
+
+    def _exit_step(self, at: dt.datetime, command: str, *, household: bool, **arguments) -> None:
+        """An act that is the exits command `command` (`workflow.exits.service`); a household's
+        steps can also be written in bulk (`workflow.exits.batch`), with the same arguments."""
+
+        def run(session):
+            from workflow.exits import service as exits
+
+            getattr(exits, command)(session, **arguments)
+
+        bulk = (lambda session, batch: [getattr(batch.exits, command)(**arguments)]) if household else None
+        self._act(at, run, bulk=bulk, kind=CASEWORK)
 
     def _name(self, suffix: str) -> str:
         return "".join(self.rng.sample(huaihua.SYLLABLES, 2)) + suffix
@@ -246,6 +269,20 @@ class History:
             self._official("city_unit_head", unit, dt.date(2013, 1, 1))
             self.links[unit] = rng.sample(poor, min(len(poor), rng.randint(1, 3)))
         self.rural_total = sum(u[3] for u in self.units.values() if u[1] == "village")
+
+    def _plan_populations(self) -> None:
+        """Each village's rural population each year (`populations[year][village]`): 2014's is the
+        figure the village is added with; later years drift a little (births, deaths, people
+        leaving for the towns), the city's total staying at about 4.19 million × scale."""
+        rng = random.Random(f"{self.seed}-population")  # its own draws: the rest of the plan is as without it
+        villages = [code for code, unit in self.units.items() if unit[1] == "village"]
+        figures = {village: self.units[village][3] for village in villages}
+        self.populations: dict[int, dict[str, int]] = {2014: dict(figures)}
+        for year in range(2015, self.last + 1):
+            drifted = {village: figures[village] * rng.uniform(0.985, 1.015) for village in villages}
+            keep = self.rural_total / sum(drifted.values())
+            figures = {village: round(population * keep) for village, population in drifted.items()}
+            self.populations[year] = figures
 
     def _households(self, village: str, people: int, registered_on: dt.date) -> list[HouseholdPlan]:
         made = []
@@ -456,13 +493,15 @@ class History:
     def _register(self, household: HouseholdPlan) -> None:
         self._spells[household.id].append([household.registered_on, None])
 
-        def run(session, h=household):
+        arguments = dict(household_id=household.id, village_code=household.village, head_name=self._person_name_for(household.id),
+                         members=household.members, registered_on=household.registered_on, spell_id=f"S{household.id}-1")
+
+        def run(session):
             from workflow.org import service as org
 
-            org.register_household(session, actor=ACTOR, household_id=h.id, village_code=h.village, head_name=self._person_name_for(h.id),
-                                   members=h.members, registered_on=h.registered_on)
+            org.register_household(session, actor=ACTOR, **arguments)
 
-        self._act(local(household.registered_on, 10), run)
+        self._act(local(household.registered_on, 10), run, bulk=lambda session, batch: [batch.register(**arguments)], kind="registration")
 
     def _person_name_for(self, key: str) -> str:
         pick = random.Random(key)
@@ -481,35 +520,24 @@ class History:
                 self.planted.add(("signature_without_visit", f"{case_id}-{role}"))
             else:
                 self._visit(signer, visit_target[0], visit_target[1], visited, late=dt.timedelta(0))
-            signature = self._sign(case_id, role, signer, when, document=role != no_document)
+            signature = self._sign(case_id, role, signer, when, document=role != no_document, household=level in ("village", "township"))
             if role == no_document:
                 self.planted.add(("proxy_signature_without_document", signature))
         return day
 
-    def _sign(self, case_id: str, role: str, signer: str, when: dt.datetime, *, document: bool = True) -> str:
+    def _sign(self, case_id: str, role: str, signer: str, when: dt.datetime, *, document: bool = True, household: bool) -> str:
         from workflow.eventlog import Actor
 
         signature_id = f"{case_id}-{role}"
-
-        def run(session):
-            from workflow.exits import service as exits
-
-            exits.sign(session, actor=Actor(account=ACCOUNT, on_behalf_of=signer), case_id=case_id, role=role, signer_id=signer,
-                       occurred_at=when, document_ref=f"签字表 {case_id}" if document else None, signature_id=signature_id)
-
-        self._act(when + dt.timedelta(hours=2), run)
+        self._exit_step(when + dt.timedelta(hours=2), "sign", household=household, actor=Actor(account=ACCOUNT, on_behalf_of=signer), case_id=case_id,
+                        role=role, signer_id=signer, occurred_at=when, document_ref=f"签字表 {case_id}" if document else None, signature_id=signature_id)
         return signature_id
 
     def _case(self, level: str, subject: str, opened: dt.datetime) -> str:
         self._cases += 1
         case_id = f"C{self._cases:07d}"
-
-        def run(session):
-            from workflow.exits import service as exits
-
-            exits.open_case(session, actor=ACTOR, level=level, subject_id=subject, occurred_at=opened, case_id=case_id)
-
-        self._act(opened + dt.timedelta(minutes=30), run)
+        self._exit_step(opened + dt.timedelta(minutes=30), "open_case", household=level == "household", actor=ACTOR, level=level, subject_id=subject,
+                        occurred_at=opened, case_id=case_id)
         return case_id
 
     def _propose(self, case_id: str, when: dt.datetime, year: int | None = None) -> None:
@@ -520,23 +548,12 @@ class History:
             line = self._poverty_lines[year]  # the rule book's line for the year; the income clears it
             assessment = Assessment(income_per_capita=Decimal(round(float(line) * self.rng.uniform(1.15, 1.8))), food=True, clothing=True,
                                     education=True, medical=True, housing=True, acknowledged=True)
+        self._exit_step(when + dt.timedelta(minutes=30), "propose", household=year is not None, actor=ACTOR, case_id=case_id, assessment=assessment,
+                        occurred_at=when)
 
-        def run(session):
-            from workflow.exits import service as exits
-
-            exits.propose(session, actor=ACTOR, case_id=case_id, assessment=assessment, occurred_at=when)
-
-        self._act(when + dt.timedelta(minutes=30), run)
-
-    def _notice(self, case_id: str, when: dt.datetime) -> dt.date:
+    def _notice(self, case_id: str, when: dt.datetime, *, household: bool = False) -> dt.date:
         """Post the notice; the first day signing may follow (notice of 7 whole days, SPEC §2)."""
-
-        def run(session):
-            from workflow.exits import service as exits
-
-            exits.post_notice(session, actor=ACTOR, case_id=case_id, occurred_at=when)
-
-        self._act(when + dt.timedelta(minutes=30), run)
+        self._exit_step(when + dt.timedelta(minutes=30), "post_notice", household=household, actor=ACTOR, case_id=case_id, occurred_at=when)
         return when.date() + dt.timedelta(days=8)
 
     def _household_exit(self, household: HouseholdPlan, year: int, *, stop_at: str | None = None) -> str:
@@ -552,7 +569,7 @@ class History:
         self._propose(case_id, proposed, year)
         if stop_at == "proposed":
             return case_id
-        signable = self._notice(case_id, proposed + dt.timedelta(hours=1))
+        signable = self._notice(case_id, proposed + dt.timedelta(hours=1), household=True)
         if stop_at == "in_notice":
             return case_id
         village, township = household.village, self.township_of[household.village]
@@ -589,13 +606,8 @@ class History:
     def _relapse(self, household: HouseholdPlan, when: dt.datetime) -> None:
         self._spells[household.id].append([when.date(), None])
         spell = f"S{household.id}-{len(self._spells[household.id])}"
-
-        def run(session, h=household.id):
-            from workflow.exits import service as exits
-
-            exits.relapse(session, actor=ACTOR, household_id=h, reason="因病返贫", occurred_at=when, spell_id=spell)
-
-        self._act(when + dt.timedelta(hours=1), run)
+        self._exit_step(when + dt.timedelta(hours=1), "relapse", household=True, actor=ACTOR, household_id=household.id, reason="因病返贫",
+                        occurred_at=when, spell_id=spell)
 
     def _open_cases(self, year: int) -> None:
         """Cases of the next round, opened in December and waiting at each step at the end of the history."""
@@ -675,8 +687,11 @@ class History:
                 org.register_poor_unit(session, actor=ACTOR, kind="concentrated_township", code=code, registered_on=setup_day)
             for code in self.poor_villages:
                 org.register_poor_unit(session, actor=ACTOR, kind="poor_village", code=code, registered_on=setup_day)
+            _record_populations(session, 2014, self.populations[2014])
 
         self._act(local(setup_day, 8), tree)
+        for year in range(2015, self.last + 1):  # each year's figures, from the statistics of January (统计年报)
+            self._act(local(dt.date(year, 1, 15), 9), lambda session, year=year: _record_populations(session, year, self.populations[year]))
         for (role, unit), tenures in self.tenures.items():
             for n, (person, post, start, _end, name) in enumerate(tenures):
                 before = tenures[n - 1] if n and tenures[n - 1][3] is not None else None  # the holder this one succeeds
@@ -699,7 +714,16 @@ class History:
 
         self._act(local(RULE_FROM, 8, 45), relationships)
         for day, visits in self.visits.items():
-            self._act(local(day, 20), lambda session, visits=visits: _record_visits(session, visits))
+            self._act(local(day, 20), lambda session, visits=visits: _record_visits(session, visits),
+                      bulk=lambda session, batch, visits=visits: _visit_events(session, visits, batch.visit_lookups()), kind=CASEWORK)
+
+
+def _record_populations(session, year: int, figures: dict[str, int]) -> None:
+    """Each village's rural population for `year` (`org.record_population`)."""
+    from workflow.org import service as org
+
+    for code, population in figures.items():
+        org.record_population(session, actor=ACTOR, code=code, year=year, rural_population=population)
 
 
 def _record_visits(session, visits: list[tuple]) -> None:
@@ -707,9 +731,14 @@ def _record_visits(session, visits: list[tuple]) -> None:
     `record_visit` checks it (from rows loaded for the whole batch), appended in one batch."""
     from workflow.eventlog import append_many
     from workflow.imports.visits import Preloaded
+
+    append_many(session, _visit_events(session, visits, Preloaded(session)), actor=ACTOR)  # lookups afresh each day: posts end over the years
+
+
+def _visit_events(session, visits: list[tuple], lookups) -> list:
+    """The visit.recorded events of `visits`, checked by `visit_recorded` from `lookups` (`Preloaded`)."""
     from workflow.visits.service import visit_recorded
 
-    lookups = Preloaded(session)  # afresh each day: posts end over the years
     lookups.load([{"id": visit[0], "visitor_id": visit[1], "target_id": visit[3]} for visit in visits])
     events = []
     for visit_id, visitor, level, target, when, where in visits:
@@ -717,11 +746,18 @@ def _record_visits(session, visits: list[tuple]) -> None:
         events.append(visit_recorded(session, visitor_id=visitor, target_level=level, target_id=target, occurred_at=when,
                                      latitude=latitude, longitude=longitude, visit_id=visit_id, lookups=lookups))
         lookups.seen.add(visit_id)
-    append_many(session, events, actor=ACTOR)
+    return events
 
 
-def write(engine, history: History, *, progress: Callable[[str], None] | None = None) -> int:
-    """Live `history` into the empty, migrated database behind `engine`, on a simulated clock; the number of events."""
+def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | None = None, progress: Callable[[str], None] | None = None) -> int:
+    """Live `history` into the empty, migrated database behind `engine`, on a simulated clock; the number of events.
+
+    With `bulk`, the acts that have a bulk form (household registrations and every step of a
+    household's exit case: most of the history) are checked as their commands check them and
+    appended together by `append_many`, up to the next act of another kind; the events and
+    the tables come out as the commands would write them (`tests/sample_data/test_history_bulk.py`).
+    `until` stops the history before that moment (tests).
+    """
     from sqlalchemy import func, select
 
     from rules import load_rule_book
@@ -733,26 +769,127 @@ def write(engine, history: History, *, progress: Callable[[str], None] | None = 
 
     say = progress or (lambda message: None)
     history.setup_acts()
-    acts = sorted(history.acts)
-    now = [acts[0].at]
+    acts = [act for act in sorted(history.acts) if until is None or act.at < until]
+    clock = _SteppingClock(acts[0].at)
     books = RuleBooks([load_rule_book(HISTORY_BOOK), *rulebook.books().books])
     with transaction(engine) as session:
         if session.execute(select(Event.seq).limit(1)).first() is not None:
             raise SystemExit("the database already holds events: generate into an empty one")
-        with deferred(session), simulated_clock(lambda: now[0]), rulebook.using(books):
+        with deferred(session), simulated_clock(clock), rulebook.using(books):
+            batch = _Batch(session, clock)
             year = None
             for act in acts:
-                now[0] = act.at
                 if act.at.year != year:
+                    batch.append()
                     year = act.at.year
                     session.flush()
                     say(f"{year}: {session.execute(select(func.count()).select_from(Event)).scalar_one():,} events so far")
-                act.run(session)
+                clock.moment = act.at
+                if bulk and act.bulk is not None:
+                    if act.kind != batch.kind:
+                        batch.append()
+                    batch.kind = act.kind
+                    batch.pending += [(act.at, new) for new in act.bulk(session, batch)]
+                else:
+                    batch.append()
+                    batch.forget()  # the command may write what the batch has read (posts, people)
+                    act.run(session)
+            batch.append()
         count = session.execute(select(func.count()).select_from(Event)).scalar_one()
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql("ANALYZE")
     return count
+
+
+class _SteppingClock:
+    """The simulated clock: the moment of the act under way, or, while a batch is appended, the
+    moment of each event's act in turn (`append_many` reads the clock once per event)."""
+
+    def __init__(self, moment: dt.datetime):
+        self.moment = moment
+        self.steps: collections.deque | None = None
+
+    def __call__(self) -> dt.datetime:
+        return self.steps.popleft() if self.steps is not None else self.moment
+
+    @contextlib.contextmanager
+    def stepping(self, moments: list[dt.datetime]) -> Iterator[None]:
+        self.steps = collections.deque(moments)
+        try:
+            yield
+            if self.steps:
+                raise RuntimeError(f"{len(self.steps)} moments left unread: the batch was not recorded one clock reading per event")
+        finally:
+            self.steps = None
+
+
+class _PendingLookups(Lookups):
+    """The session's records, but a household id is taken only by the batch's pending events:
+    those on file are refused all at once before the batch is appended (`_Batch.append`)."""
+
+    def __init__(self, session, registering: set[str]):
+        super().__init__(session)
+        self.registering = registering
+
+    def taken(self, model: type, key: str) -> bool:
+        if model is Household:
+            return key in self.registering
+        return super().taken(model, key)
+
+
+class _Batch:
+    """The events of acts written in bulk, waiting to be appended (`append`): until an act of
+    another kind, which may read what they write."""
+
+    def __init__(self, session, clock: _SteppingClock):
+        from workflow.exits.batch import HouseholdExits
+
+        self.session, self.clock = session, clock
+        self.exits = HouseholdExits(session)
+        self.kind: str | None = None
+        self.pending: list[tuple[dt.datetime, object]] = []
+        self._registering: set[str] = set()  # the households the pending events register
+        self._visit_lookups = None
+
+    def register(self, **arguments):
+        """The household.registered event of `org.register_household(**arguments)`, checked as it checks."""
+        from workflow.org import service as org
+
+        new = org.household_registered(_PendingLookups(self.session, self._registering), **arguments)
+        self._registering.add(new.entity_id)
+        return new
+
+    def append(self) -> None:
+        """Append the pending events; first, the ids they give that are already on file are refused, as their commands refuse them."""
+        from workflow import errors
+        from workflow.eventlog import append_many
+        from workflow.exits.batch import first_on_file
+        from workflow.org.models import Household
+
+        if self.pending:
+            self.exits.check_ids()
+            taken = first_on_file(self.session, Household, self._registering)
+            if taken is not None:
+                raise errors.DuplicateId.household(id=taken)
+            with self.clock.stepping([moment for moment, _ in self.pending]):
+                append_many(self.session, [new for _, new in self.pending], actor=ACTOR)
+            self.pending = []
+        self._registering = set()
+        self.kind = None
+
+    def forget(self) -> None:
+        self.exits.forget()
+        self._visit_lookups = None
+
+    def visit_lookups(self):
+        """The rows visits are checked against (`Preloaded`), kept until the batch forgets: the ids
+        of the batch's visits count as taken for the visits after them, appended or not."""
+        from workflow.imports.visits import Preloaded
+
+        if self._visit_lookups is None:
+            self._visit_lookups = Preloaded(self.session)
+        return self._visit_lookups
 
 
 def _actor():

@@ -41,6 +41,17 @@ def test_the_plan_registers_the_published_2014_figures_and_plants_each_kind_of_i
     assert {kind for kind, _ in plan.planted} == set(KINDS) and len(plan.planted) == history.PLANTED_EACH * len(KINDS)
 
 
+def test_each_village_has_a_rural_population_a_year_drifting_a_little_about_the_same_city_total():
+    plan = history.History(scale=SCALE, seed=2018, last=2017)
+    assert sorted(plan.populations) == [2014, 2015, 2016, 2017]
+    for year, figures in plan.populations.items():
+        assert sum(figures.values()) == pytest.approx(history.RURAL_POPULATION * SCALE, rel=0.001)
+        if year > 2014:
+            before = plan.populations[year - 1]
+            assert any(figures[v] != before[v] for v in figures)
+            assert all(abs(figures[v] - before[v]) <= 0.02 * before[v] + 1 for v in figures)
+
+
 def _year_ends(engine):
     from api.reports import incidence_rows
 
@@ -53,7 +64,7 @@ def _year_ends(engine):
 # every exit is the product's own commands), hence `slow`.
 @pytest.mark.slow
 def test_the_year_by_year_table_reproduces_the_published_figures_in_proportion(lived):
-    engine, _ = lived
+    engine, plan = lived
     table = _year_ends(engine)
     for year, published in history.PUBLISHED.items():
         city = table[("怀化市", year)]
@@ -62,6 +73,8 @@ def test_the_year_by_year_table_reproduces_the_published_figures_in_proportion(l
         # Villages come in whole numbers: within one village of the published share.
         assert abs(city.poor_villages - published["poor_villages"] * 13 / 1024) <= 1
         assert city.rural_population == pytest.approx(history.RURAL_POPULATION * SCALE, rel=0.01)
+    for year in range(2014, 2018):  # incidence divides by the year's figures
+        assert table[("怀化市", year)].rural_population == sum(plan.populations[year].values())
 
 
 @pytest.mark.slow

@@ -301,13 +301,15 @@ def append(
 
 @dataclasses.dataclass(frozen=True)
 class NewEvent:
-    """One event for `append_many`: what `append` takes, but the actor."""
+    """One event for `append_many`: what `append` takes; the actor if not the batch's (a
+    signature recorded by staff on the signer's behalf, among events of the staff's own)."""
 
     type: str
     entity_type: str
     entity_id: str
     payload: dict[str, Any]
     occurred_at: dt.datetime | None = None
+    actor: Actor | None = None
 
 
 def append_new(session: Session, new: NewEvent, *, actor: Actor) -> Event:
@@ -329,7 +331,8 @@ BATCH = 10_000  # events appended per round trip by append_many
 
 
 def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -> int:
-    """Append events in order, as `append` would one by one, with one INSERT and one flush per batch.
+    """Append events in order, as `append` would one by one (each by its own `actor`, or by
+    the batch's), with one INSERT and one flush per batch; the clock is read once per event.
 
     The log, the hashes and the projections come out exactly as from `append` called for
     each event in turn (the same clock reading per event, the same projections, in order);
@@ -346,7 +349,8 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
             event = _Appended()
             seq += 1
             event.seq, event.type, event.entity_type, event.entity_id = seq, new.type, new.entity_type, new.entity_id
-            event.payload, event.account, event.on_behalf_of = text, actor.account, actor.on_behalf_of
+            who = new.actor or actor
+            event.payload, event.account, event.on_behalf_of = text, who.account, who.on_behalf_of
             event.occurred_at, event.recorded_at, event.prev_hash = checked_occurrence(new.occurred_at, now=recorded_at), recorded_at, prev_hash
             prev_hash = seal(event)
             appended.append(event)

@@ -328,13 +328,20 @@ MACHINES: dict[ExitLevel, type[ExitMachine]] = {
 }
 
 
-def run(case: ExitCase, event: str, *, moment: dt.datetime, book: RuleBook, record: Callable[[str], None], **facts) -> None:
-    """Take `case` through `event` by its level's machine, or raise the DomainError that says why not."""
+def machine_for(case: ExitCase) -> ExitMachine:
+    """The level's machine around `case`, its status in `case.status`."""
+    # The row is also a listener of the machine: no column may share a callback's name.
+    return MACHINES[ExitLevel(case.level)](model=case, state_field="status")
+
+
+def run(case: ExitCase, event: str, *, moment: dt.datetime, book: RuleBook, record: Callable[[str], None], machine: ExitMachine | None = None,
+        **facts) -> None:
+    """Take `case` through `event` by its level's machine (`machine`, if one is already built
+    around it: a bulk load moving many steps of one case), or raise the DomainError that says why not."""
     if moment < case.status_since:
         since = local_time(case.status_since, book)
         raise errors.StepOutOfOrder.before_status_since(status=case.status, status_zh=STATUS_ZH[case.status], since=since)
-    # The row is also a listener of the machine: no column may share a callback's name.
-    machine = MACHINES[ExitLevel(case.level)](model=case, state_field="status")
+    machine = machine or machine_for(case)
     try:
         machine.send(event, moment=moment, book=book, record=record, **facts)
     except TransitionNotAllowed:

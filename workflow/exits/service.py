@@ -17,10 +17,11 @@ from sqlmodel import Session
 
 from rules.schema import ExitLevel, Level, RuleBook
 from workflow import clock, errors, rulebook
-from workflow.eventlog import Actor, Event, append, canonical_json
+from workflow.chunking import chunks
+from workflow.eventlog import Actor, Event, NewEvent, append, canonical_json
 from workflow.eventlog.log import checked_occurrence
 from workflow.eventlog.projection import EventProjection
-from workflow.eventlog.versions import state_on
+from workflow.eventlog.versions import note_states, state_on
 from workflow.exits import machines
 from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
@@ -153,16 +154,14 @@ def open_case(
     case_id = case_id or new_id()
     if session.get(ExitCase, case_id) is not None:
         raise errors.DuplicateId.exit_case(id=case_id)
-    append(
-        session,
-        type="exit_case.opened",
-        entity_type="exit_case",
-        entity_id=case_id,
-        payload={"case_id": case_id, "level": level.value, "subject_id": subject_id, "unit_code": unit_code},
-        actor=actor,
-        occurred_at=moment,
-    )
+    _append(session, opened_event(case_id, level, subject_id, unit_code, moment), actor)
     return session.get(ExitCase, case_id)
+
+
+def opened_event(case_id: str, level: ExitLevel, subject_id: str, unit_code: str, moment: dt.datetime) -> NewEvent:
+    """The exit_case.opened event `open_case` appends once its checks pass."""
+    payload = {"case_id": case_id, "level": level.value, "subject_id": subject_id, "unit_code": unit_code}
+    return NewEvent(type="exit_case.opened", entity_type="exit_case", entity_id=case_id, payload=payload, occurred_at=moment)
 
 
 def propose(
@@ -180,13 +179,7 @@ def propose(
     if case.level == ExitLevel.household:
         if assessment is None:
             raise errors.AssessmentRequired()
-        year = clock.local_date(moment, book.zone).year
-        try:
-            line = book.poverty_line_for(year)
-        except KeyError as exc:
-            raise errors.NoPovertyLine(reason=str(exc), book=book.id, year=year) from None
-        proposal = HouseholdProposal(assessment=assessment, year=year, poverty_line=line)
-        evidence = {"assessment": dataclasses.asdict(assessment), "year": year, "poverty_line": line}
+        proposal, evidence = household_proposal(assessment, moment, book)
     else:
         if assessment is not None:
             raise errors.AssessmentNotApplicable(level=case.level, level_zh=LEVEL_ZH[ExitLevel(case.level)])
@@ -201,16 +194,30 @@ def propose(
     return case
 
 
+def household_proposal(assessment: Assessment, moment: dt.datetime, book: RuleBook) -> tuple[HouseholdProposal, dict[str, Any]]:
+    """What a household's proposal at `moment` is checked against (the year's poverty line) and the evidence its event keeps."""
+    year = clock.local_date(moment, book.zone).year
+    try:
+        line = book.poverty_line_for(year)
+    except KeyError as exc:
+        raise errors.NoPovertyLine(reason=str(exc), book=book.id, year=year) from None
+    return HouseholdProposal(assessment=assessment, year=year, poverty_line=line), {"assessment": dataclasses.asdict(assessment), "year": year, "poverty_line": line}
+
+
 def post_notice(session: Session, *, actor: Actor, case_id: str, occurred_at: dt.datetime | None = None) -> ExitCase:
-    """Post the public notice (公示) of a proposed exit. Counted like a legal period, it starts
-    the day after posting and runs `notice_days` whole days, ending at midnight local time."""
+    """Post the public notice (公示) of a proposed exit."""
     case = _locked_case(session, case_id)
     moment, book = _moment_and_book(occurred_at)
-    posted_on = clock.local_date(moment, book.zone)
-    ends = clock.end_of_day(posted_on + dt.timedelta(days=book.notice_days), book.zone)
-    record = _recorder(session, actor, case, "exit_case.notice_posted", moment, {"notice_ends_at": ends})
+    record = _recorder(session, actor, case, "exit_case.notice_posted", moment, notice_payload(moment, book))
     machines.run(case, "post_notice", moment=moment, book=book, record=record)
     return case
+
+
+def notice_payload(moment: dt.datetime, book: RuleBook) -> dict[str, Any]:
+    """When a notice posted at `moment` ends: counted like a legal period, it starts the day
+    after posting and runs `notice_days` whole days, ending at midnight local time."""
+    posted_on = clock.local_date(moment, book.zone)
+    return {"notice_ends_at": clock.end_of_day(posted_on + dt.timedelta(days=book.notice_days), book.zone)}
 
 
 def lodge_objection(
@@ -330,15 +337,14 @@ def relapse(
     if not cases:
         raise errors.NotExited(household=household_id)
     case = _locked_case(session, cases[-1].id)
-    payload = {
-        "household_id": household_id,
-        "spell_id": spell_id or new_id(),
-        "registered_on": clock.local_date(moment, book.zone),
-        "reason": reason.strip(),
-    }
-    record = _recorder(session, actor, case, "exit_case.relapsed", moment, payload)
+    record = _recorder(session, actor, case, "exit_case.relapsed", moment, relapse_payload(household_id, spell_id, reason, moment, book))
     machines.run(case, "relapse", moment=moment, book=book, record=record)
     return case
+
+
+def relapse_payload(household_id: str, spell_id: str | None, reason: str, moment: dt.datetime, book: RuleBook) -> dict[str, Any]:
+    """What exit_case.relapsed records besides the case: the new spell, from the relapse's local date."""
+    return {"household_id": household_id, "spell_id": spell_id or new_id(), "registered_on": clock.local_date(moment, book.zone), "reason": reason.strip()}
 
 
 # ---- helpers ----------------------------------------------------------------------
@@ -355,20 +361,26 @@ def _decide(session: Session, event: str, *, actor: Actor, case_id: str, role: s
     if session.get(Signature, signature_id) is not None:
         raise errors.DuplicateId.signature(id=signature_id)
     signing = _signing(session, case, role=role, signer_id=signer_id, moment=moment, book=book)
+    record = _recorder(session, actor, case, f"exit_case.{'signed' if event == 'sign' else 'rejected'}", moment,
+                       signature_payload(signature_id, signing, document_ref, reason))
+    machines.run(case, event, moment=moment, book=book, record=record, signing=signing)
+    return session.get(Signature, signature_id)
+
+
+def signature_payload(signature_id: str, signing: Signing, document_ref: str | None, reason: str | None = None) -> dict[str, Any]:
+    """What a signature's or rejection's event records besides the case."""
     payload = {
         "signature_id": signature_id,
         # A case with no step ahead is refused by the machine before anything is recorded.
         "step": signing.step.id if signing.step else None,
-        "role": role,
+        "role": signing.role,
         "unit_code": signing.unit_code,
-        "signer_id": signer_id,
+        "signer_id": signing.signer_id,
         "document_ref": document_ref,
     }
     if reason is not None:
         payload["reason"] = reason
-    record = _recorder(session, actor, case, f"exit_case.{'signed' if event == 'sign' else 'rejected'}", moment, payload)
-    machines.run(case, event, moment=moment, book=book, record=record, signing=signing)
-    return session.get(Signature, signature_id)
+    return payload
 
 
 def _signing(session: Session, case: ExitCase, *, role: str, signer_id: str, moment: dt.datetime, book: RuleBook) -> Signing:
@@ -407,17 +419,19 @@ def _recorder(session: Session, actor: Actor, case: ExitCase, type: str, moment:
     """The `record` a machine calls once its rules pass: append the event, naming the status it leads to."""
 
     def record(status_after: str) -> None:
-        append(
-            session,
-            type=type,
-            entity_type="exit_case",
-            entity_id=case.id,
-            payload={"case_id": case.id, **payload, "status_after": status_after},
-            actor=actor,
-            occurred_at=moment,
-        )
+        _append(session, case_event(case.id, type, moment, payload, status_after), actor)
 
     return record
+
+
+def case_event(case_id: str, type: str, moment: dt.datetime, payload: dict[str, Any], status_after: str, actor: Actor | None = None) -> NewEvent:
+    """The event of a step on a case, naming the status it leads to."""
+    return NewEvent(type=type, entity_type="exit_case", entity_id=case_id, payload={"case_id": case_id, **payload, "status_after": status_after},
+                    occurred_at=moment, actor=actor)
+
+
+def _append(session: Session, new: NewEvent, actor: Actor) -> None:
+    append(session, type=new.type, entity_type=new.entity_type, entity_id=new.entity_id, payload=new.payload, actor=actor, occurred_at=new.occurred_at)
 
 
 def _locked_case(session: Session, case_id: str) -> ExitCase:
@@ -530,7 +544,8 @@ def _objection_resolved(session: Session, event: Event, data: dict[str, Any]) ->
 
 @EXITS.on("exit_case.signed")
 @EXITS.on("exit_case.rejected")
-def _decided(session: Session, event: Event, data: dict[str, Any]) -> list:
+def _decided(session: Session, event: Event, data: dict[str, Any], signatures: list[Signature] | None = None) -> list:
+    """`signatures`: the case's, when the caller holds them (a run of events), kept up to date here."""
     case = session.get(ExitCase, data["case_id"])
     signature = Signature(
         id=data["signature_id"],
@@ -550,10 +565,12 @@ def _decided(session: Session, event: Event, data: dict[str, Any]) -> list:
         event_seq=event.seq,
     )
     session.add(signature)
+    if signatures is not None:
+        signatures.append(signature)
     since = event.occurred_at
     if signature.decision == "signed":
         # A step completes with its latest signature, which need not be the last one recorded.
-        step = [s for s in signatures_of(session, case.id) if s.attempt == case.attempt and s.step == signature.step]
+        step = [s for s in (signatures if signatures is not None else signatures_of(session, case.id)) if s.attempt == case.attempt and s.step == signature.step]
         since = max(s.occurred_at for s in step)
     _, written = _move(session, data, since=since, reason=data.get("reason"))
     return [signature, *written]
@@ -564,6 +581,37 @@ def _relapsed(session: Session, event: Event, data: dict[str, Any]) -> list:
     _, written = _move(session, data, since=event.occurred_at, reason=data["reason"])
     registered_on = dt.date.fromisoformat(data["registered_on"])
     return [*written, reopen_spell(session, spell_id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on)]
+
+
+def _holding_cases(one: Callable[[Session, Event, dict[str, Any]], Any]) -> Callable[[Session, Any], None]:
+    """A run of events on cases applied by `one` event by event, with the run's cases and their
+    households loaded at once and held until the run is applied (a bulk load's or a replay's
+    runs are thousands long; a row the session no longer holds would be read again per event)."""
+
+    def many(session: Session, run) -> None:
+        cases = _rows(session, ExitCase, "id", {data["case_id"] for _, data in run})
+        households = _rows(session, Household, "id", {case.subject_id for case in cases if case.level == ExitLevel.household})  # noqa: F841 — held
+        if one is not _decided:
+            for event, data in run:
+                note_states(session, event, one(session, event, data))
+            return
+        signatures: dict[str, list[Signature]] = {case.id: [] for case in cases}
+        for signature in sorted(_rows(session, Signature, "case_id", set(signatures)), key=lambda s: s.event_seq):
+            signatures[signature.case_id].append(signature)
+        for event, data in run:
+            note_states(session, event, _decided(session, event, data, signatures[data["case_id"]]))
+
+    return many
+
+
+def _rows(session: Session, model: type, key: str, values: set[str]) -> list:
+    column = getattr(model, key)
+    return [row for part in chunks(sorted(values), 500) for row in session.execute(select(model).where(column.in_(part))).scalars()]
+
+
+for _type, _one in (("exit_case.proposed", _proposed), ("exit_case.notice_posted", _notice_posted), ("exit_case.signed", _decided),
+                    ("exit_case.rejected", _decided), ("exit_case.relapsed", _relapsed)):
+    EXITS.on_many(_type)(_holding_cases(_one))
 
 
 def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> tuple[ExitCase, list]:

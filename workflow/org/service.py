@@ -447,8 +447,11 @@ def register_household(session: Session, *, actor: Actor, **arguments: Any) -> H
     return session.get(Household, append_new(session, household_registered(Lookups(session), **arguments), actor=actor).entity_id)
 
 
-def household_registered(lookups: Lookups, *, household_id: str, village_code: str, head_name: str, members: int, registered_on: dt.date) -> NewEvent:
-    """The household.registered event for these arguments, after every check `register_household` makes."""
+def household_registered(
+    lookups: Lookups, *, household_id: str, village_code: str, head_name: str, members: int, registered_on: dt.date, spell_id: str | None = None
+) -> NewEvent:
+    """The household.registered event for these arguments, after every check `register_household`
+    makes (`spell_id`: the registry spell's id, if the caller chose it)."""
     village = lookups.unit(village_code, field="village")
     if village.level != Level.village:
         raise errors.InvalidVillage(code=village_code, level=village.level)
@@ -466,7 +469,7 @@ def household_registered(lookups: Lookups, *, household_id: str, village_code: s
         "head_name": head_name.strip(),
         "members": members,
         "registered_on": registered_on,
-        "spell_id": new_id(),
+        "spell_id": spell_id or new_id(),
     }
     return NewEvent(type="household.registered", entity_type="household", entity_id=household_id, payload=payload)
 
