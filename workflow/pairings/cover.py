@@ -1,6 +1,8 @@
 """The pairing cover (`pairing_cover`): each poor-household registry spell cut into runs of days
-paired and unpaired, so that a report over a city counts one narrow table per village instead
-of joining 260,000 households to their spells and pairings.
+paired and unpaired; and its tally (`pairing_cover_tally`): per village and day, what those runs
+beginning and ending that day change its counts by. A report over a city sums the tally's
+rows up to its day per village instead of joining 260,000 households to their spells and
+pairings; the runs say which households of a village to read.
 
 Derived: a pure function of the households, their poor-household spells and their pairings,
 which the projections before it keep (`workflow/projections.py`). Event by event it derives
@@ -15,23 +17,24 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, case, delete, func, select, true
+from sqlalchemy import Connection, delete, func, select, true
 from sqlmodel import Session
 
 from workflow.chunking import chunks
-from workflow.db import in_span, insert_rows, one_of
+from workflow.db import insert_rows, one_of
 from workflow.eventlog.projection import Projection, Run
 from workflow.eventlog.versions import reads_now
 from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.places import Subtree
-from workflow.pairings.models import PairingCover
+from workflow.pairings.models import PairingCover, PairingCoverTally
 from workflow.posts.models import Pairing
 
 DAY = dt.timedelta(days=1)
 Span = tuple[dt.date, dt.date | None]  # first and last day, both counted; None: still running
 
 _cover = PairingCover.__table__
+_tally = PairingCoverTally.__table__
 _INSERT_BATCH = 20_000
 
 
@@ -71,9 +74,9 @@ def _rows(households: dict[str, tuple[str, int]], spells: dict[str, list[Span]],
     return rows
 
 
-def _insert(connection: Connection, rows: Sequence[tuple]) -> None:
+def _insert(connection: Connection, table, rows: Sequence[tuple]) -> None:
     for part in chunks(rows, _INSERT_BATCH):
-        insert_rows(connection, _cover, part)
+        insert_rows(connection, table, part)
 
 
 def _read(connection: Connection, household_ids: Sequence[str] | None) -> list[tuple]:
@@ -93,18 +96,54 @@ def _read(connection: Connection, household_ids: Sequence[str] | None) -> list[t
     return _rows(households, spells, pairings)
 
 
+def _changes(rows: Iterable[tuple], sign: int = 1) -> dict[tuple[str, dt.date], list[int]]:
+    """What cover `rows` change the tally by: (village, day) → [households, paired, people], each
+    run counted from its first day and no longer from the day after its last."""
+    found: dict[tuple[str, dt.date], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for _, start, stop, village_code, members, paired in rows:
+        for day, step in ((start, sign), (stop + DAY if stop is not None else None, -sign)):
+            if day is not None:
+                counts = found[village_code, day]
+                counts[0] += step
+                counts[1] += step * int(paired)
+                counts[2] += step * members
+    return found
+
+
+def _tally_rows(counts: dict[tuple[str, dt.date], list[int]]) -> list[tuple]:
+    return [(village_code, day, *values) for (village_code, day), values in sorted(counts.items()) if any(values)]
+
+
 def rebuild(connection: Connection) -> None:
     """Derive every row again from the households, spells and pairings."""
     connection.execute(delete(_cover))
-    _insert(connection, _read(connection, None))
+    connection.execute(delete(_tally))
+    rows = _read(connection, None)
+    _insert(connection, _cover, rows)
+    _insert(connection, _tally, _tally_rows(_changes(rows)))
 
 
 def refresh(connection: Connection, household_ids: set[str]) -> None:
-    """Derive again the rows of `household_ids`."""
+    """Derive again the rows of `household_ids`, and take the difference into the tally."""
     ids = sorted(household_ids)
+    changes = defaultdict(lambda: [0, 0, 0])
     for part in chunks(ids):
-        connection.execute(delete(_cover).where(one_of(connection, _cover.c.household_id, part)))
-    _insert(connection, _read(connection, ids))
+        only = one_of(connection, _cover.c.household_id, part)
+        for key, values in _changes(connection.execute(select(*_cover.c).where(only)).all(), -1).items():
+            changes[key] = [a + b for a, b in zip(changes[key], values)]
+        connection.execute(delete(_cover).where(only))
+    rows = _read(connection, ids)
+    _insert(connection, _cover, rows)
+    for key, values in _changes(rows).items():
+        changes[key] = [a + b for a, b in zip(changes[key], values)]
+    # The villages concerned (one, mostly) are read, counted again and written whole.
+    villages = {village_code for (village_code, _), values in changes.items() if any(values)}
+    for part in chunks(sorted(villages)):
+        only = one_of(connection, _tally.c.village_code, part)
+        for village_code, day, *values in connection.execute(select(*_tally.c).where(only)).all():
+            changes[village_code, day] = [a + b for a, b in zip(changes[village_code, day], values)]
+        connection.execute(delete(_tally).where(only))
+    _insert(connection, _tally, _tally_rows({key: values for key, values in changes.items() if key[0] in villages}))
 
 
 def _households_of(session: Session, run: Run) -> set[str]:
@@ -159,11 +198,13 @@ def usable(session: Session) -> bool:
 
 def by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]]:
     """Per village under `scope` with registered poor households on `on`: (village, households, paired, people)."""
-    c = _cover.c
+    t = _tally.c
+    households = func.sum(t.households)
     query = (
-        select(c.village_code, func.count(), func.sum(case((c.paired, 1), else_=0)), func.coalesce(func.sum(c.members), 0))
-        .join(OrgUnit, OrgUnit.code == c.village_code)
-        .where(Subtree.of(scope).clause(OrgUnit.path), in_span(c.start_date, c.end_date, on))
-        .group_by(c.village_code)
+        select(t.village_code, households, func.sum(t.paired), func.sum(t.people))
+        .join(OrgUnit, OrgUnit.code == t.village_code)
+        .where(Subtree.of(scope).clause(OrgUnit.path), t.day <= on)
+        .group_by(t.village_code)
+        .having(households > 0)
     )
-    return [(village, int(households), int(paired), int(people)) for village, households, paired, people in session.execute(query).all()]
+    return [(village, int(count), int(paired), int(people)) for village, count, paired, people in session.execute(query).all()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
 from workflow.eventlog.versions import versioned
@@ -31,11 +31,23 @@ class PairingCover(SQLModel, table=True):
     not versioned: as known at an earlier moment the reports read those records instead."""
 
     __tablename__ = "pairing_cover"
-    __table_args__ = (Index("ix_pairing_cover_village", "village_code", "start_date", "end_date", "paired", "members"),)
-
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     start_date: dt.date = Field(sa_column=Column(Date, primary_key=True))
     end_date: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
     village_code: str = Field(sa_column=Column(String(32), nullable=False))
     members: int = Field(sa_column=Column(Integer, nullable=False))
     paired: bool = Field(sa_column=Column(Boolean, nullable=False))
+
+
+class PairingCoverTally(SQLModel, table=True):
+    """What a village's registered poor households, paired households and poor people change by
+    on a day (the cover's runs begin and end): summed over the days up to one, its counts that
+    day. Derived from `pairing_cover` with it."""
+
+    __tablename__ = "pairing_cover_tally"
+
+    village_code: str = Field(sa_column=Column(String(32), primary_key=True))
+    day: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    households: int = Field(sa_column=Column(Integer, nullable=False))
+    paired: int = Field(sa_column=Column(Integer, nullable=False))
+    people: int = Field(sa_column=Column(Integer, nullable=False))

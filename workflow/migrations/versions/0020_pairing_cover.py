@@ -1,12 +1,12 @@
-"""the pairing cover: each poor-household spell cut into runs of days paired and unpaired (issue 18)
+"""the pairing cover: each poor-household spell cut into runs of days paired and unpaired, and its tally per village and day (issue 18)
 
 Revision ID: 0020
 Revises: 0018
 Create Date: 2026-12-07 03:50:00
 
-A derived read model (`workflow/pairings/cover.py`) the pairing and work-team reports count
-per village instead of joining every household to its spells and pairings; derived here
-from the records on file, as a replay would.
+A derived read model (`workflow/pairings/cover.py`) the pairing and work-team reports sum per
+village (its tally by village and day) instead of joining every household to its spells and
+pairings; derived here from the records on file, as a replay would.
 """
 
 from alembic import op
@@ -29,7 +29,14 @@ def upgrade() -> None:
     sa.Column('paired', sa.Boolean(), nullable=False),
     sa.PrimaryKeyConstraint('household_id', 'start_date')
     )
-    op.create_index('ix_pairing_cover_village', 'pairing_cover', ['village_code', 'start_date', 'end_date', 'paired', 'members'], unique=False)
+    op.create_table('pairing_cover_tally',
+    sa.Column('village_code', sa.String(length=32), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('households', sa.Integer(), nullable=False),
+    sa.Column('paired', sa.Integer(), nullable=False),
+    sa.Column('people', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('village_code', 'day')
+    )
 
     from workflow.pairings import cover
 
@@ -37,5 +44,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index('ix_pairing_cover_village', table_name='pairing_cover')
+    op.drop_table('pairing_cover_tally')
     op.drop_table('pairing_cover')
