@@ -205,27 +205,39 @@ def pairing_coverage(session: Session, *, scope_code: str, on: dt.date) -> list[
     return sorted(rows, key=lambda c: units[c.unit_code].path)
 
 
+def _advised(session: Session, scope: OrgUnit, on: dt.date, leading) -> list:
+    """The pairings covering `on` of the households under `scope` marked in deep poverty that
+    day and on the registry, whose cadre is not `leading`: one row each, from the marks."""
+    spell_now = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
+    query = (
+        select(Household.id, Household.head_name, Household.village_code, Pairing.id.label("pairing_id"), Pairing.cadre_id, Person.name)
+        .select_from(DeepPoverty)
+        .join(Household, Household.id == DeepPoverty.household_id)
+        .join(OrgUnit, OrgUnit.code == Household.village_code)
+        .join(RegistrySpell, spell_now)
+        .join(Pairing, and_(Pairing.household_id == Household.id, in_span(Pairing.start_date, Pairing.end_date, on)))
+        .join(Person, Person.id == Pairing.cadre_id)
+        .where(Subtree.of(scope).clause(OrgUnit.path), in_span(DeepPoverty.start_date, DeepPoverty.end_date, on), ~leading)
+    )
+    if session.connection().dialect.name != "sqlite":
+        return list(session.execute(query).all())
+    # SQLite keeps no statistics and drives this join from every household spell (a pass over
+    # 260,000 at full scale): it is given the marked households a part at a time instead,
+    # each part read by the spells' and pairings' indexes.
+    marked = select(DeepPoverty.household_id).where(in_span(DeepPoverty.start_date, DeepPoverty.end_date, on))
+    found = []
+    for only in _in_parts(session, Household.id, session.execute(marked).scalars()):
+        found += session.execute(query.where(only)).all()
+    return found
+
+
 def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -> list[DeepPovertyAdvisory]:
     """Deep-poverty households under `scope_code` paired on `on` with a cadre who holds none of
     the rule book's party leading posts that day: advisories (优先考虑), never refusals."""
     _, rule = _rule(on)
     scope = get_unit(session, scope_code, field="unit")
     leading = select(Post.id).where(Post.person_id == Pairing.cadre_id, Post.role.in_(rule.leading_cadre_roles), in_span(Post.start_date, Post.end_date, on)).exists()
-    # The households marked on the day first (a few in a hundred), then only those read with their spells and pairings.
-    marked = (
-        select(DeepPoverty.household_id).distinct()
-        .join(Household, Household.id == DeepPoverty.household_id).join(OrgUnit, OrgUnit.code == Household.village_code)
-        .where(Subtree.of(scope).clause(OrgUnit.path), in_span(DeepPoverty.start_date, DeepPoverty.end_date, on))
-    )
-    found = []
-    for only in _in_parts(session, Household.id, session.execute(marked).scalars()):
-        registered = _registered(scope, on, only=only).subquery()
-        found += session.execute(
-            select(registered.c.id, registered.c.head_name, registered.c.village_code, Pairing.id.label("pairing_id"), Pairing.cadre_id, Person.name)
-            .join(Pairing, and_(Pairing.household_id == registered.c.id, in_span(Pairing.start_date, Pairing.end_date, on)))
-            .join(Person, Person.id == Pairing.cadre_id)
-            .where(registered.c.deep, ~leading)
-        ).all()
+    found = _advised(session, scope, on, leading)
     if not found:
         return []
     roles: dict[str, set[str]] = defaultdict(set)
