@@ -240,23 +240,14 @@ def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -
     found = _advised(session, scope, on, leading)
     if not found:
         return []
-    roles: dict[str, set[str]] = defaultdict(set)
-    for part in chunks(list({row.cadre_id for row in found})):
-        for person_id, role in session.execute(select(Post.person_id, Post.role).where(Post.person_id.in_(part), in_span(Post.start_date, Post.end_date, on))):
-            roles[person_id].add(role)
+    held: dict[str, set[str]] = defaultdict(set)
+    for only in _in_parts(session, Post.person_id, {row.cadre_id for row in found}):
+        for person_id, role in session.execute(select(Post.person_id, Post.role).where(only, in_span(Post.start_date, Post.end_date, on))):
+            held[person_id].add(role)
+    roles = {person_id: tuple(sorted(found_roles)) for person_id, found_roles in held.items()}  # one tuple per cadre, shared by their rows
     where = places(session.connection(), {row.village_code for row in found})
-    rows = [
-        DeepPovertyAdvisory(
-            household_id=row.id,
-            head_name=row.head_name,
-            village_code=row.village_code,
-            township_code=where[row.village_code].township_code,
-            county_code=where[row.village_code].county_code,
-            pairing_id=row.pairing_id,
-            cadre_id=row.cadre_id,
-            cadre_name=row.name,
-            cadre_roles=tuple(sorted(roles[row.cadre_id])),
-        )
-        for row in found
-    ]
+    rows = []
+    for row in found:
+        place = where[row.village_code]
+        rows.append(DeepPovertyAdvisory(row.id, row.head_name, row.village_code, place.township_code, place.county_code, row.pairing_id, row.cadre_id, row.name, roles.get(row.cadre_id, ())))
     return sorted(rows, key=lambda r: (r.county_code or "", r.township_code or "", r.village_code, r.household_id, r.pairing_id))
