@@ -7,7 +7,9 @@ empty), on 31 December of the data's year:
   product     each report as the API and the CLI serve it (`api.reports.on_day_rows`) over the
               city: unpaired households, pairing coverage, deep-poverty advisories, work-team
               gaps, plan results, the bonus list and the accountability list; then the same
-              as known at the log's last moment (`known_at`: read through the record versions)
+              as known at the log's last moment (`known_at`: nothing was recorded after it,
+              so the records read as now and the pairing reports count the pairing cover's
+              tally; as known at an earlier moment they read the record versions instead)
   reference   one plain SELECT of the rows the report starts from, in the same run: the
               registered poor households with their spells and pairings (the three pairing
               reports), the villages with their spells, teams and members (team gaps), the

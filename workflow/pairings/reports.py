@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
@@ -18,11 +19,12 @@ from sqlmodel import Session
 from rules import RuleBook
 from rules.schema import PairingCoverageRule, TargetSet
 from workflow.chunking import chunks
-from workflow.db import in_span
+from workflow.db import in_span, one_of
 from workflow import errors, rulebook
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Subtree, places
 from workflow.org.service import get_unit
+from workflow.pairings import cover
 from workflow.pairings.models import DeepPoverty
 from workflow.posts.models import Pairing, Post
 
@@ -88,18 +90,39 @@ def _rule(on: dt.date) -> tuple[RuleBook, PairingCoverageRule]:
     return book, book.pairing_coverage
 
 
-def _registered(scope: OrgUnit, on: dt.date):
+def _registered(scope: OrgUnit, on: dt.date, *, only=None):
     """The select of the registered poor households under `scope` on `on`: household columns and
-    their spell's `registered_on`, plus `paired` (a pairing covers the day) and `deep`."""
+    their spell's `registered_on`, plus `paired` (a pairing covers the day) and `deep`; `only`:
+    a further condition on the households (those of some villages, some ids)."""
     covering = select(Pairing.id).where(Pairing.household_id == Household.id, in_span(Pairing.start_date, Pairing.end_date, on)).exists()
     deep = select(DeepPoverty.id).where(DeepPoverty.household_id == Household.id, in_span(DeepPoverty.start_date, DeepPoverty.end_date, on)).exists()
     spell_now = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
-    return (
+    query = (
         select(Household.id, Household.head_name, Household.members, Household.village_code, RegistrySpell.registered_on, covering.label("paired"), deep.label("deep"))
         .join(OrgUnit, OrgUnit.code == Household.village_code)
         .join(RegistrySpell, spell_now)
         .where(Subtree.of(scope).clause(OrgUnit.path))
     )
+    return query if only is None else query.where(only)
+
+
+def _in_parts(session: Session, column, values: Iterable[str]) -> Iterator:
+    """`column` is one of `values`, a part at a time (a condition per IN list)."""
+    connection = session.connection()
+    for part in chunks(sorted(values)):
+        yield one_of(connection, column, part)
+
+
+def _by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int]]:
+    """Per village under `scope` with registered poor households on `on`: (village, households, paired).
+
+    Counted from the pairing cover when the session reads the records as they stand now; as
+    known at an earlier moment, from the households, spells and pairings as known then."""
+    if cover.usable(session):
+        return [(village, households, paired) for village, households, paired, _ in cover.by_village(session, scope, on)]
+    registered = _registered(scope, on).subquery()
+    paired = func.sum(case((registered.c.paired, 1), else_=0))
+    return [(village, total, int(covered or 0)) for village, total, covered in session.execute(select(registered.c.village_code, func.count(), paired).group_by(registered.c.village_code)).all()]
 
 
 def _cadres_with_room(session: Session, townships: set[str], book: RuleBook, on: dt.date) -> dict[str, tuple[CadreRoom, ...]]:
@@ -124,10 +147,14 @@ def unpaired_households(session: Session, *, scope_code: str, on: dt.date) -> li
     cadres who still have room under the rule book's cap."""
     book, _ = _rule(on)
     scope = get_unit(session, scope_code, field="unit")
-    registered = _registered(scope, on).subquery()
-    # The day after the last pairing that ended before `on`: since when the household is unpaired (else its registration).
-    last_ended = select(func.max(Pairing.end_date)).where(Pairing.household_id == registered.c.id, Pairing.end_date < on).scalar_subquery()
-    unpaired = session.execute(select(registered, last_ended.label("last_ended")).where(~registered.c.paired)).all()
+    # Only the villages with an unpaired household are read household by household.
+    villages = {village for village, households, paired in _by_village(session, scope, on) if paired < households}
+    unpaired = []
+    for only in _in_parts(session, Household.village_code, villages):
+        registered = _registered(scope, on, only=only).subquery()
+        # The day after the last pairing that ended before `on`: since when the household is unpaired (else its registration).
+        last_ended = select(func.max(Pairing.end_date)).where(Pairing.household_id == registered.c.id, Pairing.end_date < on).scalar_subquery()
+        unpaired += session.execute(select(registered, last_ended.label("last_ended")).where(~registered.c.paired)).all()
     if not unpaired:
         return []
     where = places(session.connection(), {row.village_code for row in unpaired})
@@ -159,16 +186,14 @@ def pairing_coverage(session: Session, *, scope_code: str, on: dt.date) -> list[
     (county, township, village) that has registered poor households, top down."""
     _rule(on)
     scope = get_unit(session, scope_code, field="unit")
-    registered = _registered(scope, on).subquery()
-    paired = func.sum(case((registered.c.paired, 1), else_=0))
-    by_village = session.execute(select(registered.c.village_code, func.count(), paired).group_by(registered.c.village_code)).all()
+    by_village = _by_village(session, scope, on)
     where = places(session.connection(), {village for village, _, _ in by_village})
     counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for village, total, covered in by_village:
         codes = where[village].path.split("/")
         for code in codes[codes.index(scope.code):]:
             counts[code][0] += total
-            counts[code][1] += int(covered or 0)
+            counts[code][1] += covered
     units = {}
     for part in chunks(list(counts)):
         units.update({unit.code: unit for unit in session.execute(select(OrgUnit).where(OrgUnit.code.in_(part))).scalars()})
@@ -180,38 +205,49 @@ def pairing_coverage(session: Session, *, scope_code: str, on: dt.date) -> list[
     return sorted(rows, key=lambda c: units[c.unit_code].path)
 
 
+def _advised(session: Session, scope: OrgUnit, on: dt.date, leading) -> list:
+    """The pairings covering `on` of the households under `scope` marked in deep poverty that
+    day and on the registry, whose cadre is not `leading`: one row each, from the marks."""
+    spell_now = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
+    query = (
+        select(Household.id, Household.head_name, Household.village_code, Pairing.id.label("pairing_id"), Pairing.cadre_id, Person.name)
+        .select_from(DeepPoverty)
+        .join(Household, Household.id == DeepPoverty.household_id)
+        .join(OrgUnit, OrgUnit.code == Household.village_code)
+        .join(RegistrySpell, spell_now)
+        .join(Pairing, and_(Pairing.household_id == Household.id, in_span(Pairing.start_date, Pairing.end_date, on)))
+        .join(Person, Person.id == Pairing.cadre_id)
+        .where(Subtree.of(scope).clause(OrgUnit.path), in_span(DeepPoverty.start_date, DeepPoverty.end_date, on), ~leading)
+    )
+    if session.connection().dialect.name != "sqlite":
+        return list(session.execute(query).all())
+    # SQLite keeps no statistics and drives this join from every household spell (a pass over
+    # 260,000 at full scale): it is given the marked households a part at a time instead,
+    # each part read by the spells' and pairings' indexes.
+    marked = select(DeepPoverty.household_id).where(in_span(DeepPoverty.start_date, DeepPoverty.end_date, on))
+    found = []
+    for only in _in_parts(session, Household.id, session.execute(marked).scalars()):
+        found += session.execute(query.where(only)).all()
+    return found
+
+
 def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -> list[DeepPovertyAdvisory]:
     """Deep-poverty households under `scope_code` paired on `on` with a cadre who holds none of
     the rule book's party leading posts that day: advisories (优先考虑), never refusals."""
     _, rule = _rule(on)
     scope = get_unit(session, scope_code, field="unit")
-    registered = _registered(scope, on).subquery()
     leading = select(Post.id).where(Post.person_id == Pairing.cadre_id, Post.role.in_(rule.leading_cadre_roles), in_span(Post.start_date, Post.end_date, on)).exists()
-    found = session.execute(
-        select(registered.c.id, registered.c.head_name, registered.c.village_code, Pairing.id.label("pairing_id"), Pairing.cadre_id, Person.name)
-        .join(Pairing, and_(Pairing.household_id == registered.c.id, in_span(Pairing.start_date, Pairing.end_date, on)))
-        .join(Person, Person.id == Pairing.cadre_id)
-        .where(registered.c.deep, ~leading)
-    ).all()
+    found = _advised(session, scope, on, leading)
     if not found:
         return []
-    roles: dict[str, set[str]] = defaultdict(set)
-    for part in chunks(list({row.cadre_id for row in found})):
-        for person_id, role in session.execute(select(Post.person_id, Post.role).where(Post.person_id.in_(part), in_span(Post.start_date, Post.end_date, on))):
-            roles[person_id].add(role)
+    held: dict[str, set[str]] = defaultdict(set)
+    for only in _in_parts(session, Post.person_id, {row.cadre_id for row in found}):
+        for person_id, role in session.execute(select(Post.person_id, Post.role).where(only, in_span(Post.start_date, Post.end_date, on))):
+            held[person_id].add(role)
+    roles = {person_id: tuple(sorted(found_roles)) for person_id, found_roles in held.items()}  # one tuple per cadre, shared by their rows
     where = places(session.connection(), {row.village_code for row in found})
-    rows = [
-        DeepPovertyAdvisory(
-            household_id=row.id,
-            head_name=row.head_name,
-            village_code=row.village_code,
-            township_code=where[row.village_code].township_code,
-            county_code=where[row.village_code].county_code,
-            pairing_id=row.pairing_id,
-            cadre_id=row.cadre_id,
-            cadre_name=row.name,
-            cadre_roles=tuple(sorted(roles[row.cadre_id])),
-        )
-        for row in found
-    ]
+    rows = []
+    for row in found:
+        place = where[row.village_code]
+        rows.append(DeepPovertyAdvisory(row.id, row.head_name, row.village_code, place.township_code, place.county_code, row.pairing_id, row.cadre_id, row.name, roles.get(row.cadre_id, ())))
     return sorted(rows, key=lambda r: (r.county_code or "", r.township_code or "", r.village_code, r.household_id, r.pairing_id))

@@ -156,12 +156,12 @@ def _holders(session: Session, codes: set[str], roles: list[str], first: dt.date
     connection = session.connection()
     for part in chunks(sorted(codes)):  # each unit's rows come whole from one part: units never straddle two
         query = (
-            select(Post, Person.name).join(Person, Person.id == Post.person_id)
+            select(Post.person_id, Person.name, Post.role, Post.unit_code, Post.start_date, Post.end_date).join(Person, Person.id == Post.person_id)
             .where(one_of(connection, Post.unit_code, part), Post.role.in_(roles), in_span(Post.start_date, Post.end_date, first, last))
             .order_by(Post.unit_code, Post.role, Post.start_date, Post.id)
         )
-        for post, name in session.execute(query).all():
-            found[post.unit_code].append(Official(post.person_id, name, post.role, post.unit_code, post.start_date, post.end_date))
+        for row in session.execute(query).all():  # columns, not Post objects: thousands of posts over a city
+            found[row.unit_code].append(Official(*row))
     return found
 
 
@@ -214,9 +214,11 @@ def accountability_list(session: Session, *, scope_code: str, on: dt.date, year:
     where = places(session.connection(), {p.village_code for p, _ in late})
     units = {p.village_code for p, _ in late} | {where[p.village_code].township_code for p, _ in late if where[p.village_code].township_code}
     holders = _holders(session, units, rule.accountable_roles, first, last)
+    officials: dict[str, tuple[Official, ...]] = {}  # per village: its township's officials, then its own (one tuple shared by its rows)
+    for code in {p.village_code for p, _ in late}:
+        officials[code] = tuple(holders.get(where[code].township_code, ())) + tuple(holders.get(code, ()))
     rows = []
     for item, exited in late:
         place = where[item.village_code]
-        officials = tuple(holders.get(place.township_code, ())) + tuple(holders.get(item.village_code, ()))
-        rows.append(AccountabilityRow(item.kind, item.subject_id, item.village_code, place.township_code, place.county_code, year, exited, officials))
+        rows.append(AccountabilityRow(item.kind, item.subject_id, item.village_code, place.township_code, place.county_code, year, exited, officials[item.village_code]))
     return sorted(rows, key=lambda r: (r.county_code or "", r.township_code or "", r.village_code, r.kind != "poor_village", r.subject_id))

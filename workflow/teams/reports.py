@@ -24,6 +24,7 @@ from workflow.db import in_span, one_of
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.places import Subtree, places
 from workflow.org.service import get_unit
+from workflow.pairings import cover
 from workflow.posts.models import Post
 from workflow.teams.models import Team, TeamMember
 from workflow.teams.service import work_team_rule
@@ -92,6 +93,11 @@ class _Village:
 
 
 def _poor_people_on(session: Session, scope: OrgUnit, on: dt.date) -> dict[str, int]:
+    """Per village under `scope`: the registered poor people on `on` (the members of its
+    registered poor households): from the pairing cover when the session reads the records as
+    they stand now, else from the households and spells as known then."""
+    if cover.usable(session):
+        return {code: people for code, _, _, people in cover.by_village(session, scope, on)}
     spell = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
     query = (
         select(Household.village_code, func.sum(Household.members))
@@ -107,13 +113,18 @@ def _poor_people_history(session: Session, codes: list[str]) -> dict[str, list[t
     """Per village: each household spell's first and last day and the household's members."""
     found: dict[str, list[tuple[dt.date, dt.date | None, int]]] = defaultdict(list)
     connection = session.connection()
+    # In two steps, each by its index: the villages' households, then their spells. Joined in
+    # one query, an engine without statistics (SQLite) walks every household spell instead.
+    households: dict[str, tuple[str, int]] = {}
     for part in chunks(codes):
-        query = (
-            select(Household.village_code, RegistrySpell.registered_on, RegistrySpell.exited_on, Household.members)
-            .join(RegistrySpell, and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id))
-            .where(one_of(connection, Household.village_code, part))
+        query = select(Household.id, Household.village_code, Household.members).where(one_of(connection, Household.village_code, part))
+        households.update((household_id, (code, members)) for household_id, code, members in session.execute(query).all())
+    for part in chunks(sorted(households)):
+        query = select(RegistrySpell.subject_id, RegistrySpell.registered_on, RegistrySpell.exited_on).where(
+            RegistrySpell.kind == "poor_household", one_of(connection, RegistrySpell.subject_id, part)
         )
-        for code, start, end, members in session.execute(query).all():
+        for household_id, start, end in session.execute(query).all():
+            code, members = households[household_id]
             found[code].append((start, end, members))
     return found
 
