@@ -1,7 +1,7 @@
 """the pairing cover: each poor-household spell cut into runs of days paired and unpaired, and its tally per village and day (issue 18)
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-07 03:50:00
 
 A derived read model (`workflow/pairings/cover.py`) the pairing and work-team reports sum per
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0020'
-down_revision = '0018'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 
