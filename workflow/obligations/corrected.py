@@ -29,7 +29,7 @@ from workflow.eventlog.versions import reading_now
 from workflow.obligations.answer import first_able, rows_and_totals
 from workflow.obligations.evaluate import ObligationRow, PostRef, unit_counts
 from workflow.obligations.general import GENERAL, evaluate_pairs, instances_as_now
-from workflow.obligations.question import ROWS, SCORES, TOTALS, Engine, Need, Question, UnitCounts
+from workflow.obligations.question import SCORES, TOTALS, Engine, Need, Question, UnitCounts
 from workflow.obligations.sources import changed_visits
 from workflow.obligations.spec import Span
 
@@ -67,23 +67,17 @@ class CorrectedEngine(Engine):
         return self.rows_and_totals(session, question)[0]
 
     def totals(self, session: Session, question: Question) -> list[UnitCounts]:
-        changes = changed_pairs(session, question)
-        if changes is None:
+        found = self._as_now(session, question, TOTALS)
+        if found is None:
             return GENERAL.totals(session, question)
-        asked = _now(question)
-        with reading_now(session) as now:
-            totals = first_able(self.faster, asked, TOTALS).totals(now, asked)
-            before = changes.rows(now, asked)
+        changes, totals, before = found
         return _totals(totals, before, changes.rows(session, question))
 
     def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
-        changes = changed_pairs(session, question)
-        if changes is None:
+        found = self._as_now(session, question, SCORES)
+        if found is None:
             return GENERAL.scores(session, question)
-        asked = _now(question)
-        with reading_now(session) as now:
-            scores = first_able(self.faster, asked, SCORES).scores(now, asked)
-            before = changes.rows(now, asked)
+        changes, scores, before = found
         # The same instances then and now (`changed_pairs`): the same rows, whose periods met differ.
         owed, met = Counter(), Counter()
         for person, person_owed, person_met in scores:
@@ -94,6 +88,17 @@ class CorrectedEngine(Engine):
                 owed[row.person_id] += sign * row.periods_owed
                 met[row.person_id] += sign * row.periods_met
         return [(person, owed[person], met[person]) for person in owed]
+
+    def _as_now(self, session: Session, question: Question, need: Need):
+        """(what changed since, the first faster engine's `need` — totals or scores — as known
+        now, the changed pairs' rows as known now); None when the instances changed."""
+        changes = changed_pairs(session, question)
+        if changes is None:
+            return None
+        asked = _now(question)
+        with reading_now(session) as now:
+            answer = getattr(first_able(self.faster, asked, need), need)(now, asked)
+            return changes, answer, changes.rows(now, asked)
 
 
 @dataclasses.dataclass(frozen=True)
