@@ -126,15 +126,19 @@ class Target:
         return any(start <= last and (end is None or end >= first) for start, end in self.spells)
 
 
+def _targets_of(level: str):
+    """(a SELECT of the ids of the targets of `level`, joined to the unit whose path places them —
+    a household's village —, the id column) for a subtree's clause on `OrgUnit.path`."""
+    if level == "household":
+        return select(Household.id).join(OrgUnit, OrgUnit.code == Household.village_code), Household.id
+    return select(OrgUnit.code).where(OrgUnit.level == level), OrgUnit.code
+
+
 def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window, ids: set[str] | None = None, now: bool = False) -> list[Target]:
     """The targets of `level` in the subtree that were registered poor at some time in the window
     (`ids`: of those alone; `now`: as they stand now, even in a session reading as known then)."""
-    if level == "household":
-        query = select(Household.id, OrgUnit.path).join(OrgUnit, OrgUnit.code == Household.village_code)
-        subject = Household.id
-    else:
-        query = select(OrgUnit.code, OrgUnit.path).where(OrgUnit.level == level)
-        subject = OrgUnit.code
+    query, subject = _targets_of(level)
+    query = query.add_columns(OrgUnit.path)
     # An outer join, the spells' tests in its ON clause: SQLite then walks from the subtree's
     # units to their spells, where an inner join may drive from every spell of the registry.
     query = query.add_columns(RegistrySpell.registered_on, RegistrySpell.exited_on).outerjoin(
@@ -157,10 +161,7 @@ def registry_changed_since(session: Session, *, level: str, scope: OrgUnit) -> b
     if seq is None:
         return False
     versions = versioned_tables()[RegistrySpell.__tablename__]
-    if level == "household":
-        query, subject = select(Household.id).join(OrgUnit, OrgUnit.code == Household.village_code), Household.id
-    else:
-        query, subject = select(OrgUnit.code).where(OrgUnit.level == level), OrgUnit.code
+    query, subject = _targets_of(level)
     # From the subtree's targets to their spells' versions (a correlated EXISTS): the versions
     # of a registry are the whole province's.
     given = select(versions.c.subject_id).where(versions.c.kind == REGISTRY_OF_LEVEL[level], versions.c.subject_id == subject, versions.c.known_from > seq)
