@@ -111,7 +111,7 @@ class AdvisoryView(BaseModel):
 
 
 def advisory_view(row: DeepPovertyAdvisory) -> AdvisoryView:
-    return AdvisoryView(**{**row.__dict__, "cadre_roles": list(row.cadre_roles)})
+    return AdvisoryView(**{**row._asdict(), "cadre_roles": list(row.cadre_roles)})
 
 
 ADVISORIES = Sheet("deep-poverty-advisories", "深度贫困户结对提示", "Deep-poverty pairing advisories", (
@@ -251,7 +251,7 @@ class AccountabilityView(BaseModel):
 
 
 def accountability_view(row: AccountabilityRow) -> AccountabilityView:
-    return AccountabilityView(**{**row.__dict__, "officials": [OfficialView(**o.__dict__) for o in row.officials]})
+    return AccountabilityView(**{**row._asdict(), "officials": [OfficialView(**o.__dict__) for o in row.officials]})
 
 
 ACCOUNTABILITY = Sheet("accountability", "未如期脱贫出列问责名单", "Accountability list", (

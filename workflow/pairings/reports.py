@@ -12,6 +12,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session
@@ -68,9 +69,12 @@ class Coverage:
     rate: Decimal | None  # None when the unit has no registered poor household
 
 
-@dataclasses.dataclass(frozen=True)
-class DeepPovertyAdvisory:
-    """A deep-poverty household paired with a cadre who holds no party leading post on the day (advisory)."""
+class DeepPovertyAdvisory(NamedTuple):
+    """A deep-poverty household paired with a cadre who holds no party leading post on the day (advisory).
+
+    A named tuple, not a frozen dataclass: a city's list is tens of thousands of rows, and a
+    frozen dataclass costs several times as much to build.
+    """
 
     household_id: str
     head_name: str
@@ -219,15 +223,16 @@ def _advised(session: Session, scope: OrgUnit, on: dt.date, leading) -> list:
         .join(Person, Person.id == Pairing.cadre_id)
         .where(Subtree.of(scope).clause(OrgUnit.path), in_span(DeepPoverty.start_date, DeepPoverty.end_date, on), ~leading)
     )
-    if session.connection().dialect.name != "sqlite":
-        return list(session.execute(query).all())
+    connection = session.connection()  # columns, not ORM rows: tens of thousands over a city
+    if connection.dialect.name != "sqlite":
+        return list(connection.execute(query).all())
     # SQLite keeps no statistics and drives this join from every household spell (a pass over
     # 260,000 at full scale): it is given the marked households a part at a time instead,
     # each part read by the spells' and pairings' indexes.
     marked = select(DeepPoverty.household_id).where(in_span(DeepPoverty.start_date, DeepPoverty.end_date, on))
     found = []
-    for only in _in_parts(session, Household.id, session.execute(marked).scalars()):
-        found += session.execute(query.where(only)).all()
+    for only in _in_parts(session, Household.id, connection.execute(marked).scalars()):
+        found += connection.execute(query.where(only)).all()
     return found
 
 
@@ -242,7 +247,7 @@ def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -
         return []
     held: dict[str, set[str]] = defaultdict(set)
     for only in _in_parts(session, Post.person_id, {row.cadre_id for row in found}):
-        for person_id, role in session.execute(select(Post.person_id, Post.role).where(only, in_span(Post.start_date, Post.end_date, on))):
+        for person_id, role in session.connection().execute(select(Post.person_id, Post.role).where(only, in_span(Post.start_date, Post.end_date, on))):
             held[person_id].add(role)
     roles = {person_id: tuple(sorted(found_roles)) for person_id, found_roles in held.items()}  # one tuple per cadre, shared by their rows
     where = places(session.connection(), {row.village_code for row in found})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session
@@ -74,9 +74,12 @@ class BonusRow:
     members: tuple[Official, ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class AccountabilityRow:
-    """A poor village or household not exited by the end of its planned year, and who held the responsible posts that year."""
+class AccountabilityRow(NamedTuple):
+    """A poor village or household not exited by the end of its planned year, and who held the responsible posts that year.
+
+    A named tuple, not a frozen dataclass: a city's list is tens of thousands of rows, and a
+    frozen dataclass costs several times as much to build.
+    """
 
     kind: str  # poor_village or poor_household
     subject_id: str
@@ -190,35 +193,29 @@ def accountability_list(session: Session, *, scope_code: str, on: dt.date, year:
     rule = plan_rule(year)
     scope = get_unit(session, scope_code, field="unit")
     first, last = _year_span(year)
-    in_scope = (Subtree.of(scope).clause(OrgUnit.path), PlannedExit.year == year)
-    planned = session.execute(
-        select(PlannedExit.kind, PlannedExit.subject_id, PlannedExit.village_code).join(OrgUnit, OrgUnit.code == PlannedExit.village_code).where(*in_scope)
-    ).all()
-    # Every spell of every planned subject begun by the year's end and not ended by then, in one
-    # query: the subject is late when one of them was still open on the year's last day.
-    still: dict[tuple[str, str], list[dt.date | None]] = defaultdict(list)
+    # The planned subjects of the year with a spell begun by the year's end and not ended by
+    # then, each spell a row, earliest first: the subject is late, and its exit (if it came
+    # later) is the end of the first such spell. One query, and only the late come back.
     query = (
-        select(RegistrySpell.kind, RegistrySpell.subject_id, RegistrySpell.exited_on)
-        .join(PlannedExit, and_(PlannedExit.kind == RegistrySpell.kind, PlannedExit.subject_id == RegistrySpell.subject_id))
+        select(PlannedExit.kind, PlannedExit.subject_id, PlannedExit.village_code, RegistrySpell.exited_on)
         .join(OrgUnit, OrgUnit.code == PlannedExit.village_code)
-        .where(*in_scope, RegistrySpell.registered_on <= last, or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on > last))
+        .join(RegistrySpell, and_(RegistrySpell.kind == PlannedExit.kind, RegistrySpell.subject_id == PlannedExit.subject_id))
+        .where(Subtree.of(scope).clause(OrgUnit.path), PlannedExit.year == year,
+               RegistrySpell.registered_on <= last, or_(RegistrySpell.exited_on.is_(None), RegistrySpell.exited_on > last))
         .order_by(RegistrySpell.registered_on)
     )
-    for kind, subject_id, exited_on in session.execute(query).all():
-        still[kind, subject_id].append(exited_on)
-    late: list[tuple[Any, dt.date | None]] = []
-    for item in planned:
-        if still.get((item.kind, item.subject_id)):
-            first_still = still[item.kind, item.subject_id][0]
-            late.append((item, first_still if first_still is not None and first_still <= on else None))
-    where = places(session.connection(), {p.village_code for p, _ in late})
-    units = {p.village_code for p, _ in late} | {where[p.village_code].township_code for p, _ in late if where[p.village_code].township_code}
-    holders = _holders(session, units, rule.accountable_roles, first, last)
+    late: dict[tuple[str, str], tuple[str, dt.date | None]] = {}  # (kind, subject) → (village, its later exit)
+    for kind, subject_id, village_code, exited_on in session.connection().execute(query):  # columns, not ORM rows: tens of thousands
+        if (kind, subject_id) not in late:
+            late[kind, subject_id] = (village_code, exited_on if exited_on is not None and exited_on <= on else None)
+    villages = {village for village, _ in late.values()}
+    where = places(session.connection(), villages)
+    holders = _holders(session, villages | {where[code].township_code for code in villages if where[code].township_code}, rule.accountable_roles, first, last)
     officials: dict[str, tuple[Official, ...]] = {}  # per village: its township's officials, then its own (one tuple shared by its rows)
-    for code in {p.village_code for p, _ in late}:
+    for code in villages:
         officials[code] = tuple(holders.get(where[code].township_code, ())) + tuple(holders.get(code, ()))
     rows = []
-    for item, exited in late:
-        place = where[item.village_code]
-        rows.append(AccountabilityRow(item.kind, item.subject_id, item.village_code, place.township_code, place.county_code, year, exited, officials[item.village_code]))
+    for (kind, subject_id), (village_code, exited) in late.items():
+        place = where[village_code]
+        rows.append(AccountabilityRow(kind, subject_id, village_code, place.township_code, place.county_code, year, exited, officials[village_code]))
     return sorted(rows, key=lambda r: (r.county_code or "", r.township_code or "", r.village_code, r.kind != "poor_village", r.subject_id))
