@@ -9,7 +9,9 @@ empty), on 31 December of the data's year:
               gaps, plan results, the bonus list and the accountability list; then the same
               as known at the log's last moment (`known_at`: nothing was recorded after it,
               so the records read as now and the pairing reports count the pairing cover's
-              tally; as known at an earlier moment they read the record versions instead)
+              tally); and as known at an earlier moment (the end of the log's first nine
+              tenths), where the tally is corrected by the households changed since, or the
+              records are read when too many have
   reference   one plain SELECT of the rows the report starts from, in the same run: the
               registered poor households with their spells and pairings (the three pairing
               reports), the villages with their spells, teams and members (team gaps), the
@@ -86,23 +88,29 @@ def _product(engine: Engine, read, day: dt.date, known_at: dt.datetime | None) -
         return on_day_rows(read, session, unit=CITY, as_of=day, known_at=known_at)
 
 
+def _aware(found) -> dt.datetime:
+    moment = found if isinstance(found, dt.datetime) else dt.datetime.fromisoformat(str(found))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.timezone.utc)
+
+
 def _reference(engine: Engine, sql: str) -> int:
     with engine.connect() as connection:
         return len(connection.execute(text(sql)).all())
 
 
-def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: float) -> list[tuple[str, float, float, float | None, int]]:
+def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: float) -> list[tuple[str, float, float, float, float | None, int]]:
     engine = make_engine(url)
     generated(engine, name, scale=generate_scale, year=year, visits=False)
     with engine.connect() as connection:
         sizes = {table: connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar() for table in ("household", "pairing", "team", "team_member", "reduction_plan", "planned_exit", "event")}
         last_recorded = connection.execute(text("SELECT MAX(recorded_at) FROM event")).scalar()
-    known_at = last_recorded if isinstance(last_recorded, dt.datetime) else dt.datetime.fromisoformat(str(last_recorded))
-    if known_at.tzinfo is None:
-        known_at = known_at.replace(tzinfo=dt.timezone.utc)
+        # An earlier moment: the end of the log's first nine tenths (in a world with visits, a
+        # moment among them: the records then are the records now, corrected by no household).
+        earlier_recorded = connection.execute(text("SELECT recorded_at FROM event WHERE seq <= (SELECT MAX(seq) * 9 / 10 FROM event) ORDER BY seq DESC LIMIT 1")).scalar()
+    known_at, earlier = (_aware(found) for found in (last_recorded, earlier_recorded))
     day = dt.date(year, 12, 31)
-    print(f"\n{name}: {', '.join(f'{n:,} {t}' for t, n in sizes.items())}; as of {day}, known at {known_at.isoformat()}")
-    print(f"  {'report':44} {'rows':>8} {'product':>10} {'known_at':>10} {'reference':>10} {'÷ ref':>6}")
+    print(f"\n{name}: {', '.join(f'{n:,} {t}' for t, n in sizes.items())}; as of {day}, known at {known_at.isoformat()} and {earlier.isoformat()}")
+    print(f"  {'report':44} {'rows':>8} {'product':>10} {'known_at':>10} {'earlier':>10} {'reference':>10} {'÷ ref':>6}")
     figures = []
     references: dict[str, float] = {}
     for label, read, sql in REPORTS:
@@ -110,12 +118,13 @@ def run_engine(name: str, url: str, *, year: int, repeat: int, generate_scale: f
         known_seconds, known_rows = _timed(functools.partial(_product, engine, read, day, known_at), repeat)
         if known_rows != rows:
             raise SystemExit(f"[{name}] {label}: as known at the log's end it differs from the report itself")
+        earlier_seconds, _ = _timed(functools.partial(_product, engine, read, day, earlier), repeat)
         if sql not in references:
             references[sql], _ = _timed(functools.partial(_reference, engine, sql), repeat)
         reference = references[sql]
-        figures.append((label, seconds, known_seconds, reference, len(rows)))
-        print(f"  {label:44} {len(rows):>8,} {seconds * 1000:>8.1f}ms {known_seconds * 1000:>8.1f}ms {reference * 1000:>8.1f}ms {seconds / reference:>6.2f}", flush=True)
-    slowest = max(max(f[1], f[2]) for f in figures)
+        figures.append((label, seconds, known_seconds, earlier_seconds, reference, len(rows)))
+        print(f"  {label:44} {len(rows):>8,} {seconds * 1000:>8.1f}ms {known_seconds * 1000:>8.1f}ms {earlier_seconds * 1000:>8.1f}ms {reference * 1000:>8.1f}ms {seconds / reference:>6.2f}", flush=True)
+    slowest = max(max(f[1], f[2], f[3]) for f in figures)
     print(f"  slowest: {slowest * 1000:,.1f} ms — goal: every report under 1 s: {'met' if slowest < 1 else 'NOT met'}")
     engine.dispose()
     return figures

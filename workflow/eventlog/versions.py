@@ -43,8 +43,12 @@ _versioned: dict[str, Table] = {}  # table name -> its version table
 _as_known_views: dict[str, str] = {}  # table name -> the SELECT of its rows as known at :seq
 
 
-def versioned(model: type) -> type:
-    """Declare that `model`'s table keeps its versions (a class decorator for SQLModel tables)."""
+def versioned(model: type | None = None, *, by_seq: bool = False) -> Any:
+    """Declare that `model`'s table keeps its versions (a class decorator for SQLModel tables:
+    `@versioned`, or `@versioned(by_seq=True)` to index the versions by the seq that gave them,
+    for reads that ask which records changed after a point of the log: `changed_after`)."""
+    if model is None:
+        return lambda model: versioned(model, by_seq=by_seq)
     table: Table = model.__table__
     metadata: MetaData = table.metadata
     key = [column.name for column in table.primary_key.columns]
@@ -60,6 +64,8 @@ def versioned(model: type) -> type:
     )
     for index in table.indexes:
         Index(f"{index.name}{SUFFIX}", *(version.c[column.name] for column in index.columns))
+    if by_seq:
+        Index(f"ix_{version.name}_known_from", version.c.known_from)
     _versioned[table.name] = version
     return model
 
@@ -294,6 +300,17 @@ def changed_since(session: Session, model: type, column: str, values: Iterable[A
         if session.execute(query, execution_options=read_now(session)).first() is not None:
             return True
     return False
+
+
+def changed_after(session: Session, model: type, column: str, seq: int, *, limit: int, **equal: Any) -> set[Any] | None:
+    """The `column` values of the records of `model` (those whose columns `equal` the values
+    given) that were given a state after event `seq`: the records that read differently now
+    than as known at `seq`. None when more than `limit` states were given since: too many to
+    correct a read by. Read by the versions' index on the seq (`versioned(by_seq=True)`)."""
+    table = _versioned[model.__tablename__]
+    query = select(table.c[column]).where(table.c.known_from > seq, *(table.c[name] == value for name, value in equal.items())).limit(limit + 1)
+    found = session.execute(query, execution_options=read_now(session)).scalars().all()
+    return None if len(found) > limit else set(found)
 
 
 def state_on(session: Session, model: type, key: tuple, moment: dt.datetime) -> dict[str, Any] | None:

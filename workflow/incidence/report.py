@@ -30,6 +30,7 @@ from workflow import errors
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.service import get_unit, rural_populations
 from workflow.org.places import Subtree
+from workflow.pairings import cover
 
 MAX_DATES = 120
 STEPS = ("month", "quarter", "year")
@@ -152,7 +153,12 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
 
 
 def _poor_by_village(session: Session, root: OrgUnit, day: dt.date):
-    """(village code, households, members) on the poverty registry on `day`, below `root`."""
+    """(village code, households, members) on the poverty registry on `day`, below `root`:
+    from the pairing cover's tally (`cover.by_village`), or where it cannot say, from the
+    households and their spells as the session reads them."""
+    counted = cover.by_village(session, root, day)
+    if counted is not None:
+        return [(village, households, people) for village, households, _, people in counted]
     on_registry = and_(
         RegistrySpell.kind == "poor_household",
         RegistrySpell.subject_id == Household.id,

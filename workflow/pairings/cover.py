@@ -7,8 +7,8 @@ pairings; the runs say which households of a village to read.
 Derived: a pure function of the households, their poor-household spells and their pairings,
 which the projections before it keep (`workflow/projections.py`). Event by event it derives
 again the rows of the households an event concerns; a replay or a bulk load defers it and
-derives every row once (`rebuild`). It keeps no versions: a session reading as known at an
-earlier moment reads the records themselves (`usable`).
+derives every row once (`rebuild`). It keeps no versions: read as known at an earlier moment,
+its tally is corrected by the households changed since (`by_village`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ from sqlmodel import Session
 from workflow.chunking import chunks
 from workflow.db import insert_rows, one_of
 from workflow.eventlog.projection import Projection, Run
-from workflow.eventlog.versions import reads_now
+from workflow.eventlog.versions import changed_after, known_seq, read_now, reading_now
 from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, RegistrySpell
-from workflow.org.places import Subtree
+from workflow.org.places import Subtree, places
 from workflow.pairings.models import PairingCover, PairingCoverTally
 from workflow.posts.models import Pairing
 
@@ -190,14 +190,66 @@ PAIRING_COVER = PairingCoverProjection()
 # ---- reads ----------------------------------------------------------------------------
 
 
-def usable(session: Session) -> bool:
-    """Whether a report in `session` may count the cover: it reads the records as they stand now
-    (the cover keeps no versions; as known at an earlier moment, the records are read)."""
-    return reads_now(session)
+CORRECTABLE = 20_000  # states given since a point of the log beyond which a read as known then reads the records
 
 
-def by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]]:
-    """Per village under `scope` with registered poor households on `on`: (village, households, paired, people)."""
+def by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]] | None:
+    """Per village under `scope` with registered poor households on `on`: (village, households,
+    paired, people), from the tally; None when it cannot say and the records must be read.
+
+    As known at an earlier point of the log (`as_known`), the tally as it stands now is
+    corrected by the households whose record, poor-household spells or pairings were given a
+    state since: their cover rows now are taken out and their rows as known then (derived from
+    the records as the session reads them) put in. None when an org unit changed since (the
+    villages' places would differ) or more than `CORRECTABLE` states were given since."""
+    seq = known_seq(session)
+    if seq is None:
+        return _summed(session, scope, on)
+    changed = _changed_households(session, seq)
+    if changed is None:
+        return None
+    then_rows = _read(session.connection(), sorted(changed)) if changed else []  # the records as the session reads them: as known then
+    with reading_now(session) as now:
+        counts = {village: [households, paired, people] for village, households, paired, people in _summed(now, scope, on)}
+        if not changed:
+            return [(village, *values) for village, values in counts.items()]
+        connection = now.connection()
+        now_rows = [row for part in chunks(sorted(changed)) for row in connection.execute(select(*_cover.c).where(one_of(connection, _cover.c.household_id, part))).all()]
+        where = places(connection, {row[3] for row in (*then_rows, *now_rows)})
+        inside = Subtree.of(scope)
+        for rows, sign in ((now_rows, -1), (then_rows, 1)):
+            for _, start, stop, village_code, members, paired in rows:
+                if start <= on and (stop is None or stop >= on) and inside.contains(where[village_code].path):
+                    values = counts.setdefault(village_code, [0, 0, 0])
+                    values[0] += sign
+                    values[1] += sign * int(paired)
+                    values[2] += sign * members
+    return [(village, *values) for village, values in sorted(counts.items()) if values[0] > 0]
+
+
+def _changed_households(session: Session, seq: int) -> set[str] | None:
+    """The households whose record, poor-household spells or pairings were given a state after
+    `seq`; None when too many, or when an org unit has moved or been added since (a rename
+    changes no count)."""
+    units = changed_after(session, OrgUnit, "code", seq, limit=CORRECTABLE)
+    if units is None or _paths(session, units) != _paths(session, units, read_now(session)):
+        return None
+    found: set[str] = set()
+    for model, column, equal in ((Household, "id", {}), (RegistrySpell, "subject_id", {"kind": "poor_household"}), (Pairing, "household_id", {})):
+        ids = changed_after(session, model, column, seq, limit=CORRECTABLE, **equal)
+        if ids is None:
+            return None
+        found |= ids
+    return found
+
+
+def _paths(session: Session, codes: set[str], options: dict | None = None) -> dict[str, str]:
+    connection = session.connection()
+    return {code: path for part in chunks(sorted(codes)) for code, path in connection.execute(select(OrgUnit.code, OrgUnit.path).where(one_of(connection, OrgUnit.code, part)), execution_options=options or {})}
+
+
+def _summed(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]]:
+    """The tally as it stands, summed per village under `scope` up to `on`."""
     t = _tally.c
     households = func.sum(t.households)
     query = (

@@ -120,10 +120,11 @@ def _in_parts(session: Session, column, values: Iterable[str]) -> Iterator:
 def _by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int]]:
     """Per village under `scope` with registered poor households on `on`: (village, households, paired).
 
-    Counted from the pairing cover when the session reads the records as they stand now; as
-    known at an earlier moment, from the households, spells and pairings as known then."""
-    if cover.usable(session):
-        return [(village, households, paired) for village, households, paired, _ in cover.by_village(session, scope, on)]
+    Counted from the pairing cover's tally (`cover.by_village`), or where it cannot say, from
+    the households, spells and pairings as the session reads them."""
+    counted = cover.by_village(session, scope, on)
+    if counted is not None:
+        return [(village, households, paired) for village, households, paired, _ in counted]
     registered = _registered(scope, on).subquery()
     paired = func.sum(case((registered.c.paired, 1), else_=0))
     return [(village, total, int(covered or 0)) for village, total, covered in session.execute(select(registered.c.village_code, func.count(), paired).group_by(registered.c.village_code)).all()]

@@ -94,10 +94,11 @@ class _Village:
 
 def _poor_people_on(session: Session, scope: OrgUnit, on: dt.date) -> dict[str, int]:
     """Per village under `scope`: the registered poor people on `on` (the members of its
-    registered poor households): from the pairing cover when the session reads the records as
-    they stand now, else from the households and spells as known then."""
-    if cover.usable(session):
-        return {code: people for code, _, _, people in cover.by_village(session, scope, on)}
+    registered poor households): from the pairing cover's tally (`cover.by_village`), or where
+    it cannot say, from the households and spells as the session reads them."""
+    counted = cover.by_village(session, scope, on)
+    if counted is not None:
+        return {code: people for code, _, _, people in counted}
     spell = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
     query = (
         select(Household.village_code, func.sum(Household.members))
