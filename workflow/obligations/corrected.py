@@ -12,6 +12,9 @@ general engine answers the whole question.
                     − the changed pairs' rows as known now   (general engine, current knowledge)
                     + the changed pairs' rows as known then  (general engine, as known then)
 
+The changed pairs' rows now and then share their instances and masks, read once
+(`general.evaluate_pairs`): only their visits since differ.
+
 Rows, totals per post unit and scores are corrected alike. For a page (`first`), the engine
 as known now is asked for as many more rows as there are changed pairs: each changed pair can
 push at most one row of the page out of it.
@@ -59,8 +62,7 @@ class CorrectedEngine(Engine):
         asked = _now(question, more=len(changes.pairs))
         with reading_now(session) as now:
             rows, totals = rows_and_totals(now, asked, self.faster)
-            before = changes.rows(now, asked)
-        after = changes.rows(session, question)
+        before, after = changes.rows(session, question)
         return _rows(question, rows, changes.pairs, after), _totals(totals, before, after)
 
     def rows(self, session: Session, question: Question) -> list[ObligationRow]:
@@ -70,35 +72,35 @@ class CorrectedEngine(Engine):
         found = self._as_now(session, question, TOTALS)
         if found is None:
             return GENERAL.totals(session, question)
-        changes, totals, before = found
-        return _totals(totals, before, changes.rows(session, question))
+        totals, before, after = found
+        return _totals(totals, before, after)
 
     def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
         found = self._as_now(session, question, SCORES)
         if found is None:
             return GENERAL.scores(session, question)
-        changes, scores, before = found
+        scores, before, after = found
         # The same instances then and now (`changed_pairs`): the same rows, whose periods met differ.
         owed, met = Counter(), Counter()
         for person, person_owed, person_met in scores:
             owed[person] += person_owed
             met[person] += person_met
-        for sign, rows in ((-1, before), (1, changes.rows(session, question))):
+        for sign, rows in ((-1, before), (1, after)):
             for row in rows:
                 owed[row.person_id] += sign * row.periods_owed
                 met[row.person_id] += sign * row.periods_met
         return [(person, owed[person], met[person]) for person in owed]
 
     def _as_now(self, session: Session, question: Question, need: Need):
-        """(what changed since, the first faster engine's `need` — totals or scores — as known
-        now, the changed pairs' rows as known now); None when the instances changed."""
+        """(the first faster engine's `need` — totals or scores — as known now, the changed
+        pairs' rows as known now, and as known then); None when the instances changed."""
         changes = changed_pairs(session, question)
         if changes is None:
             return None
         asked = _now(question)
         with reading_now(session) as now:
             answer = getattr(first_able(self.faster, asked, need), need)(now, asked)
-            return changes, answer, changes.rows(now, asked)
+        return answer, *changes.rows(session, question)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,9 +116,9 @@ class Changes:
     def pairs(self) -> Pairs:
         return frozenset(self.first)
 
-    def rows(self, session: Session, question: Question) -> list[ObligationRow]:
-        """The general engine's rows of the pairs alone: their visits as `session` reads them."""
-        return evaluate_pairs(session, question, self.first, self.posts) if self.first else []
+    def rows(self, session: Session, question: Question) -> tuple[list[ObligationRow], list[ObligationRow]]:
+        """The general engine's rows of the pairs alone: (as known now, as `session` reads them)."""
+        return evaluate_pairs(session, question, self.first, self.posts) if self.first else ([], [])
 
 
 def changed_pairs(session: Session, question: Question) -> Changes | None:

@@ -245,8 +245,8 @@ class DaySource:
     """Visits from the visits themselves (as the session reads them: as known now, or then),
     read once into each (person, target)'s periods with a visit."""
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, since: dt.date | None = None):
-        """`since`: read the visits from that day on only (the periods before it then read as unvisited)."""
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, since: dict[str, dt.date] | None = None):
+        """`since`: each person's visits from that day on only (the periods before it then read as unvisited)."""
         starts = [period.first for period in window.periods]
         # Days read as text and each distinct one converted once: a city's township has
         # tens of thousands of visits on a few hundred days.
@@ -254,9 +254,13 @@ class DaySource:
         bits: dict[tuple[str, str], int] = defaultdict(int)
         last: dict[tuple[str, str], dict[int, dt.date]] = defaultdict(dict)
         connection = session.connection()
-        for part in chunks(persons):
+        # The persons read from the same day together: a statement per day and chunk.
+        from_day: dict[dt.date, set[str]] = defaultdict(set)
+        for person in persons:
+            from_day[window.first if since is None else max(window.first, since[person])].add(person)
+        for start, part in ((start, part) for start, of_day in sorted(from_day.items()) for part in chunks(of_day)):
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, cast(Visit.occurred_on, String)).where(
-                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= max(window.first, since or window.first), Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
+                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= start, Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
             )
             for visitor, target_level, target_id, village, township, text in connection.execute(query):
                 found = period_of.get(text)
@@ -307,26 +311,30 @@ class KnownSource:
     """Visits as the session reads them as known at a point of the log, without reading them all:
     the masks (current knowledge) wherever no visit of the (person, target) in the period was
     recorded or voided after that point; for a pair with such a visit, the masks up to the
-    first period holding one, and the visits as known then (`DaySource`) from that period on.
+    first period holding one, and the visits as known then (`DaySource`) from that period on —
+    each person's visits read from the first period any of their pairs changed in.
     Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
     """
 
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, changed: dict[tuple[str, str], int] | None = None):
         """`changed`: what `changed_visits` gives for `persons`, if the caller has it already."""
-        self._masks = MaskSource(session, persons=persons, level=level, window=window)
+        self.now = MaskSource(session, persons=persons, level=level, window=window)  # the visits as known now
         if changed is None:
             changed = changed_visits(session, persons=persons, level=level, window=window)
         self._changed = {pair: first for pair, first in changed.items() if pair[0] in persons}
         self._days = None
         if self._changed:
-            since = window.periods[min(self._changed.values())].first
-            self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window, since=since)
+            since: dict[str, dt.date] = {}
+            for (person, _), first in self._changed.items():
+                day = window.periods[first].first
+                since[person] = min(day, since.get(person, day))
+            self._days = DaySource(session, persons=set(since), level=level, window=window, since=since)
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:
         first = self._changed.get((person_id, target_id))
         if first is None:
-            return self._masks.visits(person_id, target_id)
-        before = self._masks.visits(person_id, target_id, below=first)
+            return self.now.visits(person_id, target_id)
+        before = self.now.visits(person_id, target_id, below=first)
         after = self._days.visits(person_id, target_id)
         later = after.bits & ~((1 << first) - 1)
         return VisitBits(before.bits | later, {**before.last, **{i: day for i, day in after.last.items() if i >= first}})
