@@ -48,8 +48,8 @@ def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
 
 
 def evaluate_pairs(session: Session, question: Question, changed: dict[tuple[str, str], int], posts: list[tuple[PostRef, Span]]) -> tuple[list[ObligationRow], list[ObligationRow]]:
-    """The rows of the (official, target) pairs `changed` alone (each with the first period of the
-    window its visits changed in since the point `session` reads as known at), of a rule owed
+    """The rows of the (official, target) pairs `changed` alone (each with the periods of the
+    window its visits changed in since the point `session` reads as known at, as bits), of a rule owed
     per target: (as known now, as `session` reads them). The instances are those standing now,
     of the question's `posts` as they stand now (which the caller has found to be those known
     then: `instances_as_now`), read once for both; the visits as known now from the masks, and

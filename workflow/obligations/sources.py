@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
+import functools
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -206,10 +208,10 @@ class MaskSource:
                 high = last.day if (year, number + 1) == (last.year, last.month) else 31
                 self._pieces[(year, number + 1)].append((i, low, high))
 
-    def visits(self, person_id: str, target_id: str, below: int | None = None) -> VisitBits:
+    def visits(self, person_id: str, target_id: str, skip: int = 0) -> VisitBits:
         """The periods visited, and the last day in each: what `MaskDays.last_in` answers for
-        each period, in one walk over the months visited, latest first (`below`: of the
-        periods before that one only)."""
+        each period, in one walk over the months visited, latest first (`skip`: bits of
+        periods not asked for, read as unvisited)."""
         masks = self._masks.get((person_id, target_id))
         if not masks:
             return NO_VISITS
@@ -226,7 +228,7 @@ class MaskSource:
                 shift = DAY_BITS * (month - 1)
                 first_day, last_day = (mask.first_days >> shift) & DAY_FIELD, (mask.last_days >> shift) & DAY_FIELD
                 for i, low, high in found:
-                    if bits >> i & 1 or (below is not None and i >= below):
+                    if (bits | skip) >> i & 1:
                         continue  # a later month of the period had its last visit, or a period not asked for
                     if low <= last_day <= high:
                         day = last_day
@@ -245,8 +247,8 @@ class DaySource:
     """Visits from the visits themselves (as the session reads them: as known now, or then),
     read once into each (person, target)'s periods with a visit."""
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, since: dict[str, dt.date] | None = None):
-        """`since`: each person's visits from that day on only (the periods before it then read as unvisited)."""
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, periods: dict[str, int] | None = None):
+        """`periods`: each person's visits in those periods of the window only (bits; the others then read as unvisited)."""
         starts = [period.first for period in window.periods]
         # Days read as text and each distinct one converted once: a city's township has
         # tens of thousands of visits on a few hundred days.
@@ -254,13 +256,12 @@ class DaySource:
         bits: dict[tuple[str, str], int] = defaultdict(int)
         last: dict[tuple[str, str], dict[int, dt.date]] = defaultdict(dict)
         connection = session.connection()
-        # The persons read from the same day together: a statement per day and chunk.
-        from_day: dict[dt.date, set[str]] = defaultdict(set)
-        for person in persons:
-            from_day[window.first if since is None else max(window.first, since[person])].add(person)
-        for start, part in ((start, part) for start, of_day in sorted(from_day.items()) for part in chunks(of_day)):
+        # One statement per chunk, over the days of every person's periods: each further one costs
+        # more than the visits it would leave out. A person's visits in periods not theirs are skipped.
+        days = _days_of(window, ALL_PERIODS if periods is None else functools.reduce(operator.or_, periods.values(), 0))
+        for part in chunks(persons):
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, cast(Visit.occurred_on, String)).where(
-                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= start, Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
+                one_of(connection, Visit.visitor_id, part), days, Visit.voided_at.is_(None)
             )
             for visitor, target_level, target_id, village, township, text in connection.execute(query):
                 found = period_of.get(text)
@@ -268,6 +269,8 @@ class DaySource:
                     day = dt.date.fromisoformat(text)
                     found = period_of[text] = (bisect.bisect_right(starts, day) - 1, day)
                 i, day = found
+                if periods is not None and not periods[visitor] >> i & 1:
+                    continue
                 for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
                     if counted_level == level:
                         key = (visitor, counted_id)
@@ -281,19 +284,45 @@ class DaySource:
         return self._visits.get((person_id, target_id), NO_VISITS)
 
 
+ALL_PERIODS = -1  # every period of a window, as bits
+
+
+def _days_of(window: Window, periods: int):
+    """The test on `Visit.occurred_on` of the days of the window's `periods` (bits) up to as_of:
+    one range from the first, and the runs of periods in it where they are not all."""
+    runs, start = [], None
+    for i, period in enumerate(window.periods):
+        if periods >> i & 1:
+            start = period.first if start is None else start
+            last = period.last
+        elif start is not None:
+            runs.append((start, last))
+            start = None
+    if start is not None:
+        runs.append((start, last))
+    first, until = max(window.first, runs[0][0]), min(window.as_of, runs[-1][1])
+    within = and_(Visit.occurred_on >= first, Visit.occurred_on <= until)
+    return within if len(runs) == 1 else and_(within, or_(*(Visit.occurred_on.between(low, high) for low, high in runs)))
+
+
 def changed_visits(session: Session, *, persons: set[str], level: str, window: Window) -> dict[tuple[str, str], int]:
     """The (person, target of `level`) pairs with a visit in the window recorded or voided after
-    the point `session` reads as known at, each with the first period such a visit falls in."""
+    the point `session` reads as known at, each with the periods such visits fall in (bits)."""
     seq = known_seq(session)
     starts = [period.first for period in window.periods]
     changed: dict[tuple[str, str], int] = {}
     connection = session.connection()
     # The visits as they stand now (one recorded later is not in the session's view), found by
-    # the index on (visitor, day, recorded_seq, voided_seq) and tested there: one test per
-    # statement, as an OR of the two is tested only after each row is fetched on PostgreSQL.
+    # the index on (visitor, day, recorded_seq, voided_seq) and tested there: on PostgreSQL one
+    # test per statement, as an OR of the two is tested only after each row is fetched; SQLite
+    # tests the OR on the index entry before it reads the row, so one statement scans it once.
+    if connection.dialect.name == "postgresql":
+        tests = (Visit.recorded_seq > seq, Visit.voided_seq > seq)
+    else:
+        tests = (or_(Visit.recorded_seq > seq, Visit.voided_seq > seq),)
     found = []
     for part in chunks(persons):
-        for since in (Visit.recorded_seq > seq, Visit.voided_seq > seq):
+        for since in tests:
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
                 one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, since,
             )
@@ -303,17 +332,16 @@ def changed_visits(session: Session, *, persons: set[str], level: str, window: W
         for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
             if counted_level == level:
                 key = (visitor, counted_id)
-                changed[key] = min(i, changed.get(key, i))
+                changed[key] = changed.get(key, 0) | 1 << i
     return changed
 
 
 class KnownSource:
     """Visits as the session reads them as known at a point of the log, without reading them all:
     the masks (current knowledge) wherever no visit of the (person, target) in the period was
-    recorded or voided after that point; for a pair with such a visit, the masks up to the
-    first period holding one, and the visits as known then (`DaySource`) from that period on —
-    each person's visits read from the first period any of their pairs changed in.
-    Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
+    recorded or voided after that point; for a pair with such a visit, the visits as known then
+    (`DaySource`) in the periods holding one, and the masks in the others. Raises `Undecidable`
+    where the masks cannot split a month, as `MaskSource` does.
     """
 
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, changed: dict[tuple[str, str], int] | None = None):
@@ -321,20 +349,18 @@ class KnownSource:
         self.now = MaskSource(session, persons=persons, level=level, window=window)  # the visits as known now
         if changed is None:
             changed = changed_visits(session, persons=persons, level=level, window=window)
-        self._changed = {pair: first for pair, first in changed.items() if pair[0] in persons}
+        self._changed = {pair: periods for pair, periods in changed.items() if pair[0] in persons}
         self._days = None
         if self._changed:
-            since: dict[str, dt.date] = {}
-            for (person, _), first in self._changed.items():
-                day = window.periods[first].first
-                since[person] = min(day, since.get(person, day))
-            self._days = DaySource(session, persons=set(since), level=level, window=window, since=since)
+            periods: dict[str, int] = defaultdict(int)  # each person's periods to read the visits of
+            for (person, _), changed_periods in self._changed.items():
+                periods[person] |= changed_periods
+            self._days = DaySource(session, persons=set(periods), level=level, window=window, periods=periods)
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:
-        first = self._changed.get((person_id, target_id))
-        if first is None:
+        changed = self._changed.get((person_id, target_id))
+        if changed is None:
             return self.now.visits(person_id, target_id)
-        before = self.now.visits(person_id, target_id, below=first)
+        before = self.now.visits(person_id, target_id, skip=changed)
         after = self._days.visits(person_id, target_id)
-        later = after.bits & ~((1 << first) - 1)
-        return VisitBits(before.bits | later, {**before.last, **{i: day for i, day in after.last.items() if i >= first}})
+        return VisitBits(before.bits | after.bits & changed, {**before.last, **{i: day for i, day in after.last.items() if changed >> i & 1}})
