@@ -5,8 +5,6 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import datetime as dt
-import functools
-import operator
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -256,12 +254,15 @@ class DaySource:
         bits: dict[tuple[str, str], int] = defaultdict(int)
         last: dict[tuple[str, str], dict[int, dt.date]] = defaultdict(dict)
         connection = session.connection()
-        # One statement per chunk, over the days of every person's periods: each further one costs
-        # more than the visits it would leave out. A person's visits in periods not theirs are skipped.
-        days = _days_of(window, ALL_PERIODS if periods is None else functools.reduce(operator.or_, periods.values(), 0))
         for part in chunks(persons):
+            # One statement per chunk (each further one costs more than the visits it would leave
+            # out): the persons with the same periods together, an OR of the sets of periods.
+            of_periods: dict[int, list[str]] = defaultdict(list)
+            for person in part:
+                of_periods[ALL_PERIODS if periods is None else periods[person]].append(person)
+            whose = or_(*(and_(one_of(connection, Visit.visitor_id, members), _days_of(window, bits)) for bits, members in sorted(of_periods.items())))
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, cast(Visit.occurred_on, String)).where(
-                one_of(connection, Visit.visitor_id, part), days, Visit.voided_at.is_(None)
+                whose, Visit.voided_at.is_(None)
             )
             for visitor, target_level, target_id, village, township, text in connection.execute(query):
                 found = period_of.get(text)
@@ -269,8 +270,6 @@ class DaySource:
                     day = dt.date.fromisoformat(text)
                     found = period_of[text] = (bisect.bisect_right(starts, day) - 1, day)
                 i, day = found
-                if periods is not None and not periods[visitor] >> i & 1:
-                    continue
                 for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
                     if counted_level == level:
                         key = (visitor, counted_id)
