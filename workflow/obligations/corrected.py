@@ -12,9 +12,12 @@ general engine answers the whole question.
                     − the changed pairs' rows as known now   (general engine, current knowledge)
                     + the changed pairs' rows as known then  (general engine, as known then)
 
+The changed pairs' rows now and then share their instances and masks, read once
+(`general.evaluate_pairs`): only their visits since differ.
+
 Rows, totals per post unit and scores are corrected alike. For a page (`first`), the engine
-as known now is asked for as many more rows as there are changed pairs: each changed pair can
-push at most one row of the page out of it.
+as known now is asked for as many more rows as there are changed pairs whose rows as known now
+the question's statuses keep: each such row can push at most one row of the page out of it.
 """
 
 from __future__ import annotations
@@ -56,11 +59,11 @@ class CorrectedEngine(Engine):
         changes = changed_pairs(session, question)
         if changes is None:
             return GENERAL.rows_and_totals(session, question)
-        asked = _now(question, more=len(changes.pairs))
+        before, after = changes.rows(session, question)
+        # Only a changed pair's row as known now that the statuses keep takes a place in the page.
+        asked = _now(question, more=sum(1 for row in before if question.statuses is None or row.status in question.statuses))
         with reading_now(session) as now:
             rows, totals = rows_and_totals(now, asked, self.faster)
-            before = changes.rows(now, asked)
-        after = changes.rows(session, question)
         return _rows(question, rows, changes.pairs, after), _totals(totals, before, after)
 
     def rows(self, session: Session, question: Question) -> list[ObligationRow]:
@@ -70,53 +73,53 @@ class CorrectedEngine(Engine):
         found = self._as_now(session, question, TOTALS)
         if found is None:
             return GENERAL.totals(session, question)
-        changes, totals, before = found
-        return _totals(totals, before, changes.rows(session, question))
+        totals, before, after = found
+        return _totals(totals, before, after)
 
     def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
         found = self._as_now(session, question, SCORES)
         if found is None:
             return GENERAL.scores(session, question)
-        changes, scores, before = found
+        scores, before, after = found
         # The same instances then and now (`changed_pairs`): the same rows, whose periods met differ.
         owed, met = Counter(), Counter()
         for person, person_owed, person_met in scores:
             owed[person] += person_owed
             met[person] += person_met
-        for sign, rows in ((-1, before), (1, changes.rows(session, question))):
+        for sign, rows in ((-1, before), (1, after)):
             for row in rows:
                 owed[row.person_id] += sign * row.periods_owed
                 met[row.person_id] += sign * row.periods_met
         return [(person, owed[person], met[person]) for person in owed]
 
     def _as_now(self, session: Session, question: Question, need: Need):
-        """(what changed since, the first faster engine's `need` — totals or scores — as known
-        now, the changed pairs' rows as known now); None when the instances changed."""
+        """(the first faster engine's `need` — totals or scores — as known now, the changed
+        pairs' rows as known now, and as known then); None when the instances changed."""
         changes = changed_pairs(session, question)
         if changes is None:
             return None
         asked = _now(question)
         with reading_now(session) as now:
             answer = getattr(first_able(self.faster, asked, need), need)(now, asked)
-            return changes, answer, changes.rows(now, asked)
+        return answer, *changes.rows(session, question)
 
 
 @dataclasses.dataclass(frozen=True)
 class Changes:
     """What changed for a question since a point of the log, its instances being the same:
-    the (official, target) pairs whose visits changed, each with the first period of the window
-    it changed in, and the question's posts (as they stand now, and as known then)."""
+    the (official, target) pairs whose visits changed, each with the periods of the window it
+    changed in (bits), and the question's posts (as they stand now, and as known then)."""
 
-    first: dict[tuple[str, str], int]
+    periods: dict[tuple[str, str], int]
     posts: list[tuple[PostRef, Span]]
 
     @property
     def pairs(self) -> Pairs:
-        return frozenset(self.first)
+        return frozenset(self.periods)
 
-    def rows(self, session: Session, question: Question) -> list[ObligationRow]:
-        """The general engine's rows of the pairs alone: their visits as `session` reads them."""
-        return evaluate_pairs(session, question, self.first, self.posts) if self.first else []
+    def rows(self, session: Session, question: Question) -> tuple[list[ObligationRow], list[ObligationRow]]:
+        """The general engine's rows of the pairs alone: (as known now, as `session` reads them)."""
+        return evaluate_pairs(session, question, self.periods, self.posts) if self.periods else ([], [])
 
 
 def changed_pairs(session: Session, question: Question) -> Changes | None:

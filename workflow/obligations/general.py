@@ -21,7 +21,7 @@ from sqlmodel import Session
 from workflow.obligations.evaluate import ObligationRow, PostRef, VisitBits, row_from_bits, span_bits, unit_counts
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.instances import PAIRED, derive
-from workflow.eventlog.versions import changed_since, reads_now
+from workflow.eventlog.versions import changed_since, reading_now, reads_now
 from workflow.obligations.sources import DaySource, KnownSource, MaskSource, poor_targets, posts_changed_since, registry_changed_since, relationship_obligations, rule_posts, targets_by_unit
 from workflow.obligations.spec import Span
 from workflow.obligations.visitdays import Undecidable
@@ -47,32 +47,50 @@ def evaluate_rule(session: Session, question: Question) -> list[ObligationRow]:
     return _with_visits(session, question, lambda source_for: _jurisdiction_rows(question, source_for, posts, poor))
 
 
-def evaluate_pairs(session: Session, question: Question, changed: dict[tuple[str, str], int], posts: list[tuple[PostRef, Span]]) -> list[ObligationRow]:
-    """The rows of the (official, target) pairs `changed` alone (each with the first period of the
-    window its visits changed in since the point `session` reads as known at), of a rule owed
-    per target: the instances as they stand now, of the question's `posts` as they stand now
-    (which the caller has found to be those known then: `instances_as_now`), the visits as
-    `session` reads them."""
+def evaluate_pairs(session: Session, question: Question, changed: dict[tuple[str, str], int], posts: list[tuple[PostRef, Span]]) -> tuple[list[ObligationRow], list[ObligationRow]]:
+    """The rows of the (official, target) pairs `changed` alone (each with the periods of the
+    window its visits changed in since the point `session` reads as known at, as bits), of a rule owed
+    per target: (as known now, as `session` reads them). The instances are those standing now,
+    of the question's `posts` as they stand now (which the caller has found to be those known
+    then: `instances_as_now`), read once for both; the visits as known now from the masks, and
+    as known then from the same masks corrected by the pairs' visits since (`KnownSource`)."""
     if not question.each_target:
         raise ValueError("pairs are instances of a rule owed per target")
     pairs = frozenset(changed)
     if question.by_relationship:
         relationships = _as_relationships(relationship_obligations(session, question, pairs=pairs))
-        return _with_visits(session, question, lambda source_for: _relationship_rows(question, source_for, relationships), changed)
-    persons = {person for person, _ in pairs}
-    posts = [(post, span) for post, span in posts if post.person_id in persons]
-    poor = poor_targets(session, level=question.rule.target_level.value, scope=question.scope, window=question.window, ids={target for _, target in pairs}, now=True)
-    return _with_visits(session, question, lambda source_for: _jurisdiction_rows(question, source_for, posts, poor, pairs), changed)
+        evaluate = lambda source_for: _relationship_rows(question, source_for, relationships)  # noqa: E731
+    else:
+        persons = {person for person, _ in pairs}
+        posts = [(post, span) for post, span in posts if post.person_id in persons]
+        poor = poor_targets(session, level=question.rule.target_level.value, scope=question.scope, window=question.window, ids={target for _, target in pairs}, now=True)
+        evaluate = lambda source_for: _jurisdiction_rows(question, source_for, posts, poor, pairs)  # noqa: E731
+    if reads_now(session):
+        rows = _with_visits(session, question, evaluate)
+        return rows, rows
+    known: list[KnownSource] = []
+
+    def known_source(persons: set[str], level: str) -> KnownSource:
+        known.append(KnownSource(session, persons=persons, level=level, window=question.window, changed=changed))
+        return known[-1]
+
+    try:
+        then = evaluate(known_source)
+        return evaluate(lambda persons, level: known[-1].now), then
+    except Undecidable:
+        pass  # a period or as_of cut inside a month the masks cannot split: read the visits, now and then
+    with reading_now(session) as now:
+        rows_now = evaluate(lambda persons, level: DaySource(now, persons=persons, level=level, window=question.window))
+    return rows_now, evaluate(lambda persons, level: DaySource(session, persons=persons, level=level, window=question.window))
 
 
-def _with_visits(session: Session, question: Question, evaluate, changed: dict[tuple[str, str], int] | None = None) -> list[ObligationRow]:
+def _with_visits(session: Session, question: Question, evaluate) -> list[ObligationRow]:
     """`evaluate(source_for)`, the visits read as `session` reads them: from the masks (corrected
-    by what changed since, as known then: `changed` if the caller has found it) and, where the
-    masks cannot tell, from the visits."""
+    by what changed since, as known then) and, where the masks cannot tell, from the visits."""
     if reads_now(session):
         source_for = lambda persons, level: MaskSource(session, persons=persons, level=level, window=question.window)  # noqa: E731
     else:
-        source_for = lambda persons, level: KnownSource(session, persons=persons, level=level, window=question.window, changed=changed)  # noqa: E731
+        source_for = lambda persons, level: KnownSource(session, persons=persons, level=level, window=question.window)  # noqa: E731
     try:
         return evaluate(source_for)
     except Undecidable:

@@ -206,10 +206,10 @@ class MaskSource:
                 high = last.day if (year, number + 1) == (last.year, last.month) else 31
                 self._pieces[(year, number + 1)].append((i, low, high))
 
-    def visits(self, person_id: str, target_id: str, below: int | None = None) -> VisitBits:
+    def visits(self, person_id: str, target_id: str, skip: int = 0) -> VisitBits:
         """The periods visited, and the last day in each: what `MaskDays.last_in` answers for
-        each period, in one walk over the months visited, latest first (`below`: of the
-        periods before that one only)."""
+        each period, in one walk over the months visited, latest first (`skip`: bits of
+        periods not asked for, read as unvisited)."""
         masks = self._masks.get((person_id, target_id))
         if not masks:
             return NO_VISITS
@@ -226,7 +226,7 @@ class MaskSource:
                 shift = DAY_BITS * (month - 1)
                 first_day, last_day = (mask.first_days >> shift) & DAY_FIELD, (mask.last_days >> shift) & DAY_FIELD
                 for i, low, high in found:
-                    if bits >> i & 1 or (below is not None and i >= below):
+                    if (bits | skip) >> i & 1:
                         continue  # a later month of the period had its last visit, or a period not asked for
                     if low <= last_day <= high:
                         day = last_day
@@ -245,8 +245,8 @@ class DaySource:
     """Visits from the visits themselves (as the session reads them: as known now, or then),
     read once into each (person, target)'s periods with a visit."""
 
-    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, since: dt.date | None = None):
-        """`since`: read the visits from that day on only (the periods before it then read as unvisited)."""
+    def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, periods: dict[str, int] | None = None):
+        """`periods`: each person's visits in those periods of the window only (bits; the others then read as unvisited)."""
         starts = [period.first for period in window.periods]
         # Days read as text and each distinct one converted once: a city's township has
         # tens of thousands of visits on a few hundred days.
@@ -255,8 +255,14 @@ class DaySource:
         last: dict[tuple[str, str], dict[int, dt.date]] = defaultdict(dict)
         connection = session.connection()
         for part in chunks(persons):
+            # One statement per chunk (each further one costs more than the visits it would leave
+            # out): the persons with the same periods together, an OR of the sets of periods.
+            of_periods: dict[int, list[str]] = defaultdict(list)
+            for person in part:
+                of_periods[ALL_PERIODS if periods is None else periods[person]].append(person)
+            whose = or_(*(and_(one_of(connection, Visit.visitor_id, members), _days_of(window, bits)) for bits, members in sorted(of_periods.items())))
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, cast(Visit.occurred_on, String)).where(
-                one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= max(window.first, since or window.first), Visit.occurred_on <= window.as_of, Visit.voided_at.is_(None)
+                whose, Visit.voided_at.is_(None)
             )
             for visitor, target_level, target_id, village, township, text in connection.execute(query):
                 found = period_of.get(text)
@@ -277,19 +283,45 @@ class DaySource:
         return self._visits.get((person_id, target_id), NO_VISITS)
 
 
+ALL_PERIODS = -1  # every period of a window, as bits
+
+
+def _days_of(window: Window, periods: int):
+    """The test on `Visit.occurred_on` of the days of the window's `periods` (bits) up to as_of:
+    one range from the first, and the runs of periods in it where they are not all."""
+    runs, start = [], None
+    for i, period in enumerate(window.periods):
+        if periods >> i & 1:
+            start = period.first if start is None else start
+            last = period.last
+        elif start is not None:
+            runs.append((start, last))
+            start = None
+    if start is not None:
+        runs.append((start, last))
+    first, until = max(window.first, runs[0][0]), min(window.as_of, runs[-1][1])
+    within = and_(Visit.occurred_on >= first, Visit.occurred_on <= until)
+    return within if len(runs) == 1 else and_(within, or_(*(Visit.occurred_on.between(low, high) for low, high in runs)))
+
+
 def changed_visits(session: Session, *, persons: set[str], level: str, window: Window) -> dict[tuple[str, str], int]:
     """The (person, target of `level`) pairs with a visit in the window recorded or voided after
-    the point `session` reads as known at, each with the first period such a visit falls in."""
+    the point `session` reads as known at, each with the periods such visits fall in (bits)."""
     seq = known_seq(session)
     starts = [period.first for period in window.periods]
     changed: dict[tuple[str, str], int] = {}
     connection = session.connection()
     # The visits as they stand now (one recorded later is not in the session's view), found by
-    # the index on (visitor, day, recorded_seq, voided_seq) and tested there: one test per
-    # statement, as an OR of the two is tested only after each row is fetched on PostgreSQL.
+    # the index on (visitor, day, recorded_seq, voided_seq) and tested there: on PostgreSQL one
+    # test per statement, as an OR of the two is tested only after each row is fetched; SQLite
+    # tests the OR on the index entry before it reads the row, so one statement scans it once.
+    if connection.dialect.name == "postgresql":
+        tests = (Visit.recorded_seq > seq, Visit.voided_seq > seq)
+    else:
+        tests = (or_(Visit.recorded_seq > seq, Visit.voided_seq > seq),)
     found = []
     for part in chunks(persons):
-        for since in (Visit.recorded_seq > seq, Visit.voided_seq > seq):
+        for since in tests:
             query = select(Visit.visitor_id, Visit.target_level, Visit.target_id, Visit.village_code, Visit.township_code, Visit.occurred_on).where(
                 one_of(connection, Visit.visitor_id, part), Visit.occurred_on >= window.first, Visit.occurred_on <= window.as_of, since,
             )
@@ -299,34 +331,35 @@ def changed_visits(session: Session, *, persons: set[str], level: str, window: W
         for counted_level, counted_id in counted_targets(target_level, target_id, village, township):
             if counted_level == level:
                 key = (visitor, counted_id)
-                changed[key] = min(i, changed.get(key, i))
+                changed[key] = changed.get(key, 0) | 1 << i
     return changed
 
 
 class KnownSource:
     """Visits as the session reads them as known at a point of the log, without reading them all:
     the masks (current knowledge) wherever no visit of the (person, target) in the period was
-    recorded or voided after that point; for a pair with such a visit, the masks up to the
-    first period holding one, and the visits as known then (`DaySource`) from that period on.
-    Raises `Undecidable` where the masks cannot split a month, as `MaskSource` does.
+    recorded or voided after that point; for a pair with such a visit, the visits as known then
+    (`DaySource`) in the periods holding one, and the masks in the others. Raises `Undecidable`
+    where the masks cannot split a month, as `MaskSource` does.
     """
 
     def __init__(self, session: Session, *, persons: set[str], level: str, window: Window, changed: dict[tuple[str, str], int] | None = None):
         """`changed`: what `changed_visits` gives for `persons`, if the caller has it already."""
-        self._masks = MaskSource(session, persons=persons, level=level, window=window)
+        self.now = MaskSource(session, persons=persons, level=level, window=window)  # the visits as known now
         if changed is None:
             changed = changed_visits(session, persons=persons, level=level, window=window)
-        self._changed = {pair: first for pair, first in changed.items() if pair[0] in persons}
+        self._changed = {pair: periods for pair, periods in changed.items() if pair[0] in persons}
         self._days = None
         if self._changed:
-            since = window.periods[min(self._changed.values())].first
-            self._days = DaySource(session, persons={person for person, _ in self._changed}, level=level, window=window, since=since)
+            periods: dict[str, int] = defaultdict(int)  # each person's periods to read the visits of
+            for (person, _), changed_periods in self._changed.items():
+                periods[person] |= changed_periods
+            self._days = DaySource(session, persons=set(periods), level=level, window=window, periods=periods)
 
     def visits(self, person_id: str, target_id: str) -> VisitBits:
-        first = self._changed.get((person_id, target_id))
-        if first is None:
-            return self._masks.visits(person_id, target_id)
-        before = self._masks.visits(person_id, target_id, below=first)
+        changed = self._changed.get((person_id, target_id))
+        if changed is None:
+            return self.now.visits(person_id, target_id)
+        before = self.now.visits(person_id, target_id, skip=changed)
         after = self._days.visits(person_id, target_id)
-        later = after.bits & ~((1 << first) - 1)
-        return VisitBits(before.bits | later, {**before.last, **{i: day for i, day in after.last.items() if i >= first}})
+        return VisitBits(before.bits | after.bits & changed, {**before.last, **{i: day for i, day in after.last.items() if changed >> i & 1}})
