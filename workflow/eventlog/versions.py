@@ -203,8 +203,7 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     for name, select_sql in _computed.items():
         views[name] = select_sql.format(main=quote(main), seq=int(seq))
     views["event"] = f"SELECT * FROM {quote(main)}.{quote('event')} WHERE seq <= {int(seq)}"
-    for name, select_sql in views.items():
-        connection.exec_driver_sql(f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}")
+    _run_all(connection, [f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}" for name, select_sql in views.items()])
     before = connection.get_execution_options().get("schema_translate_map")
     # Execution options of a connection change it in place: put them back after the block.
     connection.execution_options(schema_translate_map={None: temporary})
@@ -215,8 +214,22 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     finally:
         known.close()
         connection.execution_options(schema_translate_map=before)
-        for name in views:
-            connection.exec_driver_sql(f"DROP VIEW IF EXISTS {quote(temporary)}.{quote(name)}")
+        _run_all(connection, [f"DROP VIEW IF EXISTS {quote(temporary)}.{quote(name)}" for name in views])
+
+
+def _run_all(connection, statements: list[str]) -> None:
+    """Run `statements` (no parameters): on PostgreSQL in one round trip (the driver sends
+    several statements at once when given no parameters; one each cost 40 of a record read's
+    50 ms as known at a moment), on SQLite one by one (in the process: no round trip)."""
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute("; ".join(statements))
+        finally:
+            cursor.close()
+        return
+    for statement in statements:
+        connection.exec_driver_sql(statement)
 
 
 @contextlib.contextmanager

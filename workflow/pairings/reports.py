@@ -212,10 +212,12 @@ def pairing_coverage(session: Session, *, scope_code: str, on: dt.date) -> list[
 
 def _advised(session: Session, scope: OrgUnit, on: dt.date, leading) -> list:
     """The pairings covering `on` of the households under `scope` marked in deep poverty that
-    day and on the registry, whose cadre is not `leading`: one row each, from the marks."""
+    day and on the registry, whose cadre is not `leading`: one row each, from the marks, with
+    the cadre's roles that day (one string, comma-separated, in no order; None: no post)."""
     spell_now = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
+    roles = select(func.aggregate_strings(Post.role, ",")).where(Post.person_id == Pairing.cadre_id, in_span(Post.start_date, Post.end_date, on)).scalar_subquery()
     query = (
-        select(Household.id, Household.head_name, Household.village_code, Pairing.id.label("pairing_id"), Pairing.cadre_id, Person.name)
+        select(Household.id, Household.head_name, Household.village_code, Pairing.id, Pairing.cadre_id, Person.name, roles)
         .select_from(DeepPoverty)
         .join(Household, Household.id == DeepPoverty.household_id)
         .join(OrgUnit, OrgUnit.code == Household.village_code)
@@ -246,14 +248,13 @@ def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -
     found = _advised(session, scope, on, leading)
     if not found:
         return []
-    held: dict[str, set[str]] = defaultdict(set)
-    for only in _in_parts(session, Post.person_id, {row.cadre_id for row in found}):
-        for person_id, role in session.connection().execute(select(Post.person_id, Post.role).where(only, in_span(Post.start_date, Post.end_date, on))):
-            held[person_id].add(role)
-    roles = {person_id: tuple(sorted(found_roles)) for person_id, found_roles in held.items()}  # one tuple per cadre, shared by their rows
-    where = places(session.connection(), {row.village_code for row in found})
-    rows = []
-    for row in found:
-        place = where[row.village_code]
-        rows.append(DeepPovertyAdvisory(row.id, row.head_name, row.village_code, place.township_code, place.county_code, row.pairing_id, row.cadre_id, row.name, roles.get(row.cadre_id, ())))
-    return sorted(rows, key=lambda r: (r.county_code or "", r.township_code or "", r.village_code, r.household_id, r.pairing_id))
+    roles: dict[str | None, tuple[str, ...]] = {None: ()}  # one sorted tuple per set of roles, shared by its rows
+    for held in {row[6] for row in found} - {None}:
+        roles[held] = tuple(sorted(set(held.split(","))))
+    where = places(session.connection(), {row[2] for row in found})
+    above = {village: (place.county_code or "", place.township_code or "") for village, place in where.items()}
+    found.sort(key=lambda row: (above[row[2]], row[2], row[0], row[3]))  # county, township, village, household, pairing
+    return [
+        DeepPovertyAdvisory(household_id, head_name, village, where[village].township_code, where[village].county_code, pairing_id, cadre_id, cadre_name, roles[held])
+        for household_id, head_name, village, pairing_id, cadre_id, cadre_name, held in found
+    ]
