@@ -43,12 +43,11 @@ _versioned: dict[str, Table] = {}  # table name -> its version table
 _as_known_views: dict[str, str] = {}  # table name -> the SELECT of its rows as known at :seq
 
 
-def versioned(model: type | None = None, *, by_seq: bool = False) -> Any:
-    """Declare that `model`'s table keeps its versions (a class decorator for SQLModel tables:
-    `@versioned`, or `@versioned(by_seq=True)` to index the versions by the seq that gave them,
-    for reads that ask which records changed after a point of the log: `changed_after`)."""
-    if model is None:
-        return lambda model: versioned(model, by_seq=by_seq)
+def versioned(model: type) -> type:
+    """Declare that `model`'s table keeps its versions (a class decorator for SQLModel tables).
+
+    The versions are indexed by the seq that gave them, for the reads that ask what changed
+    after a point of the log (`as_known`, `changed_after`)."""
     table: Table = model.__table__
     metadata: MetaData = table.metadata
     key = [column.name for column in table.primary_key.columns]
@@ -64,8 +63,7 @@ def versioned(model: type | None = None, *, by_seq: bool = False) -> Any:
     )
     for index in table.indexes:
         Index(f"{index.name}{SUFFIX}", *(version.c[column.name] for column in index.columns))
-    if by_seq:
-        Index(f"ix_{version.name}_known_from", version.c.known_from)
+    Index(f"ix_{version.name}_known_from", version.c.known_from)
     _versioned[table.name] = version
     return model
 
@@ -195,9 +193,13 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     temporary, main = _temporary_schema(session), _main_schema(session)
     quote = connection.dialect.identifier_preparer.quote
     views = {}
+    changed = _changed_tables(connection, main, seq)
     for name, version in _versioned.items():
         columns = ", ".join(quote(column.name) for column in version.columns if column.name not in ("known_from", "known_until", "valid_from"))
-        views[name] = f"SELECT {columns} FROM {quote(main)}.{quote(version.name)} WHERE known_from <= {int(seq)} AND (known_until IS NULL OR known_until > {int(seq)})"
+        if name in changed:
+            views[name] = f"SELECT {columns} FROM {quote(main)}.{quote(version.name)} WHERE known_from <= {int(seq)} AND (known_until IS NULL OR known_until > {int(seq)})"
+        else:  # no record of it was given a state since: as known then, it is the table as it stands (and its indexes serve)
+            views[name] = f"SELECT {columns} FROM {quote(main)}.{quote(name)}"
         # The versions themselves as far as known then: the record's history in valid time (`state_on`).
         views[version.name] = f"SELECT * FROM {quote(main)}.{quote(version.name)} WHERE known_from <= {int(seq)}"
     for name, select_sql in _computed.items():
@@ -215,6 +217,17 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
         known.close()
         connection.execution_options(schema_translate_map=before)
         _run_all(connection, [f"DROP VIEW IF EXISTS {quote(temporary)}.{quote(name)}" for name in views])
+
+
+def _changed_tables(connection, main: str, seq: int) -> set[str]:
+    """The versioned tables a record of which was given a state after event `seq`: one
+    statement, a look by each version table's index on the seq."""
+    quote = connection.dialect.identifier_preparer.quote
+    probes = [
+        f"SELECT '{name}' WHERE EXISTS (SELECT 1 FROM {quote(main)}.{quote(version.name)} WHERE known_from > {int(seq)})"
+        for name, version in _versioned.items()
+    ]
+    return {name for (name,) in connection.exec_driver_sql(" UNION ALL ".join(probes))}
 
 
 def _run_all(connection, statements: list[str]) -> None:
@@ -319,7 +332,7 @@ def changed_after(session: Session, model: type, column: str, seq: int, *, limit
     """The `column` values of the records of `model` (those whose columns `equal` the values
     given) that were given a state after event `seq`: the records that read differently now
     than as known at `seq`. None when more than `limit` states were given since: too many to
-    correct a read by. Read by the versions' index on the seq (`versioned(by_seq=True)`)."""
+    correct a read by. Read by the versions' index on the seq."""
     table = _versioned[model.__tablename__]
     query = select(table.c[column]).where(table.c.known_from > seq, *(table.c[name] == value for name, value in equal.items())).limit(limit + 1)
     found = session.execute(query, execution_options=read_now(session)).scalars().all()

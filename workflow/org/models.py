@@ -39,7 +39,7 @@ class Person(SQLModel, table=True):
     gender: str | None = Field(default=None, sa_column=Column(String(8), nullable=True))
 
 
-@versioned(by_seq=True)  # the pairing cover is corrected by the households changed since a point of the log
+@versioned
 class Household(SQLModel, table=True):
     """A poor household (贫困户) on the registry, keyed by its registry number."""
 
@@ -52,7 +52,7 @@ class Household(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(32), nullable=False))
 
 
-@versioned(by_seq=True)  # the pairing cover is corrected by the households changed since a point of the log
+@versioned
 class RegistrySpell(SQLModel, table=True):
     """A span of days a subject was on a poverty registry, from registration to exit (inclusive).
 

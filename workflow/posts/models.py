@@ -43,7 +43,7 @@ class Post(DateSpan, SQLModel, table=True):
     end_date: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))
 
 
-@versioned(by_seq=True)  # the pairing cover is corrected by the households changed since a point of the log
+@versioned
 class Pairing(DateSpan, SQLModel, table=True):
     """A cadre paired with a household (结对帮扶) from `start_date` to `end_date`, inclusive."""
 

@@ -1,13 +1,13 @@
-"""the versions of households, registry spells and pairings indexed by the seq that gave them (issues 14, 18)
+"""every version table indexed by the seq that gave its versions (issues 14, 18)
 
 Revision ID: 0021
 Revises: 0020
 Create Date: 2026-12-07 07:45:00
 
-Read as known at an earlier point of the log, the pairing cover's tally (and the reports that
-count it: pairing coverage, unpaired households, work-team gaps, incidence) is corrected by
-the households whose records changed since that point (`cover.by_village`): this index
-finds them without reading every version.
+What changed after a point of the log, found by index: a session reading as known at that
+point reads a table none of whose records changed since as the table itself, not through its
+versions (`versions.as_known`); the pairing cover's tally is corrected by the households
+changed since (`cover.by_village`).
 """
 
 from alembic import op
@@ -18,7 +18,12 @@ down_revision = '0020'
 branch_labels = None
 depends_on = None
 
-TABLES = ('household_version', 'registry_spell_version', 'pairing_version')
+TABLES = (
+    'account_version', 'deep_poverty_version', 'exit_case_version', 'exit_objection_version', 'exit_signature_version',
+    'household_version', 'org_unit_version', 'pairing_version', 'person_version', 'planned_exit_version', 'post_version',
+    'record_import_version', 'reduction_plan_version', 'registry_spell_version', 'team_member_version', 'team_version',
+    'unit_link_version', 'unit_population_version', 'visit_import_version',
+)
 
 
 def upgrade() -> None:
