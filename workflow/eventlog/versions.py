@@ -331,12 +331,18 @@ def changed_since(session: Session, model: type, column: str, values: Iterable[A
 def changed_after(session: Session, model: type, column: str, seq: int, *, limit: int, **equal: Any) -> set[Any] | None:
     """The `column` values of the records of `model` (those whose columns `equal` the values
     given) that were given a state after event `seq`: the records that read differently now
-    than as known at `seq`. None when more than `limit` states were given since: too many to
-    correct a read by. Read by the versions' index on the seq."""
+    than as known at `seq`. None when more than `limit` states (of any record of `model`) were
+    given since: too many to correct a read by. Read by the versions' index on the seq."""
     table = _versioned[model.__tablename__]
-    query = select(table.c[column]).where(table.c.known_from > seq, *(table.c[name] == value for name, value in equal.items())).limit(limit + 1)
-    found = session.execute(query, execution_options=read_now(session)).scalars().all()
-    return None if len(found) > limit else set(found)
+    # The states since, by the seq's index alone, `equal` tested here: given `kind = ?` too,
+    # SQLite (no statistics) took the kind's index and read every poor household's versions.
+    names = list(equal)
+    query = select(table.c[column], *(table.c[name] for name in names)).where(table.c.known_from > seq).limit(limit + 1)
+    found = session.execute(query, execution_options=read_now(session)).all()
+    if len(found) > limit:
+        return None
+    wanted = tuple(equal[name] for name in names)
+    return {row[0] for row in found if tuple(row[1:]) == wanted}
 
 
 def state_on(session: Session, model: type, key: tuple, moment: dt.datetime) -> dict[str, Any] | None:
