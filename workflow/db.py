@@ -14,6 +14,7 @@ from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeEngine
 from sqlmodel import Session, create_engine
 
+from workflow.chunking import chunks
 from workflow.clock import UTC
 from workflow.types import UTCDateTime
 
@@ -220,6 +221,18 @@ def one_of(connection: Connection, column: ColumnElement[Any], values: Iterable[
     if connection.dialect.name == "postgresql":
         return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
     return column.in_(bindparam(None, values, type_=column.type, expanding=True))
+
+
+def rows_in(executor: Session | Connection, query: Any, column: ColumnElement[Any], values: Iterable[Any] | None, options: dict | None = None) -> list:
+    """The rows of `query` (run by a session or a connection, with execution `options`), or,
+    given `values`, of those whose `column` is one of them: a statement per IN list."""
+    if values is None:
+        return list(executor.execute(query, execution_options=options or {}))
+    connection = executor if isinstance(executor, Connection) else executor.connection()
+    found: list = []
+    for part in chunks(values):
+        found += executor.execute(query.where(one_of(connection, column, part)), execution_options=options or {})
+    return found
 
 
 def in_span(start: ColumnElement[Any], end: ColumnElement[Any], first: Any, last: Any = None) -> ColumnElement[bool]:

@@ -13,7 +13,7 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _quote  # the C encoder json.dumps uses when ensure_ascii=False
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlmodel import Session
 
 from workflow import clock

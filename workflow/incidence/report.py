@@ -20,14 +20,14 @@ import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import or_, select
 from sqlmodel import Session
 
 from rules.schema import Level
 from workflow.db import in_span
 from workflow import rulebook
 from workflow import errors
-from workflow.org.models import Household, OrgUnit, RegistrySpell
+from workflow.org.models import OrgUnit, RegistrySpell
 from workflow.org.service import get_unit, rural_populations
 from workflow.org.places import Subtree
 from workflow.pairings import cover
@@ -153,27 +153,9 @@ def incidence_report(session: Session, *, unit_code: str, dates: list[dt.date], 
 
 
 def _poor_by_village(session: Session, root: OrgUnit, day: dt.date):
-    """(village code, households, members) on the poverty registry on `day`, below `root`:
-    from the pairing cover's tally (`cover.by_village`), or where it cannot say, from the
-    households and their spells as the session reads them."""
-    counted = cover.by_village(session, root, day)
-    if counted is not None:
-        return [(village, households, people) for village, households, _, people in counted]
-    on_registry = and_(
-        RegistrySpell.kind == "poor_household",
-        RegistrySpell.subject_id == Household.id,
-        in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, day),
-    )
-    # The subtree's villages as a set the households' villages are looked up in, not a unit
-    # joined to each household: a city holds 260,000 households in 1,500 villages.
-    villages = select(OrgUnit.code).where(Subtree.of(root).clause(OrgUnit.path), OrgUnit.level == Level.village.value)
-    query = (
-        select(Household.village_code, func.count(Household.id), func.coalesce(func.sum(Household.members), 0))
-        .join(RegistrySpell, on_registry)
-        .where(Household.village_code.in_(villages))
-        .group_by(Household.village_code)
-    )
-    return session.execute(query).all()
+    """(village code, households, members) on the poverty registry on `day`, below `root`,
+    counted by the pairing cover (`cover.by_village`)."""
+    return [(village, households, people) for village, households, _, people in cover.by_village(session, root, day)]
 
 
 def _poor_units(session: Session, root: OrgUnit, day: dt.date):

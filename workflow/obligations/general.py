@@ -12,7 +12,6 @@ specification like every engine's.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter, defaultdict
 from typing import NamedTuple
 

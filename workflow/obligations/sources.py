@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
-from workflow.db import one_of
+from workflow.db import one_of, rows_in
 from workflow.eventlog.versions import known_seq, read_now, versioned_tables
 from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
@@ -54,7 +54,7 @@ def rule_posts(session: Session, question: Question, *, now: bool = False, perso
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
     options = read_now(session) if now else {}
-    posts = _in_parts(session, query, Post.person_id, persons, options)
+    posts = rows_in(session, query, Post.person_id, persons, options)
     where = places(session.connection(), {post.unit_code for post in posts}, options=options)  # units added since are placed too
     return [
         (PostRef(post.id, post.person_id, post.role, post.unit_code, where[post.unit_code].township_code, where[post.unit_code].county_code), (post.start_date, post.end_date))
@@ -99,16 +99,6 @@ def relationship_obligations(session: Session, question: Question, *, pairs: fro
     return found
 
 
-def _in_parts(session: Session, query, column, values: set | None, options: dict) -> list:
-    """The rows of `query`, or, given `values`, of those whose `column` is one of them (a query per chunk)."""
-    if values is None:
-        return list(session.execute(query, execution_options=options))
-    found = []
-    for part in chunks(values):
-        found += session.execute(query.where(one_of(session.connection(), column, part)), execution_options=options)
-    return found
-
-
 @dataclasses.dataclass(frozen=True)
 class Target:
     """A township, village or household, with the spans it was on its poverty registry."""
@@ -146,7 +136,7 @@ def poor_targets(session: Session, *, level: str, scope: OrgUnit, window: Window
         and_(RegistrySpell.kind == REGISTRY_OF_LEVEL[level], RegistrySpell.subject_id == subject, _overlaps_window(RegistrySpell.registered_on, RegistrySpell.exited_on, window)),
     ).where(Subtree.of(scope).clause(OrgUnit.path))
     paths, spells = {}, defaultdict(list)
-    for code, path, start, end in _in_parts(session, query, subject, ids, read_now(session) if now else {}):
+    for code, path, start, end in rows_in(session, query, subject, ids, read_now(session) if now else {}):
         if start is not None:  # a spell overlapping the window
             paths[code] = path
             spells[code].append((start, end))

@@ -17,11 +17,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, delete, func, select, true
+from sqlalchemy import Connection, and_, case, delete, func, select, true
 from sqlmodel import Session
 
 from workflow.chunking import chunks
-from workflow.db import insert_rows, one_of
+from workflow.db import in_span, insert_rows, one_of, rows_in
 from workflow.eventlog.projection import Projection, Run
 from workflow.eventlog.versions import changed_after, known_seq, read_now, reading_now
 from workflow.exits.models import ExitCase
@@ -193,15 +193,22 @@ PAIRING_COVER = PairingCoverProjection()
 CORRECTABLE = 20_000  # states given since a point of the log beyond which a read as known then reads the records
 
 
-def by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]] | None:
+def by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]]:
     """Per village under `scope` with registered poor households on `on`: (village, households,
-    paired, people), from the tally; None when it cannot say and the records must be read.
+    paired, people) — from the tally (`from_tally`), or where it cannot say, from the
+    households, their poor-household spells and pairings as the session reads them."""
+    counted = from_tally(session, scope, on)
+    return counted if counted is not None else _from_records(session, scope, on)
+
+
+def from_tally(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]] | None:
+    """`by_village` from the tally; None when it cannot say.
 
     As known at an earlier point of the log (`as_known`), the tally as it stands now is
     corrected by the households whose record, poor-household spells or pairings were given a
     state since: their cover rows now are taken out and their rows as known then (derived from
-    the records as the session reads them) put in. None when an org unit changed since (the
-    villages' places would differ) or more than `CORRECTABLE` states were given since."""
+    the records as the session reads them) put in. None when an org unit moved or was added
+    since (the villages' places would differ) or more than `CORRECTABLE` states were given since."""
     seq = known_seq(session)
     if seq is None:
         return _summed(session, scope, on)
@@ -214,7 +221,7 @@ def by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str,
         if not changed:
             return [(village, *values) for village, values in counts.items()]
         connection = now.connection()
-        now_rows = [row for part in chunks(sorted(changed)) for row in connection.execute(select(*_cover.c).where(one_of(connection, _cover.c.household_id, part))).all()]
+        now_rows = rows_in(connection, select(*_cover.c), _cover.c.household_id, changed)
         where = places(connection, {row[3] for row in (*then_rows, *now_rows)})
         inside = Subtree.of(scope)
         for rows, sign in ((now_rows, -1), (then_rows, 1)):
@@ -232,7 +239,11 @@ def _changed_households(session: Session, seq: int) -> set[str] | None:
     `seq`; None when too many, or when an org unit has moved or been added since (a rename
     changes no count)."""
     units = changed_after(session, OrgUnit, "code", seq, limit=CORRECTABLE)
-    if units is None or _paths(session, units) != _paths(session, units, read_now(session)):
+    if units is None:
+        return None
+    connection = session.connection()
+    then, now = places(connection, units), places(connection, units, options=read_now(session))
+    if {code: place.path for code, place in then.items()} != {code: place.path for code, place in now.items()}:
         return None
     found: set[str] = set()
     for model, column, equal in ((Household, "id", {}), (RegistrySpell, "subject_id", {"kind": "poor_household"}), (Pairing, "household_id", {})):
@@ -243,9 +254,18 @@ def _changed_households(session: Session, seq: int) -> set[str] | None:
     return found
 
 
-def _paths(session: Session, codes: set[str], options: dict | None = None) -> dict[str, str]:
-    connection = session.connection()
-    return {code: path for part in chunks(sorted(codes)) for code, path in connection.execute(select(OrgUnit.code, OrgUnit.path).where(one_of(connection, OrgUnit.code, part)), execution_options=options or {})}
+def _from_records(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]]:
+    """`by_village` from the households, spells and pairings as the session reads them."""
+    covering = select(Pairing.id).where(Pairing.household_id == Household.id, in_span(Pairing.start_date, Pairing.end_date, on)).exists()
+    registered = (
+        select(Household.village_code, Household.members, covering.label("paired"))
+        .join(OrgUnit, OrgUnit.code == Household.village_code)
+        .join(RegistrySpell, and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on)))
+        .where(Subtree.of(scope).clause(OrgUnit.path))
+        .subquery()
+    )
+    query = select(registered.c.village_code, func.count(), func.sum(case((registered.c.paired, 1), else_=0)), func.sum(registered.c.members)).group_by(registered.c.village_code)
+    return [(village, int(count), int(paired or 0), int(people or 0)) for village, count, paired, people in session.execute(query).all()]
 
 
 def _summed(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int, int]]:

@@ -10,17 +10,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, func, select
 from sqlmodel import Session
 
 from rules import RuleBook
 from rules.schema import PairingCoverageRule, TargetSet
 from workflow.chunking import chunks
-from workflow.db import in_span, one_of
+from workflow.db import in_span, one_of, rows_in
 from workflow import errors, rulebook
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell
 from workflow.org.places import Subtree, places
@@ -110,24 +109,9 @@ def _registered(scope: OrgUnit, on: dt.date, *, only=None):
     return query if only is None else query.where(only)
 
 
-def _in_parts(session: Session, column, values: Iterable[str]) -> Iterator:
-    """`column` is one of `values`, a part at a time (a condition per IN list)."""
-    connection = session.connection()
-    for part in chunks(sorted(values)):
-        yield one_of(connection, column, part)
-
-
 def _by_village(session: Session, scope: OrgUnit, on: dt.date) -> list[tuple[str, int, int]]:
-    """Per village under `scope` with registered poor households on `on`: (village, households, paired).
-
-    Counted from the pairing cover's tally (`cover.by_village`), or where it cannot say, from
-    the households, spells and pairings as the session reads them."""
-    counted = cover.by_village(session, scope, on)
-    if counted is not None:
-        return [(village, households, paired) for village, households, paired, _ in counted]
-    registered = _registered(scope, on).subquery()
-    paired = func.sum(case((registered.c.paired, 1), else_=0))
-    return [(village, total, int(covered or 0)) for village, total, covered in session.execute(select(registered.c.village_code, func.count(), paired).group_by(registered.c.village_code)).all()]
+    """Per village under `scope` with registered poor households on `on`: (village, households, paired)."""
+    return [(village, households, paired) for village, households, paired, _ in cover.by_village(session, scope, on)]
 
 
 def _cadres_with_room(session: Session, townships: set[str], book: RuleBook, on: dt.date) -> dict[str, tuple[CadreRoom, ...]]:
@@ -155,8 +139,8 @@ def unpaired_households(session: Session, *, scope_code: str, on: dt.date) -> li
     # Only the villages with an unpaired household are read household by household.
     villages = {village for village, households, paired in _by_village(session, scope, on) if paired < households}
     unpaired = []
-    for only in _in_parts(session, Household.village_code, villages):
-        registered = _registered(scope, on, only=only).subquery()
+    for part in chunks(sorted(villages)):
+        registered = _registered(scope, on, only=one_of(session.connection(), Household.village_code, part)).subquery()
         # The day after the last pairing that ended before `on`: since when the household is unpaired (else its registration).
         last_ended = select(func.max(Pairing.end_date)).where(Pairing.household_id == registered.c.id, Pairing.end_date < on).scalar_subquery()
         unpaired += session.execute(select(registered, last_ended.label("last_ended")).where(~registered.c.paired)).all()
@@ -233,10 +217,7 @@ def _advised(session: Session, scope: OrgUnit, on: dt.date, leading) -> list:
     # 260,000 at full scale): it is given the marked households a part at a time instead,
     # each part read by the spells' and pairings' indexes.
     marked = select(DeepPoverty.household_id).where(in_span(DeepPoverty.start_date, DeepPoverty.end_date, on))
-    found = []
-    for only in _in_parts(session, Household.id, connection.execute(marked).scalars()):
-        found += connection.execute(query.where(only)).all()
-    return found
+    return rows_in(connection, query, Household.id, sorted(connection.execute(marked).scalars()))
 
 
 def deep_poverty_advisories(session: Session, *, scope_code: str, on: dt.date) -> list[DeepPovertyAdvisory]:

@@ -15,12 +15,12 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from rules.schema import WorkTeamRule
 from workflow.chunking import chunks
-from workflow.db import in_span, one_of
+from workflow.db import one_of
 from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.org.places import Subtree, places
 from workflow.org.service import get_unit
@@ -94,20 +94,8 @@ class _Village:
 
 def _poor_people_on(session: Session, scope: OrgUnit, on: dt.date) -> dict[str, int]:
     """Per village under `scope`: the registered poor people on `on` (the members of its
-    registered poor households): from the pairing cover's tally (`cover.by_village`), or where
-    it cannot say, from the households and spells as the session reads them."""
-    counted = cover.by_village(session, scope, on)
-    if counted is not None:
-        return {code: people for code, _, _, people in counted}
-    spell = and_(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, in_span(RegistrySpell.registered_on, RegistrySpell.exited_on, on))
-    query = (
-        select(Household.village_code, func.sum(Household.members))
-        .join(OrgUnit, OrgUnit.code == Household.village_code)
-        .join(RegistrySpell, spell)
-        .where(Subtree.of(scope).clause(OrgUnit.path))
-        .group_by(Household.village_code)
-    )
-    return {code: int(total) for code, total in session.execute(query).all()}
+    registered poor households), counted by the pairing cover (`cover.by_village`)."""
+    return {code: people for code, _, _, people in cover.by_village(session, scope, on)}
 
 
 def _poor_people_history(session: Session, codes: list[str]) -> dict[str, list[tuple[dt.date, dt.date | None, int]]]:

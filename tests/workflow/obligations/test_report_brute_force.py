@@ -24,7 +24,6 @@ from workflow.obligations.general import GENERAL
 from workflow.obligations.corrected import CorrectedEngine
 from workflow.obligations.jurisdiction import JURISDICTION
 from workflow.obligations.relationship import RELATIONSHIP
-from workflow.obligations.tallies import TALLIES
 from workflow.obligations.models import ObligationDayTally, ObligationTally
 from workflow.obligations.sources import DaySource
 from workflow.org import service as org

@@ -8,6 +8,7 @@ from sqlalchemy import select, text
 
 from tests.factories import ADMIN, build_tree, household, person_in_post
 from workflow.eventlog.versions import as_known, known_records
+from workflow.incidence.report import incidence_report
 from workflow.org import service as org
 from workflow.org.service import get_unit
 from workflow.pairings import cover
@@ -18,7 +19,14 @@ from workflow.posts import service as posts
 from workflow.teams.reports import team_gaps
 
 D = dt.date
-REPORTS = (unpaired_households, pairing_coverage, deep_poverty_advisories, team_gaps)
+
+
+def incidence(session, *, scope_code, on):
+    """The incidence report on one day: its poor households and people per unit come from the cover."""
+    return incidence_report(session, unit_code=scope_code, dates=[on])
+
+
+REPORTS = (unpaired_households, pairing_coverage, deep_poverty_advisories, team_gaps, incidence)
 DAYS = (D(2017, 6, 1), D(2017, 6, 30), D(2017, 7, 1), D(2017, 8, 31), D(2017, 9, 15), D(2017, 9, 30))
 
 
@@ -61,15 +69,8 @@ def _from_records(monkeypatch, read, known, scope, day):
     """The report read from the records themselves, as `known` reads them (no tally)."""
     with monkeypatch.context() as patched:
         patched.setattr(cover, "CORRECTABLE", -1)  # no count of changes is few enough: the tally is never used
-        assert cover.by_village(known, get_unit(known, scope), day) is None
+        assert cover.from_tally(known, get_unit(known, scope), day) is None
         return read(known, scope_code=scope, on=day)
-
-
-def _general(session, monkeypatch, read, scope, day):
-    """The report read from the records themselves (as known at the log's last event)."""
-    seq = session.execute(text("SELECT MAX(seq) FROM event")).scalar()
-    with as_known(session, seq) as records:
-        return _from_records(monkeypatch, read, records, scope, day)
 
 
 def test_the_cover_kept_event_by_event_is_the_cover_derived_again(session):
@@ -82,10 +83,12 @@ def test_the_cover_kept_event_by_event_is_the_cover_derived_again(session):
 
 def test_each_report_from_the_cover_is_the_report_from_the_records_on_every_day(session, monkeypatch):
     tree, *_ = _world(session)
-    for read in REPORTS:
-        for scope in (tree.city, tree.township, tree.other_village):
-            for day in DAYS:
-                assert read(session, scope_code=scope, on=day) == _general(session, monkeypatch, read, scope, day), (read.__name__, scope, day)
+    cases = [(read, scope, day) for read in REPORTS for scope in (tree.city, tree.township, tree.other_village) for day in DAYS]
+    from_cover = [read(session, scope_code=scope, on=day) for read, scope, day in cases]
+    seq = session.execute(text("SELECT MAX(seq) FROM event")).scalar()
+    with as_known(session, seq) as records:  # as known at the log's last event: the same records, read without the tally
+        for (read, scope, day), expected in zip(cases, from_cover, strict=True):
+            assert _from_records(monkeypatch, read, records, scope, day) == expected, (read.__name__, scope, day)
 
 
 def test_as_known_at_an_earlier_moment_the_tally_corrected_by_the_households_changed_since_says_what_the_records_then_say(session, monkeypatch):
@@ -100,9 +103,9 @@ def test_as_known_at_an_earlier_moment_the_tally_corrected_by_the_households_cha
     assert unpaired_households(session, scope_code=tree.county, on=D(2017, 9, 30)) != then[unpaired_households][DAYS.index(D(2017, 9, 30))]
     org.rename_unit(session, actor=ADMIN, code=tree.village, name="新名村")  # a rename since moves no count
     session.commit()
-    now = cover.by_village(session, get_unit(session, tree.county), D(2017, 9, 30))
+    now = cover.from_tally(session, get_unit(session, tree.county), D(2017, 9, 30))
     with known_records(session, dt.datetime(2017, 10, 10, tzinfo=dt.timezone.utc)) as known:
-        corrected = cover.by_village(known, get_unit(known, tree.county), D(2017, 9, 30))
+        corrected = cover.from_tally(known, get_unit(known, tree.county), D(2017, 9, 30))
         assert corrected is not None and corrected != now
         assert {read: [read(known, scope_code=tree.county, on=day) for day in DAYS] for read in REPORTS} == then
         for read in REPORTS:
@@ -119,5 +122,5 @@ def test_as_known_before_a_unit_was_added_the_records_are_read(session):
         org.add_org_unit(session, actor=ADMIN, code="431224100203", name="新村", level="village", parent_code=tree.township)
         session.commit()
     with known_records(session, dt.datetime(2017, 10, 10, tzinfo=dt.timezone.utc)) as known:
-        assert cover.by_village(known, get_unit(known, tree.county), D(2017, 9, 30)) is None
-    assert cover.by_village(session, get_unit(session, tree.county), D(2017, 9, 30)) is not None
+        assert cover.from_tally(known, get_unit(known, tree.county), D(2017, 9, 30)) is None
+    assert cover.from_tally(session, get_unit(session, tree.county), D(2017, 9, 30)) is not None
