@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import json
 import threading
@@ -10,7 +11,7 @@ from sqlmodel import Session
 
 from workflow.db import transaction
 from workflow.errors import DomainError
-from workflow.eventlog import GENESIS_HASH, Actor, Event, NewEvent, append, append_many, chain_hash
+from workflow.eventlog import GENESIS_HASH, Actor, Event, NewEvent, append, append_many, append_new, chain_hash
 from workflow.eventlog.verify import verify_chain
 from workflow.org import service as org
 from workflow.org.models import Person
@@ -55,6 +56,17 @@ def test_event_records_account_on_behalf_of_and_both_times(session):
     assert json.loads(stored.payload)["name"] == "舒建国"
     assert "舒建国" in stored.payload  # stored as UTF-8 text, not \\u escapes
     assert stored.hash == event.hash == chain_hash(stored)
+
+
+def test_an_event_that_names_its_actor_is_recorded_as_theirs_by_either_appender(session, actor):
+    """A signature entered by staff on the signer's behalf, among the staff's own events: the
+    event names its actor, and one appended alone or in a batch records the same account."""
+    signer = Actor(account="clerk-7", on_behalf_of="p-9")
+    append_new(session, dataclasses.replace(_person_added("p-1", name="甲"), actor=signer), actor=actor)
+    append_many(session, [_person_added("p-2", name="乙"), dataclasses.replace(_person_added("p-3", name="丙"), actor=signer)], actor=actor)
+    session.commit()
+    recorded = [(e.entity_id, e.account, e.on_behalf_of) for e in _events(session)]
+    assert recorded == [("p-1", "clerk-7", "p-9"), ("p-2", actor.account, actor.on_behalf_of), ("p-3", "clerk-7", "p-9")]
 
 
 def test_event_that_occurred_in_the_future_is_refused(session, actor):

@@ -313,8 +313,9 @@ class NewEvent:
 
 
 def append_new(session: Session, new: NewEvent, *, actor: Actor) -> Event:
-    """`append` the event a command's checks built (the single command; an import appends many)."""
-    return append(session, type=new.type, entity_type=new.entity_type, entity_id=new.entity_id, payload=new.payload, actor=actor, occurred_at=new.occurred_at)
+    """`append` the event a command's checks built (the single command; an import appends many),
+    by its own actor if it names one, as `append_many` does."""
+    return append(session, type=new.type, entity_type=new.entity_type, entity_id=new.entity_id, payload=new.payload, actor=new.actor or actor, occurred_at=new.occurred_at)
 
 
 _COLUMNS = [column.name for column in Event.__table__.columns]

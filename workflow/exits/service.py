@@ -18,8 +18,8 @@ from sqlmodel import Session
 from rules.schema import ExitLevel, Level, RuleBook
 from workflow import clock, errors, rulebook
 from workflow.chunking import chunks
-from workflow.eventlog import Actor, Event, NewEvent, append, canonical_json
-from workflow.eventlog.log import checked_occurrence
+from workflow.eventlog import Actor, Event, NewEvent, canonical_json
+from workflow.eventlog.log import append_new, checked_occurrence
 from workflow.eventlog.projection import EventProjection
 from workflow.eventlog.versions import note_states, state_on
 from workflow.exits import machines
@@ -154,7 +154,7 @@ def open_case(
     case_id = case_id or new_id()
     if session.get(ExitCase, case_id) is not None:
         raise errors.DuplicateId.exit_case(id=case_id)
-    _append(session, opened_event(case_id, level, subject_id, unit_code, moment), actor)
+    append_new(session, opened_event(case_id, level, subject_id, unit_code, moment), actor=actor)
     return session.get(ExitCase, case_id)
 
 
@@ -419,7 +419,7 @@ def _recorder(session: Session, actor: Actor, case: ExitCase, type: str, moment:
     """The `record` a machine calls once its rules pass: append the event, naming the status it leads to."""
 
     def record(status_after: str) -> None:
-        _append(session, case_event(case.id, type, moment, payload, status_after), actor)
+        append_new(session, case_event(case.id, type, moment, payload, status_after), actor=actor)
 
     return record
 
@@ -428,10 +428,6 @@ def case_event(case_id: str, type: str, moment: dt.datetime, payload: dict[str, 
     """The event of a step on a case, naming the status it leads to."""
     return NewEvent(type=type, entity_type="exit_case", entity_id=case_id, payload={"case_id": case_id, **payload, "status_after": status_after},
                     occurred_at=moment, actor=actor)
-
-
-def _append(session: Session, new: NewEvent, actor: Actor) -> None:
-    append(session, type=new.type, entity_type=new.entity_type, entity_id=new.entity_id, payload=new.payload, actor=actor, occurred_at=new.occurred_at)
 
 
 def _locked_case(session: Session, case_id: str) -> ExitCase:
