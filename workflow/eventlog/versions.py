@@ -37,7 +37,7 @@ from workflow.types import UTCDateTime
 
 SUFFIX = "_version"
 _PENDING = "exit_tracker.versions_pending"
-_KNOWN_AT = "exit_tracker.known_at_seq"  # in a session's info: (the seq it reads as known at, the main schema)
+_KNOWN_AT = "exit_tracker.known_at_seq"  # in a session's info: (the seq it reads as known at, the main schema, the tables changed since)
 
 _versioned: dict[str, Table] = {}  # table name -> its version table
 _as_known_views: dict[str, str] = {}  # table name -> the SELECT of its rows as known at :seq
@@ -210,7 +210,7 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     # Execution options of a connection change it in place: put them back after the block.
     connection.execution_options(schema_translate_map={None: temporary})
     known = Session(bind=connection)
-    known.info[_KNOWN_AT] = (int(seq), main)
+    known.info[_KNOWN_AT] = (int(seq), main, frozenset(changed))
     try:
         yield known
     finally:
@@ -333,6 +333,9 @@ def changed_after(session: Session, model: type, column: str, seq: int, *, limit
     given) that were given a state after event `seq`: the records that read differently now
     than as known at `seq`. None when more than `limit` states (of any record of `model`) were
     given since: too many to correct a read by. Read by the versions' index on the seq."""
+    known = session.info.get(_KNOWN_AT)
+    if known is not None and known[0] == seq and model.__tablename__ not in known[2]:
+        return set()  # `as_known` found no state of the table given since
     table = _versioned[model.__tablename__]
     # The states since, by the seq's index alone, `equal` tested here: given `kind = ?` too,
     # SQLite (no statistics) took the kind's index and read every poor household's versions.

@@ -69,6 +69,17 @@ def test_deep_poverty_household_paired_with_an_ordinary_cadre_is_an_advisory_not
     assert deep_poverty_advisories(session, scope_code=tree.county, on=DAY) == []
 
 
+def test_an_advisory_lists_every_post_the_cadre_holds_that_day_and_none_that_ended_the_day_before(session):
+    tree, cadre, busy, paired, alone, left = _world(session)
+    pairings.mark_deep_poverty(session, actor=ADMIN, household_id=paired, start_date=dt.date(2017, 7, 1))
+    posts.assign_post(session, actor=ADMIN, person_id=cadre, role="township_head", unit_code=tree.township, start_date=dt.date(2017, 1, 1), end_date=DAY - dt.timedelta(days=1))
+    posts.assign_post(session, actor=ADMIN, person_id=cadre, role="village_director", unit_code=tree.village, start_date=DAY)
+    posts.assign_post(session, actor=ADMIN, person_id=cadre, role="village_director", unit_code=tree.other_village, start_date=DAY)
+    [advice] = deep_poverty_advisories(session, scope_code=tree.county, on=DAY)
+    assert advice.cadre_roles == ("township_cadre", "village_director")  # sorted, each role once
+    assert deep_poverty_advisories(session, scope_code=tree.county, on=DAY - dt.timedelta(days=1)) == []  # a township head that day
+
+
 def test_overlapping_deep_poverty_marks_are_refused(session):
     tree, cadre, busy, paired, *_ = _world(session)
     pairings.mark_deep_poverty(session, actor=ADMIN, household_id=paired, start_date=dt.date(2017, 6, 1))
