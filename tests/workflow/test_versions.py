@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import exc, func, select, text
 from sqlmodel import Session
 
 from sample_data.load import load_sample_data
@@ -16,14 +17,15 @@ from workflow.db import make_engine, transaction
 from workflow.eventlog.log import head
 from workflow.eventlog.versions import as_known, versioned_tables
 from workflow.org import service as org
-from workflow.org.models import Household, RegistrySpell
+from workflow.eventlog.models import Event
+from workflow.org.models import Household, OrgUnit, RegistrySpell
 from workflow.pairings import service as pairings
 from workflow.pairings.models import DeepPoverty
 from workflow.posts import service as posts
 from workflow.teams import service as teams
 from workflow.teams.models import TeamMember
 from workflow.visits import service as visits
-from workflow.visits.models import Visit
+from workflow.visits.models import Visit, VisitMask
 
 
 def _rows(session: Session, name: str) -> list[tuple]:
@@ -61,3 +63,33 @@ def test_every_record_as_known_at_any_seq_equals_a_replay_up_to_it(engine, tmp_p
             for name in names:
                 assert _rows(known, name) == _rows(replayed, name), (name, seq)
         target.dispose()
+
+
+def _temporary_views(session: Session) -> set[str]:
+    if session.get_bind().dialect.name == "postgresql":
+        query = "SELECT table_name FROM information_schema.views WHERE table_schema LIKE 'pg_temp%'"
+    else:
+        query = "SELECT name FROM sqlite_temp_master WHERE type = 'view'"
+    return {name for (name,) in session.exec(text(query))}
+
+
+def test_as_known_makes_the_views_its_reads_need_and_a_read_model_fails(engine):
+    with transaction(engine) as session:
+        load_sample_data(session)
+        household = session.execute(select(Household).limit(1)).scalar_one()
+        seq = head(session)[0]
+        org.set_rural_population(session, actor=ADMIN, code=household.village_code, rural_population=4321)
+    for _ in range(2):  # a second block, on the pooled connection the first one used, makes its views again
+        with Session(engine) as live:
+            with as_known(live, seq) as known:
+                assert _temporary_views(live) == set()
+                assert known.execute(select(Household).where(Household.id == household.id)).scalar_one().village_code == household.village_code
+                assert known.execute(select(OrgUnit.rural_population).where(OrgUnit.code == household.village_code)).scalar_one() != 4321
+                # org_unit changed since: read from its versions; household did not: read as the table
+                assert _temporary_views(live) == {"household", "org_unit"}
+                assert known.execute(select(func.count()).select_from(Event)).scalar_one() == seq
+                with pytest.raises(exc.DBAPIError):  # a read model has no view as known then: no answer rather than today's
+                    with known.begin_nested():
+                        known.execute(select(VisitMask).limit(1)).all()
+            assert _temporary_views(live) == set()
+            assert live.execute(select(OrgUnit.rural_population).where(OrgUnit.code == household.village_code)).scalar_one() == 4321

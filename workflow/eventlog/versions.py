@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Table, func, inspect, select, text
+from sqlalchemy import BigInteger, Column, Index, PrimaryKeyConstraint, Table, event, func, inspect, select, text
 from sqlalchemy.sql.schema import MetaData
 from sqlmodel import Session
 
@@ -188,24 +190,20 @@ def known_by(session: Session, moment: dt.datetime) -> int:
 def as_known(session: Session, seq: int) -> Iterator[Session]:
     """A session reading, in `session`'s transaction, every versioned table as the log up to
     event `seq` told it, and the log itself up to `seq`. `session` reads the same while the
-    block runs (they share a connection)."""
+    block runs (they share a connection).
+
+    The session's statements name the temporary schema (`schema_translate_map`), where a view
+    of each table a statement reads is made just before its first statement that reads it
+    (`_KnownViews`): a household's read makes the few views it reads, not one for every table.
+    """
     connection = session.connection()
     temporary, main = _temporary_schema(session), _main_schema(session)
-    quote = connection.dialect.identifier_preparer.quote
-    views = {}
     changed = _changed_tables(connection, main, seq)
-    for name, version in _versioned.items():
-        columns = ", ".join(quote(column.name) for column in version.columns if column.name not in ("known_from", "known_until", "valid_from"))
-        if name in changed:
-            views[name] = f"SELECT {columns} FROM {quote(main)}.{quote(version.name)} WHERE known_from <= {int(seq)} AND (known_until IS NULL OR known_until > {int(seq)})"
-        else:  # no record of it was given a state since: as known then, it is the table as it stands (and its indexes serve)
-            views[name] = f"SELECT {columns} FROM {quote(main)}.{quote(name)}"
-        # The versions themselves as far as known then: the record's history in valid time (`state_on`).
-        views[version.name] = f"SELECT * FROM {quote(main)}.{quote(version.name)} WHERE known_from <= {int(seq)}"
-    for name, select_sql in _computed.items():
-        views[name] = select_sql.format(main=quote(main), seq=int(seq))
-    views["event"] = f"SELECT * FROM {quote(main)}.{quote('event')} WHERE seq <= {int(seq)}"
-    _run_all(connection, [f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}" for name, select_sql in views.items()])
+    if _VIEWS in connection.info:
+        raise RuntimeError("as_known within as_known on one connection")
+    views = connection.info[_VIEWS] = _KnownViews(connection, main, int(seq), changed)
+    if not event.contains(connection, "before_cursor_execute", _make_views):  # the listener is this connection's own
+        event.listen(connection, "before_cursor_execute", _make_views)
     before = connection.get_execution_options().get("schema_translate_map")
     # Execution options of a connection change it in place: put them back after the block.
     connection.execution_options(schema_translate_map={None: temporary})
@@ -216,7 +214,66 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     finally:
         known.close()
         connection.execution_options(schema_translate_map=before)
-        _run_all(connection, [f"DROP VIEW IF EXISTS {quote(temporary)}.{quote(name)}" for name in views])
+        del connection.info[_VIEWS]
+        _run_all(connection, [f"DROP VIEW IF EXISTS {_quote(connection, temporary)}.{_quote(connection, name)}" for name in views.made])
+
+
+_VIEWS = "exit_tracker.known_views"  # in a connection's info while `as_known` runs on it
+_NAMED = re.compile(r'(?<![\w."])"?(?:pg_temp|temp)"?\."?(\w+)')  # a table named in the temporary schema
+
+
+class _KnownViews:
+    """The views of one `as_known` block: each made the first time a statement reads its table.
+
+    A table with no view here (the read models kept from the versions: visit masks, obligation
+    rows, tallies) is left without one, so a read of it as known then fails at once instead of
+    mixing what is known now into the past.
+    """
+
+    def __init__(self, connection, main: str, seq: int, changed: set[str]):
+        self.connection, self.main, self.seq, self.changed = connection, main, seq, changed
+        self.made: list[str] = []
+
+    def select(self, name: str) -> str | None:
+        """The SELECT of table `name` as known at the seq; None for a table that has none."""
+        quote = self.connection.dialect.identifier_preparer.quote
+        main, seq = quote(self.main), self.seq
+        if name in _versioned:
+            version = _versioned[name]
+            columns = ", ".join(quote(column.name) for column in version.columns if column.name not in ("known_from", "known_until", "valid_from"))
+            if name not in self.changed:  # no record of it was given a state since: as known then, it is the table as it stands (and its indexes serve)
+                return f"SELECT {columns} FROM {main}.{quote(name)}"
+            return f"SELECT {columns} FROM {main}.{quote(version.name)} WHERE known_from <= {seq} AND (known_until IS NULL OR known_until > {seq})"
+        if name.endswith(SUFFIX) and name.removesuffix(SUFFIX) in _versioned:  # the versions themselves as far as known then: the record's history in valid time (`state_on`)
+            return f"SELECT * FROM {main}.{quote(name)} WHERE known_from <= {seq}"
+        if name in _computed:
+            return _computed[name].format(main=main, seq=seq)
+        if name == "event":
+            return f"SELECT * FROM {main}.{quote('event')} WHERE seq <= {seq}"
+        return None
+
+    def make(self, names: frozenset[str]) -> None:
+        quote = self.connection.dialect.identifier_preparer.quote
+        made = []
+        for name in sorted(names.difference(self.made)):
+            select_sql = self.select(name)
+            if select_sql is not None:
+                made.append((name, f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}"))
+        if made:
+            _run_all(self.connection, [statement for _, statement in made])
+            self.made += [name for name, _ in made]
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_in(statement: str) -> frozenset[str]:
+    """The tables `statement` reads in the temporary schema."""
+    return frozenset(_NAMED.findall(statement))
+
+
+def _make_views(connection, cursor, statement, parameters, context, executemany) -> None:
+    views = connection.info.get(_VIEWS)
+    if views is not None:
+        views.make(_names_in(statement))
 
 
 def _changed_tables(connection, main: str, seq: int) -> set[str]:
@@ -313,12 +370,19 @@ def known_seq(session: Session) -> int | None:
     return None if known is None else known[0]
 
 
+def table_changed(session: Session, model: type) -> bool:
+    """Whether, where `session` reads as known at a point of the log, a record of `model` was
+    given a state since (`as_known` looked); True where it reads current knowledge."""
+    known = session.info.get(_KNOWN_AT)
+    return known is None or model.__tablename__ in known[2]
+
+
 def changed_since(session: Session, model: type, column: str, values: Iterable[Any]) -> bool:
     """Whether a record of `model` whose `column` is one of `values` was given a state after the
     point `session` reads as known at: whether it reads differently now. False when `session`
     reads current knowledge. A look by the versions' index on `column`."""
     seq = known_seq(session)
-    if seq is None:
+    if seq is None or not table_changed(session, model):
         return False
     table = _versioned[model.__tablename__]
     for part in chunks(set(values)):
@@ -334,8 +398,8 @@ def changed_after(session: Session, model: type, column: str, seq: int, *, limit
     than as known at `seq`. None when more than `limit` states (of any record of `model`) were
     given since: too many to correct a read by. Read by the versions' index on the seq."""
     known = session.info.get(_KNOWN_AT)
-    if known is not None and known[0] == seq and model.__tablename__ not in known[2]:
-        return set()  # `as_known` found no state of the table given since
+    if known is not None and known[0] == seq and not table_changed(session, model):
+        return set()
     table = _versioned[model.__tablename__]
     # The states since, by the seq's index alone, `equal` tested here: given `kind = ?` too,
     # SQLite (no statistics) took the kind's index and read every poor household's versions.

@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
 from workflow.db import one_of, rows_in
-from workflow.eventlog.versions import known_seq, read_now, versioned_tables
+from workflow.eventlog.versions import known_seq, read_now, table_changed, versioned_tables
 from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
 from workflow.org.places import Subtree, places
@@ -67,7 +67,7 @@ def posts_changed_since(session: Session, question: Question) -> bool:
     `session` reads as known at: whether `rule_posts` may read differently now. False when
     `session` reads current knowledge. By the posts' versions' index on their unit."""
     seq = known_seq(session)
-    if seq is None:
+    if seq is None or not table_changed(session, Post):
         return False
     versions = versioned_tables()[Post.__tablename__]
     query = select(versions.c.id).join(OrgUnit, OrgUnit.code == versions.c.unit_code).where(
@@ -148,7 +148,7 @@ def registry_changed_since(session: Session, *, level: str, scope: OrgUnit) -> b
     point `session` reads as known at: whether `poor_targets` reads differently now. False
     when `session` reads current knowledge. By the spells' versions' index on the subject."""
     seq = known_seq(session)
-    if seq is None:
+    if seq is None or not table_changed(session, RegistrySpell):
         return False
     versions = versioned_tables()[RegistrySpell.__tablename__]
     query, subject = _targets_of(level)
