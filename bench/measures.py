@@ -119,8 +119,8 @@ def _floor_insert(engine, last_seq: int) -> float:
     Person.__table__.to_metadata(metadata)  # what the visit copy's foreign key refers to: the real person table
     tables = [source.to_metadata(metadata, name=f"bench_floor_{source.name}") for source in (Event.__table__, Visit.__table__)]
     for table in tables:
-        for index in table.indexes:  # index names are per schema, not per table
-            index.name = f"ix_{table.name}_{'_'.join(column.name for column in index.columns)}"
+        for number, index in enumerate(sorted(table.indexes, key=lambda index: index.name)):  # index names are per schema, not per table (and at most 63 characters on PostgreSQL)
+            index.name = f"ix_{table.name}_{number}"
     event_columns = ", ".join(column.name for column in Event.__table__.columns)
     visit_columns = ", ".join(f"visit.{column.name}" for column in Visit.__table__.columns)
     with engine.connect() as connection:
