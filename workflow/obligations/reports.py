@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from sqlmodel import Session
 
 from rules.schema import VisitRule
-from workflow import clock, rulebook
+from workflow import clock, gcpause, rulebook
 from workflow.db import plan_each_statement
 from workflow.eventlog.versions import known_records, reads_now
 from workflow import errors
@@ -198,7 +198,7 @@ def overdue_report(
     chosen = _rules(as_of, rules, roles)
     rows: list[ObligationRow] = []
     counted: list[UnitCounts] = []
-    with known_records(session, known_at) as records:  # the records as known now, or as known then
+    with known_records(session, known_at) as records, gcpause.paused():  # the records as known now, or as known then
         # Known at a moment after which the log recorded nothing: the question is the one as known now.
         asked_at = None if reads_now(records) else known_at
         for rule, rule_roles in chosen:
@@ -287,7 +287,7 @@ def scorecard(
     chosen = _rules(as_of, rules, roles)
     owed: dict[str, int] = defaultdict(int)
     met: dict[str, int] = defaultdict(int)
-    with known_records(session, known_at) as records:  # the records as known now, or as known then
+    with known_records(session, known_at) as records, gcpause.paused():  # the records as known now, or as known then
         asked_at = None if reads_now(records) else known_at
         for rule, rule_roles in chosen:
             if not _may_hold(scope, rule_roles):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from workflow.eventlog.versions import versioned
@@ -31,6 +31,9 @@ class PairingCover(SQLModel, table=True):
     not versioned: as known at an earlier moment the reports read those records instead."""
 
     __tablename__ = "pairing_cover"
+    # A village's households' runs in order, with the days: a jurisdiction rule's poor targets
+    # from the index alone (`obligations.jurisdiction`).
+    __table_args__ = (Index("ix_pairing_cover_village", "village_code", "household_id", "start_date", "end_date"),)
     household_id: str = Field(sa_column=Column(String(64), primary_key=True))
     start_date: dt.date = Field(sa_column=Column(Date, primary_key=True))
     end_date: dt.date | None = Field(default=None, sa_column=Column(Date, nullable=True))

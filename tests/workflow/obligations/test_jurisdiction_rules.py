@@ -23,6 +23,7 @@ from workflow.obligations import planner, reports
 from workflow.obligations.general import GENERAL
 from workflow.org import service as org
 from workflow.org.models import OrgUnit
+from workflow.pairings import cover
 from workflow.posts import service as posts
 from workflow.visits import service as visits
 
@@ -39,7 +40,8 @@ def _leave_and_return(session, rng: random.Random, kind: str, subject: str, earl
     """End the subject's spell on a random day, and sometimes put it back later (返贫).
 
     Through the projectors' helpers: the exit workflow that writes these spells is not what
-    is tested here, and both evaluations read the same spells."""
+    is tested here, and both evaluations read the same spells (a household's from the pairing
+    cover, derived again here as the projection would from the events)."""
     spell = org.open_spell(session, kind, subject)
     if spell is None:
         return
@@ -49,6 +51,8 @@ def _leave_and_return(session, rng: random.Random, kind: str, subject: str, earl
     if rng.random() < 0.6:
         org.reopen_spell(session, spell_id=f"back-{subject}", kind=kind, subject_id=subject, registered_on=exited + dt.timedelta(days=rng.randrange(1, 200)))
         session.flush()
+    if kind == "poor_household":
+        cover.refresh(session.connection(), {subject})
 
 
 def _world(session, seed: int):
