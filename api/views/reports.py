@@ -120,7 +120,7 @@ class ScoreView(BaseModel):
 
 
 def score_view(score: Score) -> ScoreView:
-    return ScoreView(**score.__dict__)
+    return ScoreView(**score._asdict())
 
 
 SCORECARD = Sheet("scorecard", "走访考核排名", "Officials' scorecard", (

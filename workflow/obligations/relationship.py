@@ -242,7 +242,7 @@ class RelationshipEngine(Engine):
             func.sum(popcount(owed_closed)),
             func.sum(popcount(owed_closed.bitwise_and(evaluated.c.met))),
         ).group_by(evaluated.c.person_id)
-        return [(person, int(owed), int(met)) for person, owed, met in session.execute(query)]
+        return [(person, int(owed), int(met)) for person, owed, met in session.execute(query).all()]
 
 
 RELATIONSHIP = RelationshipEngine()

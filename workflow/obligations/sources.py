@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from sqlalchemy import String, and_, cast, or_, select
 from sqlmodel import Session
 
-from workflow.db import one_of, rows_in
+from workflow.db import in_list_size, one_of, rows_in
 from workflow.eventlog.versions import known_seq, read_now, table_changed, versioned_tables
 from workflow.obligations.evaluate import NO_VISITS, PostRef, VisitBits
 from workflow.chunking import chunks
@@ -33,11 +33,18 @@ REGISTRY_OF_LEVEL = {"township": "concentrated_township", "village": "poor_villa
 NAMES = {"person": (Person.id, Person.name), "household": (Household.id, Household.head_name), "unit": (OrgUnit.code, OrgUnit.name)}
 
 
+# More ids than this are named from one pass over their table, not a look-up each by index:
+# a city's scorecard names 52,705 officials (59 statements, 0.2 s on SQLite, before).
+WHOLE_TABLE = 20_000
+
+
 def names(session: Session, kind: str, ids: Iterable[str]) -> dict[str, str]:
     """The name of each of `ids`, of a `kind` of `NAMES`."""
     key, name = NAMES[kind]
-    connection, found = session.connection(), {}
-    for part in chunks(set(ids)):
+    connection, found, ids = session.connection(), {}, set(ids)
+    if len(ids) > WHOLE_TABLE:
+        return {found_id: found_name for found_id, found_name in connection.execute(select(key, name)).all() if found_id in ids}
+    for part in chunks(ids, in_list_size(connection)):
         found.update(connection.execute(select(key, name).where(one_of(connection, key, part))).all())
     return found
 
