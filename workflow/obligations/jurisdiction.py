@@ -10,14 +10,16 @@ both a report's page and its totals (`rows_and_totals`).
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import BigInteger, case, cast, func, select
 from sqlmodel import Session
 
 from workflow.chunking import chunks
-from workflow.db import in_span, one_of
+from workflow.db import in_list_size, in_span, one_of
 from workflow.obligations.evaluate import ObligationRow, PostRef, unit_order
 from workflow.obligations.found import Found, built
 from workflow.obligations.masksql import cannot_read_masks, Masks, bits_where, months_met, n, needs_year_before, period_months
@@ -55,17 +57,17 @@ def _poor_targets(session: Session, question: Question, anchors: set[str]) -> di
         # The poor-household spells as the pairing cover holds them (each cut into runs where
         # pairings begin and end; their union is the spell), by its village index alone: one
         # pass over a city's households, where a look-up of each one's spells cost 4 µs apiece.
-        rows, subject, anchor = _cover, _cover.c.household_id, _cover.c.village_code
+        subject, anchor = _cover.c.household_id, _cover.c.village_code
         first_day, last_day, where = _cover.c.start_date, _cover.c.end_date, ()
     else:
         spell = RegistrySpell.__table__
-        rows, subject, anchor = spell, spell.c.subject_id, spell.c.subject_id
+        subject = anchor = spell.c.subject_id
         first_day, last_day, where = spell.c.registered_on, spell.c.exited_on, (spell.c.kind == REGISTRY_OF_LEVEL[level],)
     overlaps = lambda first, last: in_span(first_day, last_day, first, last)  # noqa: E731
     poor_bits = sum((func.max(case((overlaps(first, last), n(1 << i)), else_=n(0))) for i, (first, last) in enumerate(window.seen_parts)), n(0))
     window_first, window_last = window.seen_parts[0][0], window.seen_parts[-1][1]
     connection, found = session.connection(), defaultdict(list)
-    for part in chunks(sorted(anchors)):
+    for part in chunks(sorted(anchors), in_list_size(connection)):
         query = (
             select(anchor, subject, poor_bits)
             .where(*where, one_of(connection, anchor, part), overlaps(window_first, window_last))
@@ -90,7 +92,7 @@ def _met_periods(session: Session, question: Question, persons: set[str]) -> dic
     months = cast(func.sum(months_met(window, Masks(_mask, of_year(year), of_year(year - 1) if before else None))), BigInteger)
     met = bits_where(months.bitwise_and(n(bits)) != n(0) for bits in period_months(window))
     connection, found = session.connection(), {}
-    for part in chunks(sorted(persons)):
+    for part in chunks(sorted(persons), in_list_size(connection)):
         query = (
             select(m.person_id, m.target_id, met)
             .where(one_of(connection, m.person_id, part), m.target_level == question.rule.target_level.value, m.year.in_([year - 1, year] if before else [year]))
@@ -100,34 +102,66 @@ def _met_periods(session: Session, question: Question, persons: set[str]) -> dic
     return found
 
 
-def _instances(session: Session, question: Question) -> Iterator[_Instance]:
-    """Each post × each target below its unit that owes some period: owed where the post covers
-    a period whole and the target was poor in it (SPEC §3).
+@dataclasses.dataclass(frozen=True)
+class _Look:
+    """One look at a rule's instances: what the database answers by index (the targets' poor
+    periods, the holders' masks), from which the pairs are made here — which unit lies below
+    which post is settled from the paths."""
 
-    The database answers what is read by index (the targets' poor periods, the holders' masks);
-    which unit lies below which post is settled from the paths, and the pairs made here.
-    """
+    posts: list[tuple[PostRef, int]]  # each post that covers some period of the window whole, with those periods
+    anchors: dict[str, list[str]]  # post unit → the units of its targets (for households, the villages)
+    targets: dict[str, list[tuple[str, int]]]  # anchor → (target, periods it was poor in)
+    met: dict[str, dict[str, int]]  # person → target → periods of the window the person visited it in
+
+    @functools.cached_property
+    def by_poor(self) -> dict[str, dict[int, list[str]]]:
+        """anchor → periods poor in → the targets poor in those."""
+        found: dict[str, dict[int, list[str]]] = {}
+        for anchor, targets in self.targets.items():
+            groups = found[anchor] = defaultdict(list)
+            for target_id, poor in targets:
+                groups[poor].append(target_id)
+        return found
+
+
+def _look(session: Session, question: Question) -> _Look:
     window = question.window
-    posts = rule_posts(session, question)
+    posts = [(post, covered) for post, span in rule_posts(session, question) if (covered := sum(1 << i for i, period in enumerate(window.periods) if covers(span, period)))]
     if not posts:
-        return
+        return _Look([], {}, {}, {})
     anchors = _anchors(session, question, {post.unit_code for post, _ in posts})
     targets = _poor_targets(session, question, {code for below in anchors.values() for code in below})
-    met = _met_periods(session, question, {post.person_id for post, _ in posts})
-    for post, span in posts:
-        covered = sum(1 << i for i, period in enumerate(window.periods) if covers(span, period))
-        if not covered:
-            continue
-        for anchor in anchors.get(post.unit_code, ()):
-            for target_id, poor in targets.get(anchor, ()):
+    met: dict[str, dict[str, int]] = defaultdict(dict)
+    for (person, target), bits in _met_periods(session, question, {post.person_id for post, _ in posts}).items():
+        met[person][target] = bits
+    return _Look(posts, anchors, targets, met)
+
+
+def _instances(look: _Look, posts: list[tuple[PostRef, int]] | None = None) -> Iterator[_Instance]:
+    """Each post (of `posts`, or all) × each target below its unit that owes some period: owed
+    where the post covers a period whole and the target was poor in it (SPEC §3)."""
+    for post, covered in look.posts if posts is None else posts:
+        person_met = look.met.get(post.person_id, {})
+        for anchor in look.anchors.get(post.unit_code, ()):
+            for target_id, poor in look.targets.get(anchor, ()):
                 if owed := covered & poor:
-                    yield post, target_id, owed, met.get((post.person_id, target_id), 0), poor
+                    yield post, target_id, owed, person_met.get(target_id, 0), poor
 
 
-def _pairs(instances: Iterable[_Instance]) -> Counter:
-    """How many instances each post has with each (owed, met) pair. A post's instances mostly
-    share their pairs, so a judgement per key (`evaluate.judged`) serves them all."""
-    return Counter((post, owed, met) for post, _, owed, met, _ in instances)
+def _pairs(look: _Look) -> Counter:
+    """How many instances each post has with each (owed, met) pair, without making them: the
+    targets of a unit poor in the same periods owe the same, so only their visits are looked up
+    (a count in C over each group). A post's instances mostly share their pairs, so a judgement
+    per key (`evaluate.judged`) serves them all."""
+    pairs: Counter = Counter()
+    for post, covered in look.posts:
+        visited = look.met.get(post.person_id, {}).get
+        for anchor in look.anchors.get(post.unit_code, ()):
+            for poor, target_ids in look.by_poor.get(anchor, {}).items():
+                if owed := covered & poor:
+                    for met, count in Counter(map(visited, target_ids)).items():
+                        pairs[(post, owed, met or 0)] += count  # None: not visited in the window
+    return pairs
 
 
 def _totals(question: Question, pairs: Counter) -> list[tuple[str, dict[str, int], int]]:
@@ -150,26 +184,29 @@ def _scores(question: Question, pairs: Counter) -> list[tuple[str, int, int]]:
     return [(person, owed_by[person], met_by[person]) for person in owed_by]
 
 
-def _rows(session: Session, question: Question, instances: list[_Instance], pairs: Counter, statuses, first: int | None) -> list[ObligationRow]:
-    window, level = question.window, question.rule.target_level.value
-    if statuses is not None:
-        kept_pairs = {(owed, met) for _, owed, met in pairs if judged(window, owed, met)[0] in statuses}
-        instances = [instance for instance in instances if (instance[2], instance[3]) in kept_pairs]
+def _rows(session: Session, question: Question, look: _Look, pairs: Counter) -> list[ObligationRow]:
+    window, level, statuses, first = question.window, question.rule.target_level.value, question.statuses, question.first
+    kept = None if statuses is None else {(owed, met) for _, owed, met in pairs if judged(window, owed, met)[0] in statuses}
+    keeps = lambda instance: kept is None or (instance[2], instance[3]) in kept  # noqa: E731
     posts = {post for post, _, _ in pairs}
     person_names = names(session, "person", {post.person_id for post in posts})
-    if first is not None:
+    if first is None:
+        instances = [instance for instance in _instances(look) if keeps(instance)]
+    else:
         # The report's order (`reports._sort` within one rule; a missing code or name first): by
-        # the post's place and holder, then by target and post. There are few holders, and only
-        # the first ones' instances are sorted.
+        # the post's place and holder, then by target and post. There are few holders: only the
+        # first ones' instances are made, and sorted.
         holder_of = {post: (*unit_order(post.county_code, post.township_code, post.unit_code), person_names.get(post.person_id) or "", post.person_id) for post in posts}
-        by_holder: dict[tuple, list[_Instance]] = defaultdict(list)
-        for instance in instances:
-            by_holder[holder_of[instance[0]]].append(instance)
+        by_holder: dict[tuple, set[PostRef]] = defaultdict(set)
+        for post, owed, met in pairs:
+            if kept is None or (owed, met) in kept:
+                by_holder[holder_of[post]].add(post)
         instances = []
         for holder in sorted(by_holder):
             if len(instances) >= first:
                 break
-            instances += sorted(by_holder[holder], key=lambda instance: (instance[1], instance[0].post_id))
+            found = [instance for instance in _instances(look, [(post, covered) for post, covered in look.posts if post in by_holder[holder]]) if keeps(instance)]
+            instances += sorted(found, key=lambda instance: (instance[1], instance[0].post_id))
         del instances[first:]
     masks = masks_of(session.connection(), {(post.person_id, level, target_id) for post, target_id, *_ in instances})
     return built(session, question, (
@@ -187,20 +224,20 @@ class JurisdictionEngine(Engine):
         return cannot_read_masks(question)
 
     def rows(self, session: Session, question: Question) -> list[ObligationRow]:
-        instances = list(_instances(session, question))
-        return _rows(session, question, instances, _pairs(instances), question.statuses, question.first)
+        look = _look(session, question)
+        return _rows(session, question, look, _pairs(look))
 
     def totals(self, session: Session, question: Question) -> list[UnitCounts]:
-        return _totals(question, _pairs(_instances(session, question)))
+        return _totals(question, _pairs(_look(session, question)))
 
     def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
-        return _scores(question, _pairs(_instances(session, question)))
+        return _scores(question, _pairs(_look(session, question)))
 
     def rows_and_totals(self, session: Session, question: Question) -> tuple[list[ObligationRow], list[UnitCounts]]:
         """Both from one look at the instances."""
-        instances = list(_instances(session, question))
-        pairs = _pairs(instances)
-        return _rows(session, question, instances, pairs, question.statuses, question.first), _totals(question, pairs)
+        look = _look(session, question)
+        pairs = _pairs(look)
+        return _rows(session, question, look, pairs), _totals(question, pairs)
 
 
 JURISDICTION = JurisdictionEngine()
