@@ -86,3 +86,17 @@ def test_a_report_and_a_scorecard_count_with_the_collector_paused_and_leave_it_r
     reports.scorecard(session, unit_code=city, as_of=dt.date(2018, 12, 15))
     assert len(seen) >= 2 and not any(seen)
     assert gc.isenabled()
+
+
+def test_reads_that_always_overlap_still_collect_now_and_then(monkeypatch):
+    collected = []
+    monkeypatch.setattr(gc, "collect", lambda *args: collected.append(args) or 0)
+    clock = [1000.0]
+    monkeypatch.setattr(gcpause.time, "monotonic", lambda: clock[0])
+    with gcpause.paused():
+        for _ in range(6):  # each read starts while another still runs, 5 s after the one before
+            clock[0] += gcpause.LONGEST / 2
+            with gcpause.paused():
+                assert not gc.isenabled()
+    assert len(collected) == 2  # once more than 10 s had passed without one: at 15 s and at 30 s
+    assert gc.isenabled()

@@ -93,3 +93,19 @@ def test_as_known_makes_the_views_its_reads_need_and_a_read_model_fails(engine):
                         known.execute(select(VisitMask).limit(1)).all()
             assert _temporary_views(live) == set()
             assert live.execute(select(OrgUnit.rural_population).where(OrgUnit.code == household.village_code)).scalar_one() == 4321
+
+
+def test_an_error_inside_as_known_is_the_error_raised_and_leaves_the_connection_clean(engine):
+    with transaction(engine) as session:
+        load_sample_data(session)
+        seq = head(session)[0]
+    with Session(engine) as live:
+        with pytest.raises(exc.DBAPIError) as refused:
+            with as_known(live, seq) as known:
+                known.execute(select(Household).limit(1)).all()  # a view made
+                known.execute(select(VisitMask).limit(1)).all()  # no view: the statement fails (PostgreSQL: and the transaction)
+        assert "visit_mask" in str(refused.value)  # not the failed drop of the views after it
+        live.rollback()
+        with as_known(live, seq) as known:  # the pooled connection holds nothing of the failed block
+            assert known.execute(select(func.count()).select_from(Household)).scalar_one() > 0
+        assert _temporary_views(live) == set()

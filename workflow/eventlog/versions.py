@@ -201,21 +201,21 @@ def as_known(session: Session, seq: int) -> Iterator[Session]:
     changed = _changed_tables(connection, main, seq)
     if _VIEWS in connection.info:
         raise RuntimeError("as_known within as_known on one connection")
-    views = connection.info[_VIEWS] = _KnownViews(connection, main, int(seq), changed)
     if not event.contains(connection, "before_cursor_execute", _make_views):  # the listener is this connection's own
         event.listen(connection, "before_cursor_execute", _make_views)
     before = connection.get_execution_options().get("schema_translate_map")
-    # Execution options of a connection change it in place: put them back after the block.
-    connection.execution_options(schema_translate_map={None: temporary})
-    known = Session(bind=connection)
-    known.info[_KNOWN_AT] = (int(seq), main, frozenset(changed))
-    try:
+    views = _KnownViews(connection, main, int(seq), changed)
+    # `connection.info` is the pooled connection's: whatever happens, the block leaves nothing in it.
+    with contextlib.ExitStack() as undo:
+        connection.info[_VIEWS] = views
+        undo.callback(views.drop, temporary)  # last: the views made, dropped
+        undo.callback(connection.info.pop, _VIEWS, None)
+        # Execution options of a connection change it in place: put them back after the block.
+        connection.execution_options(schema_translate_map={None: temporary})
+        undo.callback(connection.execution_options, schema_translate_map=before)
+        known = undo.enter_context(Session(bind=connection))
+        known.info[_KNOWN_AT] = (int(seq), main, frozenset(changed))
         yield known
-    finally:
-        known.close()
-        connection.execution_options(schema_translate_map=before)
-        del connection.info[_VIEWS]
-        _run_all(connection, [f"DROP VIEW IF EXISTS {_quote(connection, temporary)}.{_quote(connection, name)}" for name in views.made])
 
 
 _VIEWS = "exit_tracker.known_views"  # in a connection's info while `as_known` runs on it
@@ -259,9 +259,28 @@ class _KnownViews:
             select_sql = self.select(name)
             if select_sql is not None:
                 made.append((name, f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}"))
-        if made:
+        if self.connection.dialect.name == "postgresql":  # one round trip, in the transaction: all or none
             _run_all(self.connection, [statement for _, statement in made])
             self.made += [name for name, _ in made]
+            return
+        for name, statement in made:  # each known as made once it is, so that the block drops it
+            _run_all(self.connection, [statement])
+            self.made.append(name)
+
+    def drop(self, temporary: str) -> None:
+        """Drop the views made. Not in a PostgreSQL transaction already failed: its rollback takes
+        them with it, and a statement there would only hide the error that failed it."""
+        if self.connection.dialect.name == "postgresql" and _failed(self.connection):
+            return
+        quote = self.connection.dialect.identifier_preparer.quote
+        _run_all(self.connection, [f"DROP VIEW IF EXISTS {quote(temporary)}.{quote(name)}" for name in self.made])
+
+
+def _failed(connection) -> bool:
+    """Whether `connection`'s PostgreSQL transaction has failed (every statement refused until it ends)."""
+    from psycopg.pq import TransactionStatus
+
+    return connection.connection.dbapi_connection.info.transaction_status == TransactionStatus.INERROR
 
 
 @functools.lru_cache(maxsize=1024)
@@ -291,6 +310,8 @@ def _run_all(connection, statements: list[str]) -> None:
     """Run `statements` (no parameters): on PostgreSQL in one round trip (the driver sends
     several statements at once when given no parameters; one each cost 40 of a record read's
     50 ms as known at a moment), on SQLite one by one (in the process: no round trip)."""
+    if not statements:
+        return
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.cursor()
         try:

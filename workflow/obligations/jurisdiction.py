@@ -201,11 +201,14 @@ def _rows(session: Session, question: Question, look: _Look, pairs: Counter) -> 
         for post, owed, met in pairs:
             if kept is None or (owed, met) in kept:
                 by_holder[holder_of[post]].add(post)
+        posts_of: dict[PostRef, list[tuple[PostRef, int]]] = defaultdict(list)
+        for post, covered in look.posts:
+            posts_of[post].append((post, covered))
         instances = []
         for holder in sorted(by_holder):
             if len(instances) >= first:
                 break
-            found = [instance for instance in _instances(look, [(post, covered) for post, covered in look.posts if post in by_holder[holder]]) if keeps(instance)]
+            found = [instance for instance in _instances(look, [entry for post in by_holder[holder] for entry in posts_of[post]]) if keeps(instance)]
             instances += sorted(found, key=lambda instance: (instance[1], instance[0].post_id))
         del instances[first:]
     masks = masks_of(session.connection(), {(post.person_id, level, target_id) for post, target_id, *_ in instances})
