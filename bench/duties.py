@@ -27,8 +27,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import statistics
-import time
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -36,6 +34,7 @@ from sqlalchemy.engine import Engine
 from api.reports import on_day_rows
 from bench import engines
 from bench.engines import generated
+from bench.timing import median_seconds
 from workflow.db import make_engine, read_only, transaction
 from workflow.pairings.reports import deep_poverty_advisories, pairing_coverage, unpaired_households
 from workflow.plans.reports import accountability_list, bonus_list, plan_results
@@ -73,14 +72,7 @@ REPORTS = (
 
 
 def _timed(function, repeat: int):
-    for _ in range(2):  # warm-up: caches, plans
-        result = function()
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+    return median_seconds(function, repeat, warm=2)
 
 
 def _product(engine: Engine, read, day: dt.date, known_at: dt.datetime | None) -> list:

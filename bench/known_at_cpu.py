@@ -13,28 +13,16 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import statistics
 import time
 
 from sqlalchemy import text
 
+from bench.timing import median_seconds
 from workflow import clock, rulebook
 from workflow.db import make_engine, read_only, transaction
 from workflow.obligations import reports
 
 CITY = "431200000000"
-
-
-def _cpu(function, repeat: int, warm: int) -> tuple[float, object]:
-    """The median CPU seconds of `repeat` runs after `warm` warm-up runs, and the last answer."""
-    for _ in range(warm):
-        function()
-    times, answer = [], None
-    for _ in range(repeat):
-        started = time.process_time()
-        answer = function()
-        times.append(time.process_time() - started)
-    return statistics.median(times), answer
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -59,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.city:
         asked.append(("city, every rule, 100-row page, known_at the day's end", lambda: page(CITY, known_at=end), 1))
     for label, function, warm in asked:
-        seconds, report = _cpu(function, arguments.repeat, warm)
+        seconds, report = median_seconds(function, arguments.repeat, warm=warm, clock=time.process_time)
         print(f"{label}: {seconds * 1000:.1f} ms CPU ({report.total.instances:,} instances, {report.total.overdue:,} overdue)")
 
 

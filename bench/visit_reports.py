@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import statistics
-import time
 from collections import Counter
 
 from sqlalchemy import text
@@ -38,6 +36,7 @@ from sqlalchemy.engine import Engine
 
 from bench import engines
 from bench.engines import generated
+from bench.timing import median_seconds
 from workflow import rulebook
 from workflow.db import make_engine, read_only, transaction
 from workflow.obligations import reports
@@ -52,14 +51,7 @@ STEADY = 11
 
 
 def _timed(function, repeat: int):
-    for _ in range(STEADY if repeat > 1 else 1):  # warm-up: caches, plans
-        function()
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = function()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result
+    return median_seconds(function, repeat, warm=STEADY if repeat > 1 else 1)
 
 
 # ---- the product ------------------------------------------------------------------
