@@ -254,18 +254,10 @@ class _KnownViews:
 
     def make(self, names: frozenset[str]) -> None:
         quote = self.connection.dialect.identifier_preparer.quote
-        made = []
-        for name in sorted(names.difference(self.made)):
-            select_sql = self.select(name)
-            if select_sql is not None:
-                made.append((name, f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}"))
-        if self.connection.dialect.name == "postgresql":  # one round trip, in the transaction: all or none
-            _run_all(self.connection, [statement for _, statement in made])
-            self.made += [name for name, _ in made]
-            return
-        for name, statement in made:  # each known as made once it is, so that the block drops it
-            _run_all(self.connection, [statement])
-            self.made.append(name)
+        made = [(name, select_sql) for name in sorted(names.difference(self.made)) if (select_sql := self.select(name)) is not None]
+        # Noted before they are made: the block's end drops each if it exists, made or not.
+        self.made += [name for name, _ in made]
+        _run_all(self.connection, [f"CREATE TEMPORARY VIEW {quote(name)} AS {select_sql}" for name, select_sql in made])
 
     def drop(self, temporary: str) -> None:
         """Drop the views made. Not in a PostgreSQL transaction already failed: its rollback takes
