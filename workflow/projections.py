@@ -11,6 +11,7 @@ from workflow.accounts.service import ACCOUNTS
 from workflow.exits.service import EXITS
 from workflow.imports.onboarding import ONBOARDING
 from workflow.imports.visits import IMPORTS
+from workflow.obligations.poor_counts import POOR_COUNTS
 from workflow.obligations.projection import OBLIGATIONS
 from workflow.org.service import ORG
 from workflow.pairings.cover import PAIRING_COVER
@@ -20,4 +21,4 @@ from workflow.posts.service import POSTS
 from workflow.teams.service import TEAMS
 from workflow.visits.service import VISITS
 
-DECLARED = (ORG, POSTS, PAIRINGS, TEAMS, PLANS, ACCOUNTS, EXITS, VISITS, IMPORTS, ONBOARDING, OBLIGATIONS, PAIRING_COVER)
+DECLARED = (ORG, POSTS, PAIRINGS, TEAMS, PLANS, ACCOUNTS, EXITS, VISITS, IMPORTS, ONBOARDING, OBLIGATIONS, PAIRING_COVER, POOR_COUNTS)

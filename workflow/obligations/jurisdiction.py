@@ -11,6 +11,7 @@ both a report's page and its totals (`rows_and_totals`).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -23,9 +24,11 @@ from workflow.db import in_list_size, in_span, one_of
 from workflow.obligations.evaluate import ObligationRow, PostRef, unit_order
 from workflow.obligations.found import Found, built
 from workflow.obligations.masksql import cannot_read_masks, Masks, bits_where, months_met, n, needs_year_before, period_months
-from workflow.obligations.question import Engine, Need, Question, UnitCounts
+from workflow.obligations.question import ROWS, Engine, Need, Question, UnitCounts
 from workflow.obligations.sources import REGISTRY_OF_LEVEL, Target, names, rule_posts, targets_by_unit
 from workflow.obligations.spec import covers, judged
+from workflow.obligations.models import PoorSpellsTally, PoorVisitTally
+from workflow.obligations.poor_counts import spells_of
 from workflow.org.models import OrgUnit, RegistrySpell
 from workflow.pairings.models import PairingCover
 from workflow.org.places import Subtree
@@ -34,6 +37,7 @@ from workflow.visits.models import VisitMask
 
 _mask = VisitMask.__table__
 _cover = PairingCover.__table__
+_spells_tally, _visit_tally = PoorSpellsTally.__table__, PoorVisitTally.__table__
 
 
 # An instance: (post, target id, owed, met, counts) — the periods the post covers whole in
@@ -124,9 +128,14 @@ class _Look:
         return found
 
 
+def _covering_posts(session: Session, question: Question) -> list[tuple[PostRef, int]]:
+    """Each post that covers some period of the window whole, with those periods."""
+    periods = question.window.periods
+    return [(post, covered) for post, span in rule_posts(session, question) if (covered := sum(1 << i for i, period in enumerate(periods) if covers(span, period)))]
+
+
 def _look(session: Session, question: Question) -> _Look:
-    window = question.window
-    posts = [(post, covered) for post, span in rule_posts(session, question) if (covered := sum(1 << i for i, period in enumerate(window.periods) if covers(span, period)))]
+    posts = _covering_posts(session, question)
     if not posts:
         return _Look([], {}, {}, {})
     anchors = _anchors(session, question, {post.unit_code for post, _ in posts})
@@ -244,3 +253,116 @@ class JurisdictionEngine(Engine):
 
 
 JURISDICTION = JurisdictionEngine()
+
+
+# ---- the rule owed per poor household, counted ---------------------------------------
+#
+# A city's V6 has half a million instances, but its totals and scores need only how many
+# instances each post has with each (owed, met) pair. Households of a village with the same
+# poor days owe a post alike (the spells tally counts them, a few rows per village); of those,
+# the visit tally counts the ones the holder visited, by the first day in the year and whether
+# in the year before (`poor_counts`); the others the holder did not visit.
+
+
+def _calendar_years(window) -> bool:
+    """Whether the window's periods are whole calendar years, as_of's and perhaps the one before:
+    what the visit tally, kept by year, can say."""
+    year = window.as_of.year
+    years = [period.first.year for period in window.periods]
+    return years in ([year], [year - 1, year]) and all(
+        (period.first, period.last) == (dt.date(period.first.year, 1, 1), dt.date(period.first.year, 12, 31)) for period in window.periods
+    )
+
+
+class _PoorBits(dict):
+    """Poor days as `poor_counts.spells_text` writes them → the periods of the window poor in."""
+
+    def __init__(self, window):
+        super().__init__()
+        self.window = window
+
+    def __missing__(self, spells: str) -> int:
+        parts = self.window.seen_parts
+        bits = self[spells] = sum(1 << i for i, (first, last) in enumerate(parts) if any(start <= last and (stop is None or stop >= first) for start, stop in spells_of(spells)))
+        return bits
+
+
+def _village_poor(session: Session, villages: set[str], poor_bits: _PoorBits) -> dict[str, Counter]:
+    """village → periods of the window poor in → households, from the spells tally."""
+    connection, found = session.connection(), defaultdict(Counter)
+    t = _spells_tally.c
+    for part in chunks(sorted(villages), in_list_size(connection)):
+        for village_code, spells, households in connection.execute(select(t.village_code, t.spells, t.households).where(one_of(connection, t.village_code, part))).all():
+            if bits := poor_bits[spells]:
+                found[village_code][bits] += households
+    return found
+
+
+def _visited(session: Session, question: Question, persons: set[str], poor_bits: _PoorBits) -> dict[str, dict[str, Counter]]:
+    """person → village → (periods poor in, periods visited in) → households the person visited
+    in the window's years, from the visit tally."""
+    window = question.window
+    current, before = window.current_bit, window.current_bit >> 1 if len(window.periods) == 2 else 0
+    v = _visit_tally.c
+    by_now = case((v.first_visit <= window.as_of, 1), else_=0)
+    connection, found = session.connection(), defaultdict(lambda: defaultdict(Counter))
+    for part in chunks(sorted(persons), in_list_size(connection)):
+        query = (
+            select(v.person_id, v.village_code, v.spells, v.visited_before, by_now, func.sum(v.households))
+            .where(v.year == window.as_of.year, one_of(connection, v.person_id, part))
+            .group_by(v.person_id, v.village_code, v.spells, v.visited_before, by_now)
+        )
+        for person, village_code, spells, visited_before, now, households in connection.execute(query).all():
+            if poor := poor_bits[spells]:
+                found[person][village_code][poor, (before if visited_before else 0) | (current if now else 0)] += int(households)
+    return found
+
+
+def _counted_pairs(session: Session, question: Question) -> Counter:
+    """`_pairs` of a rule owed per poor household, from counts: no household is read alone."""
+    posts = _covering_posts(session, question)
+    if not posts:
+        return Counter()
+    poor_bits = _PoorBits(question.window)
+    anchors = _anchors(session, question, {post.unit_code for post, _ in posts})
+    poor_in = _village_poor(session, {code for below in anchors.values() for code in below}, poor_bits)
+    visited = _visited(session, question, {post.person_id for post, _ in posts}, poor_bits)
+    pairs: Counter = Counter()
+    for post, covered in posts:
+        visited_in = visited.get(post.person_id, {})
+        for village in anchors.get(post.unit_code, ()):
+            seen: Counter = Counter()
+            for (poor, met), count in visited_in.get(village, {}).items():
+                seen[poor] += count
+                if owed := covered & poor:
+                    pairs[(post, owed, met)] += count
+            for poor, count in poor_in.get(village, {}).items():
+                if (owed := covered & poor) and count > seen[poor]:
+                    pairs[(post, owed, 0)] += count - seen[poor]
+    return pairs
+
+
+class CountedEngine(Engine):
+    """Totals and scores of the rule owed per poor household below a post (V6), from counts."""
+
+    name = "jurisdiction_counted"
+
+    def can_answer(self, question: Question, need: Need) -> str | None:
+        if need == ROWS:
+            return "the counts give totals and scores, not rows"
+        if question.by_relationship or not question.each_target or question.rule.target_level.value != "household":
+            return "the counts are kept for the rules owed per poor household below a post"
+        if question.known_at is not None:
+            return "the counts hold current knowledge only"
+        if not _calendar_years(question.window):
+            return "the visits are counted by calendar year: the window is not as_of's year and the one before"
+        return None
+
+    def totals(self, session: Session, question: Question) -> list[UnitCounts]:
+        return _totals(question, _counted_pairs(session, question))
+
+    def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
+        return _scores(question, _counted_pairs(session, question))
+
+
+COUNTED = CountedEngine()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Column, Date, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -92,3 +92,48 @@ class ObligationDayTally(SQLModel, table=True):
     day: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     unit_path: str = Field(sa_column=Column(String(512), nullable=False))
     met: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class PoorHousehold(SQLModel, table=True):
+    """A household ever on the registry as poor, with its village and its poor days as one text
+    (`poor_counts.spells_text`: the union of its poor-household spells). Derived from the
+    pairing cover (`obligations.poor_counts`), for the counts below."""
+
+    __tablename__ = "poor_household"
+
+    household_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    village_code: str = Field(sa_column=Column(String(32), nullable=False))
+    spells: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class PoorSpellsTally(SQLModel, table=True):
+    """Per village, how many households were poor on the same days (`spells`, as `PoorHousehold`
+    writes them): a few rows per village, from which a rule owed per poor household below a
+    post (V6) counts a city's households without reading each one."""
+
+    __tablename__ = "poor_spells_tally"
+
+    village_code: str = Field(sa_column=Column(String(32), primary_key=True))
+    spells: str = Field(sa_column=Column(Text, primary_key=True))
+    households: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class PoorVisitTally(SQLModel, table=True):
+    """How many poor households each person visited, per year and per village, grouped by what a
+    rule owed per poor household (V6) needs of them: the household's poor days (`spells`, as
+    `PoorHousehold` writes them), whether the person visited it in the year before
+    (`visited_before`), and the first day the person visited it in the year (`first_visit`;
+    `NOT_VISITED` when not in this year). A household the person visited in a year or the one
+    before has a row in that year. Derived from the visit masks and the pairing cover
+    (`obligations.poor_counts`): the counts a city's V6 totals and scores read instead of its
+    half a million instances."""
+
+    __tablename__ = "poor_visit_tally"
+
+    person_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    village_code: str = Field(sa_column=Column(String(32), primary_key=True))
+    spells: str = Field(sa_column=Column(Text, primary_key=True))
+    visited_before: bool = Field(sa_column=Column(Boolean, primary_key=True))
+    first_visit: dt.date = Field(sa_column=Column(Date, primary_key=True))
+    households: int = Field(sa_column=Column(Integer, nullable=False))

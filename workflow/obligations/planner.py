@@ -1,6 +1,8 @@
 """Which engine answers a report's question: the first, in order, that can.
 
     tallies       totals of the monthly rules per pairing or link, from counts kept per unit and month
+    jurisdiction_counted  totals and scores of V6 from the villages' poor households counted by
+                  their poor days, less those each holder visited
     jurisdiction  V1, V4, V6 from the registry spells and masks, paired in Python
     relationship  V3, V7 in SQL over the obligation rows
     corrected     as known at a moment: the three above as known now, corrected by the visits changed since
@@ -17,12 +19,12 @@ from workflow.obligations import answer
 from workflow.obligations.corrected import CorrectedEngine
 from workflow.obligations.evaluate import ObligationRow
 from workflow.obligations.general import GENERAL
-from workflow.obligations.jurisdiction import JURISDICTION
+from workflow.obligations.jurisdiction import COUNTED, JURISDICTION
 from workflow.obligations.question import Engine, Need, Question, UnitCounts
 from workflow.obligations.relationship import RELATIONSHIP
 from workflow.obligations.tallies import TALLIES
 
-FASTER: tuple[Engine, ...] = (TALLIES, JURISDICTION, RELATIONSHIP)
+FASTER: tuple[Engine, ...] = (TALLIES, COUNTED, JURISDICTION, RELATIONSHIP)
 ENGINES: tuple[Engine, ...] = (*FASTER, CorrectedEngine(FASTER), GENERAL)
 
 

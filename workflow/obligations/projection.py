@@ -10,7 +10,9 @@ it follows what each event changes, in this order:
   copied into the obligation rows that follow them (`instances.refresh_visits`);
 
 and the report tallies take the difference: what the rows concerned added before the change
-(`tallies.read`, taken first), less what they add after it (`tallies.settle`). A replay or a
+(`tallies.read`, taken first), less what they add after it (`tallies.settle`); so do the
+counts of poor households visited (`poor_counts`, for V6), whose rebuild is their own
+projection's, after the pairing cover. A replay or a
 bulk load defers the projection and derives everything once (`rebuild`).
 """
 
@@ -20,7 +22,7 @@ from sqlalchemy import Connection
 from sqlmodel import Session
 
 from workflow.eventlog.projection import Projection, Run
-from workflow.obligations import instances, tallies
+from workflow.obligations import instances, poor_counts, tallies
 from workflow.visits import mask_rows
 from workflow.visits.service import visit_row
 
@@ -80,16 +82,18 @@ def _visits_recorded(connection: Connection, visits: list[dict]) -> None:
     written = changes.keys
     if not written:
         return  # days already counted: the masks, and the obligation rows that copy them, stay as they are
-    before = tallies.read(connection, keys=written)
+    before, poor_before = tallies.read(connection, keys=written), poor_counts.read(connection, written)
     mask_rows.write(connection, changes)
     instances.refresh_visits(connection, written)
     tallies.settle(connection, before)
+    poor_counts.settle(connection, poor_before)
 
 
 def _visits_voided(connection: Connection, visit_ids: list[str]) -> None:
     keys = set(mask_rows.counted_days(mask_rows.voided_visits(connection, visit_ids)))
     targets = {key[:3] for key in keys}
-    before = tallies.read(connection, keys=targets)
+    before, poor_before = tallies.read(connection, keys=targets), poor_counts.read(connection, targets)
     mask_rows.recount(connection, keys)
     instances.refresh_visits(connection, targets)
     tallies.settle(connection, before)
+    poor_counts.settle(connection, poor_before)

@@ -60,6 +60,8 @@ def rule_posts(session: Session, question: Question, *, now: bool = False, perso
     query = query.where(Post.role.in_(question.roles), Subtree.of(question.scope).clause(OrgUnit.path), _overlaps_window(Post.start_date, Post.end_date, question.window))
     if question.person_id is not None:
         query = query.where(Post.person_id == question.person_id)
+    if question.units is not None:  # only the rows of posts at these units are asked for
+        query = query.where(OrgUnit.path.in_(question.units))
     options = read_now(session) if now else {}
     posts = rows_in(session, query, Post.person_id, persons, options)
     where = places(session.connection(), {post.unit_code for post in posts}, options=options)  # units added since are placed too
@@ -116,7 +118,11 @@ class Target:
 
     def poor_bits(self, window: Window) -> int:
         """The periods of `window` the target counts in: poor at any time in the part seen by as_of."""
-        return sum(1 << i for i, (first, last) in enumerate(window.seen_parts) if self.poor_during(first, last))
+        known = window.__dict__.setdefault("_poor_bits", {})  # a city's poor villages share a few spells
+        bits = known.get(self.spells)
+        if bits is None:
+            bits = known[self.spells] = sum(1 << i for i, (first, last) in enumerate(window.seen_parts) if self.poor_during(first, last))
+        return bits
 
     def poor_during(self, first: dt.date, last: dt.date) -> bool:
         """Registered poor on any day from `first` to `last` (SPEC §3: poor at any time in it)."""

@@ -146,7 +146,7 @@ def refresh(connection: Connection, household_ids: set[str]) -> None:
     _insert(connection, _tally, _tally_rows({key: values for key, values in changes.items() if key[0] in villages}))
 
 
-def _households_of(session: Session, run: Run) -> set[str]:
+def households_of(session: Session, run: Run) -> set[str]:
     """The households whose spells, pairings or record the events of `run` changed."""
     event_type = run[0][0].type
     found = set()
@@ -177,7 +177,7 @@ class PairingCoverProjection(Projection):
 
     def apply(self, session: Session, run: Run) -> None:
         session.flush()  # the rows the projections before this one wrote, where these statements read
-        refresh(session.connection(), _households_of(session, run))
+        refresh(session.connection(), households_of(session, run))
 
     def rebuild(self, session: Session) -> None:
         session.flush()

@@ -75,7 +75,8 @@ class VisitMask(SQLModel, table=True):
     """
 
     __tablename__ = "visit_mask"
-    __table_args__ = {"sqlite_with_rowid": False}
+    # By target: who visited a household, when its poor days change (`obligations.poor_visits`).
+    __table_args__ = (Index("ix_visit_mask_target", "target_level", "target_id"), {"sqlite_with_rowid": False})
 
     person_id: str = Field(sa_column=Column(String(64), primary_key=True))
     target_level: str = Field(sa_column=Column(String(16), primary_key=True))

@@ -19,7 +19,7 @@ from rules.schema import Level, Period
 from tests.factories import ADMIN, beijing_time, build_tree, household
 from workflow import rulebook
 from workflow.errors import DomainError
-from workflow.obligations import planner, reports
+from workflow.obligations import planner, poor_counts, reports
 from workflow.obligations.general import GENERAL
 from workflow.org import service as org
 from workflow.org.models import OrgUnit
@@ -41,7 +41,7 @@ def _leave_and_return(session, rng: random.Random, kind: str, subject: str, earl
 
     Through the projectors' helpers: the exit workflow that writes these spells is not what
     is tested here, and both evaluations read the same spells (a household's from the pairing
-    cover, derived again here as the projection would from the events)."""
+    cover and the poor counts, derived again here as the projections would from the events)."""
     spell = org.open_spell(session, kind, subject)
     if spell is None:
         return
@@ -51,8 +51,9 @@ def _leave_and_return(session, rng: random.Random, kind: str, subject: str, earl
     if rng.random() < 0.6:
         org.reopen_spell(session, spell_id=f"back-{subject}", kind=kind, subject_id=subject, registered_on=exited + dt.timedelta(days=rng.randrange(1, 200)))
         session.flush()
-    if kind == "poor_household":
+    if kind == "poor_household":  # the cover, then the poor counts it feeds
         cover.refresh(session.connection(), {subject})
+        poor_counts.refresh(session.connection(), {subject})
 
 
 def _world(session, seed: int):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from workflow.obligations import general, planner, reports, tallies
 from workflow.obligations.general import GENERAL
 from workflow.obligations.corrected import CorrectedEngine
-from workflow.obligations.jurisdiction import JURISDICTION
+from workflow.obligations.jurisdiction import COUNTED, JURISDICTION
 from workflow.obligations.relationship import RELATIONSHIP
 from workflow.obligations.models import ObligationDayTally, ObligationTally
 from workflow.obligations.sources import DaySource
@@ -295,9 +295,11 @@ def test_the_report_rows_equal_a_brute_force_evaluation(session, world, today):
 ENGINE_SETS = {
     "general alone": (GENERAL,),
     "jurisdiction first": (JURISDICTION, GENERAL),
+    "counted first": (COUNTED, JURISDICTION, GENERAL),
     "relationship first": (RELATIONSHIP, GENERAL),
     "corrected over jurisdiction": (CorrectedEngine((JURISDICTION,)), GENERAL),
     "corrected over relationship": (CorrectedEngine((RELATIONSHIP,)), GENERAL),
+    "corrected over counted": (CorrectedEngine((COUNTED, JURISDICTION)), GENERAL),
     "every engine": planner.ENGINES,
 }
 
@@ -392,7 +394,7 @@ def _engine_asked(session, world: World, rule_id: str, as_of: dt.date, known_at:
 
 def test_the_planner_says_why_it_passed_an_engine(session, world):
     from workflow import rulebook
-    from workflow.obligations.question import ROWS, TOTALS, Question
+    from workflow.obligations.question import ROWS, SCORES, TOTALS, Question
     from workflow.obligations.spec import window
     from workflow.org.service import get_unit
 
@@ -405,11 +407,19 @@ def test_the_planner_says_why_it_passed_an_engine(session, world):
     assert planner.explain(question("V7"), TOTALS) == [("tallies", None)]
     assert planner.explain(question("V7"), ROWS) == [
         ("tallies", "the counts give totals only"),
+        ("jurisdiction_counted", "the counts give totals and scores, not rows"),
         ("jurisdiction", "the rule is not owed per target below the post's unit"),
         ("relationship", None),
     ]
+    # V6's totals and scores from the poor counts, kept by calendar year; its rows from the households.
+    assert planner.explain(question("V6"), TOTALS)[1:] == [("jurisdiction_counted", "the visits are counted by calendar year: the window is not as_of's year and the one before"), ("jurisdiction", None)]
+    rule = rulebook.in_force(D(2019, 1, 5)).visit_rule("V6")
+    in_2019 = Question(window(D(2019, 1, 5), rule), scope, frozenset(rule.roles))
+    for need in (TOTALS, SCORES):
+        assert planner.explain(in_2019, need)[1:] == [("jurisdiction_counted", None)]
+    assert planner.explain(in_2019, ROWS)[1:] == [("jurisdiction_counted", "the counts give totals and scores, not rows"), ("jurisdiction", None)]
     known = planner.explain(question("V6", known_at=world.before_voids), ROWS)
-    assert known[1] == ("jurisdiction", "the projections it reads hold current knowledge only") and known[-1] == ("corrected", None)
+    assert known[2] == ("jurisdiction", "the projections it reads hold current knowledge only") and known[-1] == ("corrected", None)
     assert planner.explain(question("V5", known_at=world.before_voids), ROWS)[-2:] == [("corrected", "no faster engine answers it as known now"), ("general", None)]
     assert planner.plan(question("V5"), ROWS).name == "general"
 
