@@ -40,7 +40,6 @@ from workflow.obligations.models import PoorHousehold, PoorSpellsTally, PoorVisi
 from workflow.pairings.cover import PAIRING_COVER, households_of
 from workflow.pairings.models import PairingCover
 from workflow.visits.masks import YearMask
-from workflow.visits.mask_rows import masks_of
 from workflow.visits.models import VisitMask
 
 DAY = dt.timedelta(days=1)
@@ -122,8 +121,13 @@ def _stored_places(connection: Connection, household_ids: Iterable[str]) -> dict
 
 
 def _pairs_counted(connection: Connection, pairs: frozenset[tuple[str, str]]) -> Counter:
-    masks = masks_of(connection, {(person_id, "household", household_id) for person_id, household_id in pairs})
-    return _counted({(person_id, household_id): years for (person_id, _, household_id), years in masks.items()}, _stored_places(connection, {h for _, h in pairs}))
+    """What these (person, household) pairs add now: their masks read by both keys (a township
+    leader has hundreds of households' masks; a visit changes one)."""
+    m, masks = _mask.c, {}
+    for part in chunks(sorted(pairs)):
+        query = _HOUSEHOLD_MASKS.where(one_of(connection, m.person_id, {person for person, _ in part}), one_of(connection, m.target_id, {household for _, household in part}))
+        masks.update((pair, years) for pair, years in _by_pair(connection.execute(query)).items() if pair in pairs)
+    return _counted(masks, _stored_places(connection, {household for _, household in pairs}))
 
 
 @dataclasses.dataclass(frozen=True)
