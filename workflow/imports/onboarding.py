@@ -48,7 +48,7 @@ from workflow.imports.models import RecordImport
 from workflow.imports.sheet_lookups import SheetLookups
 from workflow.imports.visits import LISTED_LINES, ImportRefused, LineProblem, decode
 from workflow.labels import LEVELS
-from workflow.obligations import tallies
+from workflow.obligations.projection import counts_deferred
 from workflow.org import service as org
 from workflow.exits.models import ExitCase
 from workflow.org.models import Household, OrgUnit, Person, RegistrySpell, UnitPopulation
@@ -493,7 +493,7 @@ def _one_file(onboard: Callable[..., Onboarded]) -> Callable[..., Onboarded]:
         try:
             # A refused file raises through either, and nothing is derived: the caller rolls back.
             derive_once = _derive_once(session, arguments["kind"], arguments["data"], arguments["file_name"])
-            with large_page_cache(session), deferred(session) if derive_once else tallies.deferred(session.connection()):
+            with large_page_cache(session), deferred(session) if derive_once else counts_deferred(session.connection()):
                 return onboard(session, **arguments)
         finally:
             event.remove(session, "loaded_as_persistent", keep)

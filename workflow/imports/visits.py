@@ -39,7 +39,7 @@ from workflow.errors import DomainError, ImportRefused
 from workflow.eventlog import Actor, Event, NewEvent, append, append_many, lock, refuse_nul
 from workflow.eventlog.projection import EventProjection
 from workflow.imports.models import VisitImport
-from workflow.obligations import tallies
+from workflow.obligations.projection import counts_deferred
 from workflow.org.models import Household, OrgUnit, Person
 from workflow.posts.models import DateSpan, Post
 from workflow.visits import service as visits
@@ -266,8 +266,8 @@ def import_visits(
     outcome = Outcome(listed=listed)
     plan_each_statement(session)
     lookups = Preloaded(session)
-    # Each chunk touches most units: their report tallies are counted once, after the last chunk.
-    with tallies.deferred(session.connection()) as touched_units, _collected_between_chunks() as chunk_done:
+    # Each chunk touches most units and many officials: their counts are made once, after the last chunk.
+    with counts_deferred(session.connection()) as skip_counting, _collected_between_chunks() as chunk_done:
         for chunk in chunks(lines, CHUNK):
             events = _check_chunk(session, chunk, lookups=lookups, authorize=authorize, outcome=outcome)
             if not outcome.failed:
@@ -278,7 +278,7 @@ def import_visits(
             _advance(progress, chunk)
             chunk_done()
         if outcome.failed:
-            touched_units.clear()  # the caller rolls everything back: nothing to count
+            skip_counting()  # the caller rolls everything back: nothing to count
     return outcome
 
 

@@ -20,15 +20,18 @@ Derived: a pure function of the visit masks (kept by the obligations projection)
 pairing cover's runs. When visits change a person's masks of households, the obligations
 projection takes `read` before and `settle` after (the difference goes into the visit tally).
 When a household's poor days change, this projection (after the pairing cover) moves its
-counts from the old days to the new. A replay or bulk load derives every row once (`rebuild`).
+counts from the old days to the new. A visit import counts each person it touched once, at
+its end (`deferred`, with the report tallies: `projection.counts_deferred`); a replay or bulk
+load derives every row once (`rebuild`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from sqlalchemy import Connection, delete, select
 from sqlmodel import Session
@@ -50,6 +53,7 @@ Place = tuple[str, str]  # a household's village and poor days (`spells_text`)
 _household, _spells, _visits = PoorHousehold.__table__, PoorSpellsTally.__table__, PoorVisitTally.__table__
 _cover, _mask = PairingCover.__table__, VisitMask.__table__
 _INSERT_BATCH = 20_000
+_PENDING = "exit_tracker.poor_counts_pending"
 
 
 # ---- poor days as text ------------------------------------------------------------------
@@ -139,8 +143,13 @@ class Reading:
 
 
 def read(connection: Connection, keys: Iterable[tuple[str, str, str]]) -> Reading:
-    """Before the masks of `keys` (person, target level, target) change: what their household pairs add now."""
+    """Before the masks of `keys` (person, target level, target) change: what their household
+    pairs add now (while `deferred`, only their persons are noted)."""
     pairs = frozenset((person_id, target_id) for person_id, level, target_id in keys if level == "household")
+    pending = connection.info.get(_PENDING)
+    if pending is not None:
+        pending.update(person_id for person_id, _ in pairs)
+        return Reading(frozenset(), Counter())
     return Reading(pairs, _pairs_counted(connection, pairs) if pairs else Counter())
 
 
@@ -169,6 +178,31 @@ def _add_visits(connection: Connection, change: Counter) -> None:
             raise AssertionError(f"the poor visit tally of {part[:3]}… would count below zero: it no longer matches the visit masks")
         connection.execute(delete(_visits).where(*where))
         _insert(connection, _visits, [(*key, n) for key, n in sorted(stored.items()) if n])
+
+
+@contextlib.contextmanager
+def deferred(connection: Connection) -> Iterator[set[str]]:
+    """For bulk writes on `connection`: count the visits of each person they touched once, at
+    the end. Yields the persons noted so far; a caller that will roll back empties it."""
+    if _PENDING in connection.info:  # an enclosing bulk write counts them
+        yield set()
+        return
+    pending = connection.info[_PENDING] = set()
+    try:
+        yield pending
+        connection.info.pop(_PENDING)
+        recount(connection, pending)
+    finally:
+        connection.info.pop(_PENDING, None)
+
+
+def recount(connection: Connection, persons: Iterable[str]) -> None:
+    """Derive again the visit counts of these persons from their masks of households."""
+    m = _mask.c
+    for part in chunks(sorted(set(persons))):
+        connection.execute(delete(_visits).where(one_of(connection, _visits.c.person_id, part)))
+        masks = _by_pair(connection.execute(_HOUSEHOLD_MASKS.where(one_of(connection, m.person_id, part))))
+        _insert(connection, _visits, [(*key, n) for key, n in sorted(_counted(masks, _stored_places(connection, {h for _, h in masks})).items())])
 
 
 # ---- what poor days add -----------------------------------------------------------------

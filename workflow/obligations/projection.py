@@ -18,6 +18,9 @@ bulk load defers the projection and derives everything once (`rebuild`).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
+
 from sqlalchemy import Connection
 from sqlmodel import Session
 
@@ -97,3 +100,17 @@ def _visits_voided(connection: Connection, visit_ids: list[str]) -> None:
     instances.refresh_visits(connection, targets)
     tallies.settle(connection, before)
     poor_counts.settle(connection, poor_before)
+
+
+@contextlib.contextmanager
+def counts_deferred(connection: Connection) -> Iterator[Callable[[], None]]:
+    """For bulk writes on `connection`: the report tallies and the poor counts each count what
+    the writes touched once, at the end (`tallies.deferred`, `poor_counts.deferred`). Yields a
+    function that a caller which will roll back calls, to skip the counting."""
+    with tallies.deferred(connection) as units, poor_counts.deferred(connection) as persons:
+
+        def skip() -> None:
+            units.clear()
+            persons.clear()
+
+        yield skip
