@@ -313,3 +313,21 @@ _SHORTCUTS = {
     (UTCDateTime, "postgresql"): _postgresql_moment,
     (Date, "sqlite"): _sqlite_day,
 }
+
+
+@contextlib.contextmanager
+def counted_at_end(connection: Connection, key: str, count: Callable[[Connection, set], None]) -> Iterator[set]:
+    """For bulk writes on `connection`: whatever they touch is noted in the set kept at
+    `connection.info[key]`, and counted once, at the end (`count(connection, noted)`), instead
+    of as each write goes. Yields the set; a caller that will roll back empties it, to skip the
+    counting. Inside an enclosing block with the same key, that block counts."""
+    if key in connection.info:
+        yield set()
+        return
+    noted = connection.info[key] = set()
+    try:
+        yield noted
+        connection.info.pop(key)
+        count(connection, noted)
+    finally:
+        connection.info.pop(key, None)

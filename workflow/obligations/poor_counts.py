@@ -31,13 +31,13 @@ import contextlib
 import dataclasses
 import datetime as dt
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from sqlalchemy import Connection, delete, select
 from sqlmodel import Session
 
 from workflow.chunking import chunks
-from workflow.db import insert_rows, one_of, rows_in
+from workflow.db import counted_at_end, insert_rows, one_of, rows_in
 from workflow.eventlog.projection import Projection, Run
 from workflow.obligations.models import PoorHousehold, PoorSpellsTally, PoorVisitTally
 from workflow.pairings.cover import PAIRING_COVER, households_of
@@ -180,20 +180,10 @@ def _add_visits(connection: Connection, change: Counter) -> None:
         _insert(connection, _visits, [(*key, n) for key, n in sorted(stored.items()) if n])
 
 
-@contextlib.contextmanager
-def deferred(connection: Connection) -> Iterator[set[str]]:
+def deferred(connection: Connection) -> contextlib.AbstractContextManager[set[str]]:
     """For bulk writes on `connection`: count the visits of each person they touched once, at
     the end. Yields the persons noted so far; a caller that will roll back empties it."""
-    if _PENDING in connection.info:  # an enclosing bulk write counts them
-        yield set()
-        return
-    pending = connection.info[_PENDING] = set()
-    try:
-        yield pending
-        connection.info.pop(_PENDING)
-        recount(connection, pending)
-    finally:
-        connection.info.pop(_PENDING, None)
+    return counted_at_end(connection, _PENDING, recount)
 
 
 def recount(connection: Connection, persons: Iterable[str]) -> None:

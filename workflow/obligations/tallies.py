@@ -31,14 +31,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from sqlalchemy import Connection, delete, func, select
 from sqlmodel import Session
 
 from rules.schema import Period
 from workflow.chunking import chunks
-from workflow.db import insert_rows, one_of
+from workflow.db import counted_at_end, insert_rows, one_of
 from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE
 from workflow.obligations.models import Obligation, ObligationDayTally, ObligationTally
 from workflow.obligations.spec import month_number
@@ -200,20 +200,10 @@ def _add(connection: Connection, change: Counts) -> None:
     insert_rows(connection, _day_tally, day_rows)
 
 
-@contextlib.contextmanager
-def deferred(connection: Connection) -> Iterator[set[str]]:
+def deferred(connection: Connection) -> contextlib.AbstractContextManager[set[str]]:
     """For bulk writes on `connection`: count each touched unit once, at the end. Yields the
     units noted so far; a caller that will roll back empties it, to skip the counting."""
-    if _PENDING in connection.info:  # already deferred by an enclosing bulk write, which counts them
-        yield set()
-        return
-    pending = connection.info[_PENDING] = set()
-    try:
-        yield pending
-        connection.info.pop(_PENDING)
-        recount(connection, pending)
-    finally:
-        connection.info.pop(_PENDING, None)
+    return counted_at_end(connection, _PENDING, recount)
 
 
 # ---- answering report totals ------------------------------------------------------
