@@ -18,13 +18,12 @@ def test_migrated_database_matches_the_models(engine):
 
 def test_upgrading_a_database_with_records_gives_them_the_versions_their_log_implies(engine):
     """Migration 0010 gives records already on file the versions, and visits the seqs, the projections would have written."""
-    from alembic import command
     from sqlalchemy import select
 
     from sample_data.load import load_sample_data
     from workflow.db import transaction
     from workflow.eventlog.versions import versioned_tables
-    from workflow.migrate import alembic_config, upgrade
+    from workflow.migrate import upgrade
     from workflow.org import service as org
     from workflow.org.models import RegistrySpell
     from workflow.visits import service as visits
@@ -44,11 +43,8 @@ def test_upgrading_a_database_with_records_gives_them_the_versions_their_log_imp
     projected = stored()
     filled = ("visit", "org_unit_version", "person_version", "household_version", "registry_spell_version", "post_version", "pairing_version", "exit_case_version", "exit_signature_version")
     assert all(projected[name] for name in filled) and any(row.voided_seq for row in projected["visit"])
-    config = alembic_config(engine)
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0009")
+        _downgrade(engine, "0009")
     finally:
         upgrade(engine)
     assert stored() == projected
@@ -61,7 +57,6 @@ def test_upgrading_a_database_with_tokens_issued_before_the_log_kept_them_turns_
     the audit then passes, and every token still signs in."""
     import json
 
-    from alembic import command
     from sqlalchemy import select, text
 
     from tests.factories import build_tree
@@ -69,15 +64,12 @@ def test_upgrading_a_database_with_tokens_issued_before_the_log_kept_them_turns_
     from workflow.audit.verify import audit
     from workflow.db import transaction
     from workflow.eventlog.models import Event
-    from workflow.migrate import alembic_config, upgrade
+    from workflow.migrate import upgrade
 
     with transaction(engine) as session:
         tree = build_tree(session)
         account, token = accounts.create_account(session, actor=ADMIN, name="溆浦县督查", roles=["supervisor"], scope_code=tree.county)
-    config = alembic_config(engine)
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.downgrade(config, before)
+    _downgrade(engine, before)
     legacy = accounts.hash_token("et_legacy")
     with engine.begin() as connection:  # as the code before 0012 issued a token: a row only
         connection.execute(text("INSERT INTO account_token (token_hash, account_id, issued_at) VALUES (:h, :a, :t)"), {"h": legacy, "a": account.id, "t": dt.datetime(2017, 9, 1, 2, 0)})
@@ -93,7 +85,6 @@ def test_upgrading_a_database_with_tokens_issued_before_the_log_kept_them_turns_
 def test_upgrading_a_log_on_file_gives_each_event_the_canonical_bytes_of_its_columns(engine):
     """Migration 0011 fills event.canonical from the columns exactly as `seal` does, and puts the log's guard back."""
     import pytest
-    from alembic import command
     from sqlalchemy import inspect, select, text
     from sqlmodel import Session
 
@@ -101,7 +92,7 @@ def test_upgrading_a_log_on_file_gives_each_event_the_canonical_bytes_of_its_col
     from workflow.db import transaction
     from workflow.eventlog import Event
     from workflow.eventlog.verify import verify_chain
-    from workflow.migrate import alembic_config, upgrade
+    from workflow.migrate import upgrade
 
     with transaction(engine) as session:
         load_sample_data(session)
@@ -111,11 +102,8 @@ def test_upgrading_a_log_on_file_gives_each_event_the_canonical_bytes_of_its_col
             return connection.execute(select(Event.seq, Event.hash, Event.canonical).order_by(Event.seq)).all()
 
     written = stored()
-    config = alembic_config(engine)
     try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0010")
+        _downgrade(engine, "0010")
         with engine.connect() as connection:
             assert "canonical" not in {column["name"] for column in inspect(connection).get_columns("event")}
     finally:
@@ -125,3 +113,44 @@ def test_upgrading_a_log_on_file_gives_each_event_the_canonical_bytes_of_its_col
         assert verify_chain(session).intact
     with pytest.raises(Exception, match="append-only"), engine.begin() as connection:
         connection.execute(text("UPDATE event SET account = 'x' WHERE seq = 1"))
+
+
+def test_upgrading_a_database_with_obligation_rows_counts_their_tallies_per_official(engine):
+    """Migration 0023: a database with obligation rows and visit masks on file gets the counts per
+    official the projection would have kept (the other tallies counted afresh alike)."""
+    from sqlalchemy import inspect, select
+
+    from sample_data.load import load_sample_data
+    from workflow.db import transaction
+    from workflow.migrate import upgrade
+    from workflow.obligations.models import ObligationDayTally, ObligationPersonTally, ObligationTally
+
+    with transaction(engine) as session:
+        load_sample_data(session)
+    kept = (ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonTally.__table__)
+
+    def stored():
+        with engine.connect() as connection:
+            return {table.name: sorted(connection.execute(select(table)).all()) for table in kept}
+
+    projected = stored()
+    assert all(projected.values()) and any(row.visited for row in projected["obligation_person_tally"])
+    try:
+        _downgrade(engine, "0022")
+        with engine.connect() as connection:
+            assert "obligation_person_tally" not in inspect(connection).get_table_names()
+    finally:
+        upgrade(engine)
+    assert stored() == projected
+
+
+def _downgrade(engine, revision: str) -> None:
+    """Take `engine`'s database down to `revision` (`workflow.migrate.upgrade` brings it back)."""
+    from alembic import command
+
+    from workflow.migrate import alembic_config
+
+    config = alembic_config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)

@@ -94,6 +94,29 @@ class ObligationDayTally(SQLModel, table=True):
     met: int = Field(sa_column=Column(Integer, nullable=False))
 
 
+class ObligationPersonTally(SQLModel, table=True):
+    """`ObligationTally`'s counts per official too, for the scorecard: per (kind, role, post unit,
+    person, month number), the rows starting and ending in the month and those visited in it.
+
+    Closed months owed and met over any span of months follow by sums (`tallies.scores`).
+    Kept with `ObligationTally`, by `tallies`; a pure function of the obligation rows and masks.
+    """
+
+    __tablename__ = "obligation_person_tally"
+    # The scorecard reads a subtree's rows of one kind by unit and official: every column it reads is in the index.
+    __table_args__ = (Index("ix_obligation_person_tally_scope", "kind", "unit_path", "person_id", "month", "role", "starting", "ending", "visited"),)
+
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    role: str = Field(sa_column=Column(String(64), primary_key=True))
+    unit_code: str = Field(sa_column=Column(String(32), primary_key=True))
+    person_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    unit_path: str = Field(sa_column=Column(String(512), nullable=False))
+    starting: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    ending: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    visited: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
 class PoorHousehold(SQLModel, table=True):
     """A household ever on the registry as poor, with its village and its poor days as one text
     (`poor_counts.spells_text`: the union of its poor-household spells). Derived from the

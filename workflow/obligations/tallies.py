@@ -1,8 +1,10 @@
-"""Report totals of the monthly relationship rules from counts kept per unit and month.
+"""Report totals and scorecard scores of the monthly relationship rules from counts kept per unit and month.
 
 The city-wide overdue report counts every obligation instance by status. Deciding each
 instance's status from its row (the relationship engine's totals) reads all 260,500 rows of a Huaihua-sized
 city on every call; the counts below answer the same totals from a few thousand rows.
+The scorecard's closed months owed and met per official come likewise from the same counts
+kept per official too (`ObligationPersonTally`; see `scores`), without a row's bits to work out.
 
 For a monthly rule, as of day d of month c with the month before, L, closed:
 
@@ -17,7 +19,7 @@ For a monthly rule, as of day d of month c with the month before, L, closed:
     missed    = the sum of owed(m) - visited(m) over the window's closed months
 
 On its last day c is still the current month (SPEC §3). The relationship engine stays the reference
-and the fallback (other rules, one official, other windows); tests compare both.
+and the fallback (other rules, one official's totals, other windows); tests compare both.
 
 The counts are a pure function of the obligation rows and their visit masks, kept by the
 obligations projection: before it changes the rows of some posts, pairings or links, or
@@ -33,38 +35,62 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, Table, case, delete, func, select
+from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from rules.schema import Period
 from workflow.chunking import chunks
 from workflow.db import counted_at_end, insert_rows, one_of
 from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE
-from workflow.obligations.models import Obligation, ObligationDayTally, ObligationTally
+from workflow.obligations.models import Obligation, ObligationDayTally, ObligationPersonTally, ObligationTally
 from workflow.obligations.spec import month_number
-from workflow.obligations.question import TOTALS, Engine, Need, Question, UnitCounts
+from workflow.obligations.question import SCORES, TOTALS, Engine, Need, Question, UnitCounts
 from workflow.org.places import Subtree
 from workflow.visits.mask_rows import masks_of
 
-_obligation, _tally, _day_tally = Obligation.__table__, ObligationTally.__table__, ObligationDayTally.__table__
+_obligation = Obligation.__table__
+_tally, _day_tally, _person_tally = ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonTally.__table__
 _PENDING = "exit_tracker.tallies_pending"
 _UNITS_AT_ONCE = 40  # units recounted per read: bounds the rows and masks held in memory
 
 
 # ---- keeping the counts -----------------------------------------------------------
 
-_TALLY_COUNTS = ("starting", "ending", "visited", "visited_ending")
 _ROW_COLUMNS = ("kind", "role", "unit_code", "unit_path", "person_id", "target_level", "target_id", "first_month", "last_month", "post_id", "source_id")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Kept:
+    """One table of counts: the `Counts` field it is kept from, its key columns (the post unit
+    third) and its count columns; its rows are the key, the unit's path and the counts, in that order."""
+
+    table: Table
+    field: str
+    key: tuple[str, ...]
+    counts: tuple[str, ...]
+
+
+_KEPT = (
+    _Kept(_tally, "tally", ("kind", "role", "unit_code", "month"), ("starting", "ending", "visited", "visited_ending")),
+    _Kept(_day_tally, "days", ("kind", "role", "unit_code", "month", "day"), ("met",)),
+    _Kept(_person_tally, "persons", ("kind", "role", "unit_code", "person_id", "month"), ("starting", "ending", "visited")),
+)
 
 
 @dataclasses.dataclass
 class Counts:
-    """What some obligation rows add to the tallies: (kind, role, unit, month, count name) → n,
-    (kind, role, unit, month, day) → n, and the path of each unit met."""
+    """What some obligation rows add to the tallies: per kept table, (its key, count name) → n —
+    (kind, role, unit, month, name), (kind, role, unit, month, day, "met"), (kind, role, unit,
+    person, month, name) — and the path of each unit met."""
 
     tally: Counter = dataclasses.field(default_factory=Counter)
     days: Counter = dataclasses.field(default_factory=Counter)
+    persons: Counter = dataclasses.field(default_factory=Counter)
     paths: dict[str, str] = dataclasses.field(default_factory=dict)
+
+    def of(self, kept: _Kept) -> Counter:
+        return getattr(self, kept.field)
 
 
 def _counted(connection: Connection, rows) -> Counts:
@@ -75,50 +101,57 @@ def _counted(connection: Connection, rows) -> Counts:
         if last is not None and last < first:
             continue  # no whole month owed
         counts.paths[unit_code] = unit_path
-        group = (kind, role, unit_code)
-        counts.tally[(*group, first, "starting")] += 1
+        group, person = (kind, role, unit_code), (kind, role, unit_code, person_id)
+
+        def add(month: int, name: str) -> None:
+            counts.tally[(*group, month, name)] += 1
+            if name != "visited_ending":  # the scorecard needs no more per official
+                counts.persons[(*person, month, name)] += 1
+
+        add(first, "starting")
         if last is not None:
-            counts.tally[(*group, last, "ending")] += 1
+            add(last, "ending")
         by_year = masks.get((person_id, target_level, target_id), {})
         visited = {year * 12 + month - 1: mask.first_day(month) for year, mask in by_year.items() for month in range(1, 13) if mask.month_mask >> (month - 1) & 1}
         for month, first_day in visited.items():
             if month < first or (last is not None and month > last):
                 continue
-            counts.tally[(*group, month, "visited")] += 1
+            add(month, "visited")
             if month == last:
-                counts.tally[(*group, month, "visited_ending")] += 1
+                add(month, "visited_ending")
             # Not overdue from the month before: that month was not owed, or was met.
             if month - 1 < first or month - 1 in visited:
-                counts.days[(*group, month, first_day)] += 1
+                counts.days[(*group, month, first_day, "met")] += 1
     return counts
 
 
-def _tally_rows(counts: Counts) -> tuple[list[tuple], list[tuple]]:
-    """`counts` as rows of the two tables, in column order."""
-    tally: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(_TALLY_COUNTS))
-    for (kind, role, unit, month, name), n in counts.tally.items():
-        tally[(kind, role, unit, month)][_TALLY_COUNTS.index(name)] += n
-    tally_rows = [(kind, role, unit, month, counts.paths[unit], *values) for (kind, role, unit, month), values in sorted(tally.items()) if any(values)]
-    day_rows = [(kind, role, unit, month, day, counts.paths[unit], n) for (kind, role, unit, month, day), n in sorted(counts.days.items()) if n]
-    return tally_rows, day_rows
+def _rows_of(kept: _Kept, counts: Counts) -> list[tuple]:
+    """`counts` as rows of one kept table, in column order; a row counting nothing is left out."""
+    values: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(kept.counts))
+    for (*key, name), n in counts.of(kept).items():
+        values[tuple(key)][kept.counts.index(name)] += n
+    return [(*key, counts.paths[key[2]], *found) for key, found in sorted(values.items()) if any(found)]
+
+
+def _write(connection: Connection, counts: Counts) -> None:
+    for kept in _KEPT:
+        insert_rows(connection, kept.table, _rows_of(kept, counts))
 
 
 def recount(connection: Connection, units: Iterable[str]) -> None:
     """Derive again the counts of these post units from their obligation rows and visit masks."""
     o = _obligation.c
     for part in chunks(sorted(set(units)), _UNITS_AT_ONCE):
-        connection.execute(delete(_tally).where(one_of(connection, _tally.c.unit_code, part)))
-        connection.execute(delete(_day_tally).where(one_of(connection, _day_tally.c.unit_code, part)))
+        for kept in _KEPT:
+            connection.execute(delete(kept.table).where(one_of(connection, kept.table.c.unit_code, part)))
         rows = connection.execute(select(*(o[name] for name in _ROW_COLUMNS)).where(one_of(connection, o.unit_code, part))).all()
-        tally_rows, day_rows = _tally_rows(_counted(connection, rows))
-        insert_rows(connection, _tally, tally_rows)
-        insert_rows(connection, _day_tally, day_rows)
+        _write(connection, _counted(connection, rows))
 
 
 def rebuild(connection: Connection) -> None:
     """Count every unit again from scratch."""
-    connection.execute(delete(_tally))
-    connection.execute(delete(_day_tally))
+    for kept in _KEPT:
+        connection.execute(delete(kept.table))
     recount(connection, connection.execute(select(_obligation.c.unit_code).distinct()).scalars())
 
 
@@ -168,36 +201,37 @@ def settle(connection: Connection, before: Reading) -> None:
             recount(connection, before.units | {row.unit_code for row in rows})
         return
     after = _counted(connection, rows)
-    after.tally.subtract(before.counts.tally)
-    after.days.subtract(before.counts.days)
-    change = Counts(Counter({k: n for k, n in after.tally.items() if n}), Counter({k: n for k, n in after.days.items() if n}), before.counts.paths | after.paths)
+    change = Counts(paths=before.counts.paths | after.paths)
+    for kept in _KEPT:
+        counted = after.of(kept)
+        counted.subtract(before.counts.of(kept))
+        change.of(kept).update({key: n for key, n in counted.items() if n})
     _add(connection, change)
 
 
 def _add(connection: Connection, change: Counts) -> None:
     """Add `change` (counts that may be negative) to the stored tallies; a row counting nothing goes."""
     # The stored rows of the units and months changed are read, changed and written back whole.
-    units = {key[2] for key in change.tally} | {key[2] for key in change.days}
-    months = {key[3] for key in change.tally} | {key[3] for key in change.days}
+    keys = [(kept, key) for kept in _KEPT for key in change.of(kept)]
+    units = {key[2] for _, key in keys}
+    months = {key[kept.key.index("month")] for kept, key in keys}
     if not units:
         return
     slice_of = lambda table: (one_of(connection, table.c.unit_code, units), one_of(connection, table.c.month, months))  # noqa: E731
     stored = Counts(paths=dict(change.paths))
-    for row in connection.execute(select(_tally).where(*slice_of(_tally))):
-        stored.paths[row.unit_code] = row.unit_path
-        for name in _TALLY_COUNTS:
-            stored.tally[(row.kind, row.role, row.unit_code, row.month, name)] = row._mapping[name]
-    for row in connection.execute(select(_day_tally).where(*slice_of(_day_tally))):
-        stored.days[(row.kind, row.role, row.unit_code, row.month, row.day)] = row.met
-    stored.tally.update(change.tally)  # Counter.update adds
-    stored.days.update(change.days)
-    if any(n < 0 for n in stored.tally.values()) or any(n < 0 for n in stored.days.values()):
-        raise AssertionError(f"obligation tallies of {sorted(units)} would count below zero: they no longer match the obligation rows")
-    connection.execute(delete(_tally).where(*slice_of(_tally)))
-    connection.execute(delete(_day_tally).where(*slice_of(_day_tally)))
-    tally_rows, day_rows = _tally_rows(stored)
-    insert_rows(connection, _tally, tally_rows)
-    insert_rows(connection, _day_tally, day_rows)
+    for kept in _KEPT:
+        counted = stored.of(kept)
+        for row in connection.execute(select(kept.table).where(*slice_of(kept.table))):
+            stored.paths[row.unit_code] = row.unit_path
+            key = tuple(row._mapping[column] for column in kept.key)
+            for name in kept.counts:
+                counted[(*key, name)] = row._mapping[name]
+        counted.update(change.of(kept))  # Counter.update adds
+        if any(n < 0 for n in counted.values()):
+            raise AssertionError(f"obligation tallies of {sorted(units)} would count below zero: they no longer match the obligation rows")
+    for kept in _KEPT:
+        connection.execute(delete(kept.table).where(*slice_of(kept.table)))
+    _write(connection, stored)
 
 
 def deferred(connection: Connection) -> contextlib.AbstractContextManager[set[str]]:
@@ -206,22 +240,22 @@ def deferred(connection: Connection) -> contextlib.AbstractContextManager[set[st
     return counted_at_end(connection, _PENDING, recount)
 
 
-# ---- answering report totals ------------------------------------------------------
+# ---- answering report totals and scores -------------------------------------------
 
 
 class TallyEngine(Engine):
-    """Answers the totals of the monthly rules owed per pairing or link from the kept counts."""
+    """Answers the totals and the scores of the monthly rules owed per pairing or link from the kept counts."""
 
     name = "tallies"
 
     def can_answer(self, question: Question, need: Need) -> str | None:
         window, rule = question.window, question.rule
-        if need != TOTALS:
-            return "the counts give totals only"
+        if need not in (TOTALS, SCORES):
+            return "the counts give totals and scores only"
         if question.known_at is not None:
             return "the counts hold current knowledge only"
-        if question.person_id is not None:
-            return "the counts are kept per unit, not per official"
+        if question.person_id is not None and need == TOTALS:
+            return "the counts of statuses are kept per unit, not per official"
         if not question.by_relationship or not question.each_target or rule.period is not Period.month:
             return "the counts are kept for the monthly rules owed per pairing or link"
         if not window.whole_months:
@@ -233,17 +267,24 @@ class TallyEngine(Engine):
     def totals(self, session: Session, question: Question) -> list[UnitCounts]:
         return totals(session, question)
 
+    def scores(self, session: Session, question: Question) -> list[tuple[str, int, int]]:
+        return scores(session, question)
+
+
+def _asked(table: Table, question: Question) -> list[ColumnElement]:
+    """The counts of `table` that `question` asks about: its rule's kind, its roles, its subtree."""
+    return [table.c.kind == question.rule.targets.value, table.c.role.in_(sorted(question.roles)), Subtree.of(question.scope).clause(table.c.unit_path)]
+
 
 def totals(session: Session, question: Question) -> list[tuple[str, dict[str, int], int]]:
     """(post's unit, instances by status, missed months), as the other engines count them."""
-    window, rule = question.window, question.rule
+    window = question.window
     low, current = month_number(window.first), month_number(window.current.first)
     latest = current - 1
     t = _tally.c
-    where = [t.kind == rule.targets.value, t.role.in_(sorted(question.roles)), Subtree.of(question.scope).clause(t.unit_path), t.month <= current]
     query = (
         select(t.unit_code, t.month, func.sum(t.starting), func.sum(t.ending), func.sum(t.visited), func.sum(t.visited_ending))
-        .where(*where)
+        .where(*_asked(_tally, question), t.month <= current)
         .group_by(t.unit_code, t.month)
         .order_by(t.unit_code, t.month)
     )
@@ -251,11 +292,7 @@ def totals(session: Session, question: Question) -> list[tuple[str, dict[str, in
     for unit, month, starting, ending, visited, visited_ending in session.execute(query):
         by_unit[unit].append((month, int(starting), int(ending), int(visited), int(visited_ending)))
     d = _day_tally.c
-    met_query = (
-        select(d.unit_code, func.sum(d.met))
-        .where(d.kind == rule.targets.value, d.month == current, d.day.between(1, window.as_of.day), d.role.in_(sorted(question.roles)), Subtree.of(question.scope).clause(d.unit_path))
-        .group_by(d.unit_code)
-    )
+    met_query = select(d.unit_code, func.sum(d.met)).where(*_asked(_day_tally, question), d.month == current, d.day.between(1, window.as_of.day)).group_by(d.unit_code)
     met_by_day = {unit: int(met) for unit, met in session.execute(met_query)}
     found = []
     for unit, months in by_unit.items():
@@ -263,6 +300,44 @@ def totals(session: Session, question: Question) -> list[tuple[str, dict[str, in
         if counted is not None:
             found.append((unit, *counted))
     return found
+
+
+def scores(session: Session, question: Question) -> list[tuple[str, int, int]]:
+    """(official, closed months owed, closed months met) summed over the rows owing a month of
+    the window, as the relationship engine sums them; one who owes no closed month yet scores (0, 0).
+
+    With a = the window's first month and b = the latest closed one, a row owing months s..e owes
+    the months max(a, s)..min(b, e): the months from max(a, s) to b, less those from max(a, e + 1)
+    to b. Summed over the rows, by the month they start and the month they end in:
+
+        owed = Σ starting(m) · months(m..b) − Σ ending(m) · months(m + 1..b)
+        met  = Σ visited(m) over a..b
+    """
+    window = question.window
+    low, current = month_number(window.first), month_number(window.current.first)
+    latest = current - 1
+    p = _person_tally.c
+
+    def months_to_latest(month):  # how many months from max(low, month) to latest; 0 when none
+        since = case((month > low, month), else_=low)
+        return case((since <= latest, latest - since + 1), else_=0)
+
+    owed = func.sum(p.starting * months_to_latest(p.month)) - func.sum(p.ending * months_to_latest(p.month + 1))
+    met = func.sum(case((p.month.between(low, latest), p.visited), else_=0))
+    # The rows starting by the current month less those ending before the window: those owing some month of it.
+    owing = func.sum(p.starting) - func.sum(case((p.month < low, p.ending), else_=0))
+    where = [*_asked(_person_tally, question), p.month <= current]
+    if question.person_id is not None:
+        where.append(p.person_id == question.person_id)
+    # Grouped in the index's order, by post unit and official, the database streams the groups
+    # without sorting them first; an official's posts at several units are summed here.
+    query = select(p.person_id, owed, met).where(*where).group_by(p.unit_path, p.person_id).having(owing > 0)
+    owed_by: Counter = Counter()
+    met_by: Counter = Counter()
+    for person, person_owed, person_met in session.execute(query):
+        owed_by[person] += int(person_owed)
+        met_by[person] += int(person_met)
+    return [(person, owed_by[person], met_by[person]) for person in owed_by]
 
 
 def _statuses(months, *, low: int, latest: int, current: int, met_now: int) -> tuple[dict[str, int], int] | None:

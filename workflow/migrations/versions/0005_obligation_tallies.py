@@ -11,6 +11,8 @@ upgraded with rows in those tables gets its tallies counted here.
 from alembic import op
 import sqlalchemy as sa
 
+from workflow.migrations import after_upgrade, count_tallies
+
 
 revision = "0005"
 down_revision = "0003"
@@ -46,9 +48,8 @@ def upgrade() -> None:
     )
     op.create_index("ix_obligation_day_tally_scope", "obligation_day_tally", ["kind", "month", "unit_path"], unique=False)
 
-    from workflow.obligations import tallies
-
-    tallies.rebuild(op.get_bind())
+    # Counted once the upgrade's last revision has run: `tallies` writes the newest revision's tally tables.
+    after_upgrade(op.get_bind(), count_tallies)
 
 
 def downgrade() -> None:
