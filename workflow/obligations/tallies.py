@@ -35,7 +35,7 @@ import dataclasses
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, case, delete, func, select
+from sqlalchemy import Connection, Table, case, delete, func, or_, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
@@ -308,36 +308,38 @@ def scores(session: Session, question: Question) -> list[tuple[str, int, int]]:
 
     With a = the window's first month and b = the latest closed one, a row owing months s..e owes
     the months max(a, s)..min(b, e): the months from max(a, s) to b, less those from max(a, e + 1)
-    to b. Summed over the rows, by the month they start and the month they end in:
+    to b. Summed over the rows, by the month m they start and the month they end in:
 
-        owed = Σ starting(m) · months(m..b) − Σ ending(m) · months(m + 1..b)
+        owed = Σ starting(m) · months(max(a, m)..b) − Σ ending(m) · months(max(a, m + 1)..b)
+             = Σ over m < a       (starting(m) − ending(m)) · (b − a + 1)
+             + Σ over a <= m <= b starting(m) · (b − m + 1) − ending(m) · (b − m)
         met  = Σ visited(m) over a..b
     """
     window = question.window
     low, current = month_number(window.first), month_number(window.current.first)
     latest = current - 1
     p = _person_tally.c
-
-    def months_to_latest(month):  # how many months from max(low, month) to latest; 0 when none
-        since = case((month > low, month), else_=low)
-        return case((since <= latest, latest - since + 1), else_=0)
-
-    owed = func.sum(p.starting * months_to_latest(p.month)) - func.sum(p.ending * months_to_latest(p.month + 1))
+    owed = func.sum(case(
+        (p.month < low, (p.starting - p.ending) * (latest - low + 1)),
+        (p.month <= latest, p.starting * (latest - p.month + 1) - p.ending * (latest - p.month)),
+        else_=0,
+    ))
     met = func.sum(case((p.month.between(low, latest), p.visited), else_=0))
     # The rows starting by the current month less those ending before the window: those owing some month of it.
     owing = func.sum(p.starting) - func.sum(case((p.month < low, p.ending), else_=0))
-    where = [*_asked(_person_tally, question), p.month <= current]
+    # Of the current month only the rows starting in it count (they owe a month of the window), not its visits.
+    where = [*_asked(_person_tally, question), p.month <= current, or_(p.month <= latest, p.starting > 0)]
     if question.person_id is not None:
         where.append(p.person_id == question.person_id)
     # Grouped in the index's order, by post unit and official, the database streams the groups
     # without sorting them first; an official's posts at several units are summed here.
     query = select(p.person_id, owed, met).where(*where).group_by(p.unit_path, p.person_id).having(owing > 0)
-    owed_by: Counter = Counter()
-    met_by: Counter = Counter()
-    for person, person_owed, person_met in session.execute(query):
-        owed_by[person] += int(person_owed)
-        met_by[person] += int(person_met)
-    return [(person, owed_by[person], met_by[person]) for person in owed_by]
+    found: dict[str, tuple[int, int]] = {}
+    for person, person_owed, person_met in session.execute(query).all():  # at once: a city's officials one by one cost 0.1 s more
+        if person in found:
+            person_owed, person_met = found[person][0] + person_owed, found[person][1] + person_met
+        found[person] = (int(person_owed), int(person_met))
+    return [(person, owed, met) for person, (owed, met) in found.items()]
 
 
 def _statuses(months, *, low: int, latest: int, current: int, met_now: int) -> tuple[dict[str, int], int] | None:
