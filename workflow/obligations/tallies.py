@@ -3,8 +3,8 @@
 The city-wide overdue report counts every obligation instance by status. Deciding each
 instance's status from its row (the relationship engine's totals) reads all 260,500 rows of a Huaihua-sized
 city on every call; the counts below answer the same totals from a few thousand rows.
-The scorecard's closed months owed and met per official come likewise from the same counts
-kept per official too (`ObligationPersonTally`; see `scores`), without a row's bits to work out.
+The scorecard's closed months owed and met per official come from the same counts kept per
+official (`ObligationPersonTally`; see `scores`), with no row's owed and met bits to work out.
 
 For a monthly rule, as of day d of month c with the month before, L, closed:
 
@@ -331,9 +331,11 @@ def scores(session: Session, question: Question) -> list[tuple[str, int, int]]:
     where = [*_asked(_person_tally, question), p.month <= current, or_(p.month <= latest, p.starting > 0)]
     if question.person_id is not None:
         where.append(p.person_id == question.person_id)
-    # Grouped in the index's order, by post unit and official, the database streams the groups
-    # without sorting them first; an official's posts at several units are summed here.
-    query = select(p.person_id, owed, met).where(*where).group_by(p.unit_path, p.person_id).having(owing > 0)
+    # SQLite streams the groups in the index's order, by post unit and official (an official's posts
+    # at several units are summed below), where grouping by official alone sorted 678,076 rows
+    # first (~40 % slower); PostgreSQL hashes the officials, where sorting by path spilled to disk.
+    groups = [p.person_id] if session.get_bind().dialect.name == "postgresql" else [p.unit_path, p.person_id]
+    query = select(p.person_id, owed, met).where(*where).group_by(*groups).having(owing > 0)
     found: dict[str, tuple[int, int]] = {}
     for person, person_owed, person_met in session.execute(query).all():  # at once: a city's officials one by one cost 0.1 s more
         if person in found:
