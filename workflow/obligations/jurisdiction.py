@@ -304,17 +304,23 @@ def _visited(session: Session, question: Question, persons: set[str], poor_bits:
     window = question.window
     current, before = window.current_bit, window.current_bit >> 1 if len(window.periods) == 2 else 0
     v = _visit_tally.c
-    by_now = case((v.first_visit <= window.as_of, 1), else_=0)
+    by_now = func.sum(case((v.first_visit <= window.as_of, v.households), else_=0))
     connection, found = session.connection(), defaultdict(lambda: defaultdict(Counter))
     for part in chunks(sorted(persons), in_list_size(connection)):
+        # Grouped in the key's order (the rows stream through; no sort), the households visited
+        # by as_of summed beside all of them.
         query = (
             select(v.person_id, v.village_code, v.spells, v.visited_before, by_now, func.sum(v.households))
             .where(v.year == window.as_of.year, one_of(connection, v.person_id, part))
-            .group_by(v.person_id, v.village_code, v.spells, v.visited_before, by_now)
+            .group_by(v.person_id, v.village_code, v.spells, v.visited_before)
         )
         for person, village_code, spells, visited_before, now, households in connection.execute(query).all():
             if poor := poor_bits[spells]:
-                found[person][village_code][poor, (before if visited_before else 0) | (current if now else 0)] += int(households)
+                counts, earlier = found[person][village_code], before if visited_before else 0
+                if now := int(now):
+                    counts[poor, earlier | current] += now
+                if later := int(households) - now:
+                    counts[poor, earlier] += later
     return found
 
 

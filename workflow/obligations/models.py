@@ -152,6 +152,7 @@ class PoorVisitTally(SQLModel, table=True):
     half a million instances."""
 
     __tablename__ = "poor_visit_tally"
+    __table_args__ = {"sqlite_with_rowid": False}  # read by its key's order: a leader's rows side by side
 
     person_id: str = Field(sa_column=Column(String(64), primary_key=True))
     year: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))

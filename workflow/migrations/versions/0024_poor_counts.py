@@ -44,7 +44,8 @@ def upgrade() -> None:
     sa.Column('visited_before', sa.Boolean(), nullable=False),
     sa.Column('first_visit', sa.Date(), nullable=False),
     sa.Column('households', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('person_id', 'year', 'village_code', 'spells', 'visited_before', 'first_visit')
+    sa.PrimaryKeyConstraint('person_id', 'year', 'village_code', 'spells', 'visited_before', 'first_visit'),
+    sqlite_with_rowid=False,
     )
     op.create_index('ix_visit_mask_target', 'visit_mask', ['target_level', 'target_id'], unique=False)
 
