@@ -60,7 +60,6 @@ def database_size(url: str) -> dict:
     """The database's bytes, and each table's rows and bytes (total, heap, indexes), largest first."""
     engine = make_engine(url)
     with engine.connect() as connection:
-        connection.execute(text("ANALYZE"))
         total = connection.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
         sizes = connection.execute(
             text(
@@ -116,6 +115,20 @@ def measure(pg_url: str, scale: float, year: int) -> dict:
     }
 
 
+def sizes_only(url: str, scale: float, note: str) -> dict:
+    """A point of an existing database's sizes alone (no import, no reports), read from it."""
+    return {
+        "scale": scale,
+        "measured": f"sizes only: {note}" if note else "sizes only",
+        "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average": {"start": os.getloadavg()[0]},
+        "import": None,
+        "city_report": None,
+        "city_scorecard": None,
+        **database_size(url),
+    }
+
+
 def checkpoint_cost(repeat: int = 2000) -> dict:
     """What a signed checkpoint (workflow/audit/checkpoint.py) costs: Ed25519 signing and verifying
     of its statement in µs, beside SHA-256 of the same bytes; and its sizes in bytes."""
@@ -150,7 +163,7 @@ def summary(points: list[dict]) -> str:
 
     def pair(figure: dict | None, unit: str) -> str:
         if figure is None:
-            return "failed | — | —"
+            return "— | — | —"
         scale = 1000 if unit == "ms" else 1
         ratio = figure["value"] / figure["reference"] if figure["reference"] else 0
         return f"{figure['value'] * scale:,.0f} {unit} | {figure['reference'] * scale:,.0f} {unit} | {ratio:.2f}"
@@ -161,12 +174,12 @@ def summary(points: list[dict]) -> str:
     ]
     for point in points:
         visits = _rows(point, "visit")
-        year_bytes = point["database_bytes"] - point["setup"]["database_bytes"]
+        year_bytes = f"{(point['database_bytes'] - point['setup']['database_bytes']) / visits:,.0f}" if "setup" in point and visits else "—"
         wal = f"{point['import_wal_bytes'] / visits:,.0f}" if point.get("import_wal_bytes") and visits else "—"
         loads = ", ".join(f"{load:.1f}" for load in point["load_average"].values())
         lines.append(
             f"| {point['scale']:g} | {_rows(point, 'household'):,} | {visits:,} | {_rows(point, 'event'):,} | {point['database_bytes'] / 2**30:.2f} GiB"
-            f" | {year_bytes / max(visits, 1):,.0f} | {wal} | {pair(point['import'], 'visits/s')} | {pair(point['city_report'], 'ms')}"
+            f" | {year_bytes} | {wal} | {pair(point['import'], 'visits/s')} | {pair(point['city_report'], 'ms')}"
             f" | {pair(point['city_scorecard'], 'ms')} | {loads} | {point['measured']}, {point['started']} |"
         )
     return "\n".join(lines)
@@ -186,11 +199,11 @@ def plot(points: list[dict], png: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
-    from matplotlib import pyplot
+    from matplotlib import pyplot, ticker
 
     points = sorted(points, key=lambda point: _rows(point, "event"))
     events = [_rows(point, "event") for point in points]
-    figure, (rates, times, sizes) = pyplot.subplots(1, 3, figsize=(16, 4.8))
+    figure, (rates, times, sizes) = pyplot.subplots(1, 3, figsize=(16, 4.8), sharex=True)
 
     def pair(axes, key: str, label: str, reference: str, color: str, factor: float = 1.0) -> None:
         """The product's figure (solid) and its reference (dashed, same colour) at each scale measured."""
@@ -207,14 +220,19 @@ def plot(points: list[dict], png: Path) -> None:
     times.set(title="City reports (best of 3)", ylabel="milliseconds (log)", yscale="log")
     sizes.plot(events, [point["database_bytes"] / 2**30 for point in points], "o-", label="pg_database_size")
     sizes.plot(events, [point["tables"]["event"]["bytes"] / 2**30 for point in points], "s--", label="event (with indexes)")
+    for x, point in zip(events, points, strict=True):
+        if point["measured"] != "this bench":  # a database measured for its sizes alone (--add-database)
+            sizes.plot([x], [point["database_bytes"] / 2**30], "o", markersize=12, fillstyle="none", color="C3", label=point["measured"][:60])
     sizes.set(title="Database size", ylabel="GiB (log)", yscale="log")
+    times.yaxis.set_major_formatter(ticker.ScalarFormatter())
+    times.yaxis.set_minor_formatter(ticker.NullFormatter())
     for axes in (rates, times, sizes):
         axes.set(xscale="log", xlabel="events in the database (log)")
         axes.grid(True, which="both", alpha=0.3)
         axes.legend(fontsize=8)
         for x, point in zip(events, points, strict=True):
             axes.annotate(f"{point['scale']:g}", (x, 0), xycoords=("data", "axes fraction"), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=8, color="grey")
-    figure.suptitle(f"exit-tracker on one PostgreSQL server, by scale of Huaihua (grey: the scale); {points[-1]['machine'] if points else ''}", fontsize=9)
+    figure.suptitle(f"exit-tracker on one PostgreSQL server, by scale of Huaihua (grey: the scale); {next((p['machine'] for p in points if 'machine' in p), '')}", fontsize=9)
     figure.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(png, dpi=100)
@@ -229,18 +247,29 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--json", type=Path, default=JSON, help=f"the figures, kept across runs by scale (default {JSON.relative_to(ROOT)})")
     parser.add_argument("--png", type=Path, default=PNG, help=f"the plot (default {PNG.relative_to(ROOT)})")
     parser.add_argument("--plot-only", action="store_true", help="draw the plot and print the tables from the JSON file, measuring nothing")
+    parser.add_argument("--add-database", metavar="URL", help="add an existing database's sizes (read only: bytes and row counts) as the point of --as-scale, measuring nothing else")
+    parser.add_argument("--as-scale", type=float, help="with --add-database: the scale of its data")
+    parser.add_argument("--note", default="", help="with --add-database: where its data came from")
     args = parser.parse_args(argv)
     kept = json.loads(args.json.read_text()) if args.json.exists() else {}
     points, checkpoint = kept.get("points", []), kept.get("checkpoint")
-    if not args.plot_only:
-        checkpoint = checkpoint_cost()
+
+    def keep(point: dict) -> None:
+        nonlocal points
+        points = sorted([p for p in points if p["scale"] != point["scale"]] + [point], key=lambda p: p["scale"])
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"points": points, "checkpoint": checkpoint}, indent=1, default=str))
+
+    if args.add_database:
+        if args.as_scale is None:
+            parser.error("--add-database needs --as-scale")
+        keep(sizes_only(args.add_database, args.as_scale, args.note))
+    elif not args.plot_only:
         if not args.pg_url:
-            parser.error("give --pg-url (or --plot-only)")
+            parser.error("give --pg-url (or --plot-only, or --add-database)")
+        checkpoint = checkpoint_cost()
         for scale in args.scales:
-            point = measure(args.pg_url, scale, args.year)
-            points = sorted([p for p in points if p["scale"] != scale] + [point], key=lambda p: p["scale"])
-            args.json.parent.mkdir(parents=True, exist_ok=True)
-            args.json.write_text(json.dumps({"points": points, "checkpoint": checkpoint}, indent=1, default=str))
+            keep(measure(args.pg_url, scale, args.year))
     if not points:
         parser.error(f"no figures in {args.json}")
     plot(points, args.png)
