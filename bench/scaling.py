@@ -217,17 +217,18 @@ def plot(points: list[dict], png: Path) -> None:
     rates.set(title="Import on PostgreSQL", ylabel="visits per second", ylim=(0, None))
     pair(times, "city_report", "city V7 overdue report", "its SQL over `obligation`", "C0", 1000)
     pair(times, "city_scorecard", "city V7 scorecard", "its SQL over `obligation`", "C1", 1000)
-    times.set(title="City reports (best of 3)", ylabel="milliseconds (log)", yscale="log")
-    sizes.plot(events, [point["database_bytes"] / 2**30 for point in points], "o-", label="pg_database_size")
-    sizes.plot(events, [point["tables"]["event"]["bytes"] / 2**30 for point in points], "s--", label="event (with indexes)")
-    for x, point in zip(events, points, strict=True):
-        if point["measured"] != "this bench":  # a database measured for its sizes alone (--add-database)
-            sizes.plot([x], [point["database_bytes"] / 2**30], "o", markersize=12, fillstyle="none", color="C3", label=point["measured"][:60])
-    sizes.set(title="Database size", ylabel="GiB (log)", yscale="log")
-    times.yaxis.set_major_formatter(ticker.ScalarFormatter())
-    times.yaxis.set_minor_formatter(ticker.NullFormatter())
+    times.set(title="City reports (best of 3)", ylabel="milliseconds", ylim=(0, None))
+    for mine, style, suffix in ((True, "-", ""), (False, "", " (hollow: sizes only, --add-database)")):
+        chosen = [(x, point) for x, point in zip(events, points, strict=True) if (point["measured"] == "this bench") == mine]
+        if chosen:
+            xs = [x for x, _ in chosen]
+            options = {} if mine else {"markersize": 10, "fillstyle": "none"}
+            sizes.plot(xs, [point["database_bytes"] / 2**30 for _, point in chosen], "o" + style, color="C0", label="pg_database_size" + suffix, **options)
+            sizes.plot(xs, [point["tables"]["event"]["bytes"] / 2**30 for _, point in chosen], "s" + style.replace("-", "--"), color="C1", label="event, with its indexes" + suffix, **options)
+    sizes.set(title="Database size", ylabel="GiB", ylim=(0, None))
     for axes in (rates, times, sizes):
         axes.set(xscale="log", xlabel="events in the database (log)")
+        axes.xaxis.set_minor_formatter(ticker.NullFormatter())
         axes.grid(True, which="both", alpha=0.3)
         axes.legend(fontsize=8)
         for x, point in zip(events, points, strict=True):
