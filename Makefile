@@ -13,7 +13,7 @@ export EXIT_TRACKER_DATABASE_URL ?= sqlite:///exit-tracker.db
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,bench]'  # bench: tests/bench runs the scaling bench
 	touch $(STAMP)
 
 install: $(STAMP)

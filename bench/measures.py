@@ -44,6 +44,7 @@ def bulk_import(url: str, visits_csv: Path, **_) -> list[tuple]:
     engine = make_engine(url)
     with engine.connect() as connection:
         last_seq = connection.exec_driver_sql("SELECT coalesce(max(seq), 0) FROM event").scalar_one()
+    wal_before = _wal_position(engine)
     started = time.perf_counter()
     with transaction(engine) as session:
         # As `exit-tracker import visits` reads a file: the whole file, decoded, then its lines.
@@ -52,6 +53,7 @@ def bulk_import(url: str, visits_csv: Path, **_) -> list[tuple]:
         if outcome.failures:
             raise SystemExit(f"import refused: {outcome.failures[:3]}")
     product = time.perf_counter() - started
+    wal_bytes = None if wal_before is None else _wal_position(engine) - wal_before
     del text_
     # The import's own peak, before the references load their rows.
     peak = peak_mb()
@@ -61,7 +63,7 @@ def bulk_import(url: str, visits_csv: Path, **_) -> list[tuple]:
     engine.dispose()
     n = len(rows)
     label = "bulk import (event log, chain, projections)"
-    return {"peak_mb": peak}, [
+    return {"peak_mb": peak, "wal_bytes": wal_bytes}, [
         (label, n / product, "plain insert into a bare table", n / plain, "visits/s", f"{n:,} visits; product {product:.1f} s, plain {plain:.2f} s"),
         (
             label,
@@ -72,6 +74,14 @@ def bulk_import(url: str, visits_csv: Path, **_) -> list[tuple]:
             f"the same event and visit rows, read back, into empty copies of both tables (same columns, keys and indexes); {floor:.2f} s",
         ),
     ]
+
+
+def _wal_position(engine) -> int | None:
+    """PostgreSQL's write-ahead log position in bytes (the whole server's: other databases' writes count too); None on SQLite."""
+    if engine.dialect.name != "postgresql":
+        return None
+    with engine.connect() as connection:
+        return int(connection.exec_driver_sql("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn").scalar_one())
 
 
 def _plain_insert(engine, rows: list[list[str]]) -> float:

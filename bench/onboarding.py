@@ -38,7 +38,7 @@ from sqlalchemy import func, insert, inspect, make_url, select, text
 from sqlalchemy.engine import Engine
 
 from bench.dataset import OUT
-from bench.run import _machine
+from bench.run import machine
 from sample_data.generate import Plan
 from workflow import rulebook
 from workflow.db import make_engine, transaction
@@ -342,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
         with postgres_databases(args.pg_url, count) as urls:
             tables.append(run_engine("PostgreSQL", urls, files, args.xlsx, say))
         say(tables[-1] + "\n")
-    print(f"\nOnboarding from sheets: scale {args.scale:g} of Huaihua; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {_machine(pg_version)}")
+    print(f"\nOnboarding from sheets: scale {args.scale:g} of Huaihua; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine(pg_version)}")
     print(f"Load average (1 min) {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end: on a shared machine the wall-clock figures stretch with it, the CPU seconds less.")
     print("Each sheet imported once, in its own transaction; the reference: the same rows into the same tables of an empty database, one executemany INSERT per table.\n")
     print("\n\n".join(tables))

@@ -23,6 +23,7 @@ under bench/out/. PostgreSQL runs in a database created for the run and dropped 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -31,6 +32,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from bench import dataset
@@ -39,7 +41,7 @@ NAMES = ["import", "http", "reports", "history", "replay", "verify", "audit", "c
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _child(name: str, arguments: dict) -> dict:
+def child(name: str, arguments: dict) -> dict:
     command = [sys.executable, "-m", "bench.run", "--child", name, "--arguments", json.dumps(arguments, default=str)]
     done = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
@@ -61,7 +63,7 @@ def _value(value, unit: str) -> str:
     return f"{value:,.0f} {unit}"
 
 
-def _table(engine: str, rows: list[dict]) -> str:
+def table(engine: str, rows: list[dict]) -> str:
     lines = [f"| {engine} | product | reference | product ÷ reference | peak RSS | notes |", "|---|---:|---|---:|---:|---|"]
     for row in rows:
         for label, value, ref_label, ref_value, unit, note in row["figures"]:
@@ -83,12 +85,31 @@ def _run_engine(engine: str, url: str, args, visits_csv: Path) -> list[dict]:
         arguments = {**common, "count": args.http_count, "workers": workers} if name == "http" else common
         print(f"[{engine}] {name} …", file=sys.stderr, flush=True)
         started = time.perf_counter()
-        rows.append(_child(name, arguments))
+        rows.append(child(name, arguments))
         print(f"[{engine}] {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
     return rows
 
 
-def _machine(pg_version: str | None) -> str:
+@contextlib.contextmanager
+def postgres_database(pg_url: str, prefix: str = "exit_tracker_bench") -> Iterator[tuple[str, str]]:
+    """A database `<prefix>_<random>` created on the server at `pg_url` for a run, dropped after
+    (whatever happens): its URL and the server's version."""
+    from sqlalchemy import create_engine, make_url, text
+
+    server = create_engine(make_url(pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with server.connect() as connection:
+        pg_version = connection.execute(text("SHOW server_version")).scalar().split()[0]
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    try:
+        yield make_url(pg_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False), pg_version
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        server.dispose()
+
+
+def machine(pg_version: str | None) -> str:
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     parts = [f"{os.cpu_count()} CPUs (nproc)", f"{memory:.0f} GiB RAM", f"Python {platform.python_version()}", f"SQLite {sqlite3.sqlite_version}"]
     if pg_version:
@@ -123,26 +144,14 @@ def main(argv: list[str] | None = None) -> None:
     if not args.no_sqlite:
         target = dataset.folder(args.scale, args.year) / "run-sqlite.db"
         url = dataset.setup_sqlite(target, args.scale, args.year)
-        tables.append(_table("SQLite", _run_engine("SQLite", url, args, visits_csv)))
+        tables.append(table("SQLite", _run_engine("SQLite", url, args, visits_csv)))
         print(tables[-1] + "\n", file=sys.stderr, flush=True)
     if args.pg_url:
-        from sqlalchemy import create_engine, make_url, text
-
-        server = create_engine(make_url(args.pg_url).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT")
-        name = f"exit_tracker_bench_{uuid.uuid4().hex[:8]}"
-        with server.connect() as connection:
-            pg_version = connection.execute(text("SHOW server_version")).scalar().split()[0]
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        url = make_url(args.pg_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
-        try:
+        with postgres_database(args.pg_url) as (url, pg_version):
             dataset.setup_postgres(url, args.scale, args.year)
-            tables.append(_table("PostgreSQL", _run_engine("PostgreSQL", url, args, visits_csv)))
+            tables.append(table("PostgreSQL", _run_engine("PostgreSQL", url, args, visits_csv)))
             print(tables[-1] + "\n", file=sys.stderr, flush=True)
-        finally:
-            with server.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            server.dispose()
-    print(f"\nScale {args.scale:g} of Huaihua, year {args.year}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {_machine(pg_version)}")
+    print(f"\nScale {args.scale:g} of Huaihua, year {args.year}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {machine(pg_version)}")
     print("Rates: higher is better; times: the best of 3 after a warm-up (the import, replay, verification and audit: one run).\n")
     print("\n\n".join(tables))
 
