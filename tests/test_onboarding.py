@@ -253,6 +253,18 @@ def test_a_gbk_csv_is_read_and_a_file_in_neither_encoding_is_refused(engine):
     assert getattr(refused.value, "code", None) == "unreadable_file"
 
 
+def test_a_csv_with_lines_ending_in_a_lone_carriage_return_is_read_and_one_the_csv_module_cannot_read_is_refused():
+    """Old office software ends lines with \r alone; the schema fuzz found such a body made a
+    server error. A cell past the csv module's limit is refused as an unreadable file."""
+    people = onboarding.KINDS["people"]
+    lines = "人员编号,姓名,性别\r431224198001010011,舒春生,男\r431224198203030022,\"向\r秀英\",女\r\n"
+    found = list(onboarding.rows(people, lines.encode(), "人员.csv"))
+    assert [(number, row["id"], row["name"]) for number, row in found] == [(2, "431224198001010011", "舒春生"), (4, "431224198203030022", "向\r秀英")]
+    with pytest.raises(Exception) as refused:
+        list(onboarding.rows(people, ("人员编号,姓名\n1,\"" + "长" * 200_000 + "\"\n").encode(), "人员.csv"))
+    assert getattr(refused.value, "code", None) == "unreadable_file" and "line 2" in str(refused.value)
+
+
 def test_a_reimport_changes_nothing_and_one_that_ends_a_tenure_records_that_end(county):
     before = _events(county)
     with transaction(county) as session:

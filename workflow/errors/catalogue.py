@@ -468,6 +468,7 @@ class UnreadableFile(DomainError):
     encoding = Text("the file is neither UTF-8 nor GB 18030 text", "文件既不是 UTF-8 也不是 GB18030 编码的文本")
     nul_bytes = Text("the file contains NUL bytes: is it a spreadsheet rather than CSV?", "文件含有空字符,可能不是 CSV 文本")
     workbook = Text("the file is not a readable XLSX workbook", "文件不是可读取的 XLSX 工作簿")
+    csv = Text("the file is not readable CSV text (line {line})", "文件不是可读取的 CSV 文本(第 {line} 行)")
 
 
 class MissingValue(DomainError):

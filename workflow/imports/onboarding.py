@@ -406,9 +406,13 @@ def _cells(data: bytes, file_name: str) -> Iterator[tuple[int, list[Any]]]:
         for number, row in enumerate(sheet.iter_rows(values_only=True), start=1):
             yield number, ["" if cell is None else cell for cell in row]
         return
-    reader = csv.reader(io.StringIO(decode(data)))
-    for cells in reader:
-        yield reader.line_num, cells
+    # newline="": a line may end in \r, \n or \r\n, and a quoted cell may hold any of them.
+    reader = csv.reader(io.StringIO(decode(data), newline=""))
+    try:
+        for cells in reader:
+            yield reader.line_num, cells
+    except csv.Error:  # e.g. a cell longer than the csv module takes
+        raise errors.UnreadableFile.csv(line=reader.line_num) from None
 
 
 def rows(kind: Kind, data: bytes, file_name: str) -> Iterator[tuple[int, dict[str, Any] | LineProblem]]:
