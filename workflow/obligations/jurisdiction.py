@@ -14,7 +14,7 @@ import dataclasses
 import datetime as dt
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import BigInteger, case, cast, func, select
 from sqlmodel import Session
@@ -274,35 +274,33 @@ def _calendar_years(window) -> bool:
     )
 
 
-class _PoorBits(dict):
-    """Poor days as `poor_counts.spells_text` writes them → the periods of the window poor in."""
+def _poor_bits(window) -> Callable[[str], int]:
+    """Poor days as `poor_counts.spells_text` writes them → the periods of the window poor in,
+    as a target with those spells counts them (`Target.poor_bits`); once per text."""
 
-    def __init__(self, window):
-        super().__init__()
-        self.window = window
+    @functools.cache
+    def bits(spells: str) -> int:
+        return Target("", "", tuple(spells_of(spells))).poor_bits(window)
 
-    def __missing__(self, spells: str) -> int:
-        parts = self.window.seen_parts
-        bits = self[spells] = sum(1 << i for i, (first, last) in enumerate(parts) if any(start <= last and (stop is None or stop >= first) for start, stop in spells_of(spells)))
-        return bits
+    return bits
 
 
-def _village_poor(session: Session, villages: set[str], poor_bits: _PoorBits) -> dict[str, Counter]:
+def _village_poor(session: Session, villages: set[str], poor_bits: Callable[[str], int]) -> dict[str, Counter]:
     """village → periods of the window poor in → households, from the spells tally."""
     connection, found = session.connection(), defaultdict(Counter)
     t = _spells_tally.c
     for part in chunks(sorted(villages), in_list_size(connection)):
         for village_code, spells, households in connection.execute(select(t.village_code, t.spells, t.households).where(one_of(connection, t.village_code, part))).all():
-            if bits := poor_bits[spells]:
+            if bits := poor_bits(spells):
                 found[village_code][bits] += households
     return found
 
 
-def _visited(session: Session, question: Question, persons: set[str], poor_bits: _PoorBits) -> dict[str, dict[str, Counter]]:
+def _visited(session: Session, question: Question, persons: set[str], poor_bits: Callable[[str], int]) -> dict[str, dict[str, Counter]]:
     """person → village → (periods poor in, periods visited in) → households the person visited
     in the window's years, from the visit tally."""
     window = question.window
-    current, before = window.current_bit, window.current_bit >> 1 if len(window.periods) == 2 else 0
+    current, before = window.current_bit, window.latest_closed_bit
     v = _visit_tally.c
     by_now = func.sum(case((v.first_visit <= window.as_of, v.households), else_=0))
     connection, found = session.connection(), defaultdict(lambda: defaultdict(Counter))
@@ -315,7 +313,7 @@ def _visited(session: Session, question: Question, persons: set[str], poor_bits:
             .group_by(v.person_id, v.village_code, v.spells, v.visited_before)
         )
         for person, village_code, spells, visited_before, now, households in connection.execute(query).all():
-            if poor := poor_bits[spells]:
+            if poor := poor_bits(spells):
                 counts, earlier = found[person][village_code], before if visited_before else 0
                 if now := int(now):
                     counts[poor, earlier | current] += now
@@ -329,7 +327,7 @@ def _counted_pairs(session: Session, question: Question) -> Counter:
     posts = _covering_posts(session, question)
     if not posts:
         return Counter()
-    poor_bits = _PoorBits(question.window)
+    poor_bits = _poor_bits(question.window)
     anchors = _anchors(session, question, {post.unit_code for post, _ in posts})
     poor_in = _village_poor(session, {code for below in anchors.values() for code in below}, poor_bits)
     visited = _visited(session, question, {post.person_id for post, _ in posts}, poor_bits)

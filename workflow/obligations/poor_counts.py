@@ -124,39 +124,44 @@ def _stored_places(connection: Connection, household_ids: Iterable[str]) -> dict
     return {row[0]: (row[1], row[2]) for row in rows_in(connection, select(h.household_id, h.village_code, h.spells), h.household_id, set(household_ids))}
 
 
-def _pairs_counted(connection: Connection, pairs: frozenset[tuple[str, str]]) -> Counter:
-    """What these (person, household) pairs add now: their masks read by both keys (a township
-    leader has hundreds of households' masks; a visit changes one)."""
+def _pairs_counted(connection: Connection, pairs: frozenset[tuple[str, str]], places: dict[str, Place]) -> Counter:
+    """What these (person, household) pairs add now, their households where `places` puts them:
+    their masks read by both keys (a township leader has hundreds of households' masks; a
+    visit changes one)."""
     m, masks = _mask.c, {}
     for part in chunks(sorted(pairs)):
         query = _HOUSEHOLD_MASKS.where(one_of(connection, m.person_id, {person for person, _ in part}), one_of(connection, m.target_id, {household for _, household in part}))
         masks.update((pair, years) for pair, years in _by_pair(connection.execute(query)).items() if pair in pairs)
-    return _counted(masks, _stored_places(connection, {household for _, household in pairs}))
+    return _counted(masks, places)
 
 
 @dataclasses.dataclass(frozen=True)
 class Reading:
-    """The (person, household) pairs whose masks are about to change, and what they add now."""
+    """The (person, poor household) pairs whose masks are about to change, where those
+    households are (a visit changes no household's poor days), and what the pairs add now."""
 
     pairs: frozenset[tuple[str, str]]
+    places: dict[str, Place]
     counts: Counter
 
 
 def read(connection: Connection, keys: Iterable[tuple[str, str, str]]) -> Reading:
-    """Before the masks of `keys` (person, target level, target) change: what their household
-    pairs add now (while `deferred`, only their persons are noted)."""
+    """Before the masks of `keys` (person, target level, target) change: what their pairs with
+    poor households add now (while `deferred`, only their persons are noted)."""
     pairs = frozenset((person_id, target_id) for person_id, level, target_id in keys if level == "household")
     pending = connection.info.get(_PENDING)
     if pending is not None:
         pending.update(person_id for person_id, _ in pairs)
-        return Reading(frozenset(), Counter())
-    return Reading(pairs, _pairs_counted(connection, pairs) if pairs else Counter())
+        return Reading(frozenset(), {}, Counter())
+    places = _stored_places(connection, {household for _, household in pairs}) if pairs else {}
+    pairs = frozenset(pair for pair in pairs if pair[1] in places)  # a household never poor adds nothing
+    return Reading(pairs, places, _pairs_counted(connection, pairs, places) if pairs else Counter())
 
 
 def settle(connection: Connection, before: Reading) -> None:
     """After the change `before` was read for: add what its pairs add now, less what they added then."""
     if before.pairs:
-        after = _pairs_counted(connection, before.pairs)
+        after = _pairs_counted(connection, before.pairs, before.places)
         after.subtract(before.counts)
         _add_visits(connection, after)
 
