@@ -25,8 +25,9 @@ def first_able(engines: Sequence[Engine], question: Question, need: Need) -> Eng
 
 
 def rows_and_totals(session: Session, question: Question, engines: Sequence[Engine]) -> tuple[list[ObligationRow], list[UnitCounts]]:
-    """(rows kept by the question's statuses, at least its `first` in report order when given;
-    counts per post unit) of one rule, each from the first of `engines` that can answer it."""
+    """(rows kept by the question's statuses, at least its `first` in report order when given —
+    of those before its `before` —; counts per post unit) of one rule, each from the first of
+    `engines` that can answer it."""
     rows_engine = first_able(engines, question, ROWS)
     if question.statuses is None and question.first is None:  # every row is built: count them
         rows = rows_engine.rows(session, question)
@@ -38,18 +39,23 @@ def rows_and_totals(session: Session, question: Question, engines: Sequence[Engi
     if question.first is not None:
         # The counts tell which units hold the first rows: only their rows need be looked at.
         where = places(session.connection(), {unit for unit, _, _ in found})
-        question = dataclasses.replace(question, units=tuple(where[unit].path for unit in _units_holding_first(found, where, question.statuses, question.first)))
+        units = _units_holding_first(found, where, question)
+        if not units:
+            return [], found  # the rows of the page come from other units, or other rules
+        question = dataclasses.replace(question, units=tuple(where[unit].path for unit in units))
     return rows_engine.rows(session, question), found
 
 
-def _units_holding_first(found, where, statuses, first: int) -> list[str]:
-    """The first post units in the report's order (county, township, unit; a missing code first)
-    whose rows kept by `statuses`, counted in `found`, add up to `first` (all of them, if they fall short)."""
+def _units_holding_first(found, where, question: Question) -> list[str]:
+    """The first post units in the report's order (county, township, unit; a missing code first),
+    before `question.before` if given, whose rows kept by the question's statuses, counted in
+    `found`, add up to its `first` (all of them, if they fall short)."""
     chosen, count = [], 0
     for unit, by_status, _ in sorted(found, key=lambda item: unit_order(where[item[0]].county_code, where[item[0]].township_code, item[0])):
-        if count >= first:
+        place = where[unit]
+        if count >= question.first or (question.before is not None and (*unit_order(place.county_code, place.township_code, unit), question.rule.id) >= question.before):
             break
-        kept = sum(n for status, n in by_status.items() if statuses is None or status in statuses)
+        kept = sum(n for status, n in by_status.items() if question.statuses is None or status in question.statuses)
         if kept:
             chosen.append(unit)
             count += kept

@@ -26,7 +26,9 @@ class Question:
     official's). `known_at`: as the log told them at that moment (None: as known now).
     `statuses` keeps rows of those statuses (totals count every row regardless); with
     `first`, only the first rows in the report's order are needed. `units` (unit paths), a
-    hint an engine may use, says only posts at those units hold the rows needed.
+    hint an engine may use, says only posts at those units hold the rows needed. `before`
+    (county, township, unit, rule id: a place in the report's order) says the rows needed
+    come before it: other rules' rows already fill the page from there on.
     """
 
     window: Window
@@ -37,6 +39,7 @@ class Question:
     statuses: frozenset[str] | None = None
     first: int | None = None
     units: tuple[str, ...] | None = None
+    before: tuple[str, str, str, str] | None = None
 
     @property
     def rule(self) -> VisitRule:

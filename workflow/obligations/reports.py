@@ -11,6 +11,7 @@ and the latest closed period when that lies in the year before.
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import datetime as dt
 import operator
 from collections import defaultdict
@@ -25,7 +26,7 @@ from workflow.db import plan_each_statement
 from workflow.eventlog.versions import known_records, reads_now
 from workflow import errors
 from workflow.obligations import planner
-from workflow.obligations.evaluate import ObligationRow
+from workflow.obligations.evaluate import ObligationRow, unit_order
 from workflow.obligations.question import SCORES, Question, UnitCounts
 from workflow.obligations.sources import names
 from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE, PENDING, window
@@ -205,7 +206,7 @@ def overdue_report(
         for rule, rule_roles in chosen:
             if not _may_hold(scope, rule_roles):
                 continue
-            question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=asked_at, statuses=statuses, first=first)
+            question = Question(window(as_of, rule, start=from_), scope, rule_roles, person_id=person_id, known_at=asked_at, statuses=statuses, first=first, before=_page_end(rows, first))
             part_rows, part_counts = planner.rows_and_totals(records, question)
             rows += part_rows
             counted += part_counts
@@ -216,6 +217,14 @@ def overdue_report(
         unit_code=scope.code, as_of=as_of, known_at=known_at, rule_book=rulebook.in_force(as_of).id,
         rules=tuple(rule.id for rule, _ in chosen), rows=rows, townships=townships, counties=counties, total=total,
     )
+
+
+def _page_end(rows: list[ObligationRow], first: int | None) -> tuple[str, str, str, str] | None:
+    """Where the page of the `first` rows ends, in the report's order by unit and rule, if `rows`
+    (of the rules answered so far) fill it: a later rule's rows from there on are not needed."""
+    if first is None or len(rows) < first:
+        return None
+    return heapq.nsmallest(first, ((*unit_order(row.county_code, row.township_code, row.unit_code), row.rule_id) for row in rows))[-1]
 
 
 _ORDER = ("county_code", "township_code", "unit_code", "rule_id", "person_name", "person_id", "target_id", "post_id")

@@ -526,11 +526,15 @@ def test_the_kept_tallies_give_the_totals_the_rows_give_on_every_day(session, wo
 
 @pytest.mark.parametrize("statuses", [None, ["overdue"], ["due", "met"]])
 @pytest.mark.parametrize("rules", [None, ["V7"]], ids=["every rule", "V7"])  # V7 alone: pages from the tallies' first units
-def test_a_page_holds_the_first_rows_of_the_whole_report_in_its_order(session, world, statuses, rules):
-    for as_of in AS_OF:
-        whole = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, rules=rules)
-        for first in (1, 3, 7, len(whole.rows) + 1):
-            page = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, rules=rules, first=first)
+@pytest.mark.parametrize("before_voids", [False, True], ids=["known now", "known before the voids"])
+def test_a_page_holds_the_first_rows_of_the_whole_report_in_its_order(session, world, statuses, rules, before_voids):
+    """Every page length, so that the rows of the rules answered first end the page at each
+    place in the report's order (a later rule's rows then looked for only before it)."""
+    known_at = world.before_voids if before_voids else None
+    for as_of in AS_OF if known_at is None else (D(2018, 6, 30), D(2019, 1, 5)):
+        whole = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, rules=rules, known_at=known_at)
+        for first in sorted({*range(1, min(len(whole.rows), 12) + 1), len(whole.rows) // 2 + 1, len(whole.rows) + 1}):
+            page = reports.overdue_report(session, unit_code=world.city, as_of=as_of, statuses=statuses, rules=rules, first=first, known_at=known_at)
             assert page.rows == whole.rows[:first], (as_of, first)
             assert (page.total, page.townships, page.counties) == (whole.total, whole.townships, whole.counties)
 
