@@ -33,7 +33,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sample_data import huaihua
-from workflow.lookups import Lookups
+from workflow.imports.sheet_lookups import SheetLookups
 from workflow.org.models import Household
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -82,6 +82,7 @@ PLANTED_EACH = 2  # irregularities of each kind the generator plants
 # The kind of bulk acts that may be appended together: household exit steps and visits read
 # nothing the other writes (visits read people, posts, households and units).
 CASEWORK = "casework"
+STAFFING = "staffing"  # people, their first posts, pairings: read by every later check, written by nothing else in bulk
 
 SIGNER_ROLES = {
     "village": ("village_party_secretary", "village_director"),
@@ -702,17 +703,26 @@ class History:
                         posts.end_post(session, actor=ACTOR, post_id=before[1], end_date=before[3])
                     posts.assign_post(session, actor=ACTOR, person_id=person, role=role, unit_code=unit, start_date=start, post_id=post)
 
-                self._act(local(max(start, setup_day), 8, 30), run)
+                # In bulk, a first holder (most: the tree's officials, every township cadre); a successor's act also ends a post.
+                bulk = None if before is not None else (
+                    lambda session, batch, person=person, post=post, start=start, name=name, role=role, unit=unit:
+                    batch.staff(person=dict(name=name, person_id=person), post=dict(person_id=person, role=role, unit_code=unit, start_date=start, post_id=post)))
+                self._act(local(max(start, setup_day), 8, 30), run, bulk=bulk, kind=STAFFING)
         links = [(f"L{n:05d}", unit, village) for n, (unit, village) in enumerate(((u, v) for u, vs in self.links.items() for v in vs), 1)]
         pairings = [(f"Q{n:07d}", cadre, household) for n, (cadre, household) in enumerate(self.pairings, 1)]
 
-        def relationships(session):
+        def link(session):
             for link_id, unit, village in links:
                 posts.link_unit(session, actor=ACTOR, unit_code=unit, village_code=village, start_date=RULE_FROM, link_id=link_id)
-            for pairing_id, cadre, household in pairings:
-                posts.pair(session, actor=ACTOR, cadre_id=cadre, household_id=household, start_date=RULE_FROM, pairing_id=pairing_id)
 
-        self._act(local(RULE_FROM, 8, 45), relationships)
+        pairing = [dict(cadre_id=cadre, household_id=household, start_date=RULE_FROM, pairing_id=pairing_id) for pairing_id, cadre, household in pairings]
+
+        def pair(session):
+            for arguments in pairing:
+                posts.pair(session, actor=ACTOR, **arguments)
+
+        self._act(local(RULE_FROM, 8, 45), link)
+        self._act(local(RULE_FROM, 8, 45), pair, bulk=lambda session, batch: batch.pair(pairing), kind=STAFFING)
         for day, visits in self.visits.items():
             self._act(local(day, 20), lambda session, visits=visits: _record_visits(session, visits),
                       bulk=lambda session, batch, visits=visits: _visit_events(session, visits, batch.visit_lookups()), kind=CASEWORK)
@@ -824,17 +834,18 @@ class _SteppingClock:
             self.steps = None
 
 
-class _PendingLookups(Lookups):
-    """The session's records, but a household id is taken only by the batch's pending events:
-    those on file are refused all at once before the batch is appended (`_Batch.append`)."""
+class _PendingLookups(SheetLookups):
+    """The records the batch's checks read, each read once (`SheetLookups`, the batch's pending
+    events noted), but an id is taken only by the pending events: the ids on file are refused
+    all at once before the batch is appended (`_Batch.append`)."""
 
-    def __init__(self, session, registering: set[str]):
-        super().__init__(session)
-        self.registering = registering
+    def __init__(self, session, given: dict[type, set[str]]):
+        super().__init__(session, on_file=lambda model, key: False)
+        self.given = given
 
     def taken(self, model: type, key: str) -> bool:
-        if model is Household:
-            return key in self.registering
+        if model in self.given:
+            return key in self.given[model]
         return super().taken(model, key)
 
 
@@ -844,42 +855,78 @@ class _Batch:
 
     def __init__(self, session, clock: _SteppingClock):
         from workflow.exits.batch import HouseholdExits
+        from workflow.org.models import Person
+        from workflow.posts.models import Post
 
         self.session, self.clock = session, clock
         self.exits = HouseholdExits(session)
         self.kind: str | None = None
         self.pending: list[tuple[dt.datetime, object]] = []
-        self._registering: set[str] = set()  # the households the pending events register
+        self._given: dict[type, set[str]] = {Household: set(), Person: set(), Post: set()}  # the ids the pending events give
+        self._lookups: _PendingLookups | None = None
         self._visit_lookups = None
+
+    def lookups(self) -> _PendingLookups:
+        """What registrations, people, posts and pairings are checked against, kept until the batch forgets."""
+        if self._lookups is None:
+            self._lookups = _PendingLookups(self.session, self._given)
+        return self._lookups
+
+    def _checked(self, model: type, new):
+        self.lookups().note([new])
+        self._given.get(model, set()).add(new.entity_id)
+        return new
 
     def register(self, **arguments):
         """The household.registered event of `org.register_household(**arguments)`, checked as it checks."""
         from workflow.org import service as org
 
-        new = org.household_registered(_PendingLookups(self.session, self._registering), **arguments)
-        self._registering.add(new.entity_id)
-        return new
+        return self._checked(Household, org.household_registered(self.lookups(), **arguments))
+
+    def staff(self, *, person: dict, post: dict) -> list:
+        """The events of `org.add_person(**person)` then `posts.assign_post(**post)`, checked as they check."""
+        from workflow.org import service as org
+        from workflow.org.models import Person
+        from workflow.posts import service as posts
+        from workflow.posts.models import Post
+
+        return [self._checked(Person, org.person_added(self.lookups(), **person)), self._checked(Post, posts.post_assigned(self.lookups(), **post))]
+
+    def pair(self, pairings: list[dict]) -> list:
+        """The events of `posts.pair(**arguments)` for each of `pairings` in turn, checked as it checks."""
+        from workflow.posts import service as posts
+        from workflow.posts.models import Pairing
+
+        self.lookups().load("pairings", pairings)
+        return [self._checked(Pairing, posts.pairing_started(self.lookups(), **arguments)) for arguments in pairings]
 
     def append(self) -> None:
         """Append the pending events; first, the ids they give that are already on file are refused, as their commands refuse them."""
         from workflow import errors
         from workflow.eventlog import append_many
         from workflow.exits.batch import first_on_file
-        from workflow.org.models import Household
+        from workflow.org.models import Person
+        from workflow.posts.models import Post
 
         if self.pending:
             self.exits.check_ids()
-            taken = first_on_file(self.session, Household, self._registering)
-            if taken is not None:
-                raise errors.DuplicateId.household(id=taken)
+            for model, refusal in ((Household, errors.DuplicateId.household), (Person, errors.DuplicateId.person), (Post, errors.DuplicateId.post)):
+                taken = first_on_file(self.session, model, self._given[model])
+                if taken is not None:
+                    raise refusal(id=taken)
             with self.clock.stepping([moment for moment, _ in self.pending]):
                 append_many(self.session, [new for _, new in self.pending], actor=ACTOR)
             self.pending = []
-        self._registering = set()
+            if self.kind == STAFFING:  # the exit steps and visits read posts and people afresh
+                self.exits.forget()
+                self._visit_lookups = None
+        for ids in self._given.values():
+            ids.clear()
         self.kind = None
 
     def forget(self) -> None:
         self.exits.forget()
+        self._lookups = None
         self._visit_lookups = None
 
     def visit_lookups(self):

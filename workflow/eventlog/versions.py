@@ -91,8 +91,19 @@ def note_states(session: Session, event: Any, written: Any) -> None:
             continue
         state = inspect(row)
         values = {column.name: getattr(row, column.key) for column in row.__mapper__.columns}
-        new = state.transient or state.pending
-        pending.append((table.name, tuple(values[c.name] for c in table.primary_key.columns), values, event.seq, event.occurred_at, new))
+        pending.append(_state(table, values, event, state.transient or state.pending))
+
+
+def note_values(session: Session, table: Table, event: Any, values: dict[str, Any], *, new: bool) -> None:
+    """Note the state a row of `table` has after `event`, given as its values by column name
+    (a projector writing by Core statements, with no ORM object), for `write_states`; `new`:
+    the event added the row."""
+    if table.name in _versioned:
+        session.info.setdefault(_PENDING, []).append(_state(table, dict(values), event, new))
+
+
+def _state(table: Table, values: dict[str, Any], event: Any, new: bool) -> tuple:
+    return (table.name, tuple(values[c.name] for c in table.primary_key.columns), values, event.seq, event.occurred_at, new)
 
 
 def insert_states(session: Session, table: Table, written: Iterable[tuple[Any, dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -106,9 +117,7 @@ def insert_states(session: Session, table: Table, written: Iterable[tuple[Any, d
     names = [column.name for column in table.columns]
     insert_rows(session.connection(), table, [tuple(values[name] for name in names) for _, values in written])
     if table.name in _versioned:
-        key = [column.name for column in table.primary_key.columns]
-        pending = session.info.setdefault(_PENDING, [])
-        pending.extend((table.name, tuple(values[name] for name in key), values, event.seq, event.occurred_at, True) for event, values in written)
+        session.info.setdefault(_PENDING, []).extend(_state(table, values, event, True) for event, values in written)
     return [values for _, values in written]
 
 

@@ -60,7 +60,7 @@ class HouseholdExits:
         self.objecting: dict[str, tuple[str, ...]] = {}  # case → who lodged its open objections
         self.on_registry: dict[str, bool] = {}  # household → in an open registry spell
         self.signature_ids: set[str] = set()  # given by the batch's events, perhaps not yet appended
-        self.machines: dict[str, machines.ExitMachine] = {}  # case → its machine, built once
+        self.machines = machines.Machines()  # one machine, pointed at each case in turn
         self.new_ids: dict[type, list[str]] = {ExitCase: [], Signature: []}  # given since the last `check_ids`
         self._posts: dict[tuple[str, str], list[Post]] = {}
         self._people: dict[str, tuple[str, str]] = {}  # id → (id, name)
@@ -163,9 +163,8 @@ class HouseholdExits:
         The batch's copy then moves as the projector (`service._move`) moves the row."""
         recorded: list[NewEvent] = []
         before = case.status
-        machine = self.machines.get(case.id) or self.machines.setdefault(case.id, machines.machine_for(case))
         machines.run(case, event, moment=moment, book=book, record=lambda after: recorded.append(case_event(case.id, type, moment, payload, after, actor)),
-                     machine=machine, **facts)
+                     machine=self.machines.at(case), **facts)
         if decision is not None:
             self.decisions[case.id].append(decision)
         if case.status != before:
@@ -173,9 +172,6 @@ class HouseholdExits:
             if case.status == "exited":
                 case.exited_at = case.status_since
                 self.on_registry[case.subject_id] = False
-        if case.status in machines.CLOSED:
-            # A machine weighs some 80 KB: keep one only while its case is open (a relapse builds one again).
-            self.machines.pop(case.id, None)
         (new,) = recorded
         return new
 

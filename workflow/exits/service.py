@@ -17,16 +17,16 @@ from sqlmodel import Session
 
 from rules.schema import ExitLevel, Level, RuleBook
 from workflow import clock, errors, rulebook
-from workflow.chunking import chunks
 from workflow.eventlog import Actor, Event, NewEvent, canonical_json
 from workflow.eventlog.log import append_new, checked_occurrence
 from workflow.eventlog.projection import EventProjection
-from workflow.eventlog.versions import note_states, state_on
+from workflow.eventlog.versions import state_on
 from workflow.exits import machines
 from workflow.exits.machines import Assessment, HouseholdProposal, IncidenceProposal, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
+from workflow.exits.rows import RunRows
 from workflow.org.models import Household, OrgUnit, RegistrySpell
-from workflow.org.service import ancestor_at, close_spell, get_person, get_unit, on_registry, open_spell, registry_spells, reopen_spell, rural_populations
+from workflow.org.service import ancestor_at, get_person, get_unit, on_registry, open_spell, registry_spells, rural_populations
 from workflow.posts import service as posts
 from workflow.types import new_id
 from workflow.org.places import Subtree
@@ -478,11 +478,41 @@ def _require_text(value: str | None, refusal: Callable[[], errors.DomainError]) 
 
 
 # ---- projectors -------------------------------------------------------------------
+#
+# Each is written once against a store of rows (`_SessionRows`, or `rows.RunRows` for a run):
+# the ORM for one event (a command), Core statements for a run (a bulk load, a replay).
 
 
-@EXITS.on("exit_case.opened")
-def _opened(session: Session, event: Event, data: dict[str, Any]) -> ExitCase:
-    case = ExitCase(
+class _SessionRows:
+    """The rows a projector reads and writes, through the session: one event, as a command appends it."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def case(self, case_id: str) -> ExitCase:
+        return self.session.get(ExitCase, case_id)
+
+    def household(self, household_id: str) -> Household:
+        return self.session.get(Household, household_id)
+
+    def objections(self, case_id: str) -> list[Objection]:
+        return objections_of(self.session, case_id)
+
+    def signatures(self, case_id: str) -> list[Signature]:
+        return signatures_of(self.session, case_id)
+
+    def open_spell(self, kind: str, subject_id: str) -> RegistrySpell | None:
+        return open_spell(self.session, kind, subject_id)
+
+    def add(self, model: type, **values: Any):
+        row = model(**values)
+        self.session.add(row)
+        return row
+
+
+def _opened(rows, event: Event, data: dict[str, Any]) -> list:
+    case = rows.add(
+        ExitCase,
         id=data["case_id"],
         level=data["level"],
         subject_id=data["subject_id"],
@@ -492,28 +522,25 @@ def _opened(session: Session, event: Event, data: dict[str, Any]) -> ExitCase:
         opened_at=event.occurred_at,
         status_since=event.occurred_at,
     )
-    session.add(case)
-    return case
+    return [case]
 
 
-@EXITS.on("exit_case.proposed")
-def _proposed(session: Session, event: Event, data: dict[str, Any]) -> list:
-    case, written = _move(session, data, since=event.occurred_at)
+def _proposed(rows, event: Event, data: dict[str, Any]) -> list:
+    case, written = _move(rows, data, since=event.occurred_at)
     case.proposal = canonical_json(data["evidence"])
     return written
 
 
-@EXITS.on("exit_case.notice_posted")
-def _notice_posted(session: Session, event: Event, data: dict[str, Any]) -> list:
-    case, written = _move(session, data, since=event.occurred_at)
+def _notice_posted(rows, event: Event, data: dict[str, Any]) -> list:
+    case, written = _move(rows, data, since=event.occurred_at)
     case.notice_ends_at = dt.datetime.fromisoformat(data["notice_ends_at"])
     return written
 
 
-@EXITS.on("exit_case.objection_lodged")
-def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> list:
-    case, written = _move(session, data, since=event.occurred_at)
-    objection = Objection(
+def _objection_lodged(rows, event: Event, data: dict[str, Any]) -> list:
+    case, written = _move(rows, data, since=event.occurred_at)
+    objection = rows.add(
+        Objection,
         id=data["objection_id"],
         case_id=case.id,
         attempt=case.attempt,
@@ -526,24 +553,20 @@ def _objection_lodged(session: Session, event: Event, data: dict[str, Any]) -> l
         contact_phone=data.get("contact_phone"),
         receipt_hash=data.get("receipt_hash"),
     )
-    session.add(objection)
     return [*written, objection]
 
 
-@EXITS.on("exit_case.objection_resolved")
-def _objection_resolved(session: Session, event: Event, data: dict[str, Any]) -> list:
-    objection = session.get(Objection, data["objection_id"])
+def _objection_resolved(rows, event: Event, data: dict[str, Any]) -> list:
+    objection = rows.session.get(Objection, data["objection_id"])  # one at a time: no run of these is applied by `RunRows`
     objection.outcome, objection.resolution, objection.resolved_at = data["outcome"], data["resolution"], event.occurred_at
-    _, written = _move(session, data, since=event.occurred_at, reason=data["resolution"])
+    _, written = _move(rows, data, since=event.occurred_at, reason=data["resolution"])
     return [objection, *written]
 
 
-@EXITS.on("exit_case.signed")
-@EXITS.on("exit_case.rejected")
-def _decided(session: Session, event: Event, data: dict[str, Any], signatures: list[Signature] | None = None) -> list:
-    """`signatures`: the case's, when the caller holds them (a run of events), kept up to date here."""
-    case = session.get(ExitCase, data["case_id"])
-    signature = Signature(
+def _decided(rows, event: Event, data: dict[str, Any]) -> list:
+    case = rows.case(data["case_id"])
+    signature = rows.add(
+        Signature,
         id=data["signature_id"],
         case_id=case.id,
         attempt=case.attempt,
@@ -560,57 +583,21 @@ def _decided(session: Session, event: Event, data: dict[str, Any], signatures: l
         recorded_at=event.recorded_at,
         event_seq=event.seq,
     )
-    session.add(signature)
-    if signatures is not None:
-        signatures.append(signature)
     since = event.occurred_at
     if signature.decision == "signed":
         # A step completes with its latest signature, which need not be the last one recorded.
-        step = [s for s in (signatures if signatures is not None else signatures_of(session, case.id)) if s.attempt == case.attempt and s.step == signature.step]
-        since = max(s.occurred_at for s in step)
-    _, written = _move(session, data, since=since, reason=data.get("reason"))
+        since = max(s.occurred_at for s in rows.signatures(case.id) if s.attempt == case.attempt and s.step == signature.step)
+    _, written = _move(rows, data, since=since, reason=data.get("reason"))
     return [signature, *written]
 
 
-@EXITS.on("exit_case.relapsed")
-def _relapsed(session: Session, event: Event, data: dict[str, Any]) -> list:
-    _, written = _move(session, data, since=event.occurred_at, reason=data["reason"])
+def _relapsed(rows, event: Event, data: dict[str, Any]) -> list:
+    _, written = _move(rows, data, since=event.occurred_at, reason=data["reason"])
     registered_on = dt.date.fromisoformat(data["registered_on"])
-    return [*written, reopen_spell(session, spell_id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on)]
+    return [*written, rows.add(RegistrySpell, id=data["spell_id"], kind="poor_household", subject_id=data["household_id"], registered_on=registered_on)]
 
 
-def _holding_cases(one: Callable[[Session, Event, dict[str, Any]], Any]) -> Callable[[Session, Any], None]:
-    """A run of events on cases applied by `one` event by event, with the run's cases and their
-    households loaded at once and held until the run is applied (a bulk load's or a replay's
-    runs are thousands long; a row the session no longer holds would be read again per event)."""
-
-    def many(session: Session, run) -> None:
-        cases = _rows(session, ExitCase, "id", {data["case_id"] for _, data in run})
-        households = _rows(session, Household, "id", {case.subject_id for case in cases if case.level == ExitLevel.household})  # noqa: F841 — held
-        if one is not _decided:
-            for event, data in run:
-                note_states(session, event, one(session, event, data))
-            return
-        signatures: dict[str, list[Signature]] = {case.id: [] for case in cases}
-        for signature in sorted(_rows(session, Signature, "case_id", set(signatures)), key=lambda s: s.event_seq):
-            signatures[signature.case_id].append(signature)
-        for event, data in run:
-            note_states(session, event, _decided(session, event, data, signatures[data["case_id"]]))
-
-    return many
-
-
-def _rows(session: Session, model: type, key: str, values: set[str]) -> list:
-    column = getattr(model, key)
-    return [row for part in chunks(sorted(values), 500) for row in session.execute(select(model).where(column.in_(part))).scalars()]
-
-
-for _type, _one in (("exit_case.proposed", _proposed), ("exit_case.notice_posted", _notice_posted), ("exit_case.signed", _decided),
-                    ("exit_case.rejected", _decided), ("exit_case.relapsed", _relapsed)):
-    EXITS.on_many(_type)(_holding_cases(_one))
-
-
-def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> tuple[ExitCase, list]:
+def _move(rows, data: dict[str, Any], *, since: dt.datetime, reason: str | None = None) -> tuple:
     """Projector helper: put the case in the event's `status_after`, entered at `since`; the
     case, and every row the move wrote (the case first).
 
@@ -618,13 +605,13 @@ def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason:
     closes the subject's registry spell on the local date of the exit; a household shows
     the status of its case.
     """
-    case = session.get(ExitCase, data["case_id"])
+    case = rows.case(data["case_id"])
     written: list = [case]
     after = data["status_after"]
     if after != case.status:
         if after == "registered":
             case.attempt += 1
-            for objection in objections_of(session, case.id):
+            for objection in rows.objections(case.id):
                 if objection.outcome is None:
                     objection.outcome, objection.resolved_at = "moot", since
                     written.append(objection)
@@ -632,11 +619,44 @@ def _move(session: Session, data: dict[str, Any], *, since: dt.datetime, reason:
             case.reason = reason
         if after == "exited":
             case.exited_at = since
-            spell = close_spell(session, kind=REGISTRY_KIND[ExitLevel(case.level)], subject_id=case.subject_id, exited_on=rulebook.local_date_of(since))
-            written += [spell] if spell is not None else []
+            spell = rows.open_spell(REGISTRY_KIND[ExitLevel(case.level)], case.subject_id)
+            if spell is not None:  # ended on its last day on the registry, as `org.close_spell` ends one
+                spell.exited_on = rulebook.local_date_of(since)
+                written.append(spell)
         case.status, case.status_since = after, since
     if case.level == ExitLevel.household:
-        household = session.get(Household, case.subject_id)
+        household = rows.household(case.subject_id)
         household.status = "registered" if after == "relapsed" else after
         written.append(household)
     return case, written
+
+
+def _one(project: Callable[[Any, Event, dict[str, Any]], list]) -> Callable[[Session, Event, dict[str, Any]], list]:
+    """`project` applied to one event, through the session."""
+    return lambda session, event, data: project(_SessionRows(session), event, data)
+
+
+def _run(project: Callable[[Any, Event, dict[str, Any]], list]) -> Callable[[Session, Any], None]:
+    """`project` applied to a run of events, its rows loaded at once and written at the end by
+    Core statements (`rows.RunRows`): the rows and versions the events applied one by one leave."""
+
+    def many(session: Session, run) -> None:
+        types = {event.type for event, _ in run}
+        opened = run[0][0].type == "exit_case.opened"  # its cases are new: nothing to read
+        store = RunRows(session, set() if opened else {data["case_id"] for _, data in run},
+                        subject_spells=any(data.get("status_after") == "exited" for _, data in run),
+                        signatures=bool(types & {"exit_case.signed", "exit_case.rejected"}))
+        for event, data in run:
+            store.note(event, project(store, event, data))
+        store.write()
+
+    return many
+
+
+for _type, _project in (("exit_case.opened", _opened), ("exit_case.proposed", _proposed), ("exit_case.notice_posted", _notice_posted),
+                        ("exit_case.objection_lodged", _objection_lodged), ("exit_case.objection_resolved", _objection_resolved),
+                        ("exit_case.signed", _decided), ("exit_case.rejected", _decided), ("exit_case.relapsed", _relapsed)):
+    EXITS.on(_type)(_one(_project))
+for _type, _project in (("exit_case.opened", _opened), ("exit_case.proposed", _proposed), ("exit_case.notice_posted", _notice_posted),
+                        ("exit_case.signed", _decided), ("exit_case.rejected", _decided), ("exit_case.relapsed", _relapsed)):
+    EXITS.on_many(_type)(_run(_project))

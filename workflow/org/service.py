@@ -94,10 +94,12 @@ def on_registry(spells: Iterable[RegistrySpell], day: dt.date) -> bool:
 
 def open_spell(session: Session, kind: str, subject_id: str) -> RegistrySpell | None:
     """The spell of `subject_id` on registry `kind` that has not ended, if any."""
-    for spell in registry_spells(session, kind, subject_id):
-        if spell.exited_on is None:
-            return spell
-    return None
+    return first_open(registry_spells(session, kind, subject_id))
+
+
+def first_open(spells: Iterable[RegistrySpell]) -> RegistrySpell | None:
+    """The first of `spells` (in order of registration) that has not ended, if any."""
+    return next((spell for spell in spells if spell.exited_on is None), None)
 
 
 def was_registered_during(session: Session, kind: str, subject_id: str, first: dt.date, last: dt.date) -> bool:
