@@ -37,13 +37,13 @@ import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, case, delete, func, literal, select
+from sqlalchemy import Connection, Table, and_, case, delete, func, literal, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from rules.schema import Period
 from workflow.chunking import chunks
-from workflow.db import counted_at_end, insert_rows, one_of
+from workflow.db import counted_at_end, insert_rows, one_of, without_parallel_workers
 from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE
 from workflow.obligations.models import Obligation, ObligationDayTally, ObligationPersonYearTally, ObligationTally
 from workflow.obligations.spec import month_number
@@ -346,10 +346,14 @@ def scores(session: Session, question: Question) -> list[tuple[str, int, int]]:
 
     def by_year(terms, before: ColumnElement | None = None) -> ColumnElement:
         """The sum over the rows of `before` for the years before the window's first, and of
-        `terms(months of the year)` (factor, column) for each year of the window."""
+        `terms(months of the year)` (factor, column) for each year of the window. A sum of
+        starting and ending counts (`before` given) skips the years none start or end in: most
+        rows count only an official's visits."""
         years = range(low // 12, current // 12 + 1)
         each = [(p.year == year, _linear(terms(range(year * 12, year * 12 + 12)))) for year in years]
-        return func.sum(case((p.year < years[0], before if before is not None else 0), *each, else_=0))
+        if before is None:
+            return func.sum(case((p.year < years[0], 0), *each, else_=0))
+        return func.sum(case((and_(p.starting == 0, p.ending == 0), 0), (p.year < years[0], before), *each, else_=0))
 
     owed = by_year(
         lambda months: of("starting", [m for m in months if m <= latest], lambda m: span if m < low else latest - m + 1)
@@ -365,13 +369,16 @@ def scores(session: Session, question: Question) -> list[tuple[str, int, int]]:
     where = [*_asked(_person_tally, question), p.year <= current // 12]
     if question.person_id is not None:
         where.append(p.person_id == question.person_id)
-    # SQLite streams the groups in the key's order, by post unit and official (an official's posts
-    # at several units are summed below), where grouping by official alone sorted the rows
-    # first; PostgreSQL hashes the officials, where sorting by path spilled to disk.
-    groups = [p.person_id] if session.get_bind().dialect.name == "postgresql" else [p.unit_path, p.person_id]
-    query = select(p.person_id, owed, met).where(*where).group_by(*groups).having(owing > 0)
+    # Both engines stream the groups in the key's order, by post unit and official (an official's
+    # posts at several units are summed below), where grouping by official alone sorted or hashed
+    # the rows first (PostgreSQL's hash spilled to disk); PostgreSQL only without parallel workers.
+    query = select(p.person_id, owed, met).where(*where).group_by(p.unit_path, p.person_id).having(owing > 0)
+    with without_parallel_workers(session):
+        rows = session.execute(query).all()  # at once: a city's officials one by one cost 0.1 s more
+    if len({row[0] for row in rows}) == len(rows):  # each official's posts at one unit: nothing to sum
+        return list(map(tuple, rows))
     found: dict[str, tuple[int, int]] = {}
-    for person, person_owed, person_met in session.execute(query).all():  # at once: a city's officials one by one cost 0.1 s more
+    for person, person_owed, person_met in rows:
         if person in found:
             person_owed, person_met = found[person][0] + person_owed, found[person][1] + person_met
         found[person] = (int(person_owed), int(person_met))
