@@ -328,13 +328,14 @@ def scores(session: Session, question: Question) -> list[tuple[str, int, int]]:
     the months max(a, s)..min(b, e): the months from max(a, s) to b, less those from max(a, e + 1)
     to b. Summed over the rows, by the month m they start and the month they end in:
 
-        owed = Σ over m < a       (starting(m) − ending(m)) · (b − a + 1)
+        owed = Σ starting(m) · months(max(a, m)..b) − Σ ending(m) · months(max(a, m + 1)..b)
+             = Σ over m < a       (starting(m) − ending(m)) · (b − a + 1)
              + Σ over a <= m <= b starting(m) · (b − m + 1) − ending(m) · (b − m)
         met  = Σ visited(m) over a..b
 
     An official's counts are kept per year, a column per month: the years before the window's
     first count by their totals, each year of the window by its months' columns, each with its
-    own factor (`_by_year`).
+    own factor (`by_year` below).
     """
     window = question.window
     low, current = month_number(window.first), month_number(window.current.first)
