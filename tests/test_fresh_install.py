@@ -66,5 +66,5 @@ def test_every_projection_table_is_filled_by_a_fresh_load(empty_database):
         counts = {table.name: session.execute(table.select().with_only_columns(table.c[next(iter(table.c.keys()))])).all() for table in projection_tables()}
     engine.dispose()
     # Every read model the sample's events feed holds rows; the obligation rows above all.
-    for name in ("obligation", "obligation_tally", "obligation_person_tally", "visit_mask", "visit", "post", "pairing", "registry_spell"):
+    for name in ("obligation", "obligation_tally", "obligation_person_year_tally", "visit_mask", "visit", "post", "pairing", "registry_spell"):
         assert counts[name], name

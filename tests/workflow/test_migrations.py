@@ -116,26 +116,38 @@ def test_upgrading_a_log_on_file_gives_each_event_the_canonical_bytes_of_its_col
 
 
 def test_upgrading_a_database_with_obligation_rows_counts_their_tallies_per_official(engine):
-    """Migration 0023: a database with obligation rows and visit masks on file gets the counts per
-    official the projection would have kept (the other tallies counted afresh alike)."""
-    from sqlalchemy import inspect, select
+    """Migrations 0023 and 0025: a database with obligation rows and visit masks on file gets the
+    counts per official (and year) the projection would have kept (the other tallies counted
+    afresh alike); going down to 0024, the counts per official and month are the year rows'
+    columns, month by month."""
+    from sqlalchemy import inspect, select, text
 
     from sample_data.load import load_sample_data
     from workflow.db import transaction
     from workflow.migrate import upgrade
-    from workflow.obligations.models import ObligationDayTally, ObligationPersonTally, ObligationTally
+    from workflow.obligations.models import MONTHS, ObligationDayTally, ObligationPersonYearTally, ObligationTally
 
     with transaction(engine) as session:
         load_sample_data(session)
-    kept = (ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonTally.__table__)
+    kept = (ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonYearTally.__table__)
 
     def stored():
         with engine.connect() as connection:
             return {table.name: sorted(connection.execute(select(table)).all()) for table in kept}
 
     projected = stored()
-    assert all(projected.values()) and any(row.visited for row in projected["obligation_person_tally"])
+    by_year = projected["obligation_person_year_tally"]
+    assert all(projected.values()) and any(row._mapping[f"visited_{month}"] for row in by_year for month in MONTHS)
+    by_month = sorted(
+        (row.kind, row.role, row.unit_code, row.person_id, row.year * 12 + month - 1, row.unit_path, *counts)
+        for row in by_year for month in MONTHS
+        if any(counts := tuple(row._mapping[f"{name}_{month}"] for name in ("starting", "ending", "visited")))
+    )
     try:
+        _downgrade(engine, "0024")
+        with engine.connect() as connection:
+            assert "obligation_person_year_tally" not in inspect(connection).get_table_names()
+            assert sorted(connection.execute(text("SELECT kind, role, unit_code, person_id, month, unit_path, starting, ending, visited FROM obligation_person_tally")).all()) == by_month
         _downgrade(engine, "0022")
         with engine.connect() as connection:
             assert "obligation_person_tally" not in inspect(connection).get_table_names()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, PrimaryKeyConstraint, String, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -94,27 +94,41 @@ class ObligationDayTally(SQLModel, table=True):
     met: int = Field(sa_column=Column(Integer, nullable=False))
 
 
-class ObligationPersonTally(SQLModel, table=True):
-    """`ObligationTally`'s counts per official too, for the scorecard: per (kind, role, post unit,
-    person, month number), the rows starting and ending in the month and those visited in it.
+MONTHS = range(1, 13)  # a month's column in `ObligationPersonYearTally`: its number in the year
 
-    Closed months owed and met over any span of months follow by sums (`tallies.scores`).
-    Kept with `ObligationTally`, by `tallies`; a pure function of the obligation rows and masks.
+
+class ObligationPersonYearTally(SQLModel, table=True):
+    """`ObligationTally`'s counts per official and year too, for the scorecard: per (kind, role,
+    post unit, person, year), the rows starting and ending in the year (`starting`, `ending`) and
+    in each of its months (`starting_1` … `ending_12`), and those visited in each month (`visited_1` …).
+
+    Closed months owed and met over any span of months follow by sums (`tallies.scores`): one row
+    per official and year, where counts per month took twelve. Kept with `ObligationTally`, by
+    `tallies`; a pure function of the obligation rows and masks.
     """
 
-    __tablename__ = "obligation_person_tally"
-    # The scorecard reads a subtree's rows of one kind by unit and official: every column it reads is in the index.
-    __table_args__ = (Index("ix_obligation_person_tally_scope", "kind", "unit_path", "person_id", "month", "role", "starting", "ending", "visited"),)
+    __tablename__ = "obligation_person_year_tally"
+    # Read by kind and subtree, an official's rows side by side (SQLite streams the groups in this
+    # order); changed by post unit.
+    __table_args__ = (
+        PrimaryKeyConstraint("kind", "unit_path", "person_id", "year", "role", "unit_code"),
+        Index("ix_obligation_person_year_tally_unit", "unit_code", "year"),
+        {"sqlite_with_rowid": False},
+    )
 
-    kind: str = Field(sa_column=Column(String(16), primary_key=True))
-    role: str = Field(sa_column=Column(String(64), primary_key=True))
-    unit_code: str = Field(sa_column=Column(String(32), primary_key=True))
-    person_id: str = Field(sa_column=Column(String(64), primary_key=True))
-    month: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    role: str = Field(sa_column=Column(String(64), nullable=False))
+    unit_code: str = Field(sa_column=Column(String(32), nullable=False))
+    person_id: str = Field(sa_column=Column(String(64), nullable=False))
+    year: int = Field(sa_column=Column(Integer, nullable=False, autoincrement=False))
     unit_path: str = Field(sa_column=Column(String(512), nullable=False))
     starting: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     ending: int = Field(default=0, sa_column=Column(Integer, nullable=False))
-    visited: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+
+
+for _name in ("starting", "ending", "visited"):  # the counts of each month, twelve columns each
+    for _month in MONTHS:
+        ObligationPersonYearTally.__table__.append_column(Column(f"{_name}_{_month}", Integer, nullable=False, default=0))
 
 
 class PoorHousehold(SQLModel, table=True):

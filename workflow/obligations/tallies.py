@@ -32,25 +32,27 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
+import operator
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Connection, Table, case, delete, func, or_, select
+from sqlalchemy import Connection, Table, and_, case, delete, func, literal, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from rules.schema import Period
 from workflow.chunking import chunks
-from workflow.db import counted_at_end, insert_rows, one_of
+from workflow.db import counted_at_end, insert_rows, one_of, without_parallel_workers
 from workflow.obligations.spec import DUE, MET, NOT_OWED, OVERDUE
-from workflow.obligations.models import Obligation, ObligationDayTally, ObligationPersonTally, ObligationTally
+from workflow.obligations.models import Obligation, ObligationDayTally, ObligationPersonYearTally, ObligationTally
 from workflow.obligations.spec import month_number
 from workflow.obligations.question import SCORES, TOTALS, Engine, Need, Question, UnitCounts
 from workflow.org.places import Subtree
 from workflow.visits.mask_rows import masks_of
 
 _obligation = Obligation.__table__
-_tally, _day_tally, _person_tally = ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonTally.__table__
+_tally, _day_tally, _person_tally = ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonYearTally.__table__
 _PENDING = "exit_tracker.tallies_pending"
 _UNITS_AT_ONCE = 40  # units recounted per read: bounds the rows and masks held in memory
 
@@ -63,18 +65,23 @@ _ROW_COLUMNS = ("kind", "role", "unit_code", "unit_path", "person_id", "target_l
 @dataclasses.dataclass(frozen=True)
 class _Kept:
     """One table of counts: the `Counts` field it is kept from, its key columns (the post unit
-    third) and its count columns; its rows are the key, the unit's path and the counts, in that order."""
+    third, then the month or the year: `period`) and its count columns; its rows are the key,
+    the unit's path and the counts, in that order."""
 
     table: Table
     field: str
     key: tuple[str, ...]
     counts: tuple[str, ...]
 
+    @property
+    def period(self) -> str:
+        return self.key[-1] if self.key[-1] == "year" else "month"
+
 
 _KEPT = (
     _Kept(_tally, "tally", ("kind", "role", "unit_code", "month"), ("starting", "ending", "visited", "visited_ending")),
     _Kept(_day_tally, "days", ("kind", "role", "unit_code", "month", "day"), ("met",)),
-    _Kept(_person_tally, "persons", ("kind", "role", "unit_code", "person_id", "month"), ("starting", "ending", "visited")),
+    _Kept(_person_tally, "persons", ("kind", "role", "unit_code", "person_id", "year"), tuple(column.name for column in _person_tally.columns)[6:]),
 )
 
 
@@ -82,7 +89,8 @@ _KEPT = (
 class Counts:
     """What some obligation rows add to the tallies: per kept table, (its key, count name) → n —
     (kind, role, unit, month, name), (kind, role, unit, month, day, "met"), (kind, role, unit,
-    person, month, name) — and the path of each unit met."""
+    person, year, name: "starting", "ending", or one of them or "visited" with the month's
+    number in the year, "visited_3") — and the path of each unit met."""
 
     tally: Counter = dataclasses.field(default_factory=Counter)
     days: Counter = dataclasses.field(default_factory=Counter)
@@ -106,7 +114,10 @@ def _counted(connection: Connection, rows) -> Counts:
         def add(month: int, name: str) -> None:
             counts.tally[(*group, month, name)] += 1
             if name != "visited_ending":  # the scorecard needs no more per official
-                counts.persons[(*person, month, name)] += 1
+                year, in_year = divmod(month, 12)
+                counts.persons[(*person, year, f"{name}_{in_year + 1}")] += 1
+                if name != "visited":
+                    counts.persons[(*person, year, name)] += 1
 
         add(first, "starting")
         if last is not None:
@@ -128,8 +139,9 @@ def _counted(connection: Connection, rows) -> Counts:
 def _rows_of(kept: _Kept, counts: Counts) -> list[tuple]:
     """`counts` as rows of one kept table, in column order; a row counting nothing is left out."""
     values: dict[tuple, list[int]] = defaultdict(lambda: [0] * len(kept.counts))
+    position = {name: n for n, name in enumerate(kept.counts)}
     for (*key, name), n in counts.of(kept).items():
-        values[tuple(key)][kept.counts.index(name)] += n
+        values[tuple(key)][position[name]] += n
     return [(*key, counts.paths[key[2]], *found) for key, found in sorted(values.items()) if any(found)]
 
 
@@ -211,17 +223,23 @@ def settle(connection: Connection, before: Reading) -> None:
 
 def _add(connection: Connection, change: Counts) -> None:
     """Add `change` (counts that may be negative) to the stored tallies; a row counting nothing goes."""
-    # The stored rows of the units and months changed are read, changed and written back whole.
+    # The stored rows of the units and months (or years) changed, and of the officials changed
+    # in the counts per official, are read, changed and written back whole.
     keys = [(kept, key) for kept in _KEPT for key in change.of(kept)]
     units = {key[2] for _, key in keys}
-    months = {key[kept.key.index("month")] for kept, key in keys}
+    periods = {kept.period: {key[kept.key.index(kept.period)] for found, key in keys if found.period == kept.period} for kept in _KEPT}
+    persons = {key[3] for kept, key in keys if "person_id" in kept.key}
     if not units:
         return
-    slice_of = lambda table: (one_of(connection, table.c.unit_code, units), one_of(connection, table.c.month, months))  # noqa: E731
+
+    def slice_of(kept: _Kept) -> list[ColumnElement]:
+        where = [one_of(connection, kept.table.c.unit_code, units), one_of(connection, kept.table.c[kept.period], periods[kept.period])]
+        return [*where, one_of(connection, kept.table.c.person_id, persons)] if "person_id" in kept.key else where
+
     stored = Counts(paths=dict(change.paths))
     for kept in _KEPT:
         counted = stored.of(kept)
-        for row in connection.execute(select(kept.table).where(*slice_of(kept.table))):
+        for row in connection.execute(select(kept.table).where(*slice_of(kept))):
             stored.paths[row.unit_code] = row.unit_path
             key = tuple(row._mapping[column] for column in kept.key)
             for name in kept.counts:
@@ -230,7 +248,7 @@ def _add(connection: Connection, change: Counts) -> None:
         if any(n < 0 for n in counted.values()):
             raise AssertionError(f"obligation tallies of {sorted(units)} would count below zero: they no longer match the obligation rows")
     for kept in _KEPT:
-        connection.execute(delete(kept.table).where(*slice_of(kept.table)))
+        connection.execute(delete(kept.table).where(*slice_of(kept)))
     _write(connection, stored)
 
 
@@ -314,34 +332,64 @@ def scores(session: Session, question: Question) -> list[tuple[str, int, int]]:
              = Σ over m < a       (starting(m) − ending(m)) · (b − a + 1)
              + Σ over a <= m <= b starting(m) · (b − m + 1) − ending(m) · (b − m)
         met  = Σ visited(m) over a..b
+
+    An official's counts are kept per year, a column per month: the years before the window's
+    first count by their totals, each year of the window by its months' columns, each with its
+    own factor (`by_year` below).
     """
     window = question.window
     low, current = month_number(window.first), month_number(window.current.first)
-    latest = current - 1
+    latest, span = current - 1, current - month_number(window.first)  # the latest closed month; months a..b
     p = _person_tally.c
-    owed = func.sum(case(
-        (p.month < low, (p.starting - p.ending) * (latest - low + 1)),
-        (p.month <= latest, p.starting * (latest - p.month + 1) - p.ending * (latest - p.month)),
-        else_=0,
-    ))
-    met = func.sum(case((p.month.between(low, latest), p.visited), else_=0))
+
+    def of(name: str, months: Iterable[int], factor) -> list[tuple[int, ColumnElement]]:
+        return [(factor(month), p[f"{name}_{month % 12 + 1}"]) for month in months]
+
+    def by_year(terms, before: ColumnElement | None = None) -> ColumnElement:
+        """The sum over the rows of `before` for the years before the window's first, and of
+        `terms(months of the year)` (factor, column) for each year of the window. A sum of
+        starting and ending counts (`before` given) skips the years none start or end in: most
+        rows count only an official's visits."""
+        years = range(low // 12, current // 12 + 1)
+        each = [(p.year == year, _linear(terms(range(year * 12, year * 12 + 12)))) for year in years]
+        if before is None:
+            return func.sum(case((p.year < years[0], 0), *each, else_=0))
+        return func.sum(case((and_(p.starting == 0, p.ending == 0), 0), (p.year < years[0], before), *each, else_=0))
+
+    owed = by_year(
+        lambda months: of("starting", [m for m in months if m <= latest], lambda m: span if m < low else latest - m + 1)
+        + of("ending", [m for m in months if m <= latest], lambda m: -span if m < low else m - latest),
+        (p.starting - p.ending) * span,
+    )
+    met = by_year(lambda months: of("visited", [m for m in months if low <= m <= latest], lambda m: 1))
     # The rows starting by the current month less those ending before the window: those owing some month of it.
-    owing = func.sum(p.starting) - func.sum(case((p.month < low, p.ending), else_=0))
-    # Of the current month only the rows starting in it count (they owe a month of the window), not its visits.
-    where = [*_asked(_person_tally, question), p.month <= current, or_(p.month <= latest, p.starting > 0)]
+    owing = by_year(
+        lambda months: of("starting", [m for m in months if m <= current], lambda m: 1) + of("ending", [m for m in months if m < low], lambda m: -1),
+        p.starting - p.ending,
+    )
+    where = [*_asked(_person_tally, question), p.year <= current // 12]
     if question.person_id is not None:
         where.append(p.person_id == question.person_id)
-    # SQLite streams the groups in the index's order, by post unit and official (an official's posts
-    # at several units are summed below), where grouping by official alone sorted 678,076 rows
-    # first (~40 % slower); PostgreSQL hashes the officials, where sorting by path spilled to disk.
-    groups = [p.person_id] if session.get_bind().dialect.name == "postgresql" else [p.unit_path, p.person_id]
-    query = select(p.person_id, owed, met).where(*where).group_by(*groups).having(owing > 0)
+    # Both engines stream the groups in the key's order, by post unit and official (an official's
+    # posts at several units are summed below), where grouping by official alone sorted or hashed
+    # the rows first (PostgreSQL's hash spilled to disk); PostgreSQL only without parallel workers.
+    query = select(p.person_id, owed, met).where(*where).group_by(p.unit_path, p.person_id).having(owing > 0)
+    with without_parallel_workers(session):
+        rows = session.execute(query).all()  # at once: a city's officials one by one cost 0.1 s more
+    if len({row[0] for row in rows}) == len(rows):  # each official's posts at one unit: nothing to sum
+        return list(map(tuple, rows))
     found: dict[str, tuple[int, int]] = {}
-    for person, person_owed, person_met in session.execute(query).all():  # at once: a city's officials one by one cost 0.1 s more
+    for person, person_owed, person_met in rows:
         if person in found:
             person_owed, person_met = found[person][0] + person_owed, found[person][1] + person_met
         found[person] = (int(person_owed), int(person_met))
     return [(person, owed, met) for person, (owed, met) in found.items()]
+
+
+def _linear(terms: list[tuple[int, ColumnElement]]) -> ColumnElement:
+    """Σ factor · column over `terms`, leaving out the factors of 0."""
+    kept = [column if factor == 1 else column * factor for factor, column in terms if factor]
+    return functools.reduce(operator.add, kept) if kept else literal(0)
 
 
 def _statuses(months, *, low: int, latest: int, current: int, met_now: int) -> tuple[dict[str, int], int] | None:

@@ -25,7 +25,7 @@ from workflow.obligations.general import GENERAL
 from workflow.obligations.corrected import CorrectedEngine
 from workflow.obligations.jurisdiction import COUNTED, JURISDICTION
 from workflow.obligations.relationship import RELATIONSHIP
-from workflow.obligations.models import ObligationDayTally, ObligationPersonTally, ObligationTally
+from workflow.obligations.models import ObligationDayTally, ObligationPersonYearTally, ObligationTally
 from workflow.obligations.question import ROWS, SCORES, TOTALS, Question
 from workflow.obligations.sources import DaySource
 from workflow.obligations.spec import window
@@ -542,7 +542,7 @@ def test_a_page_holds_the_first_rows_of_the_whole_report_in_its_order(session, w
 def test_the_tallies_kept_through_every_change_equal_tallies_counted_afresh(session, world):
     def stored():
         connection = session.connection()
-        return {table: sorted(tuple(row) for row in connection.execute(select(table))) for table in (ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonTally.__table__)}
+        return {table: sorted(tuple(row) for row in connection.execute(select(table))) for table in (ObligationTally.__table__, ObligationDayTally.__table__, ObligationPersonYearTally.__table__)}
 
     kept = stored()
     tallies.rebuild(session.connection())
