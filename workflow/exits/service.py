@@ -112,11 +112,12 @@ def poverty_incidence(session: Session, unit: OrgUnit, threshold: Decimal, day: 
     unknown = [v.name for v in villages if not rural[v.code]]
     if unknown or not villages:
         raise errors.RuralPopulationUnknown(units=unknown or [unit.name])
-    on_registry = (
-        select(func.coalesce(func.sum(Household.members), 0))
-        .join(OrgUnit, OrgUnit.code == Household.village_code)
-        .join(RegistrySpell, (RegistrySpell.subject_id == Household.id) & (RegistrySpell.kind == "poor_household"))
-        .where(Subtree.of(unit).clause(OrgUnit.path), RegistrySpell.exited_on.is_(None))
+    # From the subtree's villages to their households, each tested for an open spell by the
+    # spells' index on the subject: joined the other way, SQLite walked every poor household's
+    # spell of the province for each proposal (0.9 s at Huaihua scale).
+    open_spell_of = select(RegistrySpell.id).where(RegistrySpell.kind == "poor_household", RegistrySpell.subject_id == Household.id, RegistrySpell.exited_on.is_(None))
+    on_registry = select(func.coalesce(func.sum(Household.members), 0)).where(
+        Household.village_code.in_(select(OrgUnit.code).where(Subtree.of(unit).clause(OrgUnit.path), OrgUnit.level == Level.village)), open_spell_of.exists(),
     )
     return IncidenceProposal(
         poor_population=int(session.execute(on_registry).scalar_one()),
