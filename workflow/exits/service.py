@@ -654,10 +654,10 @@ def _run(project: Callable[[Any, Event, dict[str, Any]], list]) -> Callable[[Ses
     return many
 
 
+_ONE_AT_A_TIME = {"exit_case.objection_lodged", "exit_case.objection_resolved"}  # no run of these goes through `RunRows`
 for _type, _project in (("exit_case.opened", _opened), ("exit_case.proposed", _proposed), ("exit_case.notice_posted", _notice_posted),
                         ("exit_case.objection_lodged", _objection_lodged), ("exit_case.objection_resolved", _objection_resolved),
                         ("exit_case.signed", _decided), ("exit_case.rejected", _decided), ("exit_case.relapsed", _relapsed)):
     EXITS.on(_type)(_one(_project))
-for _type, _project in (("exit_case.opened", _opened), ("exit_case.proposed", _proposed), ("exit_case.notice_posted", _notice_posted),
-                        ("exit_case.signed", _decided), ("exit_case.rejected", _decided), ("exit_case.relapsed", _relapsed)):
-    EXITS.on_many(_type)(_run(_project))
+    if _type not in _ONE_AT_A_TIME:
+        EXITS.on_many(_type)(_run(_project))

@@ -17,7 +17,6 @@ import itertools
 import operator
 from collections import defaultdict
 from collections.abc import Iterable
-from itertools import repeat
 from typing import NamedTuple
 
 from sqlmodel import Session
@@ -340,22 +339,22 @@ def _ranked(owed: dict[str, int], met: dict[str, int], person_names: dict[str, s
     # (map, zip, groupby). One sort of tuples compared name by name took several times longer.
     people = sorted(owed)
     records = list(zip(map(owed.__getitem__, people), map(met.__getitem__, people)))
-    sort_names = list(map(person_names.get, people, repeat("")))
+    sort_names = list(map(person_names.get, people, itertools.repeat("")))
     name_place = {name: n for n, name in enumerate(sorted(set(sort_names)))}
     record_order = {record: _record_order(record) for record in set(records)}
     order_place = {key: n for n, key in enumerate(sorted(set(record_order.values())))}
     record_place = {record: order_place[key] for record, key in record_order.items()}
-    places = list(map(operator.add, map(operator.mul, map(record_place.__getitem__, records), repeat(len(name_place))), map(name_place.__getitem__, sort_names)))
+    places = list(map(operator.add, map(operator.mul, map(record_place.__getitem__, records), itertools.repeat(len(name_place))), map(name_place.__getitem__, sort_names)))
     order = sorted(range(len(people)), key=places.__getitem__)
     people, records = list(map(people.__getitem__, order)), list(map(records.__getitem__, order))
     rate_of = {(owed_, met_): met_ / owed_ if owed_ else None for owed_, met_ in record_place}
     rates = list(map(rate_of.__getitem__, records))
     ranks: list[int] = []
     for _, same_rate in itertools.groupby(rates):
-        ranks.extend(repeat(len(ranks) + 1, len(list(same_rate))))
+        ranks.extend(itertools.repeat(len(ranks) + 1, len(list(same_rate))))
     owed_of, met_of = [owed_ for owed_, _ in records], [met_ for _, met_ in records]
     columns = zip(ranks, people, map(person_names.get, people, people), owed_of, met_of, map(operator.sub, owed_of, met_of), rates)
-    return list(map(tuple.__new__, repeat(Score), columns))  # Score._make without a Python call each
+    return list(map(tuple.__new__, itertools.repeat(Score), columns))  # Score._make without a Python call each
 
 
 def _record_order(record: tuple[int, int]) -> tuple[bool, float, int]:
