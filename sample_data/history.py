@@ -116,6 +116,8 @@ class Act:
     bulk: Callable | None = dataclasses.field(default=None, compare=False)
     # Bulk acts of one kind are appended together; a change of kind appends what is pending first.
     kind: str | None = dataclasses.field(default=None, compare=False)
+    # The household whose exit case the act opens: the bulk form reads the year's by set (`HouseholdExits.load`).
+    opens: str | None = dataclasses.field(default=None, compare=False)
 
 
 def local(day: dt.date, hour: int = 9, minute: int = 0) -> dt.datetime:
@@ -169,9 +171,9 @@ class History:
     def _size(self, full: float, minimum: int = 1) -> int:
         return max(minimum, round(full * self.scale))
 
-    def _act(self, at: dt.datetime, run: Callable, *, bulk: Callable | None = None, kind: str | None = None) -> None:
+    def _act(self, at: dt.datetime, run: Callable, *, bulk: Callable | None = None, kind: str | None = None, opens: str | None = None) -> None:
         self._counter += 1
-        self.acts.append(Act(at.astimezone(UTC), self._counter, run, bulk, kind))
+        self.acts.append(Act(at.astimezone(UTC), self._counter, run, bulk, kind, opens))
 
     def _exit_step(self, at: dt.datetime, command: str, *, household: bool, **arguments) -> None:
         """An act that is the exits command `command` (`workflow.exits.service`); a household's
@@ -183,7 +185,7 @@ class History:
             getattr(exits, command)(session, **arguments)
 
         bulk = (lambda session, batch: [getattr(batch.exits, command)(**arguments)]) if household else None
-        self._act(at, run, bulk=bulk, kind=CASEWORK)
+        self._act(at, run, bulk=bulk, kind=CASEWORK, opens=arguments["subject_id"] if household and command == "open_case" else None)
 
     def _name(self, suffix: str) -> str:
         return "".join(self.rng.sample(huaihua.SYLLABLES, 2)) + suffix
@@ -781,6 +783,10 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
     history.setup_acts()
     acts = [act for act in sorted(history.acts) if until is None or act.at < until]
     clock = _SteppingClock(acts[0].at)
+    opening = defaultdict(list)  # year → the households whose cases its bulk acts open
+    for act in acts:
+        if bulk and act.bulk is not None and act.opens is not None:
+            opening[act.at.year].append(act.opens)
     books = RuleBooks([load_rule_book(HISTORY_BOOK), *rulebook.books().books])
     with transaction(engine) as session:
         if session.execute(select(Event.seq).limit(1)).first() is not None:
@@ -794,6 +800,7 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
                     year = act.at.year
                     session.flush()
                     say(f"{year}: {session.execute(select(func.count()).select_from(Event)).scalar_one():,} events so far")
+                    batch.exits.load(opening[year])  # nothing pending: the year's households read by set
                 clock.moment = act.at
                 if bulk and act.bulk is not None:
                     if act.kind != batch.kind:

@@ -94,3 +94,23 @@ def test_the_domain_has_no_import_loop():
     for module in modules:
         if module not in state:
             visit(module, [module])
+
+
+def test_a_run_mixes_types_only_where_one_projection_alone_keeps_them():
+    """`runs`: the exits projection mixes a household's steps, but a signature, which the
+    pairing cover and the poor counts also keep, starts a run of its own unless those are
+    deferred (a bulk load, a replay); an objection is never mixed; a visit is its own type."""
+    from types import SimpleNamespace
+
+    from workflow.eventlog.projection import _DEFERRED, runs
+
+    types = ["exit_case.opened", "exit_case.proposed", "exit_case.notice_posted", "exit_case.signed", "exit_case.signed",
+             "exit_case.objection_lodged", "exit_case.opened", "exit_case.relapsed", "visit.recorded", "visit.recorded", "exit_case.proposed"]
+    events = [SimpleNamespace(type=t, n=n) for n, t in enumerate(types)]
+
+    def split(deferred: bool) -> list[list[int]]:
+        session = SimpleNamespace(info={_DEFERRED: True} if deferred else {})
+        return [[event.n for event in run] for run in runs(session, events)]
+
+    assert split(deferred=False) == [[0, 1, 2], [3, 4], [5], [6], [7], [8, 9], [10]]
+    assert split(deferred=True) == [[0, 1, 2, 3, 4], [5], [6, 7], [8, 9], [10]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-import itertools
 import json
 import operator
 from collections.abc import Iterable
@@ -21,7 +20,7 @@ from workflow.chunking import chunks
 from workflow.db import insert_rows
 from workflow import errors
 from workflow.eventlog.models import GENESIS_HASH, Event
-from workflow.eventlog.projection import handling, project
+from workflow.eventlog.projection import handling, project, runs
 
 # Any constant will do: every appender in every process takes this same lock.
 _PG_CHAIN_LOCK = 0x65786974  # "exit"
@@ -356,7 +355,7 @@ def append_many(session: Session, events: Iterable[NewEvent], *, actor: Actor) -
             prev_hash = seal(event)
             appended.append(event)
         insert_rows(session.connection(), Event.__table__, [_values(event) for event in appended])
-        for _, run in itertools.groupby(appended, key=lambda event: event.type):
+        for run in runs(session, appended):
             # As in a replay: the unit of work does not order tables by foreign key.
             session.flush()
             project(session, [(event, json.loads(event.payload)) for event in run])

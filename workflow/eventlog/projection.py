@@ -1,9 +1,10 @@
 """Projections: the read models kept from the log, declared once and applied in one order.
 
 A projection is a named object listing the event types it handles; it applies a *run* of
-consecutive events of one type (a single append is a run of one). `append`, `append_many`
-and replay hand every run to `project`, which applies each projection that handles its
-type, in the order `workflow/projections.py` declares. That declaration is loaded by name
+consecutive events of one type (a single append is a run of one), or of several types that
+it alone keeps and declares it applies together (`mixing`). `append`, `append_many` and
+replay split the log into runs (`runs`) and hand each to `project`, which applies each
+projection that handles its type, in the order `workflow/projections.py` declares. That declaration is loaded by name
 on first use, so which projections run never depends on what a process happened to import.
 
 Two kinds:
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, ClassVar
 
 from sqlmodel import Session
@@ -29,7 +30,7 @@ from workflow.eventlog.models import Event
 # The module declaring every projection, in order: the composition root of the read models.
 DECLARATION = "workflow.projections"
 
-Run = Sequence[tuple[Event, dict[str, Any]]]  # consecutive events of one type, in log order, with their payloads
+Run = Sequence[tuple[Event, dict[str, Any]]]  # consecutive events of one type (or of a mixing projection's), in log order, with their payloads
 OneEvent = Callable[[Session, Event, dict[str, Any]], None]
 ManyEvents = Callable[[Session, Run], None]
 
@@ -42,6 +43,9 @@ class Projection:
     name: str
     event_types: frozenset[str]
     derived: ClassVar[bool] = False
+    # Event types whose consecutive events, in any order, this projection applies as one run
+    # when no other projection keeps them (`runs`).
+    mixing: frozenset[str] = frozenset()
 
     def apply(self, session: Session, run: Run) -> None:
         """Apply a run of events of one type, in order, as applying them one by one would."""
@@ -62,7 +66,8 @@ class EventProjection(Projection):
     rows are kept by event (`versions`), so that every record reads as known at any point.
 
     `@PROJECTION.on_many("type")` adds a function applying a whole run at once, which must
-    leave exactly the rows the one-event function applied to each in turn would.
+    leave exactly the rows the one-event function applied to each in turn would; for a type
+    the projection lists in `mixes(...)`, the run may hold any of the types listed there.
     """
 
     def __init__(self, name: str):
@@ -89,6 +94,13 @@ class EventProjection(Projection):
             return function
 
         return register
+
+    def mixes(self, event_types: set[str]) -> None:
+        """Apply consecutive events of these types as one run, whatever their order: the run
+        function of each (`on_many`) takes a run of any of them."""
+        if not event_types <= set(self._many):
+            raise RuntimeError(f"projection {self.name} mixes types it has no run function for: {sorted(event_types - set(self._many))}")
+        self.mixing = frozenset(event_types)
 
     def apply(self, session: Session, run: Run) -> None:
         event_type = run[0][0].type
@@ -132,8 +144,40 @@ def known_event_types() -> set[str]:
     return {event_type for projection in declared() for event_type in projection.event_types}
 
 
+def runs(session: Session, events: Iterable[Any]) -> Iterator[list[Any]]:
+    """`events` (in log order) split into the runs `project` applies: consecutive events of one
+    type, or of types one projection mixes (`EventProjection.mixes`) when it is the only one
+    keeping each of them here (a derived projection deferred by a bulk load or a replay keeps
+    none), so that applying the run projection by projection is applying it event by event."""
+    skip_derived = session.info.get(_DEFERRED, False)
+    run: list[Any] = []
+    key = None
+    for event in events:
+        this = _run_key(event.type, skip_derived)
+        if run and this != key:
+            yield run
+            run = []
+        run.append(event)
+        key = this
+    if run:
+        yield run
+
+
+_run_keys: dict[tuple[str, bool], object] = {}
+
+
+def _run_key(event_type: str, skip_derived: bool) -> object:
+    """What consecutive events share to be one run: their type, or the one projection that mixes them."""
+    key = _run_keys.get((event_type, skip_derived))
+    if key is None:
+        keeping = [projection for projection in handling(event_type) if not (projection.derived and skip_derived)]
+        mixed = len(keeping) == 1 and event_type in keeping[0].mixing
+        key = _run_keys[(event_type, skip_derived)] = ("mixed", keeping[0].name) if mixed else event_type
+    return key
+
+
 def project(session: Session, run: Run) -> None:
-    """Apply a run of consecutive events of one type to every projection handling it, in order.
+    """Apply a run (`runs`) to every projection handling its events, in order.
 
     Derived projections are left out while `deferred`: the end of that block rebuilds them.
     """

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
@@ -12,7 +11,7 @@ from sqlmodel import Session, SQLModel
 
 from workflow.db import plan_each_statement
 from workflow.eventlog.models import Event
-from workflow.eventlog.projection import Run, deferred, project
+from workflow.eventlog.projection import Run, deferred, project, runs
 
 
 class ReplayError(RuntimeError):
@@ -85,7 +84,7 @@ def replay_into(
     count, last_seq = 0, 0
     with deferred(session):
         for events in batches:
-            for _, run in itertools.groupby(events, key=lambda event: event.type):
+            for run in runs(session, events):
                 run = [(event, json.loads(event.payload)) for event in run]
                 try:
                     # The unit of work orders rows of one table by insertion, but not tables by
@@ -111,7 +110,7 @@ def replay_into(
 
 
 def _applied_at_once(session: Session, run: Run) -> bool:
-    """Apply a run of events of one type at once, if there are several and all goes well.
+    """Apply a run of events (`projection.runs`) at once, if there are several and all goes well.
 
     On any failure the run's changes are undone (a savepoint), so that applying the events
     one by one can name the event at fault.

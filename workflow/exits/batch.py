@@ -29,9 +29,9 @@ from workflow.exits import machines
 from workflow.exits.machines import Assessment, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
 from workflow.exits.service import (
-    LEVEL_ZH, _level, _require_text, case_event, cases_of, household_proposal, notice_payload, opened_event, relapse_payload, signature_payload,
+    LEVEL_ZH, _level, _require_text, case_event, household_proposal, notice_payload, opened_event, relapse_payload, signature_payload,
 )
-from workflow.org.models import Household
+from workflow.org.models import Household, RegistrySpell
 from workflow.org.service import ancestor_at, get_person, get_unit, open_spell
 from workflow.posts.models import Post
 
@@ -59,8 +59,9 @@ class HouseholdExits:
         self.decisions: dict[str, list[_Decision]] = {}  # case → its signatures and rejections, in order
         self.objecting: dict[str, tuple[str, ...]] = {}  # case → who lodged its open objections
         self.on_registry: dict[str, bool] = {}  # household → in an open registry spell
+        self.villages: dict[str, str] = {}  # household → its village, fixed at registration (no command moves a household)
         self.signature_ids: set[str] = set()  # given by the batch's events, perhaps not yet appended
-        self.machines = machines.Machines()  # one machine, pointed at each case in turn
+        self.machines = machines.Machines()  # the levels' machines, read as tables of their transitions
         self.new_ids: dict[type, list[str]] = {ExitCase: [], Signature: []}  # given since the last `check_ids`
         self._posts: dict[tuple[str, str], list[Post]] = {}
         self._people: dict[str, tuple[str, str]] = {}  # id → (id, name)
@@ -81,15 +82,28 @@ class HouseholdExits:
             if taken is not None:
                 raise refusal(id=taken)
 
+    def load(self, household_ids: Iterable[str]) -> None:
+        """Read by set, a few queries per 500 households, what opening cases for `household_ids`
+        reads one household at a time: each household's village, whether it is on the registry,
+        its cases with their signatures and open objections. What the batch already holds is
+        not read again; a household not on file is left to the step, which refuses it."""
+        wanted = [h for h in dict.fromkeys(household_ids) if h not in self.subject_cases]
+        for part in chunks(wanted, 500):
+            found = dict(self.session.execute(select(Household.id, Household.village_code).where(Household.id.in_(part))).all())
+            self.villages.update(found)
+            poor = set(self.session.execute(select(RegistrySpell.subject_id).where(
+                RegistrySpell.kind == "poor_household", RegistrySpell.subject_id.in_(list(found)), RegistrySpell.exited_on.is_(None))).scalars())
+            for household_id in found:
+                self.on_registry.setdefault(household_id, household_id in poor)
+            self._keep(found, self._case_rows(list(found)))
+
     # ---- the steps ----------------------------------------------------------------------
 
     def open_case(self, *, actor: Actor, level: ExitLevel | str, subject_id: str, occurred_at: dt.datetime, case_id: str) -> NewEvent:
         if _level(level) is not HOUSEHOLD:
             raise ValueError(f"a household batch does not open {level} cases")
         moment, book = _moment_and_book(occurred_at)
-        household = self.session.get(Household, subject_id)
-        if household is None:
-            raise errors.HouseholdNotFound(id=subject_id, field="subject")
+        village = self._village(subject_id)
         if not self._on_registry(subject_id):
             raise errors.NotOnRegistry(level=HOUSEHOLD.value, level_zh=LEVEL_ZH[HOUSEHOLD], subject=subject_id)
         history = self._history(subject_id)
@@ -101,11 +115,11 @@ class HouseholdExits:
         if case_id in self.cases:
             raise errors.DuplicateId.exit_case(id=case_id)
         self.new_ids[ExitCase].append(case_id)
-        case = ExitCase(id=case_id, level=HOUSEHOLD.value, subject_id=subject_id, unit_code=household.village_code, status="registered",
+        case = ExitCase(id=case_id, level=HOUSEHOLD.value, subject_id=subject_id, unit_code=village, status="registered",
                         attempt=1, opened_at=moment, status_since=moment)
         self.cases[case_id], self.decisions[case_id], self.objecting[case_id] = case, [], ()
         history.append(case)
-        new = opened_event(case_id, HOUSEHOLD, subject_id, household.village_code, moment)
+        new = opened_event(case_id, HOUSEHOLD, subject_id, village, moment)
         return NewEvent(new.type, new.entity_type, new.entity_id, new.payload, new.occurred_at, actor)
 
     def propose(self, *, actor: Actor, case_id: str, assessment: Assessment, occurred_at: dt.datetime) -> NewEvent:
@@ -142,8 +156,7 @@ class HouseholdExits:
         return new
 
     def relapse(self, *, actor: Actor, household_id: str, reason: str, occurred_at: dt.datetime, spell_id: str) -> NewEvent:
-        if self.session.get(Household, household_id) is None:
-            raise errors.HouseholdNotFound(id=household_id, field="subject")
+        self._village(household_id)
         moment, book = _moment_and_book(occurred_at)
         _require_text(reason, errors.ReasonRequired.relapse)
         history = self._history(household_id)
@@ -164,7 +177,7 @@ class HouseholdExits:
         recorded: list[NewEvent] = []
         before = case.status
         machines.run(case, event, moment=moment, book=book, record=lambda after: recorded.append(case_event(case.id, type, moment, payload, after, actor)),
-                     machine=self.machines.at(case), **facts)
+                     machines=self.machines, **facts)
         if decision is not None:
             self.decisions[case.id].append(decision)
         if case.status != before:
@@ -228,19 +241,43 @@ class HouseholdExits:
 
     def _history(self, household_id: str) -> list[ExitCase]:
         """The household's cases, earliest first, as the batch's copies (loaded the first time)."""
-        history = self.subject_cases.get(household_id)
-        if history is None:
-            history = self.subject_cases[household_id] = []
-            for row in cases_of(self.session, level=HOUSEHOLD, subject_id=household_id):
-                case = ExitCase(**{name: getattr(row, name) for name in _COLUMNS})
-                self.cases[case.id] = case
-                history.append(case)
-                query = select(Signature).where(Signature.case_id == case.id).order_by(Signature.event_seq)
-                self.decisions[case.id] = [_Decision(s.attempt, s.step, s.role, s.signer_id, s.decision, s.occurred_at)
-                                           for s in self.session.execute(query).scalars()]
-                lodged = select(Objection.lodged_by).where(Objection.case_id == case.id, Objection.outcome.is_(None)).order_by(Objection.lodged_at, Objection.id)
-                self.objecting[case.id] = tuple(self.session.execute(lodged).scalars())
-        return history
+        if household_id not in self.subject_cases:
+            self._keep([household_id], self._case_rows([household_id]))
+        return self.subject_cases[household_id]
+
+    def _case_rows(self, household_ids: list[str]) -> list:
+        """The households' cases as rows, earliest first (as `service.cases_of` orders them)."""
+        query = select(ExitCase.__table__).where(ExitCase.level == HOUSEHOLD.value, ExitCase.subject_id.in_(household_ids))
+        return self.session.execute(query.order_by(ExitCase.opened_at, ExitCase.id)).mappings().all()
+
+    def _keep(self, household_ids: Iterable[str], rows: Iterable) -> None:
+        """Copies of the households' cases (`rows`, earliest first, as `service.cases_of` orders
+        them), with their signatures and rejections in order and who lodged their open objections."""
+        for household_id in household_ids:
+            self.subject_cases[household_id] = []
+        for row in rows:
+            case = ExitCase(**{name: row[name] for name in _COLUMNS})
+            self.cases[case.id], self.decisions[case.id], self.objecting[case.id] = case, [], ()
+            self.subject_cases[case.subject_id].append(case)
+        case_ids = [row["id"] for row in rows]
+        for part in chunks(case_ids, 500):
+            decided = select(Signature.case_id, Signature.attempt, Signature.step, Signature.role, Signature.signer_id, Signature.decision,
+                             Signature.occurred_at).where(Signature.case_id.in_(part)).order_by(Signature.event_seq)
+            for case_id, *decision in self.session.execute(decided):
+                self.decisions[case_id].append(_Decision(*decision))
+            lodged = (select(Objection.case_id, Objection.lodged_by).where(Objection.case_id.in_(part), Objection.outcome.is_(None))
+                      .order_by(Objection.lodged_at, Objection.id))
+            for case_id, who in self.session.execute(lodged):
+                self.objecting[case_id] += (who,)
+
+    def _village(self, household_id: str) -> str:
+        """The household's village; HouseholdNotFound when no such household is on file."""
+        if household_id not in self.villages:
+            household = self.session.get(Household, household_id)
+            if household is None:
+                raise errors.HouseholdNotFound(id=household_id, field="subject")
+            self.villages[household_id] = household.village_code
+        return self.villages[household_id]
 
     def _on_registry(self, household_id: str) -> bool:
         if household_id not in self.on_registry:

@@ -12,7 +12,7 @@ and no query per event, and leaves the same rows and the same versions.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import bindparam, select
@@ -39,28 +39,30 @@ class Row:
 
 
 class RunRows:
-    """The rows a run of exit-case events reads and writes (`case_ids`: the cases it names;
-    `subject_spells`: whether it may close registry spells; `signatures`: whether it reads the
-    cases' signatures), loaded at once; `note` each event's rows, then `write` them all."""
+    """The rows a run of exit-case events reads and writes — the cases it names, their
+    households, signatures and subjects' open registry spells, as far as its events need
+    them — loaded at once; `note` each event's rows, then `write` them all. A case the run
+    opens is new: its rows come from the run itself."""
 
-    def __init__(self, session: Session, case_ids: set[str], *, subject_spells: bool, signatures: bool):
+    def __init__(self, session: Session, run: Sequence[tuple[Any, dict[str, Any]]]):
         session.flush()  # what the session holds lands first: it is read below by Core
         self.session, self.connection = session, session.connection()
         self._rows: dict[tuple[type, str], Row] = {}
         self._new: set[tuple[type, str]] = set()  # added by the run
         self._changed: dict[tuple[type, str], Row] = {}  # noted by an event of the run
-        self.cases = {row.id: row for row in self._load(ExitCase, ExitCase.id, case_ids)}
-        households = {case.subject_id for case in self.cases.values() if case.level == "household"}
-        self.households = {row.id: row for row in self._load(Household, Household.id, households)}
+        opened = {data["case_id"]: data for event, data in run if event.type == "exit_case.opened"}
+        types = {event.type for event, _ in run}
+        self.cases = {row.id: row for row in self._load(ExitCase, ExitCase.id, {data["case_id"] for _, data in run} - set(opened))}
+        subjects = {(case.level, case.subject_id) for case in self.cases.values()} | {(data["level"], data["subject_id"]) for data in opened.values()}
+        self.households = {row.id: row for row in self._load(Household, Household.id, {subject for level, subject in subjects if level == "household"})}
         self.spells: dict[tuple[str, str], list[Row]] = defaultdict(list)
-        if subject_spells:
-            subjects = {case.subject_id for case in self.cases.values()}
-            for spell in sorted(self._load(RegistrySpell, RegistrySpell.subject_id, subjects, RegistrySpell.exited_on.is_(None)),
+        if any(data.get("status_after") == "exited" for _, data in run):
+            for spell in sorted(self._load(RegistrySpell, RegistrySpell.subject_id, {subject for _, subject in subjects}, RegistrySpell.exited_on.is_(None)),
                                 key=lambda spell: spell.registered_on):
                 self.spells[(spell.kind, spell.subject_id)].append(spell)
         self._signatures: dict[str, list] | None = None
-        if signatures:
-            self._signatures = {case_id: [] for case_id in self.cases}
+        if types & {"exit_case.signed", "exit_case.rejected"}:
+            self._signatures = {case_id: [] for case_id in [*self.cases, *opened]}
             columns = select(Signature.case_id, Signature.attempt, Signature.step, Signature.occurred_at)
             for part in chunks(sorted(self.cases)):
                 for signature in self.connection.execute(columns.where(Signature.case_id.in_(part)).order_by(Signature.event_seq)):

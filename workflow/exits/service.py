@@ -637,27 +637,22 @@ def _one(project: Callable[[Any, Event, dict[str, Any]], list]) -> Callable[[Ses
     return lambda session, event, data: project(_SessionRows(session), event, data)
 
 
-def _run(project: Callable[[Any, Event, dict[str, Any]], list]) -> Callable[[Session, Any], None]:
-    """`project` applied to a run of events, its rows loaded at once and written at the end by
-    Core statements (`rows.RunRows`): the rows and versions the events applied one by one leave."""
-
-    def many(session: Session, run) -> None:
-        types = {event.type for event, _ in run}
-        opened = run[0][0].type == "exit_case.opened"  # its cases are new: nothing to read
-        store = RunRows(session, set() if opened else {data["case_id"] for _, data in run},
-                        subject_spells=any(data.get("status_after") == "exited" for _, data in run),
-                        signatures=bool(types & {"exit_case.signed", "exit_case.rejected"}))
-        for event, data in run:
-            store.note(event, project(store, event, data))
-        store.write()
-
-    return many
+def _run(session: Session, run) -> None:
+    """A run of events, of one type or several (`EXITS.mixes`), applied by their projectors with
+    the rows loaded at once and written at the end by Core statements (`rows.RunRows`): the
+    rows and versions the events applied one by one leave."""
+    store = RunRows(session, run)
+    for event, data in run:
+        store.note(event, _PROJECTORS[event.type](store, event, data))
+    store.write()
 
 
+_PROJECTORS = {"exit_case.opened": _opened, "exit_case.proposed": _proposed, "exit_case.notice_posted": _notice_posted,
+               "exit_case.objection_lodged": _objection_lodged, "exit_case.objection_resolved": _objection_resolved,
+               "exit_case.signed": _decided, "exit_case.rejected": _decided, "exit_case.relapsed": _relapsed}
 _ONE_AT_A_TIME = {"exit_case.objection_lodged", "exit_case.objection_resolved"}  # no run of these goes through `RunRows`
-for _type, _project in (("exit_case.opened", _opened), ("exit_case.proposed", _proposed), ("exit_case.notice_posted", _notice_posted),
-                        ("exit_case.objection_lodged", _objection_lodged), ("exit_case.objection_resolved", _objection_resolved),
-                        ("exit_case.signed", _decided), ("exit_case.rejected", _decided), ("exit_case.relapsed", _relapsed)):
+for _type, _project in _PROJECTORS.items():
     EXITS.on(_type)(_one(_project))
     if _type not in _ONE_AT_A_TIME:
-        EXITS.on_many(_type)(_run(_project))
+        EXITS.on_many(_type)(_run)
+EXITS.mixes(set(_PROJECTORS) - _ONE_AT_A_TIME)  # a household's steps, interleaved with other households', applied as one run

@@ -45,7 +45,16 @@ def _world(session):
     return signers, proposed, exited
 
 
-def test_the_batch_refuses_each_wrong_step_as_the_command_does(session):
+def _batch(session, loaded: bool) -> HouseholdExits:
+    """A batch that reads each household the first time a step names it, or that read them all first, by set."""
+    batch = HouseholdExits(session)
+    if loaded:
+        batch.load([HOUSEHOLD, OTHER, UNKNOWN])
+    return batch
+
+
+@pytest.mark.parametrize("loaded", [False, True], ids=["one by one", "by set"])
+def test_the_batch_refuses_each_wrong_step_as_the_command_does(session, loaded):
     signers, proposed, exited = _world(session)
     village_head = signers[VILLAGE_STEP[0]]
     someone_else = Actor(account="clerk", on_behalf_of=signers[VILLAGE_STEP[1]])
@@ -99,7 +108,7 @@ def test_the_batch_refuses_each_wrong_step_as_the_command_does(session):
     found = {}
     for name, (command, batch_step, expected) in steps.items():
         by_command = _refusal(session, command)
-        by_batch = _refusal(session, lambda: batch_step(HouseholdExits(session)))
+        by_batch = _refusal(session, lambda: batch_step(_batch(session, loaded)))
         found[name] = (by_command, by_batch)
         assert by_command == by_batch, (name, by_command, by_batch)
         if expected is not None:
@@ -115,3 +124,28 @@ def test_the_batch_refuses_a_signature_id_it_has_given_already(session):
     with pytest.raises(DomainError) as refused:
         batch.sign(actor=ADMIN, case_id=proposed.id, role=VILLAGE_STEP[1], signer_id=signers[VILLAGE_STEP[1]], occurred_at=SIGNING + dt.timedelta(minutes=1), document_ref=None, signature_id="same")
     assert refused.value.code == "duplicate_id"
+
+
+def test_a_batch_that_read_its_households_by_set_holds_what_it_reads_one_by_one(session):
+    signers, proposed, exited = _world(session)
+    exits.post_notice(session, actor=ADMIN, case_id=proposed.id, occurred_at=POSTED)
+    exits.lodge_objection(session, actor=ADMIN, case_id=proposed.id, lodged_by="村民甲", grounds="收入未核实", occurred_at=POSTED + dt.timedelta(hours=2))
+    exits.relapse(session, actor=ADMIN, household_id=OTHER, reason="因病返贫", occurred_at=LATER)
+
+    def held(batch: HouseholdExits) -> dict:
+        return {
+            "cases": {h: [case.model_dump() for case in cases] for h, cases in batch.subject_cases.items()},
+            "decisions": {c: [tuple(getattr(d, name) for name in d.__slots__) for d in ds] for c, ds in batch.decisions.items()},
+            "objecting": batch.objecting, "on_registry": batch.on_registry, "villages": batch.villages,
+        }
+
+    by_set = HouseholdExits(session)
+    by_set.load([HOUSEHOLD, UNKNOWN, OTHER, HOUSEHOLD])
+    one_by_one = HouseholdExits(session)
+    for household_id in (HOUSEHOLD, OTHER):
+        one_by_one._history(household_id), one_by_one._on_registry(household_id), one_by_one._village(household_id)
+    assert held(by_set) == held(one_by_one)
+    found = held(by_set)
+    assert found["objecting"][proposed.id] == ("村民甲",) and len(found["decisions"][exited.id]) == 4
+    assert found["on_registry"] == {HOUSEHOLD: True, OTHER: True}  # OTHER back on the registry by its relapse
+    assert [case["status"] for case in found["cases"][OTHER]] == ["relapsed"] and UNKNOWN not in found["cases"]
