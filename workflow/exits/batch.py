@@ -1,11 +1,12 @@
 """Household exit steps in bulk, for a bulk load (the history generator): each step checked as
 its command checks it, and the event that command would append, for `append_many`.
 
-The rules are the commands' own: the level's machine (machines.py) judges each step, on the
-facts the command would gather (`Signing`, `HouseholdProposal`), and the events come from the
+The rules are the commands' own: the level's machine (machines.py), read as a table of its
+transitions (`machines.Machines`: the same rules, without the library's engine), judges each
+step, on the facts the command would gather (`Signing`, `HouseholdProposal`), and the events come from the
 same builders (`service.case_event`, `opened_event`, …). What differs is where the facts come
 from: a batch keeps the household cases it touches — loaded, with their signatures and open
-objections, the first time a step names them — and moves its copies by its own events, so a
+objections, the first time a step names them, or before, by set (`load`) — and moves its copies by its own events, so a
 step sees the steps before it before they are appended. A batch therefore owns those cases
 and the households' registry spells while it lives: nothing else may write them meanwhile.
 Posts and people are read from the database and forgotten by `forget()`, which the caller
