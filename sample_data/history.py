@@ -775,7 +775,7 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
     from rules import load_rule_book
     from rules.registry import RuleBooks
     from workflow import rulebook
-    from workflow.db import transaction
+    from workflow.db import plan_each_statement, transaction
     from workflow.eventlog import Event
     from workflow.eventlog.projection import deferred
 
@@ -791,6 +791,7 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
     with transaction(engine) as session:
         if session.execute(select(Event.seq).limit(1)).first() is not None:
             raise SystemExit("the database already holds events: generate into an empty one")
+        plan_each_statement(session)  # the tables grow inside this one transaction: no plan made while they were small is kept
         with deferred(session), simulated_clock(clock), rulebook.using(books):
             batch = _Batch(session, clock)
             year = None
