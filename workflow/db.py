@@ -96,16 +96,16 @@ SQLITE_BULK_CACHE_KIB = 512 * 1024
 
 
 @contextlib.contextmanager
-def large_page_cache(session: Session) -> Iterator[None]:
+def large_page_cache(session: Session, kib: int = SQLITE_BULK_CACHE_KIB) -> Iterator[None]:
     """For a block writing hundreds of thousands of rows in `session`'s transaction: SQLite
-    keeps up to SQLITE_BULK_CACHE_KIB of pages in memory (what it uses, not reserved) and
-    goes back to its cache size after. PostgreSQL's server keeps its own cache: nothing to do."""
+    keeps up to `kib` of pages in memory (what it uses, not reserved) and goes back to its
+    cache size after. PostgreSQL's server keeps its own cache: nothing to do."""
     if session.get_bind().dialect.name != "sqlite":
         yield
         return
     connection = session.connection()
     before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-    connection.exec_driver_sql(f"PRAGMA cache_size=-{SQLITE_BULK_CACHE_KIB}")
+    connection.exec_driver_sql(f"PRAGMA cache_size=-{kib}")
     try:
         yield
     finally:
