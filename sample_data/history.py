@@ -778,7 +778,7 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
     the tables come out as the commands would write them (`tests/sample_data/test_history_bulk.py`).
     `until` stops the history before that moment (tests).
     """
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     from rules import load_rule_book
     from rules.registry import RuleBooks
@@ -809,6 +809,11 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
                     year = act.at.year
                     session.flush()
                     say(f"{year}: {session.execute(select(func.count()).select_from(Event)).scalar_one():,} events so far")
+                    if session.get_bind().dialect.name == "postgresql":
+                        # The planner's statistics of tables grown inside this transaction: ANALYZE
+                        # counts the transaction's own rows. Without them a village's exit proposal
+                        # (the incidence statement) was planned for empty tables.
+                        session.execute(text("ANALYZE"))
                     batch.exits.load(opening[year])  # nothing pending: the year's households read by set
                 clock.moment = act.at
                 if bulk and act.bulk is not None:
