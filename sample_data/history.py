@@ -306,17 +306,17 @@ class History:
     def _plan_years(self) -> None:
         rng = self.rng
         n_poor = len(self.poor_villages)
-        for village in self.poor_villages:
-            county_year = COUNTY_EXITS.get(self.county_of[village])
-            if county_year is not None and county_year <= self.last:
-                self.poor_villages[village] = rng.randint(max(2015, county_year - 2), county_year)
+        # A poor village of a county that exits must exit by that county's year; the others
+        # leave when the year's count calls for it, so each year end holds its target exactly
+        # (the published 1,024 and 503 at scale 1) whenever the deadlines allow it.
+        deadline = {v: COUNTY_EXITS.get(self.county_of[v]) for v in self.poor_villages}
         for year in range(2015, self.last + 1):
             target = round(n_poor * POOR_VILLAGES[year] / 1024)
-            remaining = [v for v, y in self.poor_villages.items() if y is None or y >= year]
-            due = [v for v in remaining if self.poor_villages[v] == year]
-            free = [v for v in remaining if self.poor_villages[v] is None]
-            rng.shuffle(free)
-            for village in free[: max(0, len(remaining) - len(due) - target)]:
+            remaining = [v for v, y in self.poor_villages.items() if y is None]
+            due = [v for v in remaining if deadline[v] == year]
+            others = [v for v in remaining if deadline[v] != year]
+            rng.shuffle(others)
+            for village in due + others[: max(0, len(remaining) - len(due) - target)]:
                 self.poor_villages[village] = year
         for household in self.households.values():
             household.deadline = self.poor_villages.get(household.village)
