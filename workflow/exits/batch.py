@@ -30,7 +30,7 @@ from workflow.exits import machines
 from workflow.exits.machines import Assessment, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
 from workflow.exits.service import (
-    LEVEL_ZH, _level, _require_text, case_event, household_proposal, notice_payload, opened_event, relapse_payload, signature_payload,
+    LEVEL_ZH, REGISTRY_KIND, _level, _require_text, case_event, household_proposal, notice_payload, opened_event, relapse_payload, signature_payload,
 )
 from workflow.org.models import Household, RegistrySpell
 from workflow.org.service import ancestor_at, get_person, get_unit, open_spell
@@ -93,7 +93,7 @@ class HouseholdExits:
             found = dict(self.session.execute(select(Household.id, Household.village_code).where(Household.id.in_(part))).all())
             self.villages.update(found)
             poor = set(self.session.execute(select(RegistrySpell.subject_id).where(
-                RegistrySpell.kind == "poor_household", RegistrySpell.subject_id.in_(list(found)), RegistrySpell.exited_on.is_(None))).scalars())
+                RegistrySpell.kind == REGISTRY_KIND[HOUSEHOLD], RegistrySpell.subject_id.in_(list(found)), RegistrySpell.exited_on.is_(None))).scalars())
             for household_id in found:
                 self.on_registry.setdefault(household_id, household_id in poor)
             self._keep(found, self._case_rows(list(found)))
@@ -282,7 +282,7 @@ class HouseholdExits:
 
     def _on_registry(self, household_id: str) -> bool:
         if household_id not in self.on_registry:
-            self.on_registry[household_id] = open_spell(self.session, "poor_household", household_id) is not None
+            self.on_registry[household_id] = open_spell(self.session, REGISTRY_KIND[HOUSEHOLD], household_id) is not None
         return self.on_registry[household_id]
 
 
