@@ -116,3 +116,18 @@ def test_the_irregularities_report_finds_exactly_the_planted_ones(lived):
         found = {(item.kind, item.record_id) for item in irregularities(session, scope_code=CITY, first=dt.date(2014, 1, 1), last=dt.date(2018, 3, 31))}
     assert found == plan.planted
     assert {kind for kind, _ in plan.planted} == set(KINDS)
+
+
+def test_each_year_end_holds_its_poor_village_target_and_exiting_counties_leave_none():
+    """The plan alone, at a scale (0.1) where the earlier plan missed 2016's target (64 for 70):
+    each year end holds the year's share of poor villages, while every poor village of a county
+    that exits is gone by that county's year."""
+    plan = history.History(scale=0.1, seed=2018, last=2018)
+    n = len(plan.poor_villages)
+    for year in range(2014, 2018):
+        left = sum(1 for exited in plan.poor_villages.values() if exited is None or exited > year)
+        assert left == round(n * history.POOR_VILLAGES[year] / 1024), year
+    for village, exited in plan.poor_villages.items():
+        county_year = history.COUNTY_EXITS.get(plan.county_of[village])
+        if county_year is not None:  # every exit year is within 2018
+            assert exited is not None and exited <= county_year, village
