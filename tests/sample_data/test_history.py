@@ -3,13 +3,17 @@ reproducing the published figures in proportion, with exactly the planted irregu
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
+from collections import Counter
 from decimal import Decimal
 
 import pytest
 from sqlmodel import Session
 
 from sample_data import history
+from tests.test_fresh_install import exit_tracker
 from workflow.db import make_engine, transaction
 from workflow.migrate import upgrade
 
@@ -116,6 +120,28 @@ def test_the_irregularities_report_finds_exactly_the_planted_ones(lived):
         found = {(item.kind, item.record_id) for item in irregularities(session, scope_code=CITY, first=dt.date(2014, 1, 1), last=dt.date(2018, 3, 31))}
     assert found == plan.planted
     assert {kind for kind, _ in plan.planted} == set(KINDS)
+
+
+@pytest.mark.slow
+def test_a_supervisor_sees_some_overdue_visits_and_cases_waiting_at_each_signature_step(lived):
+    """The year-end reports as a supervisor pulls them, the CLI in its own process: household
+    cases waiting for the village's and for the township's signatures, with whom to call, and
+    visits overdue — a minority of the obligations, as in a year where most are kept."""
+    engine, _ = lived
+    url = engine.url.render_as_string(hide_password=False)
+
+    def rows(report: str) -> list[dict[str, str]]:
+        done = exit_tracker(url, "report", report, "--unit", CITY, "--as-of", "2017-12-31", "--format", "csv", "--lang", "en")
+        assert done.returncode == 0, done.stderr
+        return list(csv.DictReader(io.StringIO(done.stdout.lstrip("\ufeff"))))
+
+    waiting = rows("missing-signatures")
+    steps = Counter(row["Status"] for row in waiting if row["Level"] == "household")
+    assert steps["in public notice"] >= 1 and steps["signed by the village"] >= 1, steps
+    assert all(row["Missing signatures (current holders)"] and "vacant" not in row["Missing signatures (current holders)"] for row in waiting)
+
+    statuses = Counter(row["Status"] for row in rows("overdue"))
+    assert 0 < statuses["overdue"] < 0.1 * sum(statuses.values()) < statuses["met"], statuses
 
 
 def test_each_year_end_holds_its_poor_village_target_and_exiting_counties_leave_none():
