@@ -25,6 +25,7 @@ import collections
 import contextlib
 import dataclasses
 import datetime as dt
+import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -765,8 +766,25 @@ def _visit_events(session, visits: list[tuple], lookups) -> list:
 # uses, not reserved): all of them at scale 1. A page that leaves the cache goes to the
 # write-ahead log, and each later read of it searches the log's index, which grows with the
 # transaction: with the default 2 MB, half the time of the full history went to that search
-# (py-spy: sqlite3WalFindFrame 51 % in 2017, a WAL of 7.3 GB). Scale 1 holds some 4 GB.
+# (py-spy: sqlite3WalFindFrame 51 % in 2017, a WAL of 7.3 GB). Scale 1 wrote about 15 GB of
+# pages; the plan beside them takes about 5 GB. On a machine with less memory the cache is what
+# it can spare (its memory less 8 GiB): the later pages spill, slower but not killed.
 HISTORY_CACHE_KIB = 16 * 1024 * 1024
+HISTORY_SPARED_KIB = 8 * 1024 * 1024
+
+
+def history_cache_kib(physical_kib: int | None = None) -> int:
+    """The SQLite cache for the history's transaction on this machine (KiB): HISTORY_CACHE_KIB,
+    less where the machine's memory (`physical_kib`, read when not given) would not hold it
+    beside the plan; never below the bulk default."""
+    from workflow.db import SQLITE_BULK_CACHE_KIB
+
+    if physical_kib is None:
+        try:
+            physical_kib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 1024
+        except (AttributeError, ValueError, OSError):  # not POSIX: keep the cap
+            return HISTORY_CACHE_KIB
+    return max(SQLITE_BULK_CACHE_KIB, min(HISTORY_CACHE_KIB, physical_kib - HISTORY_SPARED_KIB))
 
 
 def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | None = None, progress: Callable[[str], None] | None = None) -> int:
@@ -800,7 +818,7 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
         if session.execute(select(Event.seq).limit(1)).first() is not None:
             raise SystemExit("the database already holds events: generate into an empty one")
         plan_each_statement(session)  # the tables grow inside this one transaction: no plan made while they were small is kept
-        with large_page_cache(session, HISTORY_CACHE_KIB), deferred(session), simulated_clock(clock), rulebook.using(books):
+        with large_page_cache(session, history_cache_kib()), deferred(session), simulated_clock(clock), rulebook.using(books):
             batch = _Batch(session, clock)
             year = None
             for act in acts:

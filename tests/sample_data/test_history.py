@@ -157,3 +157,14 @@ def test_each_year_end_holds_its_poor_village_target_and_exiting_counties_leave_
         county_year = history.COUNTY_EXITS.get(plan.county_of[village])
         if county_year is not None:  # every exit year is within 2018
             assert exited is not None and exited <= county_year, village
+
+
+def test_the_history_cache_is_what_the_machine_can_spare_beside_the_plan():
+    from workflow.db import SQLITE_BULK_CACHE_KIB
+
+    gib = 1024 * 1024
+    assert history.history_cache_kib(64 * gib) == history.HISTORY_CACHE_KIB == 16 * gib
+    assert history.history_cache_kib(24 * gib) == 16 * gib  # this machine: every page of scale 1
+    assert history.history_cache_kib(16 * gib) == 8 * gib
+    assert history.history_cache_kib(8 * gib) == history.history_cache_kib(4 * gib) == SQLITE_BULK_CACHE_KIB
+    assert SQLITE_BULK_CACHE_KIB <= history.history_cache_kib() <= history.HISTORY_CACHE_KIB
