@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from sample_data.generate import ACCOUNT, Plan, Spec
 from workflow.chunking import chunks
-from workflow.db import plan_each_statement, transaction
+from workflow.db import analyze, plan_each_statement, transaction
 from workflow.eventlog import GENESIS_HASH, Event, canonical_json, seal
 from workflow.eventlog.projection import deferred, project
 from workflow.visits.models import Visit
@@ -114,8 +114,5 @@ def write(engine, plan: Plan, *, progress: Callable[[str], None] | None = None) 
         say(f"{recorded:,} visits written")
         _project(session, voids)
         say(f"{len(voids):,} voids applied; deriving the visit masks and the obligation rows")
-    if engine.dialect.name == "postgresql":
-        # Fresh planner statistics: the tables went from empty to millions of rows in one go.
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(engine)  # the tables went from empty to millions of rows in one go
     return chain.seq

@@ -796,12 +796,12 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
     the tables come out as the commands would write them (`tests/sample_data/test_history_bulk.py`).
     `until` stops the history before that moment (tests).
     """
-    from sqlalchemy import func, select, text
+    from sqlalchemy import func, select
 
     from rules import load_rule_book
     from rules.registry import RuleBooks
     from workflow import rulebook
-    from workflow.db import large_page_cache, plan_each_statement, transaction
+    from workflow.db import analyze, large_page_cache, plan_each_statement, transaction
     from workflow.eventlog import Event
     from workflow.eventlog.projection import deferred
 
@@ -827,11 +827,7 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
                     year = act.at.year
                     session.flush()
                     say(f"{year}: {session.execute(select(func.count()).select_from(Event)).scalar_one():,} events so far")
-                    if session.get_bind().dialect.name == "postgresql":
-                        # The planner's statistics of tables grown inside this transaction: ANALYZE
-                        # counts the transaction's own rows. Without them a village's exit proposal
-                        # (the incidence statement) was planned for empty tables.
-                        session.execute(text("ANALYZE"))
+                    analyze(session)  # a village's exit proposal (the incidence statement) was planned for empty tables
                     batch.exits.load(opening[year])  # nothing pending: the year's households read by set
                 clock.moment = act.at
                 if bulk and act.bulk is not None:
@@ -845,9 +841,7 @@ def write(engine, history: History, *, bulk: bool = True, until: dt.datetime | N
                     act.run(session)
             batch.append()
         count = session.execute(select(func.count()).select_from(Event)).scalar_one()
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("ANALYZE")
+    analyze(engine)
     return count
 
 

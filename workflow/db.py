@@ -112,6 +112,26 @@ def large_page_cache(session: Session, kib: int = SQLITE_BULK_CACHE_KIB) -> Iter
         connection.exec_driver_sql(f"PRAGMA cache_size={int(before)}")
 
 
+def analyze(bind: Engine | Session) -> None:
+    """Fresh planner statistics on PostgreSQL for the product's tables (those of the current
+    schema) after they grew by millions of rows; nothing on SQLite. Given an engine: on its own
+    autocommit connection, after the writing transaction. Given a session: inside its
+    transaction, whose own uncommitted rows ANALYZE counts and autovacuum never sees (without
+    it a statement was planned for empty tables).
+
+    Never a bare ANALYZE inside a transaction: it also analyzes the cluster's shared catalogs
+    (pg_database, pg_authid…) and keeps their lock to the commit, and every other database's
+    ANALYZE waited an hour for the history's transaction."""
+    session = bind if isinstance(bind, Session) else None
+    if (session.get_bind() if session is not None else bind).dialect.name != "postgresql":
+        return
+    with contextlib.ExitStack() as stack:
+        connection = session.connection() if session is not None else stack.enter_context(bind.connect().execution_options(isolation_level="AUTOCOMMIT"))
+        tables = connection.exec_driver_sql("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1").scalars().all()
+        if tables:
+            connection.exec_driver_sql("ANALYZE " + ", ".join(tables))
+
+
 def plan_each_statement(session: Session) -> None:
     """For the rest of `session`'s transaction, PostgreSQL plans every statement for its own
     parameters. psycopg prepares a statement run five times, and PostgreSQL may then keep a

@@ -7,11 +7,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from workflow.clock import UTC
-from workflow.db import driver_values, insert_rows, one_of, update_rows
+from workflow.db import analyze, driver_values, insert_rows, one_of, transaction, update_rows
 from workflow.org.models import Person
 from workflow.visits.models import Visit
 
@@ -108,3 +108,20 @@ def test_a_moment_without_offset_is_refused_in_bulk_as_by_a_statement(dialect):
         _by_sqlalchemy(dialect, [(naive, None, None, None)])
     with pytest.raises(ValueError, match="naive datetime refused"):
         driver_values(SimpleNamespace(dialect=dialect), _COLUMNS, [(naive, None, None, None)])
+
+
+def test_analyze_inside_a_transaction_counts_its_own_rows_and_leaves_the_shared_catalogs_alone(engine):
+    """The history generator analyzes inside its one transaction of an hour: PostgreSQL's
+    statistics must count the rows it wrote, and no lock on the cluster's shared catalogs may
+    be kept to its commit (a bare ANALYZE kept them: every other database's ANALYZE waited)."""
+    with transaction(engine) as session:
+        session.execute(insert(Person.__table__), [{"id": f"P{n}", "name": "张三"} for n in range(500)])
+        analyze(session)
+        assert session.execute(select(func.count()).select_from(Person)).scalar_one() == 500
+        if engine.dialect.name == "postgresql":
+            assert session.execute(text("SELECT reltuples FROM pg_class WHERE oid = 'person'::regclass")).scalar_one() == 500
+            kept = session.execute(text(
+                "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND database = 0 AND mode = 'ShareUpdateExclusiveLock'"
+            )).scalar_one()
+            assert kept == 0
+    analyze(engine)  # after the commit, on a connection of its own

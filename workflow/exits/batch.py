@@ -30,7 +30,7 @@ from workflow.exits import machines
 from workflow.exits.machines import Assessment, Signing
 from workflow.exits.models import ExitCase, Objection, Signature
 from workflow.exits.service import (
-    LEVEL_ZH, REGISTRY_KIND, _level, _require_text, case_event, household_proposal, notice_payload, opened_event, relapse_payload, signature_payload,
+    CASE_ORDER, LEVEL_ZH, REGISTRY_KIND, _level, _require_text, case_event, household_proposal, notice_payload, opened_event, relapse_payload, signature_payload,
 )
 from workflow.org.models import Household, RegistrySpell
 from workflow.org.service import ancestor_at, get_person, get_unit, open_spell
@@ -247,9 +247,9 @@ class HouseholdExits:
         return self.subject_cases[household_id]
 
     def _case_rows(self, household_ids: list[str]) -> list:
-        """The households' cases as rows, earliest first (as `service.cases_of` orders them)."""
+        """The households' cases as rows, earliest first (`CASE_ORDER`, as `service.cases_of` reads them)."""
         query = select(ExitCase.__table__).where(ExitCase.level == HOUSEHOLD.value, ExitCase.subject_id.in_(household_ids))
-        return self.session.execute(query.order_by(ExitCase.opened_at, ExitCase.id)).mappings().all()
+        return self.session.execute(query.order_by(*CASE_ORDER)).mappings().all()
 
     def _keep(self, household_ids: Iterable[str], rows: Iterable) -> None:
         """Copies of the households' cases (`rows`, earliest first, as `service.cases_of` orders

@@ -49,10 +49,14 @@ def get_case(session: Session, case_id: str) -> ExitCase:
     return case
 
 
+# A subject's cases, earliest first: a relapsed household has several.
+CASE_ORDER = (ExitCase.opened_at, ExitCase.id)
+
+
 def cases_of(session: Session, *, level: ExitLevel | str, subject_id: str) -> list[ExitCase]:
-    """Every exit case of a subject, earliest first: a relapsed household has several."""
+    """Every exit case of a subject, earliest first (`CASE_ORDER`)."""
     query = select(ExitCase).where(ExitCase.level == _level(level).value, ExitCase.subject_id == subject_id)
-    return list(session.execute(query.order_by(ExitCase.opened_at, ExitCase.id)).scalars())
+    return list(session.execute(query.order_by(*CASE_ORDER)).scalars())
 
 
 def open_case_of(session: Session, *, level: ExitLevel | str, subject_id: str) -> ExitCase | None:
