@@ -122,14 +122,18 @@ def analyze(bind: Engine | Session) -> None:
     Never a bare ANALYZE inside a transaction: it also analyzes the cluster's shared catalogs
     (pg_database, pg_authid…) and keeps their lock to the commit, and every other database's
     ANALYZE waited an hour for the history's transaction."""
-    session = bind if isinstance(bind, Session) else None
-    if (session.get_bind() if session is not None else bind).dialect.name != "postgresql":
-        return
-    with contextlib.ExitStack() as stack:
-        connection = session.connection() if session is not None else stack.enter_context(bind.connect().execution_options(isolation_level="AUTOCOMMIT"))
-        tables = connection.exec_driver_sql("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1").scalars().all()
-        if tables:
-            connection.exec_driver_sql("ANALYZE " + ", ".join(tables))
+    if isinstance(bind, Session):
+        if bind.get_bind().dialect.name == "postgresql":
+            _analyze_own_tables(bind.connection())
+    elif bind.dialect.name == "postgresql":
+        with bind.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            _analyze_own_tables(connection)
+
+
+def _analyze_own_tables(connection: Connection) -> None:
+    tables = connection.exec_driver_sql("SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1").scalars().all()
+    if tables:
+        connection.exec_driver_sql("ANALYZE " + ", ".join(tables))
 
 
 def plan_each_statement(session: Session) -> None:
